@@ -1,0 +1,39 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install run test bench lint format clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+install: $(STAMP)
+
+# Starts Redis (private, when none is configured), the development SMSC and the
+# server with demo data, in the foreground. Ctrl-C stops everything it started.
+run: install
+	$(BIN)/python -m ussd_server dev
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Benchmarks: registry import, booking, USSD hops (wrk) and SMS blast throughput.
+bench: install
+	@scripts/ensure-wrk.sh
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var/ .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,1 @@
+"""The dialogue engine: runs the menus in `menus/` for any channel."""

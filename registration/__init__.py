@@ -1,0 +1,1 @@
+"""The registration domain shared by the USSD and SMS channels."""

@@ -1,0 +1,1 @@
+"""The SMS channel: asyncio SMPP client, campaigns, two-way SMS registration."""

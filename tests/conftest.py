@@ -1,0 +1,63 @@
+"""Shared fixtures: a real Redis, isolated per test by a unique key prefix.
+
+Tests use the machine's Redis (``USSD_TEST_REDIS_URL``, default database 9 of
+127.0.0.1:6379) and delete only the keys under their own prefix afterwards:
+nothing they did not create is ever flushed.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as aioredis
+
+from registration.config import Config, load_config
+from registration.keys import Keys
+from registration.store import connect
+
+TEST_REDIS_URL = os.environ.get("USSD_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+
+
+def make_test_config(prefix: str, **overrides: object) -> Config:
+    environ = {
+        "USSD_TICKETS_SIGNING_KEY": "test-signing-key-" + prefix,
+        "USSD_OPERATOR_API_TOKEN": "test-operator-token",
+    }
+    base: dict[str, object] = {"redis.url": TEST_REDIS_URL, "redis.key_prefix": prefix}
+    base.update(overrides)
+    return load_config(environ=environ, overrides=base)
+
+
+@pytest.fixture
+def key_prefix() -> str:
+    return "t" + uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def config(key_prefix: str) -> Config:
+    return make_test_config(key_prefix)
+
+
+@pytest.fixture
+def keys(key_prefix: str) -> Keys:
+    return Keys(prefix=key_prefix)
+
+
+@pytest.fixture
+async def redis(config: Config, key_prefix: str) -> AsyncIterator[aioredis.Redis]:
+    client = connect(config)
+    try:
+        yield client
+    finally:
+        async for key in client.scan_iter(match=f"{key_prefix}:*", count=1000):
+            await client.delete(key)
+        await client.aclose()
+
+
+@pytest.fixture
+def random_token() -> str:
+    return secrets.token_hex(8)

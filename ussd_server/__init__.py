@@ -1,0 +1,1 @@
+"""USSD *119# HTTP endpoints, the operator API and the command line."""

@@ -1,0 +1,1 @@
+"""Command groups of `python -m ussd_server`."""
