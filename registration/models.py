@@ -1,0 +1,148 @@
+"""The registration domain's data: plain dataclasses, no Redis, no channel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+
+@dataclass(frozen=True, slots=True)
+class Facility:
+    facility_id: str
+    name: str
+    regency: str
+    address: str
+    daily_capacity: int
+
+
+@dataclass(frozen=True, slots=True)
+class HealthWorker:
+    nik: str
+    full_name: str
+    phone: str  # normalised 62...
+    profession: str
+    facility_id: str
+
+
+class VerifyOutcome(StrEnum):
+    OK = "ok"
+    NOT_LISTED = "not_listed"  # the phone is not on the list of eligible health workers
+    WRONG_DIGITS = "wrong_digits"  # listed phone, digits do not match; attempts_left says more
+    LOCKED = "locked"  # too many wrong attempts; locked_until says when to try again
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    outcome: VerifyOutcome
+    worker: HealthWorker | None = None
+    attempts_left: int = 0
+    locked_seconds: int = 0  # remaining lock time when LOCKED
+
+
+class ScreeningOutcome(StrEnum):
+    ELIGIBLE = "eligible"
+    DEFERRED = "deferred"
+    NOT_ELIGIBLE = "not_eligible"
+
+
+@dataclass(frozen=True, slots=True)
+class ScreeningResult:
+    outcome: ScreeningOutcome
+    # The rule that decided it (a question id from the screening data), or "" when eligible.
+    reason_id: str = ""
+    retry_on: date | None = None  # for DEFERRED
+
+
+@dataclass(frozen=True, slots=True)
+class SlotAvailability:
+    facility_id: str
+    day: date
+    session_id: str  # e.g. "pagi"
+    label: str  # e.g. "08:00-12:00"
+    capacity: int
+    booked: int
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.capacity - self.booked, 0)
+
+
+class TicketState(StrEnum):
+    ACTIVE = "active"
+    USED = "used"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    code: str  # short, unambiguous, unique: read out over the phone
+    nik: str
+    facility_id: str
+    day: date
+    session_id: str
+    dose: int
+    state: TicketState
+    payload: str  # the signed QR payload
+
+
+class BookingOutcome(StrEnum):
+    BOOKED = "booked"  # new booking, or the same slot confirmed again (same ticket)
+    FULL = "full"  # no seat left in that session
+    ALREADY_BOOKED = "already_booked"  # an active booking for another slot exists
+    NOT_ELIGIBLE = "not_eligible"  # no eligible screening on record
+    INVALID_SLOT = "invalid_slot"  # unknown facility/day/session, or outside the window
+
+
+@dataclass(frozen=True, slots=True)
+class BookingResult:
+    outcome: BookingOutcome
+    ticket: Ticket | None = None  # set when BOOKED, and the existing one when ALREADY_BOOKED
+
+
+class CheckInOutcome(StrEnum):
+    VALID = "valid"  # checked in now
+    ALREADY_USED = "already_used"
+    CANCELLED = "cancelled"
+    FORGED = "forged"  # bad signature or payload that does not match the ticket
+    UNKNOWN = "unknown"  # no such ticket
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInResult:
+    outcome: CheckInOutcome
+    ticket: Ticket | None = None
+    dose2_due: date | None = None  # set when dose 1 was checked in
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrantStatus:
+    worker: HealthWorker
+    facility: Facility | None
+    screening: ScreeningResult | None
+    ticket: Ticket | None  # the active (or last used) ticket
+    dose2_due: date | None = None
+    history: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    rows_ok: int
+    rows_bad: int
+    # (line number in the file, reason) for every bad row.
+    errors: list[tuple[int, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class ScreeningGroup:
+    """One yes/no screen of the self-screening: "does any of these apply to you?".
+
+    Loaded from `menus/screening.toml`; texts are keyed by language ("id", "en").
+    """
+
+    group_id: str
+    prompt: dict[str, str]  # the question(s) as shown, per language
+    on_yes: ScreeningOutcome  # DEFERRED or NOT_ELIGIBLE
+    defer_days: int  # for DEFERRED: when to try again
+    reason: dict[str, str]  # short reason shown on the END screen, per language
+    advice: dict[str, str]  # what to do next, per language
