@@ -44,3 +44,7 @@ class Inbound:
 class Outbound:
     text: str
     end: bool
+    # True when the engine did not understand a message outside any session and
+    # answered with help: the SMS channel rate-limits these so that two
+    # automated senders cannot loop on each other.
+    fallback: bool = False

@@ -89,3 +89,7 @@ class Keys:
     def sms_outbox(self) -> str:
         """Stream of SMS waiting for the SMS channel (ticket SMS and the like)."""
         return f"{self.prefix}:sms:outbox"
+
+    def sms_outbox_dedupe(self, dedupe_key: str) -> str:
+        """Marker: this outbox message was queued already."""
+        return f"{self.prefix}:sms:outbox:dedupe:{dedupe_key}"
