@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "ussd_server.commands.registry",
     "ussd_server.commands.simulate",
     "ussd_server.commands.sms",
+    "ussd_server.commands.dev",
 )
 
 

@@ -1,0 +1,159 @@
+"""`python -m ussd_server dev` (what `make run` runs): the whole service on one machine.
+
+Starts, in order: development secrets (once), Redis (the configured one, or a
+private append-only redis-server under var/redis), the development SMSC, demo
+data when the registry is empty, and the server with the SMS channel bound to
+the simulator. Everything it started stops on Ctrl-C (or SIGTERM), in reverse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import redis as sync_redis
+
+from registration.config import Config
+from registration.store import keys_for, redis_settings
+from ussd_server.devtools.private_redis import PrivateRedis, plan_redis
+from ussd_server.devtools.secrets import ensure_dev_secrets
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser(
+        "dev",
+        help="run Redis, the development SMSC and the server with demo data (make run)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--no-smsc", action="store_true", help="do not start the SMSC simulator")
+    parser.add_argument("--no-demo", action="store_true", help="do not load demo data")
+    parser.set_defaults(func=run_dev)
+
+
+class Children:
+    """Child processes started by `dev`, stopped in reverse order."""
+
+    def __init__(self) -> None:
+        self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+        self.redis: PrivateRedis | None = None
+
+    def spawn(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen([sys.executable, "-m", "ussd_server", *argv], env=env)
+        self.procs.append((name, proc))
+        return proc
+
+    def stop_all(self) -> None:
+        for name, proc in reversed(self.procs):
+            if proc.poll() is None:
+                print(f"stopping {name}...", file=sys.stderr)
+                proc.send_signal(signal.SIGINT)
+        for _, proc in reversed(self.procs):
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if self.redis is not None:
+            print("stopping private redis-server (data kept in var/redis)...", file=sys.stderr)
+            self.redis.stop()
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen[bytes], what: str, timeout: float) -> None:
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{what} did not listen on port {port} within {timeout}s")
+
+
+def run_dev(args: argparse.Namespace, config: Config) -> int:
+    for path in ensure_dev_secrets(config):
+        print(f"generated development secret {path}", file=sys.stderr)
+
+    settings = redis_settings(config)
+    url, private = plan_redis(
+        settings.url, settings.private_port, config.resolve_path(settings.private_dir)
+    )
+    children = Children()
+    env = dict(os.environ, USSD_REDIS_URL=url)
+    if args.config:
+        env["USSD_CONFIG"] = str(Path(args.config).resolve())
+
+    def on_term(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        if private is not None:
+            children.redis = private
+            private.start()
+            print(f"started private redis-server on {private.url} (data in {private.data_dir})")
+        else:
+            print(f"using Redis at {url}")
+
+        http = config.section("http")
+        smpp = config.section("smpp")
+        sim = config.section("smsc_sim")
+        if not args.no_smsc and sim:
+            sim_port = int(sim.get("port", 2775))
+            proc = children.spawn("SMSC simulator", ["smsc-sim", "--port", str(sim_port)], env)
+            _wait_for_port(sim_port, proc, "the SMSC simulator", 15)
+            env.update(
+                USSD_SMPP_ENABLED="true", USSD_SMPP_HOST="127.0.0.1", USSD_SMPP_PORT=str(sim_port)
+            )
+        elif not smpp:
+            print("no [smpp] settings: the SMS channel stays off", file=sys.stderr)
+
+        if not args.no_demo and _registry_empty(url, config):
+            print("registry is empty: loading demo data...")
+            subprocess.run(
+                [sys.executable, "-m", "ussd_server", "demo-data", "--load"], env=env, check=True
+            )
+
+        port = int(http.get("port", 8080))
+        server = children.spawn("server", ["serve"], env)
+        _wait_for_port(port, server, "the server", 30)
+        base = f"http://{http.get('host', '127.0.0.1')}:{port}"
+        print(
+            "\nready:\n"
+            f"  USSD (Africa's Talking) POST {base}/ussd/africastalking\n"
+            f"  USSD (Hubtel)           POST {base}/ussd/hubtel\n"
+            f"  USSD (plain JSON)       POST {base}/ussd/json\n"
+            f"  operator API            {base}/api/  (token in var/secrets/operator_api_token)\n"
+            f"  health                  {base}/healthz\n"
+            "  try a phone:  .venv/bin/python -m ussd_server simulate\n"
+            "  try SMS:      .venv/bin/python -m ussd_server sms-inject --from 62812... "
+            "--text VAKSIN\n"
+            "Ctrl-C stops everything.",
+            flush=True,
+        )
+        while all(proc.poll() is None for _, proc in children.procs):
+            time.sleep(0.5)
+        dead = [name for name, proc in children.procs if proc.poll() is not None]
+        print(f"{', '.join(dead)} stopped: shutting down the rest", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        children.stop_all()
+
+
+def _registry_empty(url: str, config: Config) -> bool:
+    client = sync_redis.Redis.from_url(url)
+    try:
+        return not client.exists(keys_for(config).all_workers())
+    finally:
+        client.close()

@@ -1,0 +1,1 @@
+"""Development helpers used by `make run` (private Redis, dev secrets)."""
