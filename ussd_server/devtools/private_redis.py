@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -105,7 +106,12 @@ class PrivateRedis:
         self.process = None
 
 
-def plan_redis(url: str, private_port: int, private_dir: Path) -> tuple[str, PrivateRedis | None]:
+def plan_redis(
+    url: str,
+    private_port: int,
+    private_dir: Path,
+    probe: Callable[[str, int], bool] = redis_answers,
+) -> tuple[str, PrivateRedis | None]:
     """Decide which Redis `make run` uses: (url, the private server to start or None).
 
     - a configured URL that answers is used as it is;
@@ -117,12 +123,12 @@ def plan_redis(url: str, private_port: int, private_dir: Path) -> tuple[str, Pri
     if url:
         parsed = urlparse(url)
         host, port = parsed.hostname or "127.0.0.1", parsed.port or 6379
-        if redis_answers(host, port):
+        if probe(host, port):
             return url, None
         if host not in LOOPBACK_HOSTS:
             raise RuntimeError(f"Redis at {host}:{port} (redis.url) does not answer")
         return url, PrivateRedis(port=port, data_dir=private_dir)
-    if redis_answers("127.0.0.1", private_port):
+    if probe("127.0.0.1", private_port):
         # A private server from an earlier `make run` that is still up: reuse it.
         return f"redis://127.0.0.1:{private_port}/0", None
     server = PrivateRedis(port=private_port, data_dir=private_dir)

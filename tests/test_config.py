@@ -1,0 +1,103 @@
+"""Settings: file defaults, USSD_<SECTION>_<KEY> overrides, typed loading, secrets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from registration.config import ConfigError, env_name, load_config
+
+
+@dataclass
+class HttpSettings:
+    host: str = "0.0.0.0"
+    port: int = 1
+    workers: int = 1
+    max_body_bytes: int = 0
+    max_upload_bytes: int = 0
+
+
+def test_file_defaults_are_read() -> None:
+    config = load_config(environ={})
+    http = config.load("http", HttpSettings)
+    assert http.port == 8080
+    assert http.host == "127.0.0.1"
+
+
+def test_environment_overrides_are_typed() -> None:
+    config = load_config(environ={"USSD_HTTP_PORT": "9090", "USSD_REDIS_URL": "redis://x:1/2"})
+    assert config.load("http", HttpSettings).port == 9090
+    assert config.section("redis")["url"] == "redis://x:1/2"
+
+
+def test_list_and_bool_overrides() -> None:
+    config = load_config(environ={"USSD_REGISTRATION_CLOSED_WEEKDAYS": "6,7"})
+    assert config.section("registration")["closed_weekdays"] == ["6", "7"]
+    config = load_config(environ={"USSD_REGISTRATION_CLOSED_WEEKDAYS": "[6, 7]"})
+    assert config.section("registration")["closed_weekdays"] == [6, 7]
+
+
+def test_a_mistyped_override_fails_loudly() -> None:
+    with pytest.raises(ConfigError, match="USSD_HTTP_PORT"):
+        load_config(environ={"USSD_HTTP_PORT": "eighty"})
+
+
+def test_unknown_setting_in_a_section_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("[http]\nport = 1\nprot = 2\n")
+    with pytest.raises(ConfigError, match="prot"):
+        load_config(path, environ={}).load("http", HttpSettings)
+
+
+def test_config_flag_picks_another_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("[http]\nport = 7000\n")
+    assert load_config(path, environ={}).load("http", HttpSettings).port == 7000
+
+
+def test_nested_sections_use_underscores() -> None:
+    assert env_name("ussd.dialects.hubtel", "secret") == "USSD_USSD_DIALECTS_HUBTEL_SECRET"
+
+
+def test_secret_from_environment_then_file(tmp_path: Path) -> None:
+    config = load_config(environ={"USSD_TICKETS_SIGNING_KEY": "from-env"})
+    assert config.secret("tickets", "signing_key") == "from-env"
+    key_file = tmp_path / "key"
+    key_file.write_text("from-file\n")
+    config = load_config(environ={}, overrides={"tickets.signing_key_file": str(key_file)})
+    assert config.secret("tickets", "signing_key") == "from-file"
+
+
+def test_missing_secret_says_how_to_set_it(tmp_path: Path) -> None:
+    config = load_config(
+        environ={}, overrides={"tickets.signing_key_file": str(tmp_path / "absent")}
+    )
+    with pytest.raises(ConfigError, match="USSD_TICKETS_SIGNING_KEY"):
+        config.secret("tickets", "signing_key")
+
+
+@dataclass
+class Nested:
+    inner: HttpSettings = field(default_factory=HttpSettings)
+
+
+def test_every_setting_in_config_toml_has_a_comment() -> None:
+    """config.toml is the reference: each setting is documented right above it."""
+    lines = Path(load_config(environ={}).path).read_text().splitlines()
+    undocumented = []
+    for number, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped or stripped.startswith(("#", "[")) or "=" not in stripped:
+            continue
+        if stripped.startswith(("]", '"')):  # continuation of a multi-line array
+            continue
+        above = number - 1
+        while (
+            above >= 0 and lines[above].strip() and not lines[above].strip().startswith(("#", "["))
+        ):
+            above -= 1  # settings grouped under one comment
+        if above < 0 or not lines[above].strip().startswith("#"):
+            undocumented.append(stripped.split("=")[0].strip())
+    assert not undocumented, f"settings without a comment: {undocumented}"

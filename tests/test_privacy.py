@@ -1,0 +1,27 @@
+"""Personal data never reaches a log in clear."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from registration.privacy import RedactingFilter, mask_name, mask_nik, mask_phone
+
+
+def test_masks_keep_only_what_a_person_needs_to_recognise_it() -> None:
+    assert mask_nik("3273014501900001") == "************0001"
+    assert mask_phone("6281234567890") == "62812*****890"
+    assert mask_name("Siti Nurhaliza") == "S*** N********"
+
+
+def test_log_filter_masks_a_nik_or_phone_that_slipped_through(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    logger = logging.getLogger("test.privacy")
+    logger.addFilter(RedactingFilter())
+    with caplog.at_level(logging.INFO, logger="test.privacy"):
+        logger.info("verify %s for %s", "3273014501900001", "6281234567890")
+    text = caplog.records[0].getMessage()
+    assert "3273014501900001" not in text and "6281234567890" not in text
+    assert text.endswith("0001 for *********7890")
