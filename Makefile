@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test bench lint format clean
+.PHONY: install run test bench lint format docs clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ bench: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Regenerates the configuration reference in README.md from config.toml.
+docs: install
+	$(BIN)/python scripts/config_reference.py --update
 
 format: install
 	$(BIN)/ruff format .
