@@ -1,0 +1,262 @@
+"""Named side effects the menus refer to (`action = "verify_nik"` ...), calling the Registry.
+
+Each action takes the current :class:`Turn` and an argument (the user's input, a
+chosen list item's key, or the option's `arg`) and returns an outcome name that
+the menu routes with `on = {...}`; returning ``None`` means the action moved the
+session itself (resume). Every outcome an action can return is declared, so the
+menus are checked against it at start-up.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from registration import outbox
+from registration.models import BookingOutcome, Ticket, TicketState, VerifyOutcome
+from registration.privacy import mask_phone
+
+if TYPE_CHECKING:
+    from dialogue.engine import Engine
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Turn:
+    """One hop being processed: the session blob and who is talking."""
+
+    engine: Engine
+    sess: dict[str, Any]
+    msisdn: str
+    channel: str
+    resume: dict[str, Any] | None = None  # the stored resume snapshot, if any
+
+    @property
+    def vars(self) -> dict[str, Any]:
+        return self.sess["v"]
+
+    @property
+    def lang(self) -> str:
+        return self.sess["l"]
+
+
+ActionFn = Callable[[Turn, str], Awaitable[str | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    fn: ActionFn
+    outcomes: frozenset[str]
+
+
+ACTIONS: dict[str, Action] = {}
+
+
+def action(*outcomes: str) -> Callable[[ActionFn], ActionFn]:
+    def register(fn: ActionFn) -> ActionFn:
+        ACTIONS[fn.__name__] = Action(fn, frozenset(outcomes))
+        return fn
+
+    return register
+
+
+def short_name(full_name: str) -> str:
+    """First name and initials ('Siti Nurhaliza Putri' -> 'Siti N. P.'): enough to recognise."""
+    words = full_name.split()
+    if not words:
+        return "-"
+    return " ".join([words[0][:20]] + [w[0].upper() + "." for w in words[1:3]])
+
+
+def day_text(turn: Turn, day: date) -> str:
+    names = turn.engine.weekdays[turn.lang]
+    return f"{names[day.weekday()]} {day:%d/%m}"
+
+
+async def show_ticket(turn: Turn, ticket: Ticket) -> None:
+    """Put a ticket's code, place and time into the screen variables."""
+    engine, v = turn.engine, turn.vars
+    v["code"] = ticket.code
+    v["facility_id"] = ticket.facility_id
+    v["facility"] = await engine.facility_name(ticket.facility_id)
+    v["day"] = ticket.day.isoformat()
+    v["day_text"] = day_text(turn, ticket.day)
+    v["session_id"] = ticket.session_id
+    v["session"] = engine.session_labels.get(ticket.session_id, ticket.session_id)
+    v["ticket_state"] = ticket.state.value
+
+
+# --- who --------------------------------------------------------------------------------
+
+
+@action("ok", "wrong", "locked", "not_listed")
+async def verify_nik(turn: Turn, digits: str) -> str:
+    result = await turn.engine.registry.verify(turn.msisdn, digits)
+    v = turn.vars
+    if result.outcome is VerifyOutcome.OK and result.worker is not None:
+        worker = result.worker
+        v["nik"] = worker.nik
+        v["name"] = short_name(worker.full_name)
+        v["facility_id"] = worker.facility_id
+        v["facility"] = await turn.engine.facility_name(worker.facility_id)
+        return "ok"
+    if result.outcome is VerifyOutcome.WRONG_DIGITS:
+        v["attempts_left"] = str(result.attempts_left)
+        return "wrong"
+    if result.outcome is VerifyOutcome.LOCKED:
+        offset = timedelta(hours=turn.engine.settings.utc_offset_hours)
+        until = datetime.now(UTC) + timedelta(seconds=result.locked_seconds) + offset
+        v["locked_until"] = f"{until:%H:%M}"
+        log.info("phone %s locked for %ds", mask_phone(turn.msisdn), result.locked_seconds)
+        return "locked"
+    return "not_listed"
+
+
+@action("register", "status", "change", "cancel")
+async def route_intent(turn: Turn, _: str) -> str:
+    intent = turn.vars.get("intent", "register")
+    return intent if intent in ("register", "status", "change", "cancel") else "register"
+
+
+@action("none", "booked")
+async def load_status(turn: Turn, _: str) -> str:
+    status = await turn.engine.registry.status_by_nik(turn.vars["nik"])
+    ticket = status.ticket if status is not None else None
+    if ticket is None or ticket.state is TicketState.CANCELLED:
+        return "none"
+    await show_ticket(turn, ticket)
+    turn.vars["ticket_state"] = turn.engine.menus.text(f"ticket_{ticket.state.value}", turn.lang)
+    if ticket.state is TicketState.USED and turn.vars.get("intent") in ("change", "cancel"):
+        return "none"
+    return "booked"
+
+
+# --- where and when ---------------------------------------------------------------------
+
+
+@action("ok")
+async def choose_facility(turn: Turn, facility_id: str) -> str:
+    turn.vars["facility_id"] = facility_id
+    turn.vars["facility"] = await turn.engine.facility_name(facility_id)
+    return "ok"
+
+
+@action("ok")
+async def choose_slot(turn: Turn, key: str) -> str:
+    day, session_id = key.split("|", 1)
+    turn.vars["day"] = day
+    turn.vars["day_text"] = day_text(turn, date.fromisoformat(day))
+    turn.vars["session_id"] = session_id
+    turn.vars["session"] = turn.engine.session_labels.get(session_id, session_id)
+    return "ok"
+
+
+@action("eligible", "deferred", "not_eligible")
+async def record_screening(turn: Turn, _: str) -> str:
+    """Called by the screening screen once it has a "yes" or all the answers."""
+    engine, v = turn.engine, turn.vars
+    answers = {k: bool(x) for k, x in v.get("answers", {}).items()}
+    result = await engine.registry.record_screening(v["nik"], answers)
+    if result.outcome.value == "eligible":
+        return "eligible"
+    groups = engine.registry.screening_groups()
+    group = next((g for g in groups if g.group_id == result.reason_id), None)
+    fallback = engine.menus.text("no_reason", turn.lang)
+    v["reason"] = group.reason[turn.lang].rstrip(".") if group else fallback
+    v["advice"] = group.advice[turn.lang] if group else ""
+    v["retry_on"] = day_text(turn, result.retry_on) if result.retry_on else "-"
+    return result.outcome.value
+
+
+@action("ok")
+async def start_reschedule(turn: Turn, _: str) -> str:
+    turn.vars["mode"] = "reschedule"
+    return "ok"
+
+
+@action("booked", "full", "invalid_slot", "already_booked", "not_eligible")
+async def book_slot(turn: Turn, _: str) -> str:
+    engine, v = turn.engine, turn.vars
+    call = engine.registry.reschedule if v.get("mode") == "reschedule" else engine.registry.book
+    result = await call(
+        v["nik"],
+        v["facility_id"],
+        date.fromisoformat(v["day"]),
+        v["session_id"],
+        channel=turn.channel,
+    )
+    if result.ticket is not None and result.outcome in (
+        BookingOutcome.BOOKED,
+        BookingOutcome.ALREADY_BOOKED,
+    ):
+        await show_ticket(turn, result.ticket)
+    if result.outcome in (BookingOutcome.FULL, BookingOutcome.INVALID_SLOT):
+        engine.forget_slots(v["facility_id"])
+    return result.outcome.value
+
+
+@action("ok")
+async def issue_ticket(turn: Turn, _: str) -> str:
+    """Queue the ticket SMS once per ticket (a retransmitted hop queues nothing more)."""
+    engine, code = turn.engine, turn.vars["code"]
+    text = engine.ticket_text(turn.vars, turn.lang)
+    sms = outbox.OutboundSms(turn.msisdn, text, "ticket", f"ticket:{code}")
+    await outbox.enqueue(engine.redis, engine.keys, sms)
+    return "ok"
+
+
+@action("sent", "limited")
+async def resend_ticket(turn: Turn, _: str) -> str:
+    engine, code = turn.engine, turn.vars["code"]
+    interval = engine.settings.resend_interval_seconds
+    guard = engine.keys.ticket_resend_guard(turn.msisdn)
+    if not await engine.redis.set(guard, code, nx=True, ex=interval):
+        return "limited"
+    text = engine.ticket_text(turn.vars, turn.lang)
+    bucket = int(time.time() // interval)
+    sms = outbox.OutboundSms(turn.msisdn, text, "ticket_resend", f"ticket-resend:{code}:{bucket}")
+    await outbox.enqueue(engine.redis, engine.keys, sms)
+    return "sent"
+
+
+@action("cancelled", "none")
+async def cancel_booking(turn: Turn, _: str) -> str:
+    ticket = await turn.engine.registry.cancel(turn.vars["nik"])
+    if ticket is None:
+        return "none"
+    turn.vars["code"] = ticket.code
+    return "cancelled"
+
+
+# --- the session itself -----------------------------------------------------------------
+
+
+@action("ok")
+async def set_language(turn: Turn, lang: str) -> str:
+    engine = turn.engine
+    turn.sess["l"] = lang
+    await engine.redis.set(engine.keys.dialogue_language(turn.msisdn), lang)
+    return "ok"
+
+
+@action("gone")
+async def resume_session(turn: Turn, _: str) -> str | None:
+    snapshot = turn.resume
+    if not snapshot or snapshot.get("s") not in turn.engine.menus.screens:
+        return "gone"
+    for field in ("s", "p", "k", "v", "i"):
+        if field in snapshot:
+            turn.sess[field] = snapshot[field]
+    return None
+
+
+@action("ok")
+async def discard_resume(turn: Turn, _: str) -> str:
+    turn.resume = None
+    await turn.engine.redis.delete(turn.engine.keys.dialogue_resume(turn.msisdn))
+    return "ok"

@@ -1,0 +1,216 @@
+"""The dialogue engine: one hop in, one screen out, for USSD and two-way SMS alike.
+
+A session is one JSON blob in Redis (screen, position, back stack, variables,
+language, last hop and last reply). A hop costs one MGET (session, resume state,
+language: one hash slot) and one write (a pipeline when the resume state changes
+too); side effects go through the Registry. A retransmitted hop (same or older
+hop number) gets the stored reply and does nothing again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from dialogue import flow
+from dialogue.actions import ACTIONS, Turn
+from dialogue.gsm import to_gsm
+from dialogue.menus import MenuError, Menus, load_menus
+from dialogue.model import Channel, Inbound, Outbound
+from dialogue.render import View, fill, render_sms, render_ussd
+from registration.config import Config
+from registration.keys import Keys
+from registration.privacy import mask_phone
+
+log = logging.getLogger(__name__)
+
+_CACHE_SECONDS = 60.0  # facility names change rarely; a minute of staleness is harmless
+_SLOTS_CACHE_SECONDS = 1.0  # seat counts shown are at most a second old; book() is atomic
+
+
+@dataclass
+class UssdSettings:
+    session_ttl_seconds: int = 300
+    resume_window_seconds: int = 3600
+    service_codes: tuple[str, ...] = ("*119#",)
+    max_screen_chars: int = 160
+
+
+@dataclass
+class MenuSettings:
+    file: str = "menus/dialogue.toml"
+    default_language: str = "id"
+    max_list_items: int = 60
+    resend_interval_seconds: int = 600
+    help_email: str = "vaksinasi@kemkes.go.id"
+
+
+@dataclass
+class EngineSettings:
+    session_ttl_seconds: int = 300
+    resume_window_seconds: int = 3600
+    sms_session_ttl_seconds: int = 86400
+    max_screen_chars: int = 160
+    service_codes: frozenset[str] = frozenset({"119"})
+    default_language: str = "id"
+    max_list_items: int = 60
+    resend_interval_seconds: int = 600
+    help_email: str = "vaksinasi@kemkes.go.id"
+    public_base_url: str = "http://127.0.0.1:8080"
+    video_url: str = ""
+    utc_offset_hours: int = 7
+
+
+def normalise_service_code(code: str) -> str:
+    """'*119#', '119', ' *119*1# ' -> '119' (the base code; extensions are ignored)."""
+    return code.strip().strip("*#").split("*", 1)[0]
+
+
+def settings_from_config(config: Config) -> tuple[EngineSettings, MenuSettings]:
+    ussd = config.load("ussd", UssdSettings)
+    menus = config.load("menus", MenuSettings)
+    service = config.section("service")
+    sms = config.section("sms")
+    settings = EngineSettings(
+        session_ttl_seconds=ussd.session_ttl_seconds,
+        resume_window_seconds=ussd.resume_window_seconds,
+        sms_session_ttl_seconds=int(sms.get("session_ttl_seconds", 86400)),
+        max_screen_chars=ussd.max_screen_chars,
+        service_codes=frozenset(normalise_service_code(c) for c in ussd.service_codes),
+        default_language=menus.default_language,
+        max_list_items=menus.max_list_items,
+        resend_interval_seconds=menus.resend_interval_seconds,
+        help_email=menus.help_email,
+        public_base_url=str(service.get("public_base_url", "")).rstrip("/"),
+        video_url=str(service.get("video_url", "")),
+        utc_offset_hours=int(service.get("utc_offset_hours", 7)),
+    )
+    return settings, menus
+
+
+def session_labels_from_config(config: Config) -> dict[str, str]:
+    """`registration.sessions` entries "pagi=08:00-12:00" -> {"pagi": "08:00-12:00"}."""
+    labels: dict[str, str] = {}
+    for entry in config.section("registration").get("sessions", []):
+        name, _, label = str(entry).partition("=")
+        labels[name.strip()] = label.strip() or name.strip()
+    return labels
+
+
+class Engine:
+    """One per process. `handle()` is the only entry point the channels need."""
+
+    def __init__(
+        self,
+        menus: Menus,
+        registry: Any,
+        redis: aioredis.Redis,
+        keys: Keys,
+        settings: EngineSettings,
+        session_labels: dict[str, str] | None = None,
+    ) -> None:
+        self.menus, self.registry, self.redis, self.keys = menus, registry, redis, keys
+        self.settings = settings
+        if "help" not in menus.screens:
+            raise MenuError("screens.help is missing (the SMS fallback answer)")
+        self.session_labels = session_labels or {}
+        self.weekdays = {lang: menus.text("weekdays", lang).split(",") for lang in ("id", "en")}
+        self.globals = {"help_email": settings.help_email}
+        self._facility_names: dict[str, tuple[float, str]] = {}
+        self._slots: dict[str, tuple[float, list]] = {}
+
+    @classmethod
+    def from_config(cls, config: Config, registry: Any, redis: aioredis.Redis) -> Engine:
+        from registration.store import keys_for
+
+        settings, menu_settings = settings_from_config(config)
+        menus = load_menus(config.resolve_path(menu_settings.file), ACTIONS)
+        labels = session_labels_from_config(config)
+        return cls(menus, registry, redis, keys_for(config), settings, labels)
+
+    # --- cached look-ups used by actions ---------------------------------------------------
+
+    async def facility_name(self, facility_id: str) -> str:
+        now = time.monotonic()
+        hit = self._facility_names.get(facility_id)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        facility = await self.registry.facility(facility_id)
+        name = to_gsm(facility.name)[:40] if facility is not None else facility_id
+        self._facility_names[facility_id] = (now + _CACHE_SECONDS, name)
+        return name
+
+    async def slots(self, facility_id: str) -> list:
+        now = time.monotonic()
+        hit = self._slots.get(facility_id)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        slots = await self.registry.available_slots(facility_id)
+        self._slots[facility_id] = (now + _SLOTS_CACHE_SECONDS, slots)
+        return slots
+
+    def forget_slots(self, facility_id: str) -> None:
+        self._slots.pop(facility_id, None)
+
+    def ticket_text(self, values: dict[str, Any], lang: str) -> str:
+        """The ticket SMS from screen variables (code, facility, day_text, session)."""
+        code = values.get("code", "")
+        return to_gsm(
+            fill(
+                self.menus.text("ticket_sms", lang),
+                {
+                    "code": code,
+                    "facility": values.get("facility", ""),
+                    "day": values.get("day_text", values.get("day", "")),
+                    "session": values.get("session", ""),
+                    "link": f"{self.settings.public_base_url}/tickets/{code}.png",
+                    "video": self.settings.video_url,
+                },
+            )
+        )
+
+    async def ticket_sms_text(self, ticket: Any, lang: str = "id") -> str:
+        """For the SMS channel: the ticket SMS for a Ticket (e.g. a `CEK` re-send)."""
+        names = self.weekdays[lang]
+        values = {
+            "code": ticket.code,
+            "facility": await self.facility_name(ticket.facility_id),
+            "day_text": f"{names[ticket.day.weekday()]} {ticket.day:%d/%m}",
+            "session": self.session_labels.get(ticket.session_id, ticket.session_id),
+        }
+        return self.ticket_text(values, lang)
+
+    # --- the hop ---------------------------------------------------------------------------
+
+    async def handle(self, inbound: Inbound, *, max_chars: int = 0) -> Outbound:
+        """Answer one hop (USSD) or one message (SMS). Never raises for bad input."""
+        limit = max_chars or self.settings.max_screen_chars
+        try:
+            if inbound.channel is Channel.SMS:
+                return await flow.handle_sms(self, inbound)
+            return await flow.handle_ussd(self, inbound, limit)
+        except Exception:
+            log.exception(
+                "hop failed for %s (%s session)", mask_phone(inbound.msisdn), inbound.dialect
+            )
+            lang = self.settings.default_language
+            return Outbound(self.menus.text("busy", lang), end=True)
+
+    def service_known(self, service_code: str) -> bool:
+        return normalise_service_code(service_code) in self.settings.service_codes
+
+    def plain(self, key: str, lang: str) -> Outbound:
+        """An END screen from a shared text (expired, unknown service code...)."""
+        return Outbound(to_gsm(fill(self.menus.text(key, lang), self.globals)), end=True)
+
+    def render(self, view: View, lang: str, channel: Channel, limit: int) -> str:
+        if channel is Channel.SMS:
+            return render_sms(view, self.menus, lang)
+        return render_ussd(view, self.menus, lang, limit)
+
+    def new_turn(self, sess: dict[str, Any], inbound: Inbound, resume: Any) -> Turn:
+        return Turn(self, sess, inbound.msisdn, inbound.channel.value, resume)

@@ -1,0 +1,244 @@
+"""Booking, rescheduling and cancelling: a seat and a ticket, atomically per side.
+
+A registrant's keys and a facility's seat counters live in different Cluster
+slots, so one script cannot cover both. The steps, each idempotent:
+
+1. record the intent in ``pending_releases`` and claim on the registrant side
+   (Lua: eligible? one booking only? no other claim in flight?);
+2. take the seat on the facility side (Lua; full -> drop the claim);
+3. create the ticket record under a fresh unique code (retry on collision);
+4. confirm on the registrant side (the claim must still be ours and in time),
+   then forget the intent; a reschedule then gives the old seat back.
+
+A crash between steps leaves an intent whose claim is not the registrant's
+confirmed booking: :meth:`Booker.repair` (and the next claim by the same person)
+gives that seat back. A ticket record without a confirmed booking is harmless:
+ticket lookups and check-in compare it with the registrant's booking.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+
+import redis.asyncio as aioredis
+
+from registration import registrant_lua, stats
+from registration.facilities import FacilityDirectory
+from registration.keys import Keys
+from registration.models import BookingOutcome, BookingResult, Ticket, TicketState
+from registration.records import day_key, ticket_from
+from registration.slots import SeatBook, local_today, window_days
+from registration.tickets import TicketSigner
+
+# KEYS: ticket. ARGV: field/value pairs -> 1 created, 0 code taken.
+CREATE_TICKET_LUA = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1
+"""
+GRACE_MS = 10_000  # a claim is repaired only this long after its deadline (clock skew)
+BUSY_WAIT = 0.05  # a second confirmation of the same person waits for the first
+
+
+@dataclass
+class BookingRules:
+    window_days: int
+    closed_weekdays: list[int]
+    claim_timeout_seconds: int
+    utc_offset_hours: int
+
+
+class Booker:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        keys: Keys,
+        directory: FacilityDirectory,
+        seats: SeatBook,
+        signer: TicketSigner,
+        rules: BookingRules,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._redis, self._keys, self._dir, self._seats = redis, keys, directory, seats
+        self._signer, self._rules, self._clock = signer, rules, clock
+        self._claim = redis.register_script(registrant_lua.CLAIM)
+        self._abort = redis.register_script(registrant_lua.ABORT)
+        self._confirm = redis.register_script(registrant_lua.CONFIRM)
+        self._cancel = redis.register_script(registrant_lua.CANCEL)
+        self._create_ticket = redis.register_script(CREATE_TICKET_LUA)
+
+    def today(self) -> date:
+        return local_today(self._clock(), self._rules.utc_offset_hours)
+
+    def window(self) -> list[date]:
+        r = self._rules
+        return window_days(self.today(), r.window_days, r.closed_weekdays)
+
+    def _stamp(self) -> str:
+        return datetime.fromtimestamp(self._clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def _registrant_keys(self, nik: str) -> list[str]:
+        k = self._keys
+        return [k.booking(nik), k.screening(nik), k.registrant_status(nik), k.worker(nik)]
+
+    async def current_ticket(self, nik: str) -> Ticket | None:
+        booking = await self._redis.hgetall(self._keys.booking(nik))
+        return ticket_from({**booking, "nik": nik})
+
+    async def book(
+        self, nik: str, facility_id: str, day: date, session_id: str, *, reschedule: bool = False
+    ) -> BookingResult:
+        await self._dir.ensure(check=True)
+        facility = self._dir.get(facility_id)
+        if facility is None or self._seats.label(session_id) is None or day not in self.window():
+            return BookingResult(BookingOutcome.INVALID_SLOT)
+        deadline_wait = self._clock() + self._rules.claim_timeout_seconds + GRACE_MS / 1000
+        while True:
+            result = await self._attempt(nik, facility, day, session_id, reschedule)
+            if result is not None:
+                return result
+            if self._clock() > deadline_wait:  # another booking of this person never finished
+                return BookingResult(BookingOutcome.ALREADY_BOOKED, await self.current_ticket(nik))
+            await asyncio.sleep(BUSY_WAIT)
+
+    async def _attempt(
+        self, nik: str, facility, day: date, session_id: str, reschedule: bool
+    ) -> BookingResult | None:
+        """One try; None means "another booking of this person is in flight: wait"."""
+        fid, dkey = facility.facility_id, day_key(day)
+        claim_id = secrets.token_hex(6)
+        holder, member = f"{nik}|{claim_id}", f"{fid}|{dkey}|{nik}|{claim_id}"
+        now_ms = int(self._clock() * 1000)
+        deadline = now_ms + self._rules.claim_timeout_seconds * 1000
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.zadd(self._keys.pending_releases(), {member: deadline + GRACE_MS})
+            mode = "reschedule" if reschedule else "book"
+            args = [mode, fid, dkey, session_id, claim_id, now_ms, deadline, GRACE_MS]
+            await self._claim(keys=self._registrant_keys(nik), args=args, client=pipe)
+            _, reply = await pipe.execute()
+        kind = reply[0]
+        if kind != "claimed":
+            await self._redis.zrem(self._keys.pending_releases(), member)
+            if kind == "busy":
+                return None
+            if kind == "same":
+                return BookingResult(BookingOutcome.BOOKED, await self.current_ticket(nik))
+            if kind in ("already", "done"):
+                return BookingResult(BookingOutcome.ALREADY_BOOKED, await self.current_ticket(nik))
+            return BookingResult(BookingOutcome.NOT_ELIGIBLE)
+        dose, stale_fid, stale_day, stale_claim = int(reply[1]), reply[2], reply[3], reply[4]
+        if stale_claim:  # a crashed earlier attempt of this person: give its seat back
+            await self._give_back(stale_fid, stale_day, nik, stale_claim)
+        if not await self._seats.take(facility, day, session_id, holder):
+            async with self._redis.pipeline(transaction=False) as pipe:
+                await self._abort(keys=[self._keys.booking(nik)], args=[claim_id], client=pipe)
+                pipe.zrem(self._keys.pending_releases(), member)
+                await pipe.execute()
+            return BookingResult(BookingOutcome.FULL)
+        if reschedule:  # the seat we are about to replace: intent first, as for a cancel
+            old = await self._redis.hmget(self._keys.booking(nik), "state", "fid", "day", "claim")
+            if old[0] == TicketState.ACTIVE:
+                old_member = f"{old[1]}|{old[2]}|{nik}|{old[3]}"
+                await self._redis.zadd(self._keys.pending_releases(), {old_member: now_ms})
+        code, payload = await self._new_ticket(nik, fid, day, session_id, dose)
+        line = f"{self._stamp()} booked {code} {fid} {dkey} {session_id} dose {dose}"
+        confirm = await self._confirm(
+            keys=[self._keys.booking(nik), self._keys.registrant_status(nik)],
+            args=[claim_id, int(self._clock() * 1000), code, payload, line, nik],
+        )
+        if confirm[0] != "ok":  # too slow, or taken over: undo and try again from the start
+            await self._redis.hset(self._keys.ticket(code), "state", TicketState.CANCELLED)
+            await self._give_back(fid, dkey, nik, claim_id)
+            return None
+        old_fid, old_day, old_claim, old_code = confirm[1:5]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.zrem(self._keys.pending_releases(), member)
+            stats.bump(pipe, self._keys, facility.regency, "booked")
+            if old_claim:
+                old = self._dir.get(old_fid)
+                stats.bump(pipe, self._keys, old.regency if old else "", "booked", -1)
+            await pipe.execute()
+        if old_claim:  # the reschedule replaced a booking: its seat and ticket go
+            await self._redis.hset(self._keys.ticket(old_code), "state", TicketState.CANCELLED)
+            await self._give_back(old_fid, old_day, nik, old_claim)
+        return BookingResult(BookingOutcome.BOOKED, await self.current_ticket(nik))
+
+    async def _new_ticket(
+        self, nik: str, fid: str, day: date, session_id: str, dose: int
+    ) -> tuple[str, str]:
+        while True:
+            code = self._signer.new_code()
+            payload = self._signer.payload(code, fid, day, session_id, dose)
+            fields = {
+                "code": code,
+                "nik": nik,
+                "fid": fid,
+                "day": day_key(day),
+                "session": session_id,
+                "dose": dose,
+                "state": TicketState.ACTIVE.value,
+                "payload": payload,
+                "created_at": self._stamp(),
+            }
+            flat = [x for pair in fields.items() for x in pair]
+            if await self._create_ticket(keys=[self._keys.ticket(code)], args=flat):
+                return code, payload
+
+    async def _give_back(self, fid: str, day: str, nik: str, claim_id: str) -> None:
+        """Release a seat and forget its intent; both idempotent."""
+        await self._seats.release(fid, day, f"{nik}|{claim_id}")
+        await self._redis.zrem(self._keys.pending_releases(), f"{fid}|{day}|{nik}|{claim_id}")
+
+    async def cancel(self, nik: str) -> Ticket | None:
+        booking = await self._redis.hgetall(self._keys.booking(nik))
+        if booking.get("state") != TicketState.ACTIVE:
+            return None
+        fid, dkey = booking["fid"], booking["day"]
+        claim_id, code = booking["claim"], booking["code"]
+        member = f"{fid}|{dkey}|{nik}|{claim_id}"
+        # Intent first: if we die after cancelling, the sweeper gives the seat back.
+        await self._redis.zadd(self._keys.pending_releases(), {member: int(self._clock() * 1000)})
+        line = f"{self._stamp()} cancelled {code}"
+        done = await self._cancel(
+            keys=[self._keys.booking(nik), self._keys.registrant_status(nik)], args=[claim_id, line]
+        )
+        if not done:  # changed under us (checked in, rescheduled): nothing to cancel here
+            await self._redis.zrem(self._keys.pending_releases(), member)
+            return None
+        await self._give_back(fid, dkey, nik, claim_id)
+        facility = self._dir.get(fid)
+        regency = facility.regency if facility else ""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hset(self._keys.ticket(code), "state", TicketState.CANCELLED)
+            stats.bump(pipe, self._keys, regency, "booked", -1)
+            stats.bump(pipe, self._keys, regency, "cancelled")
+            await pipe.execute()
+        ticket = ticket_from({**booking, "nik": nik})
+        return replace(ticket, state=TicketState.CANCELLED) if ticket else None
+
+    async def repair(self, limit: int = 1000) -> int:
+        """Give back seats of crashed claims and cancellations; returns how many were freed."""
+        now_ms = int(self._clock() * 1000)
+        due = await self._redis.zrangebyscore(
+            self._keys.pending_releases(), "-inf", now_ms, start=0, num=limit
+        )
+        freed = 0
+        for member in due:
+            fid, dkey, nik, claim_id = member.split("|")
+            booking = await self._redis.hmget(
+                self._keys.booking(nik), "state", "claim", "c_id", "c_deadline"
+            )
+            state, claim, c_id, c_deadline = booking
+            if state == TicketState.ACTIVE and claim == claim_id:
+                await self._redis.zrem(self._keys.pending_releases(), member)  # it was confirmed
+                continue
+            if c_id == claim_id and int(c_deadline or 0) + GRACE_MS > now_ms:
+                continue  # still in flight
+            freed += await self._seats.release(fid, dkey, f"{nik}|{claim_id}")
+            await self._redis.zrem(self._keys.pending_releases(), member)
+        return freed

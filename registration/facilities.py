@@ -1,0 +1,97 @@
+"""Facility records cached in-process: they change only on import.
+
+Every import bumps ``facilities_version`` in ``Keys.registry_meta()``. Callers on
+the hot path read that version in the same pipeline as their own data (no extra
+round trip) and hand it to :meth:`FacilityDirectory.ensure`, which reloads only
+when it changed or the TTL passed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import redis.asyncio as aioredis
+
+from registration.keys import Keys
+from registration.models import Facility
+from registration.records import facility_from
+
+VERSION_FIELD = "facilities_version"
+
+
+class FacilityDirectory:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        keys: Keys,
+        ttl_seconds: float = 30.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._redis, self._keys, self._ttl, self._monotonic = redis, keys, ttl_seconds, monotonic
+        self._by_id: dict[str, Facility] = {}
+        self._by_regency: dict[str, list[Facility]] = {}
+        self._version: str | None = None
+        self._loaded_at = float("-inf")
+        self._lock = asyncio.Lock()
+
+    def queue_version(self, pipe: object) -> None:
+        """Queue the version read on a caller's pipeline (result: str or None)."""
+        pipe.hget(self._keys.registry_meta(), VERSION_FIELD)  # type: ignore[attr-defined]
+
+    async def ensure(self, version: str | None = None, *, check: bool = False) -> None:
+        """Reload if ``version`` differs from the cached one, the TTL passed, or never loaded."""
+        if check:
+            version = await self._redis.hget(self._keys.registry_meta(), VERSION_FIELD)
+        if self._fresh(version):
+            return
+        async with self._lock:  # one reload at a time; the others wait and reuse it
+            if not self._fresh(version):
+                await self._load()
+
+    def _fresh(self, version: str | None) -> bool:
+        age = self._monotonic() - self._loaded_at
+        return age < self._ttl and (version is None or version == self._version)
+
+    async def _load(self) -> None:
+        version = await self._redis.hget(self._keys.registry_meta(), VERSION_FIELD)
+        ids = sorted(await self._redis.smembers(self._keys.facilities()))
+        by_id: dict[str, Facility] = {}
+        for start in range(0, len(ids), 2000):
+            chunk = ids[start : start + 2000]
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for facility_id in chunk:
+                    pipe.hgetall(self._keys.facility(facility_id))
+                for raw in await pipe.execute():
+                    facility = facility_from(raw)
+                    if facility:
+                        by_id[facility.facility_id] = facility
+        by_regency: dict[str, list[Facility]] = {}
+        for facility in by_id.values():
+            by_regency.setdefault(facility.regency.lower(), []).append(facility)
+        for members in by_regency.values():
+            members.sort(key=lambda f: (f.name.lower(), f.facility_id))
+        self._by_id, self._by_regency = by_id, by_regency
+        self._version, self._loaded_at = version, self._monotonic()
+
+    def invalidate(self) -> None:
+        self._loaded_at = float("-inf")
+
+    def get(self, facility_id: str) -> Facility | None:
+        return self._by_id.get(facility_id)
+
+    def all(self) -> list[Facility]:
+        return sorted(self._by_id.values(), key=lambda f: f.facility_id)
+
+    def choices_for(self, assigned_id: str) -> list[Facility]:
+        """The assigned facility first, then the others of its regency by name."""
+        assigned = self._by_id.get(assigned_id)
+        if assigned is None:
+            return []
+        others = [
+            f
+            for f in self._by_regency.get(assigned.regency.lower(), [])
+            if f.facility_id != assigned_id
+        ]
+        return [assigned, *others]

@@ -1,0 +1,250 @@
+"""Runs one blast campaign: takes recipients from Redis, submits, records outcomes.
+
+Results of submit_sm_resp are collected in memory and written in batches (one
+Lua call per kind per flush) so Redis is not a round trip per message. Only one
+process sends a campaign at a time (a lease in Redis, renewed while sending).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from smpp import codec
+from smpp.campaign_store import CampaignStore
+from smpp.mt import MtBuilder, Source
+from smpp.pool import SmppPool
+from smpp.receipts import normalise_id
+from smpp.recipients import select, split_entry
+from smpp.settings import BlastSettings
+from smpp.templates import render
+
+log = logging.getLogger(__name__)
+
+FLUSH_INTERVAL = 0.02
+FLUSH_AT = 500
+
+
+@dataclass
+class _Pending:
+    remaining: int
+    mids: list[str] = field(default_factory=list)
+    status: int = 0
+
+
+def in_quiet_hours(spec: str, utc_offset_hours: float, now: datetime | None = None) -> bool:
+    """True inside "HH:MM-HH:MM" local time (may wrap past midnight); "" = never."""
+    if not spec.strip():
+        return False
+    start_s, _, end_s = spec.partition("-")
+    now = (now or datetime.now(UTC)) + timedelta(hours=utc_offset_hours)
+    minutes = now.hour * 60 + now.minute
+
+    def parse(text: str) -> int:
+        h, _, m = text.strip().partition(":")
+        return int(h) * 60 + int(m or 0)
+
+    start, end = parse(start_s), parse(end_s)
+    return start <= minutes < end if start <= end else minutes >= start or minutes < end
+
+
+def owner_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class CampaignRunner:
+    def __init__(
+        self,
+        store: CampaignStore,
+        pool: SmppPool,
+        mt: MtBuilder,
+        settings: BlastSettings,
+        *,
+        receipt_id_base: str = "as_is",
+        utc_offset_hours: float = 7.0,
+    ) -> None:
+        self.store = store
+        self.pool = pool
+        self.mt = mt
+        self.settings = settings
+        self.id_base = receipt_id_base
+        self.utc_offset = utc_offset_hours
+        self.owner = owner_id()
+        self.source = Source(settings.sender_id, settings.sender_ton, settings.sender_npi)
+        self._pending: dict[str, _Pending] = {}
+        self._ok: list[tuple[str, str]] = []
+        self._mids: dict[str, str] = {}
+        self._retry: list[tuple[str, str]] = []
+        self._failed: list[tuple[str, str]] = []
+        self._flush_now = asyncio.Event()
+        self.name = ""
+
+    # --- results (called by the SMPP session, synchronously) --------------------------
+
+    def _on_result(self, token: tuple[str, int], status: int, message_id: str) -> None:
+        nik = token[0]
+        p = self._pending.get(nik)
+        if p is None:
+            return
+        p.remaining -= 1
+        if status == codec.ESME_ROK:
+            p.mids.append(message_id)
+        elif not p.status or codec.is_temporary(p.status):
+            p.status = status
+        if p.remaining > 0:
+            return
+        del self._pending[nik]
+        if p.status == 0:
+            self._ok.append((nik, p.mids[0]))
+            target = f"c\t{self.name}\t{nik}"
+            for mid in p.mids:
+                self._mids[normalise_id(mid, self.id_base)] = target
+        elif codec.is_temporary(p.status):
+            self._retry.append((nik, codec.status_name(p.status)))
+        else:
+            self._failed.append((nik, "f:" + codec.status_name(p.status)))
+        if len(self._ok) + len(self._retry) >= FLUSH_AT:
+            self._flush_now.set()
+
+    async def _flush(self) -> None:
+        ok, mids, retry, failed = self._ok, self._mids, self._retry, self._failed
+        self._ok, self._mids, self._retry, self._failed = [], {}, [], []
+        name = self.name
+        if ok:
+            await self.store.commit(name, ok, mids, self.settings.receipt_ttl_seconds)
+        if retry:
+            await self.store.retry(name, retry, self.settings.max_attempts)
+        if failed:
+            await self.store.finish(name, "failed", failed)
+
+    async def _flusher(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._flush_now.wait(), FLUSH_INTERVAL)
+            self._flush_now.clear()
+            await self._flush()
+
+    # --- the run ----------------------------------------------------------------------
+
+    async def materialize(self, name: str) -> int:
+        camp = await self.store.get(name)
+        if camp is None:
+            raise LookupError(name)
+        if camp.meta.get("materialized") == "1":
+            return 0
+        added = opted = 0
+        async for entries, opted_out in select(
+            self.store.redis, self.store.keys, camp.filters, camp.only_unregistered
+        ):
+            added += await self.store.add(name, entries)
+            opted += opted_out
+        await self.store.set_fields(name, materialized="1", opted_out=str(opted))
+        log.info("campaign %s: %d recipients queued (%d opted out)", name, added, opted)
+        return added
+
+    async def run(self, name: str, stop: asyncio.Event | None = None) -> str:
+        """Send campaign `name` until done, paused-and-stopped, cancelled or `stop` is set."""
+        stop = stop or asyncio.Event()
+        self.name = name
+        while not await self.store.acquire(name, self.owner):
+            log.info("campaign %s is being sent by another process; waiting", name)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 5)
+            if stop.is_set():
+                return "stopped"
+        flusher = asyncio.create_task(self._flusher())
+        try:
+            recovered = await self.store.recover(name)
+            if recovered:
+                log.warning(
+                    "campaign %s: %d recipients were in flight at the last stop; "
+                    "re-queued (no message id recorded)",
+                    name,
+                    recovered,
+                )
+            await self.materialize(name)
+            camp = await self.store.get(name)
+            if camp is not None and not camp.meta.get("started"):
+                await self.store.set_fields(name, started=str(time.time()))
+            return await self._loop(name, stop)
+        finally:
+            await self._drain()
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+            await self._flush()
+            # Whatever is still in flight was never answered: safe to queue again.
+            await self.store.recover(name)
+            await self.store.set_fields(name, rate="0")
+            await self.store.release(name, self.owner)
+
+    async def _drain(self, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self._pending and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+
+    async def _loop(self, name: str, stop: asyncio.Event) -> str:
+        template = (await self.store.get(name)).template  # type: ignore[union-attr]
+        keyword, short_code = self.settings.keyword, self.settings.short_code
+        check_at = 0.0
+        rate_t, sent_mark = time.monotonic(), 0
+        sent = 0
+        while not stop.is_set():
+            now = time.monotonic()
+            if now >= check_at:
+                check_at = now + 0.5
+                camp = await self.store.get(name)
+                state = camp.state if camp else "cancelled"
+                await self.store.renew(name, self.owner)
+                if now - rate_t >= 1.0:
+                    rate = (sent - sent_mark) / (now - rate_t)
+                    rate_t, sent_mark = now, sent
+                    await self.store.set_fields(name, rate=f"{rate:.1f}")
+                if state in ("cancelled", "done"):
+                    return state
+                if state != "running" or in_quiet_hours(self.settings.quiet_hours, self.utc_offset):
+                    await self.store.set_fields(name, rate="0")
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), 0.5)
+                    continue
+            batch = await self.store.take(name, self.settings.batch_size)
+            if not batch:
+                await self._drain()
+                await self._flush()
+                progress = await self.store.progress(name)
+                if progress and not progress["queued"] and not progress["in_flight"]:
+                    await self.store.set_fields(name, state="done", finished=str(time.time()))
+                    return "done"
+                await asyncio.sleep(0.1)
+                continue
+            rows = [split_entry(e) for e in batch]
+            flags = await self.store.redis.smismember(
+                self.store.keys.sms_optouts(), [r[1] for r in rows]
+            )
+            opted = [(r[0], "o") for r, f in zip(rows, flags, strict=True) if f]
+            if opted:
+                await self.store.finish(name, "opted_out", opted)
+            for (nik, phone, first), flag in zip(rows, flags, strict=True):
+                if flag:
+                    continue
+                text = render(
+                    template, first_name=first, nik=nik, keyword=keyword, short_code=short_code
+                )
+                enc = self.mt.split(text)
+                if len(enc.parts) == 1:
+                    builds = [self.mt.build_single(phone, self.source, enc)]
+                else:
+                    builds = await self.mt.build(phone, text, self.source)
+                token = (nik, len(builds))
+                self._pending[nik] = _Pending(len(builds))
+                for build in builds:
+                    await self.pool.submit(build, token, self._on_result)
+                sent += 1
+        return "stopped"

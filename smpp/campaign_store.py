@@ -1,0 +1,304 @@
+"""Campaign state in Redis: one hash of metadata and counters, a queue, an in-flight hash
+and a per-recipient state hash, all under the campaign's hash tag `{c:<name>}` so
+every script below touches one slot.
+
+Exactly-once: a recipient moves queue -> in-flight (state "i") atomically BEFORE its
+submit_sm is written; the submit_sm_resp moves it to "s:<message id>" (or back to
+the queue on a temporary error, or to "f:<reason>"). After a crash the only
+ambiguous recipients are those still in-flight; :meth:`CampaignStore.recover`
+re-queues them (at most one window of possible duplicates, never a loss).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from registration.keys import Keys
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+STATES = ("draft", "running", "paused", "cancelled", "done")
+COUNTERS = ("total", "submitted", "delivered", "failed", "expired", "opted_out")
+
+_TAKE = """
+local items = redis.call('LPOP', KEYS[1], ARGV[1])
+if not items then return {} end
+for _, e in ipairs(items) do
+  local nik = string.match(e, '^[^\\t]*')
+  redis.call('HSET', KEYS[2], nik, e)
+  redis.call('HSET', KEYS[3], nik, 'i')
+end
+return items
+"""
+# ARGV: nik1, msgid1, nik2, msgid2, ...
+_COMMIT = """
+local n = 0
+for i = 1, #ARGV, 2 do
+  if redis.call('HDEL', KEYS[1], ARGV[i]) == 1 then
+    redis.call('HSET', KEYS[2], ARGV[i], 's:' .. ARGV[i + 1])
+    n = n + 1
+  end
+end
+if n > 0 then redis.call('HINCRBY', KEYS[3], 'submitted', n) end
+return n
+"""
+# ARGV: max_attempts, nik1, reason1, ... ; temporary failure -> back to the queue.
+_RETRY = """
+local failed, requeued = 0, 0
+local max = tonumber(ARGV[1])
+for i = 2, #ARGV, 2 do
+  local e = redis.call('HGET', KEYS[1], ARGV[i])
+  if e then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+    if redis.call('HINCRBY', KEYS[4], ARGV[i], 1) >= max then
+      redis.call('HSET', KEYS[2], ARGV[i], 'f:' .. ARGV[i + 1])
+      failed = failed + 1
+    else
+      redis.call('HSET', KEYS[2], ARGV[i], 'q')
+      redis.call('RPUSH', KEYS[5], e)
+      requeued = requeued + 1
+    end
+  end
+end
+if failed > 0 then redis.call('HINCRBY', KEYS[3], 'failed', failed) end
+return requeued
+"""
+# ARGV: counter, nik1, state1, ... ; a permanent outcome for in-flight recipients.
+_FINISH = """
+local n = 0
+for i = 2, #ARGV, 2 do
+  if redis.call('HDEL', KEYS[1], ARGV[i]) == 1 then
+    redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+    n = n + 1
+  end
+end
+if n > 0 then redis.call('HINCRBY', KEYS[3], ARGV[1], n) end
+return n
+"""
+# ARGV: nik, new state, counter ; only a submitted recipient takes a receipt (once).
+_RECEIPT = """
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if not cur or string.sub(cur, 1, 2) ~= 's:' then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
+return 1
+"""
+# ARGV: entry1, entry2, ... ; add recipients once each (a re-run after a crash is harmless).
+_ADD = """
+local n = 0
+for _, e in ipairs(ARGV) do
+  local nik = string.match(e, '^[^\\t]*')
+  if redis.call('HSETNX', KEYS[2], nik, 'q') == 1 then
+    redis.call('RPUSH', KEYS[1], e)
+    n = n + 1
+  end
+end
+if n > 0 then redis.call('HINCRBY', KEYS[3], 'total', n) end
+return n
+"""
+_RECOVER = """
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  redis.call('HSET', KEYS[2], all[i], 'q')
+  redis.call('LPUSH', KEYS[3], all[i + 1])
+end
+redis.call('DEL', KEYS[1])
+return #all / 2
+"""
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('EXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class CampaignError(ValueError):
+    pass
+
+
+@dataclass
+class Campaign:
+    name: str
+    template: str
+    filters: dict[str, list[str]]
+    only_unregistered: bool
+    state: str
+    meta: dict[str, str]
+
+    def counter(self, key: str) -> int:
+        try:
+            return int(self.meta.get(key, 0))
+        except ValueError:
+            return 0
+
+
+class CampaignStore:
+    def __init__(self, redis: aioredis.Redis, keys: Keys) -> None:
+        self.redis = redis
+        self.keys = keys
+        self._take = redis.register_script(_TAKE)
+        self._commit = redis.register_script(_COMMIT)
+        self._retry = redis.register_script(_RETRY)
+        self._finish = redis.register_script(_FINISH)
+        self._receipt = redis.register_script(_RECEIPT)
+        self._add = redis.register_script(_ADD)
+        self._recover = redis.register_script(_RECOVER)
+        self._renew = redis.register_script(_RENEW)
+        self._release = redis.register_script(_RELEASE)
+
+    # --- campaigns ------------------------------------------------------------------
+
+    async def create(
+        self,
+        name: str,
+        template: str,
+        filters: dict[str, list[str]],
+        only_unregistered: bool,
+        lint: dict[str, Any],
+    ) -> Campaign:
+        if not NAME_RE.match(name):
+            raise CampaignError("name: letters, digits, '.', '_' or '-', at most 64")
+        meta = {
+            "name": name,
+            "template": template,
+            "filters": json.dumps(filters),
+            "only_unregistered": "1" if only_unregistered else "0",
+            "state": "draft",
+            "created": str(int(time.time())),
+            "lint": json.dumps(lint),
+            **{c: "0" for c in COUNTERS},
+        }
+        key = self.keys.campaign_meta(name)
+        if not await self.redis.hsetnx(key, "name", name):
+            raise CampaignError(f"campaign {name!r} exists already")
+        await self.redis.hset(key, mapping=meta)
+        await self.redis.zadd(self.keys.campaigns(), {name: time.time()})
+        return await self.get(name)  # type: ignore[return-value]
+
+    async def get(self, name: str) -> Campaign | None:
+        meta = await self.redis.hgetall(self.keys.campaign_meta(name))
+        if not meta.get("name"):
+            return None
+        try:
+            filters = json.loads(meta.get("filters") or "{}")
+        except ValueError:
+            filters = {}
+        return Campaign(
+            name,
+            meta.get("template", ""),
+            filters,
+            meta.get("only_unregistered") == "1",
+            meta.get("state", "draft"),
+            meta,
+        )
+
+    async def names(self) -> list[str]:
+        return list(await self.redis.zrange(self.keys.campaigns(), 0, -1))
+
+    async def set_fields(self, name: str, **fields: str) -> None:
+        await self.redis.hset(self.keys.campaign_meta(name), mapping=fields)
+
+    async def progress(self, name: str) -> dict[str, Any] | None:
+        camp = await self.get(name)
+        if camp is None:
+            return None
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.llen(self.keys.campaign_queue(name))
+            pipe.hlen(self.keys.campaign_inflight(name))
+            queued, inflight = await pipe.execute()
+        out: dict[str, Any] = {"name": name, "state": camp.state}
+        out.update({c: camp.counter(c) for c in COUNTERS})
+        out["queued"] = int(queued)
+        out["in_flight"] = int(inflight)
+        out["materialized"] = camp.meta.get("materialized") == "1"
+        out["rate"] = float(camp.meta.get("rate", 0) or 0)
+        out["template"] = camp.template
+        out["filters"] = camp.filters
+        out["only_unregistered"] = camp.only_unregistered
+        try:
+            out["lint"] = json.loads(camp.meta.get("lint", "{}"))
+        except ValueError:
+            out["lint"] = {}
+        for stamp in ("created", "started", "finished"):
+            if camp.meta.get(stamp):
+                out[stamp] = int(float(camp.meta[stamp]))
+        return out
+
+    # --- recipients -----------------------------------------------------------------
+
+    def _k(self, name: str) -> tuple[str, str, str, str, str]:
+        k = self.keys
+        return (
+            k.campaign_queue(name),
+            k.campaign_inflight(name),
+            k.campaign_state(name),
+            k.campaign_meta(name),
+            k.campaign_attempts(name),
+        )
+
+    async def add(self, name: str, entries: list[str]) -> int:
+        q, _, st, meta, _ = self._k(name)
+        return int(await self._add(keys=[q, st, meta], args=entries)) if entries else 0
+
+    async def take(self, name: str, n: int) -> list[str]:
+        q, inf, st, _, _ = self._k(name)
+        return list(await self._take(keys=[q, inf, st], args=[n]))
+
+    async def commit(
+        self, name: str, pairs: list[tuple[str, str]], mids: dict[str, str], ttl: int
+    ) -> int:
+        """Record submit_sm_resp successes: message id -> recipient map first, then state."""
+        if mids:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for mid, target in mids.items():
+                    pipe.set(self.keys.sms_message_id(mid), target, ex=ttl)
+                await pipe.execute()
+        _, inf, st, meta, _ = self._k(name)
+        flat = [x for pair in pairs for x in pair]
+        return int(await self._commit(keys=[inf, st, meta], args=flat)) if flat else 0
+
+    async def retry(self, name: str, failures: list[tuple[str, str]], max_attempts: int) -> int:
+        q, inf, st, meta, att = self._k(name)
+        flat = [x for pair in failures for x in pair]
+        if not flat:
+            return 0
+        return int(await self._retry(keys=[inf, st, meta, att, q], args=[max_attempts, *flat]))
+
+    async def finish(self, name: str, counter: str, outcomes: list[tuple[str, str]]) -> int:
+        _, inf, st, meta, _ = self._k(name)
+        flat = [x for pair in outcomes for x in pair]
+        if not flat:
+            return 0
+        return int(await self._finish(keys=[inf, st, meta], args=[counter, *flat]))
+
+    async def receipt(self, name: str, nik: str, state: str, counter: str) -> bool:
+        _, _, st, meta, _ = self._k(name)
+        return bool(await self._receipt(keys=[st, meta], args=[nik, state, counter]))
+
+    async def recover(self, name: str) -> int:
+        q, inf, st, _, _ = self._k(name)
+        return int(await self._recover(keys=[inf, st, q]))
+
+    async def recipient_state(self, name: str, nik: str) -> str | None:
+        return await self.redis.hget(self.keys.campaign_state(name), nik)
+
+    # --- the sending lease ------------------------------------------------------------
+
+    async def acquire(self, name: str, owner: str, ttl: int = 30) -> bool:
+        return bool(await self.redis.set(self.keys.campaign_lease(name), owner, nx=True, ex=ttl))
+
+    async def renew(self, name: str, owner: str, ttl: int = 30) -> bool:
+        return bool(await self._renew(keys=[self.keys.campaign_lease(name)], args=[owner, ttl]))
+
+    async def release(self, name: str, owner: str) -> None:
+        await self._release(keys=[self.keys.campaign_lease(name)], args=[owner])

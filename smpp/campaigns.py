@@ -1,0 +1,101 @@
+"""Campaign operations shared by the CLI and the operator API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from registration.config import Config
+from registration.keys import Keys
+from smpp.campaign_store import CampaignError, CampaignStore
+from smpp.recipients import FILTERABLE
+from smpp.settings import blast_settings
+from smpp.templates import TemplateError, lint
+
+# action -> (states it may start from, state it leads to)
+TRANSITIONS = {
+    "start": ({"draft"}, "running"),
+    "pause": ({"running"}, "paused"),
+    "resume": ({"paused"}, "running"),
+    "cancel": ({"draft", "running", "paused"}, "cancelled"),
+}
+
+
+class NotFound(LookupError):
+    pass
+
+
+def parse_filters(items: list[str] | dict[str, Any] | None) -> dict[str, list[str]]:
+    """["regency=Bandung", "profession=bidan"] or {"regency": "Bandung"|[...]} -> lists."""
+    out: dict[str, list[str]] = {}
+    if isinstance(items, dict):
+        pairs = [(k, v) for k, vs in items.items() for v in (vs if isinstance(vs, list) else [vs])]
+    else:
+        pairs = []
+        for item in items or []:
+            key, sep, value = str(item).partition("=")
+            if not sep:
+                raise CampaignError(f"filter {item!r}: expected key=value")
+            pairs.append((key, value))
+    for key, value in pairs:
+        key = str(key).strip().lower()
+        if key not in FILTERABLE:
+            raise CampaignError(f"unknown filter {key!r}: use one of {', '.join(FILTERABLE)}")
+        if not str(value).strip():
+            raise CampaignError(f"filter {key}: empty value")
+        out.setdefault(key, []).append(str(value).strip())
+    return out
+
+
+async def create(
+    redis: aioredis.Redis,
+    keys: Keys,
+    config: Config,
+    name: str,
+    template: str,
+    filters: dict[str, list[str]],
+    only_unregistered: bool,
+) -> dict[str, Any]:
+    """Lint the template (errors raise CampaignError) and store a draft campaign."""
+    blast = blast_settings(config)
+    try:
+        report = lint(template, blast.keyword, blast.short_code)
+    except TemplateError as exc:
+        raise CampaignError(str(exc)) from exc
+    store = CampaignStore(redis, keys)
+    await store.create(name, template, filters, only_unregistered, report.as_dict())
+    progress = await store.progress(name)
+    assert progress is not None
+    return progress
+
+
+async def transition(redis: aioredis.Redis, keys: Keys, name: str, action: str) -> dict[str, Any]:
+    store = CampaignStore(redis, keys)
+    camp = await store.get(name)
+    if camp is None:
+        raise NotFound(name)
+    sources, target = TRANSITIONS[action]
+    if camp.state not in sources:
+        raise CampaignError(f"cannot {action} a campaign that is {camp.state}")
+    await store.set_fields(name, state=target)
+    progress = await store.progress(name)
+    assert progress is not None
+    return progress
+
+
+async def progress(redis: aioredis.Redis, keys: Keys, name: str) -> dict[str, Any]:
+    result = await CampaignStore(redis, keys).progress(name)
+    if result is None:
+        raise NotFound(name)
+    return result
+
+
+async def listing(redis: aioredis.Redis, keys: Keys) -> list[dict[str, Any]]:
+    store = CampaignStore(redis, keys)
+    out = []
+    for name in await store.names():
+        item = await store.progress(name)
+        if item is not None:
+            out.append(item)
+    return out

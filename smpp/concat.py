@@ -1,0 +1,145 @@
+"""Long messages: concatenation headers out, reassembly in.
+
+Reassembly state is in-process (one SMS worker per deployment holds the binds),
+bounded by `max_sets` and a timeout: a set still incomplete after `timeout` seconds
+is dropped and logged. A restart loses parts of sets in progress; the sender's
+phone shows nothing, so the user simply sends again (we answer only complete text).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from smpp import codec
+
+log = logging.getLogger(__name__)
+
+ESM_UDHI = 0x40
+
+
+def udh_8bit(ref: int, total: int, seq: int) -> bytes:
+    return bytes((5, 0x00, 3, ref & 0xFF, total, seq))
+
+
+def udh_16bit(ref: int, total: int, seq: int) -> bytes:
+    return bytes((6, 0x08, 4, (ref >> 8) & 0xFF, ref & 0xFF, total, seq))
+
+
+def sar_tlvs(ref: int, total: int, seq: int) -> bytes:
+    return (
+        codec.tlv(codec.TLV_SAR_MSG_REF_NUM, ref & 0xFFFF, 2)
+        + codec.tlv(codec.TLV_SAR_TOTAL_SEGMENTS, total, 1)
+        + codec.tlv(codec.TLV_SAR_SEGMENT_SEQNUM, seq, 1)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PartInfo:
+    ref: int
+    total: int
+    seq: int
+
+
+def split_udh(esm_class: int, payload: bytes) -> tuple[PartInfo | None, bytes]:
+    """(concatenation info or None, payload without the UDH)."""
+    if not esm_class & ESM_UDHI or not payload:
+        return None, payload
+    udhl = payload[0]
+    if udhl + 1 > len(payload):
+        raise codec.PduError("UDH longer than the message")
+    header, rest = payload[1 : udhl + 1], payload[udhl + 1 :]
+    pos = 0
+    info = None
+    while pos + 2 <= len(header):
+        iei, length = header[pos], header[pos + 1]
+        value = header[pos + 2 : pos + 2 + length]
+        if iei == 0x00 and length == 3:
+            info = PartInfo(value[0], value[1], value[2])
+        elif iei == 0x08 and length == 4:
+            info = PartInfo((value[0] << 8) | value[1], value[2], value[3])
+        pos += 2 + length
+    return info, rest
+
+
+def part_info(sm: codec.ShortMessage) -> tuple[PartInfo | None, bytes]:
+    """Concatenation info from UDH or SAR TLVs, and the bare payload."""
+    payload = sm.short_message or sm.tlvs.get(codec.TLV_MESSAGE_PAYLOAD, b"")
+    info, payload = split_udh(sm.esm_class, payload)
+    if info is None and codec.TLV_SAR_MSG_REF_NUM in sm.tlvs:
+        info = PartInfo(
+            sm.tlv_int(codec.TLV_SAR_MSG_REF_NUM) or 0,
+            sm.tlv_int(codec.TLV_SAR_TOTAL_SEGMENTS) or 1,
+            sm.tlv_int(codec.TLV_SAR_SEGMENT_SEQNUM) or 1,
+        )
+    if info is not None and (info.total < 1 or not 1 <= info.seq <= info.total):
+        raise codec.PduError(f"bad concatenation info {info}")
+    return info, payload
+
+
+@dataclass
+class _Set:
+    started: float
+    total: int
+    data_coding: int
+    parts: dict[int, bytes] = field(default_factory=dict)
+
+
+class Reassembler:
+    """Collects parts by (sender, recipient, reference); out of order and duplicates ok."""
+
+    def __init__(self, timeout: float = 120.0, max_sets: int = 10000) -> None:
+        self.timeout = timeout
+        self.max_sets = max_sets
+        self._sets: OrderedDict[tuple[str, str, int, int], _Set] = OrderedDict()
+        self.expired = 0
+
+    def add(
+        self,
+        source: str,
+        dest: str,
+        info: PartInfo,
+        data_coding: int,
+        payload: bytes,
+        now: float | None = None,
+    ) -> tuple[bytes, int] | None:
+        """Add a part; returns (whole payload, data_coding) when the set is complete."""
+        now = time.monotonic() if now is None else now
+        self.expire(now)
+        if info.total == 1:
+            return payload, data_coding
+        key = (source, dest, info.ref, info.total)
+        entry = self._sets.get(key)
+        if entry is None:
+            while len(self._sets) >= self.max_sets:
+                self._sets.popitem(last=False)
+                self.expired += 1
+            entry = self._sets[key] = _Set(now, info.total, data_coding)
+        entry.parts.setdefault(info.seq, payload)  # a duplicate part is ignored
+        if len(entry.parts) < entry.total:
+            return None
+        del self._sets[key]
+        whole = b"".join(entry.parts[i] for i in range(1, entry.total + 1))
+        return whole, entry.data_coding
+
+    def expire(self, now: float | None = None) -> int:
+        now = time.monotonic() if now is None else now
+        dropped = 0
+        while self._sets:
+            key, entry = next(iter(self._sets.items()))
+            if now - entry.started < self.timeout:
+                break
+            del self._sets[key]
+            dropped += 1
+            log.info(
+                "dropped incomplete multipart SMS (%d of %d parts) after timeout",
+                len(entry.parts),
+                entry.total,
+            )
+        self.expired += dropped
+        return dropped
+
+    def __len__(self) -> int:
+        return len(self._sets)

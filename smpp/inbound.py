@@ -1,0 +1,152 @@
+"""What comes from the SMSC: delivery receipts and incoming SMS (MO).
+
+An MO is answered (deliver_sm_resp) only after its reply is safely queued in the
+outbox stream, so a crash before that makes the SMSC deliver it again: nothing is
+lost. Messages from one sender are handled one at a time, in order.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections import defaultdict
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from dialogue.model import Channel, Inbound, SessionEvent
+from registration.keys import Keys
+from registration.outbox import OutboundSms, enqueue
+from registration.privacy import mask_phone
+from smpp import codec, concat, encoding
+from smpp.campaign_store import CampaignStore
+from smpp.receipts import is_receipt, parse_receipt
+from smpp.settings import SmppSettings, SmsSettings
+
+log = logging.getLogger(__name__)
+
+OPT_OUT_WORDS = frozenset({"BERHENTI", "STOP", "UNREG"})
+_LETTERS = re.compile(r"[^A-Z]")
+
+OPT_OUT_REPLY = (
+    "Anda tidak akan menerima SMS PEDULICOVID lagi. Kirim VAKSIN ke {number} untuk mendaftar. / "
+    "You will get no more PEDULICOVID SMS."
+)
+RECEIPT_COUNTERS = {"delivered": ("d", "delivered"), "expired": ("x", "expired")}
+
+
+def normalise_msisdn(addr: str) -> str:
+    digits = "".join(ch for ch in addr if ch.isdigit())
+    if digits.startswith("0"):
+        digits = "62" + digits[1:]
+    return digits
+
+
+class InboundHandler:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        keys: Keys,
+        smpp: SmppSettings,
+        sms: SmsSettings,
+        engine: Any,
+        store: CampaignStore,
+    ) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.smpp = smpp
+        self.sms = sms
+        self.engine = engine
+        self.store = store
+        self.reassembler = concat.Reassembler(smpp.reassembly_timeout, smpp.reassembly_max_sets)
+        self._locks: defaultdict[str, Any] = defaultdict(_new_lock)
+
+    async def __call__(self, sm: codec.ShortMessage) -> int:
+        """The deliver_sm handler: returns the status for deliver_sm_resp."""
+        if is_receipt(sm):
+            await self.on_receipt(sm)
+            return codec.ESME_ROK
+        try:
+            info, payload = concat.part_info(sm)
+        except codec.PduError as exc:
+            log.warning("bad concatenation header from %s: %s", mask_phone(sm.source), exc)
+            return codec.ESME_RX_P_APPN
+        sender = normalise_msisdn(sm.source)
+        if info is not None:
+            whole = self.reassembler.add(sender, sm.destination, info, sm.data_coding, payload)
+            if whole is None:
+                return codec.ESME_ROK  # a part: kept until the set is complete
+            payload, dc = whole
+        else:
+            dc = sm.data_coding
+        text = encoding.decode(payload, dc, self.smpp.data_coding_default)
+        lock = self._locks[sender]
+        async with lock:
+            await self.on_message(sender, sm.destination, text)
+        if not lock.locked() and len(self._locks) > 10000:
+            self._locks.pop(sender, None)
+        return codec.ESME_ROK
+
+    async def on_receipt(self, sm: codec.ShortMessage) -> None:
+        receipt = parse_receipt(sm, self.smpp.message_id_base)
+        await self.redis.hincrby(self.keys.sms_stats(), "receipts", 1)
+        if receipt is None or receipt.state == "enroute":
+            return
+        target = await self.redis.get(self.keys.sms_message_id(receipt.message_id))
+        if not target:
+            return
+        kind, _, rest = target.partition("\t")
+        if kind != "c":
+            await self.redis.hincrby(self.keys.sms_stats(), f"outbox_{receipt.state}", 1)
+            return
+        name, _, nik = rest.partition("\t")
+        state, counter = RECEIPT_COUNTERS.get(
+            receipt.state, (f"f:{receipt.stat or 'UNDELIV'}", "failed")
+        )
+        await self.store.receipt(name, nik, state, counter)
+
+    async def on_message(self, sender: str, to: str, text: str) -> None:
+        await self.redis.hincrby(self.keys.sms_stats(), "mo", 1)
+        word = _LETTERS.sub("", text.upper()) if len(text) < 40 else ""
+        if word in OPT_OUT_WORDS:
+            await self.redis.sadd(self.keys.sms_optouts(), sender)
+            log.info("opt-out from %s", mask_phone(sender))
+            await self.reply(sender, OPT_OUT_REPLY.format(number=self.sms.service_number), "optout")
+            return
+        if self.engine is None:
+            log.warning("no dialogue engine: MO from %s not answered", mask_phone(sender))
+            return
+        inbound = Inbound(
+            channel=Channel.SMS,
+            dialect="smpp",
+            session_id=sender,
+            msisdn=sender,
+            service_code=self.sms.service_number,
+            event=SessionEvent.CONTINUE,
+            text=text,
+        )
+        out = await self.engine.handle(inbound)
+        if out.fallback:
+            # Anti-loop: one help reply per sender per interval; later ones are dropped.
+            guard = self.keys.sms_help_guard(sender)
+            if not await self.redis.set(
+                guard, "1", nx=True, ex=self.sms.help_reply_interval_seconds
+            ):
+                log.info("help reply to %s suppressed (rate limit)", mask_phone(sender))
+                return
+        if out.text:
+            await self.reply(sender, out.text, "reply")
+
+    async def reply(self, to: str, text: str, kind: str) -> None:
+        await enqueue(
+            self.redis,
+            self.keys,
+            OutboundSms(to=to, text=text, kind=kind, dedupe_key=f"{kind}:{uuid.uuid4()}"),
+        )
+
+
+def _new_lock() -> Any:
+    import asyncio
+
+    return asyncio.Lock()

@@ -1,0 +1,81 @@
+"""Outgoing (MT) messages: text -> the submit_sm PDUs of its parts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+
+from registration.keys import Keys
+from smpp import codec, concat, encoding
+from smpp.settings import SmppSettings
+
+Build = Callable[[int], bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    addr: str
+    ton: int
+    npi: int
+
+
+class MtBuilder:
+    def __init__(self, settings: SmppSettings, redis: aioredis.Redis, keys: Keys) -> None:
+        self.settings = settings
+        self.redis = redis
+        self.keys = keys
+        self.gsm_dc0 = settings.data_coding_default != encoding.LATIN1
+        self.mode = settings.long_message
+        self.registered_delivery = settings.registered_delivery
+
+    def split(self, text: str) -> encoding.Encoded:
+        return encoding.encode_message(
+            text, gsm_dc0=self.gsm_dc0, single_part=self.mode == "payload"
+        )
+
+    async def next_ref(self, to: str) -> int:
+        # Per destination, kept in Redis so a restart does not reuse a recent reference.
+        return int(await self.redis.incr(self.keys.sms_concat_ref(to)))
+
+    async def build(self, to: str, text: str, source: Source) -> list[Build]:
+        enc = self.split(text)
+        total = len(enc.parts)
+        ref = await self.next_ref(to) if total > 1 else 0
+        return [self._part(to, source, enc, i, total, ref) for i in range(total)]
+
+    def build_single(self, to: str, source: Source, enc: encoding.Encoded) -> Build:
+        """The one-part fast path (no Redis round trip)."""
+        return self._part(to, source, enc, 0, 1, 0)
+
+    def _part(
+        self, to: str, source: Source, enc: encoding.Encoded, index: int, total: int, ref: int
+    ) -> Build:
+        payload, esm, tlvs = enc.parts[index], 0, b""
+        if total > 1 and self.mode == "sar":
+            tlvs = concat.sar_tlvs(ref, total, index + 1)
+        elif total > 1:
+            payload = concat.udh_8bit(ref, total, index + 1) + payload
+            esm = concat.ESM_UDHI
+        if len(payload) > 254:  # "payload" mode: the whole text in message_payload
+            tlvs, payload = codec.tlv(codec.TLV_MESSAGE_PAYLOAD, payload), b""
+        rd = self.registered_delivery
+
+        def build(seq: int) -> bytes:
+            return codec.build_submit_sm(
+                seq,
+                source=source.addr,
+                source_ton=source.ton,
+                source_npi=source.npi,
+                destination=to,
+                dest_ton=1,
+                dest_npi=1,
+                esm_class=esm,
+                data_coding=enc.data_coding,
+                registered_delivery=rd,
+                short_message=payload,
+                tlvs=tlvs,
+            )
+
+        return build

@@ -1,0 +1,91 @@
+"""Campaign routes for the operator API (mounted by the lead on the /api sub-app).
+
+POST /campaigns                       {"name", "template", "filters", "only_unregistered"}
+POST /campaigns/{name}/start|pause|resume|cancel
+GET  /campaigns/{name}                progress JSON
+GET  /campaigns                       every campaign's progress
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from smpp import campaigns
+from smpp.campaign_store import CampaignError
+from ussd_server.context import CONTEXT
+
+
+def _error(cls: type[web.HTTPException], reason: str) -> web.HTTPException:
+    return cls(text=json.dumps({"error": reason}), content_type="application/json")
+
+
+async def _json(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _error(web.HTTPBadRequest, "body must be JSON") from exc
+    if not isinstance(body, dict):
+        raise _error(web.HTTPBadRequest, "body must be a JSON object")
+    return body
+
+
+async def create_campaign(request: web.Request) -> web.Response:
+    ctx = request.app[CONTEXT]
+    body = await _json(request)
+    name, template = body.get("name"), body.get("template")
+    if not isinstance(name, str) or not isinstance(template, str):
+        raise _error(web.HTTPBadRequest, "name and template (strings) are required")
+    filters = body.get("filters") or {}
+    if not isinstance(filters, dict | list):
+        raise _error(web.HTTPBadRequest, 'filters: an object such as {"regency": "Bandung"}')
+    try:
+        progress = await campaigns.create(
+            ctx.redis,
+            ctx.keys,
+            ctx.config,
+            name,
+            template,
+            campaigns.parse_filters(filters),
+            bool(body.get("only_unregistered", False)),
+        )
+    except CampaignError as exc:
+        raise _error(web.HTTPBadRequest, str(exc)) from exc
+    return web.json_response(progress, status=201)
+
+
+async def campaign_action(request: web.Request) -> web.Response:
+    ctx = request.app[CONTEXT]
+    name, action = request.match_info["name"], request.match_info["action"]
+    if action not in campaigns.TRANSITIONS:
+        raise _error(web.HTTPNotFound, f"unknown action {action!r}")
+    try:
+        progress = await campaigns.transition(ctx.redis, ctx.keys, name, action)
+    except campaigns.NotFound as exc:
+        raise _error(web.HTTPNotFound, f"no campaign named {name!r}") from exc
+    except CampaignError as exc:
+        raise _error(web.HTTPConflict, str(exc)) from exc
+    return web.json_response(progress)
+
+
+async def campaign_progress(request: web.Request) -> web.Response:
+    ctx = request.app[CONTEXT]
+    name = request.match_info["name"]
+    try:
+        return web.json_response(await campaigns.progress(ctx.redis, ctx.keys, name))
+    except campaigns.NotFound as exc:
+        raise _error(web.HTTPNotFound, f"no campaign named {name!r}") from exc
+
+
+async def campaign_list(request: web.Request) -> web.Response:
+    ctx = request.app[CONTEXT]
+    return web.json_response({"campaigns": await campaigns.listing(ctx.redis, ctx.keys)})
+
+
+def add_campaign_routes(app: web.Application) -> None:
+    app.router.add_post("/campaigns", create_campaign)
+    app.router.add_get("/campaigns", campaign_list)
+    app.router.add_get("/campaigns/{name}", campaign_progress)
+    app.router.add_post("/campaigns/{name}/{action}", campaign_action)

@@ -1,0 +1,176 @@
+"""Sends the outbox stream (ticket SMS from USSD, replies to MO) and acknowledges an
+entry only after the SMSC accepted every part of it.
+
+Temporary failures are retried after a pause (the entry stays pending in the
+consumer group, so a crash retries it on the next start); permanent ones are
+acknowledged and copied to the failed stream with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+import redis.asyncio as aioredis
+from redis.exceptions import ResponseError
+
+from registration.keys import Keys
+from registration.privacy import mask_phone
+from smpp import codec
+from smpp.mt import MtBuilder, Source
+from smpp.pool import SmppPool
+from smpp.receipts import normalise_id
+from smpp.settings import BlastSettings, SmppSettings, SmsSettings
+
+log = logging.getLogger(__name__)
+
+CONSUMER = "sms-worker"
+REPLY_KINDS = frozenset({"reply", "optout"})
+
+
+@dataclass
+class _Job:
+    entry_id: str
+    fields: dict[str, str]
+    remaining: int
+    mids: list[str] = field(default_factory=list)
+    status: int = 0
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        keys: Keys,
+        pool: SmppPool,
+        mt: MtBuilder,
+        smpp: SmppSettings,
+        sms: SmsSettings,
+        blast: BlastSettings,
+    ) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.pool = pool
+        self.mt = mt
+        self.smpp = smpp
+        self.sms = sms
+        self.group = sms.outbox_group
+        self.sender_source = Source(blast.sender_id, blast.sender_ton, blast.sender_npi)
+        self.number_source = Source(
+            sms.service_number, sms.service_number_ton, sms.service_number_npi
+        )
+        self._done: asyncio.Queue[_Job] = asyncio.Queue()
+        self._retry_delay = 1.0
+        self.sent = 0
+
+    def source_for(self, kind: str) -> Source:
+        if kind in REPLY_KINDS and self.sms.reply_from == "number":
+            return self.number_source
+        return self.sender_source
+
+    async def ensure_group(self) -> None:
+        with contextlib.suppress(ResponseError):  # BUSYGROUP: exists already
+            await self.redis.xgroup_create(
+                self.keys.sms_outbox(), self.group, id="0", mkstream=True
+            )
+
+    async def run(self) -> None:
+        await self.ensure_group()
+        finisher = asyncio.create_task(self._finish_loop())
+        try:
+            # First our own pending entries (sent before a restart, never acknowledged),
+            # page by page, then new ones.
+            position = "0"
+            while True:
+                resp = await self.redis.xreadgroup(
+                    self.group,
+                    CONSUMER,
+                    {self.keys.sms_outbox(): position},
+                    count=100,
+                    block=None if position != ">" else 1000,
+                )
+                entries = resp[0][1] if resp else []
+                if position != ">":
+                    if not entries:
+                        position = ">"
+                        continue
+                    position = entries[-1][0]
+                for entry_id, fields in entries:
+                    if fields:  # an empty entry was deleted from the stream meanwhile
+                        await self.send(entry_id, fields)
+        finally:
+            finisher.cancel()
+
+    async def send(self, entry_id: str, fields: dict[str, str]) -> None:
+        to, text = fields.get("to", ""), fields.get("text", "")
+        if not to.isdigit() or not text:
+            await self._fail(entry_id, fields, "bad outbox entry (to/text)")
+            return
+        builds = await self.mt.build(to, text, self.source_for(fields.get("kind", "")))
+        job = _Job(entry_id, fields, len(builds))
+        for build in builds:
+            await self.pool.submit(build, job, self._on_result)
+
+    def _on_result(self, job: _Job, status: int, message_id: str) -> None:
+        job.remaining -= 1
+        if status == codec.ESME_ROK:
+            job.mids.append(message_id)
+        elif not job.status or codec.is_temporary(job.status):
+            job.status = status
+        if job.remaining == 0:
+            self._done.put_nowait(job)
+
+    async def _finish_loop(self) -> None:
+        while True:
+            job = await self._done.get()
+            try:
+                await self._finish(job)
+            except Exception:
+                log.exception("recording an outbox result failed")
+
+    async def _finish(self, job: _Job) -> None:
+        if job.status == 0:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for mid in job.mids:
+                    pipe.set(
+                        self.keys.sms_message_id(normalise_id(mid, self.smpp.message_id_base)),
+                        f"o\t{job.fields.get('dedupe_key', '')}",
+                        ex=259200,
+                    )
+                pipe.xack(self.keys.sms_outbox(), self.group, job.entry_id)
+                pipe.hdel(self.keys.sms_outbox_attempts(), job.entry_id)
+                pipe.hincrby(self.keys.sms_stats(), f"sent_{job.fields.get('kind', 'sms')}", 1)
+                await pipe.execute()
+            self.sent += 1
+            return
+        reason = codec.status_name(job.status)
+        if codec.is_temporary(job.status):
+            attempts = await self.redis.hincrby(self.keys.sms_outbox_attempts(), job.entry_id, 1)
+            if attempts < self.sms.max_attempts:
+                log.info(
+                    "outbox SMS to %s: %s, retrying", mask_phone(job.fields.get("to", "")), reason
+                )
+                asyncio.get_running_loop().call_later(
+                    min(self._retry_delay * attempts, 30.0), self._resend, job
+                )
+                return
+        await self._fail(job.entry_id, job.fields, reason)
+
+    def _resend(self, job: _Job) -> None:
+        task = asyncio.ensure_future(self.send(job.entry_id, job.fields))
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+    async def _fail(self, entry_id: str, fields: dict[str, str], reason: str) -> None:
+        log.warning("outbox SMS to %s failed: %s", mask_phone(fields.get("to", "")), reason)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.xadd(
+                self.keys.sms_outbox_failed(),
+                {**fields, "reason": reason},
+                maxlen=100000,
+                approximate=True,
+            )
+            pipe.xack(self.keys.sms_outbox(), self.group, entry_id)
+            pipe.hdel(self.keys.sms_outbox_attempts(), entry_id)
+            await pipe.execute()

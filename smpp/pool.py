@@ -1,0 +1,128 @@
+"""Keeps every configured bind connected (reconnect with backoff + jitter) and spreads
+submits over the transmitting sessions that are up."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from smpp import codec
+from smpp.ratelimit import Backoff
+from smpp.session import BindRejected, DeliverHandler, ResultCallback, SessionClosed, SmppSession
+from smpp.settings import BindSettings
+
+log = logging.getLogger(__name__)
+
+
+def _bind_commands(mode: str) -> list[int]:
+    if mode == "transmitter_receiver":
+        return [codec.BIND_TRANSMITTER, codec.BIND_RECEIVER]
+    if mode == "transmitter":
+        return [codec.BIND_TRANSMITTER]
+    return [codec.BIND_TRANSCEIVER]
+
+
+class SmppPool:
+    def __init__(self, binds: list[BindSettings], on_deliver: DeliverHandler | None) -> None:
+        self.binds = binds
+        self.on_deliver = on_deliver
+        self.sessions: list[SmppSession] = []
+        self._ready = asyncio.Event()
+        self._stopping = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self._rr = itertools.count()
+        self.connects = 0
+        self.last_error = ""
+
+    def start(self) -> None:
+        for i, bind in enumerate(self.binds):
+            for command in _bind_commands(bind.bind_mode):
+                name = f"smpp[{i}:{codec.BIND_NAMES[command].removeprefix('bind_')}]"
+                self._tasks.append(asyncio.create_task(self._keep(bind, command, name)))
+
+    async def _keep(self, bind: BindSettings, command: int, name: str) -> None:
+        backoff = Backoff(bind.reconnect_min, bind.reconnect_max)
+        while not self._stopping:
+            session = SmppSession(bind, command, self.on_deliver, name)
+            try:
+                await session.open()
+            except BindRejected as exc:
+                self.last_error = str(exc)
+                log.error("%s %s", name, exc)
+            except (OSError, TimeoutError, codec.PduError) as exc:
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("%s cannot connect: %s", name, self.last_error)
+            else:
+                backoff.reset()
+                self.connects += 1
+                self.sessions.append(session)
+                self._update_ready()
+                await session.closed.wait()
+                self.sessions.remove(session)
+                self._update_ready()
+                if self._stopping:
+                    return
+            delay = backoff.next_delay()
+            log.info("%s reconnecting in %.1fs", name, delay)
+            await asyncio.sleep(delay)
+
+    def _update_ready(self) -> None:
+        if any(s.can_submit for s in self.sessions):
+            self._ready.set()
+        else:
+            self._ready.clear()
+
+    @property
+    def connected(self) -> bool:
+        return self._ready.is_set()
+
+    def inflight(self) -> int:
+        return sum(s.inflight for s in self.sessions)
+
+    async def wait_ready(self, timeout: float | None = None) -> bool:
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout)
+            return True
+        except TimeoutError:
+            return False
+
+    async def submit(
+        self, build: Callable[[int], bytes], token: Any, callback: ResultCallback
+    ) -> None:
+        """Write one submit on some bound transmitter, waiting for one to be up."""
+        while True:
+            await self._ready.wait()
+            candidates = [s for s in self.sessions if s.can_submit]
+            if not candidates:
+                self._update_ready()
+                continue
+            session = candidates[next(self._rr) % len(candidates)]
+            try:
+                await session.submit(build, token, callback)
+                return
+            except SessionClosed:
+                await asyncio.sleep(0)  # the keeper notices and reconnects
+
+    def stats(self) -> dict[str, int]:
+        total: dict[str, int] = {}
+        for s in self.sessions:
+            for k, v in s.stats.items():
+                total[k] = total.get(k, 0) + v
+        return total
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Clean unbind of every session (after outstanding submits are answered)."""
+        self._stopping = True
+        await asyncio.gather(
+            *(s.unbind(grace) for s in list(self.sessions)), return_exceptions=True
+        )
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._ready.clear()

@@ -1,0 +1,105 @@
+"""The SMS channel inside the server: binds, the outbox, campaigns, MO and receipts.
+
+The app factory creates one `SmsService(ctx)` in one worker when `[smpp] enabled`
+and calls `start()` / `stop()`; `blast run` and `sms-worker` use the same class
+without the HTTP server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from smpp.blaster import CampaignRunner
+from smpp.campaign_store import CampaignStore
+from smpp.inbound import InboundHandler
+from smpp.mt import MtBuilder
+from smpp.outbox_sender import OutboxSender
+from smpp.pool import SmppPool
+from smpp.settings import blast_settings, smpp_password, smpp_settings, sms_settings
+
+log = logging.getLogger(__name__)
+
+CAMPAIGN_POLL_SECONDS = 2.0
+
+
+class SmsService:
+    def __init__(self, ctx: Any, *, run_campaigns: bool = True, run_outbox: bool = True) -> None:
+        self.ctx = ctx
+        config = ctx.config
+        self.smpp = smpp_settings(config)
+        self.sms = sms_settings(config)
+        self.blast = blast_settings(config)
+        self.utc_offset = float(config.section("service").get("utc_offset_hours", 7))
+        self.store = CampaignStore(ctx.redis, ctx.keys)
+        self.inbound = InboundHandler(
+            ctx.redis, ctx.keys, self.smpp, self.sms, ctx.engine, self.store
+        )
+        self.pool = SmppPool(self.smpp.binds(smpp_password(config, self.smpp)), self.inbound)
+        self.mt = MtBuilder(self.smpp, ctx.redis, ctx.keys)
+        self.outbox = OutboxSender(
+            ctx.redis, ctx.keys, self.pool, self.mt, self.smpp, self.sms, self.blast
+        )
+        self.run_campaigns = run_campaigns
+        self.run_outbox = run_outbox
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._runners: dict[str, asyncio.Task[str]] = {}
+        self._stop = asyncio.Event()
+
+    def runner(self) -> CampaignRunner:
+        return CampaignRunner(
+            self.store,
+            self.pool,
+            self.mt,
+            self.blast,
+            receipt_id_base=self.smpp.message_id_base,
+            utc_offset_hours=self.utc_offset,
+        )
+
+    async def start(self) -> None:
+        self.pool.start()
+        if self.run_outbox:
+            self._tasks.append(asyncio.create_task(self._guard("outbox", self.outbox.run)))
+        if self.run_campaigns:
+            self._tasks.append(asyncio.create_task(self._guard("campaigns", self._watch)))
+        log.info("SMS channel started (%d bind(s))", len(self.pool.binds))
+
+    async def _guard(self, what: str, func: Any) -> None:
+        """Keep a background loop alive across Redis hiccups."""
+        while not self._stop.is_set():
+            try:
+                await func()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("SMS %s loop failed; restarting in 2s", what)
+                await asyncio.sleep(2)
+
+    async def _watch(self) -> None:
+        """Start a runner for every campaign in state running (the lease keeps it single)."""
+        while not self._stop.is_set():
+            for name in await self.store.names():
+                task = self._runners.get(name)
+                if task is not None and not task.done():
+                    continue
+                camp = await self.store.get(name)
+                if camp is not None and camp.state == "running":
+                    self._runners[name] = asyncio.create_task(self.runner().run(name, self._stop))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), CAMPAIGN_POLL_SECONDS)
+
+    async def stop(self) -> None:
+        self._stop.set()
+        runners = [t for t in self._runners.values() if not t.done()]
+        if runners:
+            await asyncio.wait(runners, timeout=20)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.pool.stop()
+        log.info("SMS channel stopped")

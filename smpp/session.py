@@ -1,0 +1,334 @@
+"""One SMPP connection (one bind) on asyncio streams: window, pacing, keep-alive.
+
+Submits are matched to responses by sequence number. A response, a `generic_nack`
+with that sequence, a response timeout or the loss of the connection each end an
+outstanding submit exactly once, through the callback given to :meth:`submit`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from smpp import codec
+from smpp.ratelimit import TokenBucket
+from smpp.settings import BindSettings
+
+log = logging.getLogger(__name__)
+
+# (token, status, message_id) -> None; status is an ESME code or codec.LOCAL_*.
+ResultCallback = Callable[[Any, int, str], None]
+# A deliver_sm handler returns the command_status to answer with.
+DeliverHandler = Callable[[codec.ShortMessage], Awaitable[int]]
+
+
+class SessionClosed(ConnectionError):
+    """The connection is gone; nothing was written for the submit that got this."""
+
+
+class BindRejected(ConnectionError):
+    def __init__(self, status: int) -> None:
+        super().__init__(f"bind rejected: {codec.status_name(status)}")
+        self.status = status
+
+
+class SmppSession:
+    def __init__(
+        self,
+        settings: BindSettings,
+        bind_command: int,
+        on_deliver: DeliverHandler | None,
+        name: str = "smpp",
+    ) -> None:
+        self.settings = settings
+        self.bind_command = bind_command
+        self.on_deliver = on_deliver
+        self.name = name
+        self.bucket = TokenBucket(settings.rate)
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+        self._seq = 0
+        self._outstanding: dict[int, tuple[Any, ResultCallback, float]] = {}
+        self._pending_other: dict[int, asyncio.Future[codec.Frame]] = {}
+        self._slot = asyncio.Event()
+        self._slot.set()
+        self.closed = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._background: set[asyncio.Task[Any]] = set()
+        self._last_heard = time.monotonic()
+        self._paused_until = 0.0
+        self._unbinding = False
+        self._throttle_streak = 0
+        self.stats = {"submitted": 0, "throttled": 0, "timeouts": 0, "nacks": 0, "bad_pdus": 0}
+
+    @property
+    def can_submit(self) -> bool:
+        return self.bind_command != codec.BIND_RECEIVER and not self.closed.is_set()
+
+    @property
+    def inflight(self) -> int:
+        return len(self._outstanding)
+
+    def _next_seq(self) -> int:
+        self._seq = self._seq + 1 if self._seq < 0x7FFFFFFF else 1
+        return self._seq
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    async def open(self, timeout: float = 10.0) -> None:
+        s = self.settings
+        self.reader, self.writer = await asyncio.wait_for(
+            asyncio.open_connection(s.host, s.port), timeout
+        )
+        seq = self._next_seq()
+        self.writer.write(
+            codec.build_bind(self.bind_command, seq, s.system_id, s.password, s.system_type)
+        )
+        buffer = bytearray()
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._abort()
+                raise TimeoutError("no bind_resp")
+            chunk = await asyncio.wait_for(self.reader.read(65536), remaining)
+            if not chunk:
+                self._abort()
+                raise ConnectionError("SMSC closed the connection during bind")
+            buffer += chunk
+            frames = codec.split_frames(buffer)
+            if frames:
+                break
+        resp = frames[0]
+        if resp.command_id != self.bind_command | codec.RESP_BIT or resp.status:
+            self._abort()
+            raise BindRejected(resp.status or codec.ESME_RBINDFAIL)
+        self._last_heard = time.monotonic()
+        self._tasks = [
+            asyncio.create_task(self._read_loop(buffer, frames[1:])),
+            asyncio.create_task(self._keepalive_loop()),
+        ]
+        log.info("%s bound to %s:%d", self.name, s.host, s.port)
+
+    def _spawn(self, coro: Any) -> None:
+        # Keep a reference so the task is not garbage-collected mid-flight.
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _abort(self) -> None:
+        if self.writer is not None:
+            self.writer.transport.abort()
+
+    def _write(self, data: bytes) -> None:
+        if self.writer is None or self.closed.is_set():
+            raise SessionClosed(self.name)
+        self.writer.write(data)
+
+    async def _close(self, why: str) -> None:
+        if self.closed.is_set():
+            return
+        self.closed.set()
+        self._slot.set()
+        if self._unbinding:
+            log.info("%s unbound", self.name)
+        else:
+            log.warning("%s connection closed: %s", self.name, why)
+        self._abort()
+        outstanding, self._outstanding = self._outstanding, {}
+        for token, callback, _ in outstanding.values():
+            callback(token, codec.LOCAL_DISCONNECTED, "")
+        for fut in self._pending_other.values():
+            if not fut.done():
+                fut.set_exception(SessionClosed(why))
+        current = asyncio.current_task()
+        for task in self._tasks:
+            if task is not current:
+                task.cancel()
+
+    async def unbind(self, grace: float = 5.0) -> None:
+        """Wait (up to `grace`) for outstanding submits, then unbind cleanly."""
+        deadline = time.monotonic() + grace
+        while self._outstanding and not self.closed.is_set() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        if not self.closed.is_set():
+            self._unbinding = True
+            with contextlib.suppress(Exception):
+                await self.request(codec.UNBIND, timeout=2.0)
+        await self._close("unbound")
+
+    async def request(self, command_id: int, timeout: float) -> codec.Frame:
+        """A header-only request (enquire_link, unbind) and its response."""
+        seq = self._next_seq()
+        fut: asyncio.Future[codec.Frame] = asyncio.get_running_loop().create_future()
+        self._pending_other[seq] = fut
+        try:
+            self._write(codec.header_only(command_id, seq))
+            return await asyncio.wait_for(fut, timeout)
+        finally:
+            self._pending_other.pop(seq, None)
+
+    # --- submitting --------------------------------------------------------------------
+
+    async def submit(
+        self, build: Callable[[int], bytes], token: Any, callback: ResultCallback
+    ) -> None:
+        """Wait for window room, rate and any throttle pause, then write one PDU.
+
+        Raises SessionClosed (nothing written) when the connection goes meanwhile.
+        """
+        window = self.settings.window
+        while True:
+            if self.closed.is_set():
+                raise SessionClosed(self.name)
+            if len(self._outstanding) >= window:
+                self._slot.clear()
+                await self._slot.wait()
+                continue
+            pause = self._paused_until - time.monotonic()
+            if pause > 0:
+                await asyncio.sleep(pause)
+                continue
+            break
+        await self.bucket.take()
+        if self.closed.is_set():
+            raise SessionClosed(self.name)
+        seq = self._next_seq()
+        data = build(seq)
+        self._outstanding[seq] = (
+            token,
+            callback,
+            time.monotonic() + self.settings.response_timeout,
+        )
+        self._write(data)
+        self.stats["submitted"] += 1
+        transport = self.writer.transport if self.writer else None
+        if transport is not None and transport.get_write_buffer_size() > 1 << 20:
+            await self.writer.drain()  # type: ignore[union-attr]
+
+    def _finish(self, seq: int, status: int, message_id: str) -> None:
+        entry = self._outstanding.pop(seq, None)
+        if entry is None:
+            return  # a late answer to something already timed out: already retried
+        if len(self._outstanding) < self.settings.window:
+            self._slot.set()
+        if status in (codec.ESME_RTHROTTLED, codec.ESME_RMSGQFUL):
+            self.stats["throttled"] += 1
+            self._throttle_streak += 1
+            pause = min(self.settings.throttle_pause * 2 ** (self._throttle_streak - 1), 30.0)
+            self._paused_until = max(self._paused_until, time.monotonic() + pause)
+        elif status == codec.ESME_ROK:
+            self._throttle_streak = 0
+        token, callback, _ = entry
+        callback(token, status, message_id)
+
+    # --- reading -----------------------------------------------------------------------
+
+    async def _read_loop(self, buffer: bytearray, first: list[codec.Frame]) -> None:
+        assert self.reader is not None
+        why = "connection lost"
+        try:
+            for frame in first:
+                self._dispatch(frame)
+            while True:
+                chunk = await self.reader.read(262144)
+                if not chunk:
+                    why = "SMSC closed the connection"
+                    break
+                self._last_heard = time.monotonic()
+                buffer += chunk
+                try:
+                    frames = codec.split_frames(buffer)
+                except codec.FramingError as exc:
+                    self.stats["bad_pdus"] += 1
+                    why = f"garbage on the wire ({exc}); reconnecting"
+                    break
+                for frame in frames:
+                    self._dispatch(frame)
+        except (ConnectionError, OSError) as exc:
+            why = f"connection error: {exc}"
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a bug must not leave a half-dead bind behind
+            log.exception("%s reader failed", self.name)
+            why = "reader failed"
+        await self._close(why)
+
+    def _dispatch(self, frame: codec.Frame) -> None:
+        cid = frame.command_id
+        if cid == codec.SUBMIT_SM_RESP:
+            message_id = codec.parse_message_id(frame.body) if frame.status == 0 else ""
+            self._finish(frame.sequence, frame.status, message_id)
+        elif cid == codec.DELIVER_SM or cid == codec.DATA_SM:
+            self._spawn(self._answer_deliver(frame))
+        elif cid == codec.ENQUIRE_LINK:
+            self._write(codec.header_only(codec.ENQUIRE_LINK_RESP, frame.sequence))
+        elif cid == codec.UNBIND:
+            self._write(codec.header_only(codec.UNBIND_RESP, frame.sequence))
+            self._spawn(self._close("SMSC unbound"))
+        elif cid == codec.GENERIC_NACK:
+            self.stats["nacks"] += 1
+            if frame.sequence in self._outstanding:
+                self._finish(frame.sequence, codec.GENERIC_NACK, "")
+            else:
+                log.warning(
+                    "%s generic_nack 0x%X for seq %d", self.name, frame.status, frame.sequence
+                )
+        elif cid & codec.RESP_BIT:
+            fut = self._pending_other.get(frame.sequence)
+            if fut is not None and not fut.done():
+                fut.set_result(frame)
+        else:
+            self.stats["bad_pdus"] += 1
+            log.warning("%s unknown command 0x%08X: generic_nack", self.name, cid)
+            self._write(codec.header_only(codec.GENERIC_NACK, frame.sequence, codec.ESME_RINVCMDID))
+
+    async def _answer_deliver(self, frame: codec.Frame) -> None:
+        resp_id = frame.command_id | codec.RESP_BIT
+        try:
+            sm = codec.parse_short_message(frame.body)
+        except codec.PduError as exc:
+            self.stats["bad_pdus"] += 1
+            log.warning("%s unparseable deliver_sm (%s): rejected", self.name, exc)
+            status = codec.ESME_RX_P_APPN
+        else:
+            try:
+                status = await self.on_deliver(sm) if self.on_deliver else codec.ESME_ROK
+            except Exception:
+                log.exception("%s deliver_sm handler failed", self.name)
+                status = codec.ESME_RX_T_APPN  # temporary: the SMSC will retry it
+        with contextlib.suppress(SessionClosed):
+            self._write(codec.header_only(resp_id, frame.sequence, status))
+
+    # --- keep-alive and timeouts -------------------------------------------------------
+
+    async def _keepalive_loop(self) -> None:
+        interval = self.settings.enquire_link_interval
+        tick = min(0.5, self.settings.response_timeout / 4)
+        next_ping = time.monotonic() + interval
+        try:
+            while not self.closed.is_set():
+                await asyncio.sleep(tick)
+                now = time.monotonic()
+                self._expire(now)
+                if now >= next_ping:
+                    next_ping = now + interval
+                    self._spawn(self._ping())
+        except asyncio.CancelledError:
+            pass
+
+    async def _ping(self) -> None:
+        try:
+            await self.request(codec.ENQUIRE_LINK, timeout=self.settings.response_timeout)
+        except (TimeoutError, SessionClosed):
+            await self._close("no enquire_link_resp: peer is dead")
+
+    def _expire(self, now: float) -> None:
+        late = [seq for seq, (_, _, deadline) in self._outstanding.items() if deadline <= now]
+        for seq in late:
+            self.stats["timeouts"] += 1
+            self._finish(seq, codec.LOCAL_TIMEOUT, "")

@@ -1,0 +1,162 @@
+"""The simulator's control port (HTTP/JSON) and its process entry point.
+
+GET  /stats                 submits, throttled, drops, binds, CPU seconds used
+GET  /counts                submits per destination
+GET  /messages?to=62...     MT texts to a number (multipart joined)
+POST /inject   {"from", "to", "text", "mode": "udh"|"sar"}   an incoming SMS
+POST /raw      {"hex": "..."}                                raw bytes to every ESME
+POST /config   {"throttle_every", "max_rate", "drop_after", "latency", "receipts", ...}
+POST /reset                 forget counts and texts
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+import resource
+import time
+
+from aiohttp import web
+
+from smpp import simulator
+from smpp.settings import SimSettings
+from smpp.simulator import SimState
+
+log = logging.getLogger(__name__)
+STATE: web.AppKey[SimState] = web.AppKey("sim_state", SimState)
+_SWITCHES = {
+    "throttle_every",
+    "max_rate",
+    "drop_after",
+    "latency",
+    "receipts",
+    "receipt_delay",
+    "password",
+    "system_id",
+}
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _json_error(status: type[web.HTTPException], reason: str) -> web.HTTPException:
+    return status(text=json.dumps({"error": reason}), content_type="application/json")
+
+
+async def _body(request: web.Request) -> dict[str, object]:
+    try:
+        data = await request.json()
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _json_error(web.HTTPBadRequest, "body must be JSON") from exc
+    if not isinstance(data, dict):
+        raise _json_error(web.HTTPBadRequest, "body must be a JSON object")
+    return data
+
+
+async def stats(request: web.Request) -> web.Response:
+    st = request.app[STATE]
+    return web.json_response(
+        {
+            "submits": st.submits,
+            "throttled": st.throttled,
+            "drops": st.drops,
+            "binds": len([c for c in st.connections if c.bound]),
+            "binds_rejected": st.binds_rejected,
+            "cpu_seconds": cpu_seconds(),
+            "deliver_resp": {str(k): v for k, v in st.deliver_resp.items()},
+            "settings": dataclasses.asdict(st.settings),
+        }
+    )
+
+
+async def counts(request: web.Request) -> web.Response:
+    return web.json_response(dict(request.app[STATE].counts))
+
+
+async def messages(request: web.Request) -> web.Response:
+    to = request.query.get("to", "")
+    return web.json_response({"to": to, "messages": simulator.messages_to(request.app[STATE], to)})
+
+
+async def inject(request: web.Request) -> web.Response:
+    data = await _body(request)
+    sender, to, text = str(data.get("from", "")), str(data.get("to", "1199")), data.get("text")
+    if not sender.isdigit() or not isinstance(text, str):
+        raise _json_error(web.HTTPBadRequest, "need from (digits) and text")
+    try:
+        parts = simulator.inject_mo(
+            request.app[STATE], sender, to, text, mode=str(data.get("mode", "udh"))
+        )
+    except LookupError as exc:
+        raise _json_error(web.HTTPConflict, str(exc)) from exc
+    return web.json_response({"parts": parts})
+
+
+async def raw(request: web.Request) -> web.Response:
+    data = await _body(request)
+    try:
+        payload = bytes.fromhex(str(data.get("hex", "")))
+    except ValueError as exc:
+        raise _json_error(web.HTTPBadRequest, "hex must be hexadecimal") from exc
+    return web.json_response({"connections": simulator.inject_raw(request.app[STATE], payload)})
+
+
+async def configure(request: web.Request) -> web.Response:
+    data = await _body(request)
+    st = request.app[STATE]
+    unknown = set(data) - _SWITCHES
+    if unknown:
+        raise _json_error(web.HTTPBadRequest, f"unknown switches: {sorted(unknown)}")
+    for key, value in data.items():
+        kind = type(getattr(st.settings, key))
+        setattr(st.settings, key, kind(value))
+    return web.json_response(dataclasses.asdict(st.settings))
+
+
+async def reset(request: web.Request) -> web.Response:
+    st = request.app[STATE]
+    st.counts.clear()
+    st.texts.clear()
+    st.submits = st.throttled = st.drops = 0
+    return web.json_response({"ok": True})
+
+
+def control_app(state: SimState) -> web.Application:
+    app = web.Application()
+    app[STATE] = state
+    app.router.add_get("/stats", stats)
+    app.router.add_get("/counts", counts)
+    app.router.add_get("/messages", messages)
+    app.router.add_post("/inject", inject)
+    app.router.add_post("/raw", raw)
+    app.router.add_post("/config", configure)
+    app.router.add_post("/reset", reset)
+    return app
+
+
+async def run(settings: SimSettings, record_text: bool = True) -> None:
+    """Serve SMPP and the control port until cancelled."""
+    state = SimState(settings, record_text=record_text)
+    server = await simulator.serve(state)
+    runner = web.AppRunner(control_app(state), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.control_port)
+    await site.start()
+    smpp_port = server.sockets[0].getsockname()[1]
+    control_port = runner.addresses[0][1]
+    # One line on stdout that tests and tools read to learn the ports (port 0 = any free).
+    print(json.dumps({"smpp_port": smpp_port, "control_port": control_port}), flush=True)
+    log.info("SMSC simulator on %s:%d (control %d)", settings.host, smpp_port, control_port)
+    started = time.monotonic()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        server.close()
+        await runner.cleanup()
+        log.info(
+            "simulator stopped after %.0fs, %d submits", time.monotonic() - started, state.submits
+        )

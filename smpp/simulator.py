@@ -1,0 +1,306 @@
+"""A development SMSC: real SMPP 3.4 over TCP, with switches for what real SMSCs do.
+
+Lean on purpose (an asyncio.Protocol, one write per read, submits answered after
+reading only the destination) so that it is not what limits a benchmark. Switches:
+throttle every Nth submit, a maximum rate above which it answers RTHROTTLED, drop
+the connection after N submits, added latency, delivery receipts (TLVs + text),
+garbage injection, and MO injection. :mod:`smpp.sim_control` serves them over HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from smpp import codec, concat, encoding
+from smpp.settings import SimSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SimState:
+    settings: SimSettings
+    record_text: bool = True
+    submits: int = 0
+    throttled: int = 0
+    next_id: int = 0
+    counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # Last MT messages per destination: (sender, text part, (ref, total, seq) or None).
+    texts: dict[str, deque[tuple[str, str, tuple[int, int, int] | None]]] = field(
+        default_factory=lambda: defaultdict(lambda: deque(maxlen=50))
+    )
+    deliver_resp: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    rate_window: deque[float] = field(default_factory=deque)
+    connections: list[SmscConnection] = field(default_factory=list)
+    binds_rejected: int = 0
+    drops: int = 0
+
+
+class SmscConnection(asyncio.Protocol):
+    def __init__(self, state: SimState) -> None:
+        self.state = state
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.bound: int = 0  # the bind command id once bound
+        self.submits = 0
+        self.seq = 0
+        self.dead = False
+
+    # --- asyncio.Protocol -------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.state.connections.append(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.dead = True
+        if self in self.state.connections:
+            self.state.connections.remove(self)
+
+    def data_received(self, data: bytes) -> None:
+        if self.dead:
+            return
+        self.buffer += data
+        try:
+            frames = codec.split_frames(self.buffer)
+        except codec.FramingError:
+            self.close()
+            return
+        out: list[bytes] = []
+        for frame in frames:
+            if self.dead:
+                return
+            self.handle(frame, out)
+            if self.dead:  # dropped: everything after the drop point is lost, as on a cut line
+                break
+        if out and self.transport is not None:
+            delay = self.state.settings.latency
+            payload = b"".join(out)
+            if delay > 0:
+                asyncio.get_running_loop().call_later(delay, self._write_late, payload)
+            else:
+                self.transport.write(payload)
+        if self.dead and self.transport is not None:
+            self.transport.close()
+
+    def _write_late(self, payload: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(payload)
+
+    def close(self) -> None:
+        self.dead = True
+        if self.transport is not None:
+            self.transport.close()
+
+    # --- PDUs -------------------------------------------------------------------------
+
+    def handle(self, frame: codec.Frame, out: list[bytes]) -> None:
+        cid = frame.command_id
+        if cid == codec.SUBMIT_SM:
+            if not self.bound or self.bound == codec.BIND_RECEIVER:
+                out.append(codec.build_submit_sm_resp(frame.sequence, codec.ESME_RINVBNDSTS, ""))
+                return
+            out.append(self.submit(frame))
+        elif cid in codec.BIND_NAMES:
+            out.append(self.bind(frame))
+        elif cid == codec.ENQUIRE_LINK:
+            out.append(codec.header_only(codec.ENQUIRE_LINK_RESP, frame.sequence))
+        elif cid == codec.UNBIND:
+            out.append(codec.header_only(codec.UNBIND_RESP, frame.sequence))
+            self.dead = True
+        elif cid in (codec.DELIVER_SM_RESP, codec.DATA_SM_RESP):
+            self.state.deliver_resp[frame.status] += 1
+        elif cid & codec.RESP_BIT:
+            pass
+        else:
+            out.append(codec.header_only(codec.GENERIC_NACK, frame.sequence, codec.ESME_RINVCMDID))
+
+    def bind(self, frame: codec.Frame) -> bytes:
+        s = self.state.settings
+        try:
+            req = codec.parse_bind(frame.command_id, frame.status, frame.sequence, frame.body)
+        except codec.PduError:
+            status = codec.ESME_RBINDFAIL
+        else:
+            if self.bound:
+                status = codec.ESME_RALYBND
+            elif req.system_id != s.system_id:
+                status = codec.ESME_RBINDFAIL
+            elif req.password != s.password:
+                status = codec.ESME_RINVPASWD
+            else:
+                status = codec.ESME_ROK
+        if status == codec.ESME_ROK:
+            self.bound = frame.command_id
+        else:
+            self.state.binds_rejected += 1
+        return codec.build_bind_resp(frame.command_id, frame.sequence, status, "SIMSC")
+
+    def _over_rate(self, limit: float) -> bool:
+        # Sliding one-second window, 2 % tolerance (what operators usually allow).
+        window = self.state.rate_window
+        now = time.monotonic()
+        while window and now - window[0] >= 1.0:
+            window.popleft()
+        if len(window) >= limit * 1.02 + 1:
+            return True
+        window.append(now)
+        return False
+
+    def submit(self, frame: codec.Frame) -> bytes:
+        st = self.state
+        s = st.settings
+        st.submits += 1
+        if (s.throttle_every and st.submits % s.throttle_every == 0) or (
+            s.max_rate and self._over_rate(s.max_rate)
+        ):
+            st.throttled += 1
+            return codec.build_submit_sm_resp(frame.sequence, codec.ESME_RTHROTTLED, "")
+        try:
+            if st.record_text or s.receipts:
+                sm = codec.parse_short_message(frame.body)
+                dest = sm.destination
+            else:
+                sm = None
+                dest = codec.peek_destination(frame.body)
+        except (codec.PduError, ValueError):
+            return codec.build_submit_sm_resp(frame.sequence, codec.ESME_RSYSERR, "")
+        st.next_id += 1
+        message_id = str(st.next_id)
+        st.counts[dest] += 1
+        if sm is not None:
+            if st.record_text:
+                self._record(sm)
+            if s.receipts and sm.registered_delivery & 0x03:
+                asyncio.get_running_loop().call_later(
+                    s.receipt_delay, send_receipt, st, sm, message_id, self.bound
+                )
+        self.submits += 1
+        if s.drop_after and self.submits >= s.drop_after:
+            st.drops += 1
+            self.dead = True  # answer this one, then cut the line
+        return codec.build_submit_sm_resp(frame.sequence, codec.ESME_ROK, message_id)
+
+    def _record(self, sm: codec.ShortMessage) -> None:
+        try:
+            info, payload = concat.part_info(sm)
+        except codec.PduError:
+            info, payload = None, sm.short_message
+        text = encoding.decode(payload, sm.data_coding)
+        ref = (info.ref, info.total, info.seq) if info else None
+        self.state.texts[sm.destination].append((sm.source, text, ref))
+
+    def send_pdu(self, build: Any) -> None:
+        self.seq += 1
+        if self.transport is not None and not self.dead:
+            self.transport.write(build(self.seq))
+
+
+def receiving_connection(state: SimState) -> SmscConnection | None:
+    for conn in state.connections:
+        if conn.bound in (codec.BIND_RECEIVER, codec.BIND_TRANSCEIVER) and not conn.dead:
+            return conn
+    return None
+
+
+def send_receipt(state: SimState, sm: codec.ShortMessage, message_id: str, bound: int) -> None:
+    conn = receiving_connection(state)
+    if conn is None:
+        return
+    stamp = time.strftime("%y%m%d%H%M")
+    text = (
+        f"id:{message_id} sub:001 dlvrd:001 submit date:{stamp} done date:{stamp} "
+        f"stat:DELIVRD err:000 text:"
+    ).encode()
+    tlvs = codec.tlv(codec.TLV_RECEIPTED_MESSAGE_ID, message_id.encode() + b"\x00") + codec.tlv(
+        codec.TLV_MESSAGE_STATE, 2, 1
+    )
+    conn.send_pdu(
+        lambda seq: codec.build_submit_sm(
+            seq,
+            source=sm.destination,
+            source_ton=1,
+            source_npi=1,
+            destination=sm.source,
+            dest_ton=sm.source_ton,
+            dest_npi=sm.source_npi,
+            esm_class=0x04,
+            registered_delivery=0,
+            short_message=text,
+            tlvs=tlvs,
+            command_id=codec.DELIVER_SM,
+        )
+    )
+
+
+def inject_mo(state: SimState, sender: str, to: str, text: str, *, mode: str = "udh") -> int:
+    """Deliver an incoming SMS to the bound ESME; returns the number of parts sent."""
+    conn = receiving_connection(state)
+    if conn is None:
+        raise LookupError("no ESME bound to receive")
+    enc = encoding.encode_message(text)
+    total = len(enc.parts)
+    state.next_id += 1
+    ref = state.next_id & 0xFF
+    for i, part in enumerate(enc.parts, 1):
+        esm, payload, tlvs = 0, part, b""
+        if total > 1 and mode == "udh":
+            esm, payload = concat.ESM_UDHI, concat.udh_8bit(ref, total, i) + part
+        elif total > 1 and mode == "sar":
+            tlvs = concat.sar_tlvs(ref, total, i)
+        conn.send_pdu(
+            lambda seq, p=payload, e=esm, t=tlvs: codec.build_submit_sm(
+                seq,
+                source=sender,
+                source_ton=1,
+                source_npi=1,
+                destination=to,
+                dest_ton=0,
+                dest_npi=0,
+                esm_class=e,
+                registered_delivery=0,
+                data_coding=enc.data_coding,
+                short_message=p,
+                tlvs=t,
+                command_id=codec.DELIVER_SM,
+            )
+        )
+    return total
+
+
+def inject_raw(state: SimState, data: bytes) -> int:
+    """Write raw bytes (garbage, odd PDUs) to every bound connection."""
+    sent = 0
+    for conn in list(state.connections):
+        if conn.transport is not None and not conn.dead:
+            conn.transport.write(data)
+            sent += 1
+    return sent
+
+
+def messages_to(state: SimState, msisdn: str) -> list[str]:
+    """MT texts received for a number, multipart sets joined."""
+    result: list[str] = []
+    pending: dict[tuple[str, int, int], dict[int, str]] = {}
+    for sender, text, ref in state.texts.get(msisdn, ()):
+        if ref is None or ref[1] == 1:
+            result.append(text)
+            continue
+        key = (sender, ref[0], ref[1])
+        parts = pending.setdefault(key, {})
+        parts[ref[2]] = text
+        if len(parts) == ref[1]:
+            result.append("".join(parts[i] for i in range(1, ref[1] + 1)))
+            del pending[key]
+    return result
+
+
+async def serve(state: SimState) -> asyncio.Server:
+    loop = asyncio.get_running_loop()
+    s = state.settings
+    return await loop.create_server(lambda: SmscConnection(state), s.host, s.port)

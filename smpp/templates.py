@@ -1,0 +1,106 @@
+"""Blast templates: placeholders, lint (encoding, parts, UCS-2 culprits), rendering."""
+
+from __future__ import annotations
+
+import string
+import unicodedata
+from dataclasses import dataclass, field
+
+from registration.privacy import mask_nik
+from smpp import encoding
+
+PLACEHOLDERS = ("first_name", "nik_masked", "keyword", "short_code")
+# Worst-case sample values used to measure a template's size.
+_SAMPLE = {"first_name": "Kurniawati", "nik_masked": mask_nik("3201234567890123")}
+
+
+class TemplateError(ValueError):
+    """The template cannot be used (unknown placeholder, bad braces, empty)."""
+
+
+@dataclass(frozen=True)
+class Lint:
+    encoding: str
+    parts: int
+    characters: int
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "encoding": self.encoding,
+            "parts": self.parts,
+            "characters": self.characters,
+            "warnings": self.warnings,
+        }
+
+
+def _describe(ch: str) -> str:
+    name = unicodedata.name(ch, f"U+{ord(ch):04X}")
+    return f"{ch!r} ({name})"
+
+
+def check(template: str) -> list[str]:
+    """The placeholder names used; raises TemplateError for unknown ones."""
+    if not template.strip():
+        raise TemplateError("empty template")
+    names: list[str] = []
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise TemplateError(
+            f"bad braces in template: {exc} (write {{{{ or }}}} for a brace)"
+        ) from exc
+    for _, name, spec, conv in parsed:
+        if name is None:
+            continue
+        if name not in PLACEHOLDERS or spec or conv:
+            raise TemplateError(
+                f"unknown placeholder {{{name}}}: use "
+                + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
+            )
+        names.append(name)
+    return names
+
+
+def lint(template: str, keyword: str, short_code: str) -> Lint:
+    check(template)
+    sample = render(
+        template,
+        first_name=_SAMPLE["first_name"],
+        nik="3201234567890123",
+        keyword=keyword,
+        short_code=short_code,
+    )
+    enc, parts = encoding.count_parts(sample)
+    warnings = []
+    culprits = encoding.non_gsm_chars(template)
+    if culprits:
+        warnings.append(
+            "UCS-2 forced by "
+            + ", ".join(_describe(c) for c in culprits)
+            + f": {parts} part(s) per message instead of "
+            + f"{encoding.count_parts(_gsm_fold(sample))[1]}; replace them to save cost"
+        )
+    if parts > 1:
+        warnings.append(f"long message: {parts} parts per recipient")
+    return Lint(enc, parts, len(sample), warnings)
+
+
+def _gsm_fold(text: str) -> str:
+    return "".join(c if encoding.gsm_cost(c) else "?" for c in text)
+
+
+def first_name(full_name: str) -> str:
+    parts = full_name.split()
+    return parts[0].title() if parts else ""
+
+
+def render(template: str, *, first_name: str, nik: str, keyword: str, short_code: str) -> str:
+    return template.format_map(
+        {
+            "first_name": first_name,
+            "nik_masked": mask_nik(nik) if nik else "",
+            "keyword": keyword,
+            "short_code": short_code,
+        }
+    )

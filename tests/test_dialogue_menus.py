@@ -1,0 +1,45 @@
+"""The menus are validated at start-up: a dangling reference fails loudly, naming the place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dialogue.actions import ACTIONS
+from dialogue.menus import MenuError, load_menus
+
+MENUS = Path(__file__).resolve().parent.parent / "menus" / "dialogue.toml"
+
+
+def test_the_shipped_menus_are_valid() -> None:
+    menus = load_menus(MENUS, ACTIONS)
+    assert menus.start in menus.screens and "VAKSIN" in menus.keywords
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('no = { next = "not_hw" }', 'no = { next = "nowhere" }', "nowhere"),
+        ('action = "verify_nik"', 'action = "verify_nikk"', "unknown action"),
+        (
+            'ok = "after_verify", wrong = "nik_retry",',
+            'ok = "after_verify",',
+            "not routed",
+        ),
+        (
+            'en = "Are you a health worker?"',
+            'fr = "Etes-vous soignant ?"',
+            "missing text for language 'en'",
+        ),
+        ('type = "yesno"', 'type = "question"', "type must be one of"),
+        ("pattern = '^\\d{6}$'", "pattern = '^(\\d{6}$'", "pattern"),
+    ],
+)
+def test_broken_menus_fail_loudly(tmp_path: Path, old: str, new: str, message: str) -> None:
+    text = MENUS.read_text(encoding="utf-8")
+    assert old in text, old
+    broken = tmp_path / "menus.toml"
+    broken.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(MenuError, match=message.replace("?", r"\?")):
+        load_menus(broken, ACTIONS)

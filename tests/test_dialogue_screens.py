@@ -1,0 +1,110 @@
+"""Every screen, both languages, worst-case values: fits the gateway's GSM-7 septet limit."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from dialogue.actions import short_name
+from dialogue.engine import Engine
+from dialogue.flow import new_session
+from dialogue.gsm import is_gsm, septets, to_gsm
+from dialogue.model import Channel, Inbound, SessionEvent
+from dialogue.render import compose_ussd, page_count, render_sms
+from dialogue.steps import view
+from registration.service import Registry
+from tests.ussd_harness import LONG_FACILITY
+
+LONGEST_NAME = "Muhammadiyahsyahputra Abdurrahmanwahid Sastrowardoyo Wicaksono"
+
+
+@pytest.fixture
+def engine(config, redis) -> Engine:
+    return Engine.from_config(config, Registry.from_config(config, redis), redis)
+
+
+def worst_vars(engine: Engine, lang: str, sid: str = "") -> dict[str, str]:
+    groups = engine.registry.screening_groups()
+    if sid in ("deferred", "not_eligible"):  # the texts of the groups that lead there
+        groups = [g for g in groups if g.on_yes.value == sid] or groups
+    pair = max(groups, key=lambda g: len(g.reason[lang]) + len(g.advice[lang]))
+    facility = to_gsm(LONG_FACILITY)[:40]  # Engine.facility_name keeps 40 characters
+    states = [engine.menus.text(f"ticket_{s}", lang) for s in ("active", "used", "cancelled")]
+    return {
+        "nik": "3273010101900001",
+        "name": short_name(LONGEST_NAME),
+        "facility": facility,
+        "code": "W" * 8,
+        "day_text": "Sab 28/11",
+        "session": "08:00-12:00",
+        "attempts_left": "3",
+        "locked_until": "23:59",
+        "reason": pair.reason[lang].rstrip("."),
+        "advice": pair.advice[lang],
+        "retry_on": "Sab 28/11",
+        "ticket_state": max(states, key=len),
+    }
+
+
+def worst_items(source: str) -> list[list[str]]:
+    if source == "facilities":
+        return [[f"F{i}", to_gsm(LONG_FACILITY)[:40]] for i in range(60)]
+    return [[f"2026-11-28|pagi{i}", "Sab 28/11 08:00-12:00 (9999)"] for i in range(28)]
+
+
+def views(engine: Engine, lang: str):
+    """(screen id, error, View) for every screen and screening question, with worst values."""
+    inbound = Inbound(Channel.USSD, "json", "s", "6281200000001", "*119#", SessionEvent.NEW, "")
+    for sid, screen in engine.menus.screens.items():
+        if screen.type == "action":
+            continue
+        positions = range(len(engine.registry.screening_groups())) if sid == "screening" else [0]
+        for pos in positions:
+            errors = [""] if screen.type == "end" else ["", "invalid"]
+            for error in ["", "@error"] if screen.type == "input" else errors:
+                sess = new_session(lang)
+                sess.update(s=sid, p=pos, v=worst_vars(engine, lang, sid))
+                if screen.type == "list":
+                    sess["i"] = worst_items(screen.source)
+                yield sid, error, sess, engine.new_turn(sess, inbound, None)
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+@pytest.mark.parametrize("limit", [160, 120])
+def test_every_screen_fits_and_is_gsm7(engine: Engine, lang: str, limit: int) -> None:
+    too_long: list[str] = []
+    for sid, error, sess, turn in views(engine, lang):
+        v = view(turn, error)
+        pages = page_count(v, engine.menus, lang, limit)
+        shown: set[int] = set()
+        for page in range(pages):
+            sess["p"] = page
+            v = view(turn, error)
+            text = compose_ussd(v, engine.menus, lang, limit)
+            assert is_gsm(text), (sid, text)
+            if septets(text) > limit:
+                too_long.append(f"{sid}{'+error' if error else ''}: {septets(text)}\n{text}")
+            shown |= {int(n) for n in re.findall(r"^(\d+)\. ", text, re.M) if 0 < int(n) < 98}
+        if v.items is not None:
+            assert shown == set(range(1, len(v.items) + 1)), sid  # paging loses nothing
+        assert is_gsm(render_sms(v, engine.menus, lang))
+    # Lists must page within any limit; fixed screens are written for 160 septets.
+    if limit == 160:
+        assert not too_long, "\n\n".join(too_long)
+    else:
+        assert not [t for t in too_long if t.split(":")[0].split("+")[0] in LIST_SCREENS], too_long
+
+
+LIST_SCREENS = {"facility_list", "slot_list", "slot_full"}
+
+
+def test_ticket_sms_is_gsm7_in_both_languages(engine: Engine) -> None:
+    for lang in ("id", "en"):
+        text = engine.ticket_text(worst_vars(engine, lang), lang)
+        assert is_gsm(text) and "WWWWWWWW" in text and "/tickets/WWWWWWWW.png" in text
+
+
+def test_non_gsm_facility_names_are_cleaned() -> None:
+    assert to_gsm("Klinik Sôhat “Ibu” – Bandung`") == 'Klinik Sohat "Ibu" - Bandung\''
+    assert is_gsm(to_gsm("Puskesmas 東京 ✓"))

@@ -1,0 +1,75 @@
+"""The same dialogue over two-way SMS (engine level, Channel.SMS, real Redis and Registry)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from dialogue.engine import Engine
+from dialogue.model import Channel, Inbound, Outbound, SessionEvent
+from registration.service import Registry
+from tests.ussd_harness import PHONE, last6, load_registry
+
+
+@pytest.fixture
+async def sms(config, redis, keys):
+    await load_registry(redis, keys)
+    engine = Engine.from_config(config, Registry.from_config(config, redis), redis)
+
+    async def send(text: str, phone: str = PHONE) -> Outbound:
+        inbound = Inbound(Channel.SMS, "smpp", phone, phone, "1199", SessionEvent.CONTINUE, text)
+        return await engine.handle(inbound)
+
+    return send
+
+
+async def test_register_check_and_cancel_by_sms(sms, redis, keys):
+    first = await sms("  vaksin! ")
+    assert "Balas YA atau TIDAK" in first.text and not first.end
+    assert "6 digit terakhir NIK" in (await sms("Ya")).text
+    confirm = await sms(last6(1)[:3] + " " + last6(1)[3:])  # spaces are fine
+    assert "Balas 1 untuk Benar, lanjut" in confirm.text
+    reply = await sms("1")
+    while re.match(r"\(\d+/\d+\)", reply.text):
+        assert "Balas YA atau TIDAK" in reply.text
+        reply = await sms("tidak")
+    assert "Balas 1 untuk " in reply.text and "98" not in reply.text  # whole list, no paging
+    assert "Konfirmasi" in (await sms("1")).text
+    done = await sms("1")
+    assert done.end and "Kode tiket: " in done.text
+    code = re.search(r"Kode tiket: (\w+)", done.text).group(1)
+    assert len(await redis.xrange(keys.sms_outbox())) == 1
+
+    await sms("CEK")
+    status = await sms(last6(1))
+    assert code in status.text and "Balas 1 untuk Kirim ulang SMS tiket" in status.text
+
+    await sms("batal")
+    ask = await sms(last6(1))
+    assert "Balas YA atau TIDAK" in ask.text
+    cancelled = await sms("y")
+    assert cancelled.end and code in cancelled.text and "dibatalkan" in cancelled.text
+
+
+async def test_unknown_text_outside_session_gets_help_as_fallback(sms):
+    reply = await sms("halo apa kabar")
+    assert reply.fallback and reply.end and "VAKSIN" in reply.text
+    help_reply = await sms("BANTUAN")
+    assert not help_reply.fallback and "VAKSIN" in help_reply.text
+
+
+async def test_english_sms_and_yes_no_words(sms, redis, keys):
+    await redis.set(keys.dialogue_language(PHONE), "en")
+    first = await sms("Vaksin")
+    assert "Reply YES or NO" in first.text
+    assert "last 6 digits" in (await sms("YES")).text
+    wrong = await sms("12")
+    assert "Must be 6 digits" in wrong.text and not wrong.end
+
+
+async def test_invalid_answer_keeps_the_session(sms):
+    await sms("VAKSIN")
+    again = await sms("mungkin")
+    assert "Pilihan salah" in again.text and "Balas YA atau TIDAK" in again.text
+    assert "NIK" in (await sms("1")).text

@@ -1,0 +1,207 @@
+"""Text on the wire, PDUs, multipart and receipts: pure functions, no network."""
+
+from __future__ import annotations
+
+import pytest
+
+from smpp import codec, concat, encoding, receipts, templates
+
+
+def test_gsm_table_has_section_sign_and_form_feed_in_extension() -> None:
+    assert encoding.encode_gsm7("§") == b"\x5f"
+    assert encoding.encode_gsm7("\f") == b"\x1b\x0a"
+    assert encoding.decode_gsm7(b"\x1b\x0a\x5f\x1b\x65") == "\f§€"
+    assert encoding.choose_encoding("Halo [Budi] {x} € ~") == encoding.GSM7
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a" * 160, ("gsm7", 1)),
+        ("a" * 161, ("gsm7", 2)),
+        ("a" * 153 * 2, ("gsm7", 2)),
+        ("a" * (153 * 2 + 1), ("gsm7", 3)),
+        ("€" * 80, ("gsm7", 1)),  # 160 septets
+        ("€" * 81, ("gsm7", 2)),
+        ("ш" * 70, ("ucs2", 1)),
+        ("ш" * 71, ("ucs2", 2)),
+    ],
+)
+def test_part_counts_at_the_limits(text: str, expected: tuple[str, int]) -> None:
+    assert encoding.count_parts(text) == expected
+
+
+def test_escape_pair_never_straddles_a_part_boundary() -> None:
+    text = "a" * 152 + "€" + "b" * 10  # the escape would be septet 153, its code 154
+    enc = encoding.encode_message(text)
+    assert len(enc.parts) == 2
+    assert not enc.parts[0].endswith(b"\x1b")
+    assert all(len(p) <= 153 for p in enc.parts)
+    assert "".join(encoding.decode_gsm7(p) for p in enc.parts) == text
+
+
+def test_emoji_surrogate_pair_stays_in_one_part() -> None:
+    text = "x" * 66 + "😀" + "y" * 10  # the pair would be units 67 and 68
+    enc = encoding.encode_message(text)
+    assert enc.encoding == encoding.UCS2
+    assert all(len(p) <= 134 for p in enc.parts)
+    assert [p.decode("utf-16-be") for p in enc.parts] == ["x" * 66, "😀" + "y" * 10]
+
+
+def test_latin1_when_the_smsc_reads_data_coding_0_that_way() -> None:
+    enc = encoding.encode_message("Halo é", gsm_dc0=False)
+    assert enc.data_coding == encoding.DC_LATIN1 and enc.parts == [b"Halo \xe9"]
+
+
+@pytest.mark.parametrize(
+    ("data", "dc", "text"),
+    [
+        (b"VAKSIN", 0, "VAKSIN"),
+        ("Halo 😀".encode("utf-16-be"), 8, "Halo 😀"),
+        (b"caf\xe9", 3, "café"),
+        (b"\x00\x5f", 0xF0, "@§"),
+        (b"od\xff", 0x08, "潤"),  # an odd byte count never raises
+    ],
+)
+def test_decode_by_data_coding(data: bytes, dc: int, text: str) -> None:
+    assert encoding.decode(data, dc) == text
+
+
+def test_submit_sm_fast_path_matches_smpplib() -> None:
+    raw = codec.build_submit_sm(
+        42,
+        source="PEDULICOVID",
+        source_ton=5,
+        source_npi=0,
+        destination="6281234567890",
+        esm_class=0x40,
+        data_coding=8,
+        short_message=concat.udh_8bit(7, 2, 1) + b"\x00a",
+        tlvs=codec.tlv(codec.TLV_SAR_MSG_REF_NUM, 7, 2),
+    )
+    fields = codec.parse_with_smpplib(raw)
+    assert fields["command"] == "submit_sm" and fields["sequence"] == 42
+    assert fields["source_addr"] == b"PEDULICOVID" and fields["source_addr_ton"] == 5
+    assert fields["destination_addr"] == b"6281234567890"
+    assert fields["esm_class"] == 0x40 and fields["data_coding"] == 8
+    assert fields["short_message"] == b"\x05\x00\x03\x07\x02\x01\x00a"
+    assert fields["sar_msg_ref_num"] == 7
+    ours = codec.parse_short_message(raw[16:])
+    assert ours.destination == "6281234567890" and ours.tlv_int(codec.TLV_SAR_MSG_REF_NUM) == 7
+    assert codec.peek_destination(raw[16:]) == "6281234567890"
+
+
+def test_bind_built_by_smpplib_parses_back() -> None:
+    raw = codec.build_bind(codec.BIND_TRANSCEIVER, 3, "vaksin", "secret", "VMA")
+    frames = codec.split_frames(bytearray(raw))
+    req = codec.parse_bind(frames[0].command_id, 0, 3, frames[0].body)
+    assert (req.system_id, req.password, req.system_type) == ("vaksin", "secret", "VMA")
+
+
+def test_deliver_sm_with_unknown_tlvs_parses_where_smpplib_fails() -> None:
+    raw = codec.build_submit_sm(
+        1,
+        source="62812",
+        source_ton=1,
+        source_npi=1,
+        destination="1199",
+        short_message=b"VAKSIN",
+        command_id=codec.DELIVER_SM,
+        tlvs=codec.tlv(0x0501, 1, 1) + codec.tlv(0x1403, b"vendor"),  # ussd_service_op, vendor
+    )
+    sm = codec.parse_short_message(raw[16:])
+    assert sm.short_message == b"VAKSIN" and sm.tlvs[0x1403] == b"vendor"
+    with pytest.raises(codec.PduError):
+        codec.parse_short_message(raw[16:40])
+
+
+def test_framing_keeps_partial_pdus_and_rejects_impossible_lengths() -> None:
+    pdu = codec.header_only(codec.ENQUIRE_LINK, 9)
+    buffer = bytearray(pdu + pdu[:7])
+    frames = codec.split_frames(buffer)
+    assert [f.sequence for f in frames] == [9] and bytes(buffer) == pdu[:7]
+    with pytest.raises(codec.FramingError):
+        codec.split_frames(bytearray(b"\xff\xff\xff\xff" + b"\x00" * 12))
+
+
+def _sm(payload: bytes, esm: int = 0, tlvs: dict[int, bytes] | None = None) -> codec.ShortMessage:
+    return codec.ShortMessage("62812", 1, 1, "1199", 0, 0, esm, 0, 0, payload, tlvs or {})
+
+
+def test_reassembly_8bit_16bit_and_sar_out_of_order_with_duplicates() -> None:
+    r = concat.Reassembler(timeout=60)
+    sms = [
+        _sm(concat.udh_8bit(9, 3, 3) + b"C", concat.ESM_UDHI),
+        _sm(concat.udh_8bit(9, 3, 1) + b"A", concat.ESM_UDHI),
+        _sm(concat.udh_8bit(9, 3, 1) + b"A", concat.ESM_UDHI),  # duplicate
+        _sm(concat.udh_16bit(700, 2, 2) + b"Y", concat.ESM_UDHI),
+        _sm(
+            b"X",
+            tlvs={
+                codec.TLV_SAR_MSG_REF_NUM: b"\x00\x05",
+                codec.TLV_SAR_TOTAL_SEGMENTS: b"\x02",
+                codec.TLV_SAR_SEGMENT_SEQNUM: b"\x02",
+            },
+        ),
+        _sm(concat.udh_16bit(700, 2, 1) + b"X", concat.ESM_UDHI),
+        _sm(
+            b"W",
+            tlvs={
+                codec.TLV_SAR_MSG_REF_NUM: b"\x00\x05",
+                codec.TLV_SAR_TOTAL_SEGMENTS: b"\x02",
+                codec.TLV_SAR_SEGMENT_SEQNUM: b"\x01",
+            },
+        ),
+        _sm(concat.udh_8bit(9, 3, 2) + b"B", concat.ESM_UDHI),
+    ]
+    done = []
+    for sm in sms:
+        info, payload = concat.part_info(sm)
+        assert info is not None
+        whole = r.add(sm.source, sm.destination, info, 0, payload, now=0.0)
+        if whole:
+            done.append(whole[0])
+    assert done == [b"XY", b"WX", b"ABC"]
+    assert len(r) == 0
+
+
+def test_incomplete_set_is_dropped_after_the_timeout() -> None:
+    r = concat.Reassembler(timeout=10)
+    assert r.add("62812", "1199", concat.PartInfo(1, 2, 1), 0, b"A", now=0.0) is None
+    assert r.add("62812", "1199", concat.PartInfo(2, 2, 1), 0, b"Z", now=11.0) is None
+    assert r.expired == 1  # the first set was given up
+    assert r.add("62812", "1199", concat.PartInfo(1, 2, 2), 0, b"B", now=11.5) is None
+
+
+def test_receipt_prefers_tlvs_and_parses_text_tolerantly() -> None:
+    text = b"ID:0A1B sub:001 dlvrd:001 submit date:2101121200 done date:2101121201 Stat:UNDELIV"
+    tlvs = {codec.TLV_RECEIPTED_MESSAGE_ID: b"A1B2\x00", codec.TLV_MESSAGE_STATE: b"\x02"}
+    r = receipts.parse_receipt(_sm(text, 0x04, tlvs))
+    assert r is not None and (r.message_id, r.state) == ("a1b2", "delivered")
+    r = receipts.parse_receipt(_sm(text, 0x04))
+    assert r is not None and (r.message_id, r.state) == ("0a1b", "failed")
+    r = receipts.parse_receipt(_sm(b"id:2571 stat:EXPIRED", 0x04), "hex")
+    assert r is not None and (r.message_id, r.state) == (str(0x2571), "expired")
+    assert receipts.normalise_id("2571", "hex") == str(0x2571)
+    assert receipts.parse_receipt(_sm(b"garbage", 0x04)) is None
+
+
+def test_template_lint_names_ucs2_culprits_and_rejects_unknown_placeholders() -> None:
+    ok = templates.lint("Halo {first_name}, balas {keyword} ke {short_code}.", "VAKSIN", "1199")
+    assert (ok.encoding, ok.parts, ok.warnings) == ("gsm7", 1, [])
+    bad = templates.lint("Halo {first_name} “vaksin” – aman…", "VAKSIN", "1199")
+    assert bad.encoding == "ucs2"
+    assert "LEFT DOUBLE QUOTATION MARK" in bad.warnings[0] and "EN DASH" in bad.warnings[0]
+    assert "HORIZONTAL ELLIPSIS" in bad.warnings[0]
+    with pytest.raises(templates.TemplateError, match="nama"):
+        templates.lint("Halo {nama}", "VAKSIN", "1199")
+    with pytest.raises(templates.TemplateError):
+        templates.lint("Halo {first_name", "VAKSIN", "1199")
+    text = templates.render(
+        "{first_name} {nik_masked}",
+        first_name="Siti",
+        nik="3201014101000042",
+        keyword="",
+        short_code="",
+    )
+    assert text == "Siti ************0042"

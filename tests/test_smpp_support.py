@@ -1,0 +1,131 @@
+"""Shared helpers for the SMS tests: the simulator as a real separate process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import redis.asyncio as aioredis
+
+from registration.keys import Keys
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Sim:
+    proc: subprocess.Popen[str]
+    smpp_port: int
+    control_port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.control_port}"
+
+    async def call(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        async with aiohttp.ClientSession() as http:
+            if body is None:
+                async with http.get(self.url + path) as resp:
+                    return await resp.json()
+            async with http.post(self.url + path, json=body) as resp:
+                return await resp.json()
+
+
+def start_sim(*args: str) -> Sim:
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ussd_server",
+            "smsc-sim",
+            "--port",
+            "0",
+            "--control-port",
+            "0",
+            *args,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line:
+        proc.kill()
+        raise RuntimeError("simulator did not start")
+    ports = json.loads(line)
+    return Sim(proc, ports["smpp_port"], ports["control_port"])
+
+
+def stop_sim(sim: Sim) -> None:
+    sim.proc.terminate()
+    try:
+        sim.proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        sim.proc.kill()
+
+
+@pytest.fixture(name="sim")
+def sim_fixture() -> Iterator[Sim]:
+    s = start_sim()
+    try:
+        yield s
+    finally:
+        stop_sim(s)
+
+
+def smpp_overrides(sim: Sim, **extra: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "smpp.enabled": True,
+        "smpp.host": "127.0.0.1",
+        "smpp.port": sim.smpp_port,
+        "smpp.reconnect_min": 0.05,
+        "smpp.reconnect_max": 0.3,
+        "smpp.throttle_pause": 0.05,
+        "smpp.response_timeout": 3.0,
+    }
+    base.update(extra)
+    return base
+
+
+async def seed_workers(
+    redis: aioredis.Redis,
+    keys: Keys,
+    count: int,
+    *,
+    regency: str = "Bandung",
+    profession: str = "bidan",
+    facility: str = "F1",
+    start: int = 0,
+) -> list[tuple[str, str]]:
+    """Listed health workers (nik, phone) written the way the registry stores them."""
+    out = []
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.hset(keys.facility(facility), mapping={"facility_id": facility, "regency": regency})
+        for i in range(start, start + count):
+            nik, phone = f"3201014101{i:06d}", f"62812{i:07d}"
+            pipe.sadd(keys.all_workers(), nik)
+            pipe.hset(
+                keys.worker(nik),
+                mapping={
+                    "nik": nik,
+                    "full_name": f"siti rahma {i}",
+                    "phone": phone,
+                    "profession": profession,
+                    "facility_id": facility,
+                },
+            )
+            out.append((nik, phone))
+        await pipe.execute()
+    return out

@@ -1,0 +1,153 @@
+"""The aiohttp application factory and the multi-process server runner.
+
+`create_app(config)` wires Redis (opened and closed in a cleanup_ctx), the
+Registry, the dialogue engine, the gateway routes and the operator API, and,
+in one worker only, the SMS channel. `run_server()` runs `workers` processes
+sharing the port with SO_REUSEPORT; SIGINT/SIGTERM stop them cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from collections.abc import AsyncIterator
+
+import redis.asyncio as aioredis
+from aiohttp import web
+
+from dialogue.actions import ACTIONS
+from dialogue.engine import Engine, settings_from_config
+from dialogue.menus import load_menus
+from registration.config import Config
+from registration.service import Registry
+from registration.store import keys_for, redis_settings, redis_url
+from ussd_server import operator_api
+from ussd_server.context import CONTEXT, AppContext
+from ussd_server.ussd_routes import add_routes
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: Config, *, sms: bool = True) -> web.Application:
+    """The whole server for one process; `sms=False` keeps the SMS channel out of it."""
+    # Fail before serving anything if the menus are inconsistent.
+    _, menu_settings = settings_from_config(config)
+    load_menus(config.resolve_path(menu_settings.file), ACTIONS)
+    http = config.section("http")
+    max_upload = int(http.get("max_upload_bytes", 256 * 1024 * 1024))
+    # The root limit must allow operator uploads; gateway routes enforce max_body_bytes.
+    app = web.Application(client_max_size=max_upload)
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        redis = connect_waiting(config)
+        registry = Registry.from_config(config, redis)
+        engine = Engine.from_config(config, registry, redis)
+        app[CONTEXT] = AppContext(config, redis, keys_for(config), registry, engine)
+        try:
+            yield
+        finally:
+            await redis.aclose()
+
+    app.cleanup_ctx.append(context)
+    if sms and config.section("smpp").get("enabled") is True:
+        app.cleanup_ctx.append(_sms_channel)
+    add_routes(app, config)
+    operator_api.setup(app, max_upload)
+    return app
+
+
+def connect_waiting(config: Config) -> aioredis.Redis:
+    """Like `registration.store.connect`, but a burst beyond the pool waits for a connection.
+
+    redis-py's default asyncio pool raises MaxConnectionsError when all
+    connections are busy: under load that turned hops into "busy" screens.
+    """
+    settings = redis_settings(config)
+    pool = aioredis.BlockingConnectionPool.from_url(
+        redis_url(config),
+        max_connections=settings.max_connections,
+        timeout=settings.socket_timeout,
+        socket_timeout=settings.socket_timeout,
+        decode_responses=True,
+        health_check_interval=30,
+    )
+    return aioredis.Redis(connection_pool=pool)
+
+
+async def _sms_channel(app: web.Application) -> AsyncIterator[None]:
+    try:
+        from smpp.service import SmsService
+    except ImportError as exc:
+        log.error("[smpp] enabled = true but the SMS channel cannot be loaded: %s", exc)
+        yield
+        return
+    service = SmsService(app[CONTEXT])
+    await service.start()
+    try:
+        yield
+    finally:
+        await service.stop()
+
+
+async def _serve(config: Config, host: str, port: int, sms: bool, reuse_port: bool) -> None:
+    runner = web.AppRunner(create_app(config, sms=sms), access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, reuse_port=reuse_port, backlog=1024)
+    await site.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+def _run_worker(config: Config, host: str, port: int, sms: bool, reuse_port: bool) -> None:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
+        asyncio.run(_serve(config, host, port, sms, reuse_port))
+    else:
+        uvloop.run(_serve(config, host, port, sms, reuse_port))
+
+
+def run_server(config: Config, host: str, port: int, workers: int = 1) -> None:
+    """Serve until SIGINT/SIGTERM; `workers` > 1 forks processes sharing the port."""
+    if workers <= 1:
+        _run_worker(config, host, port, sms=True, reuse_port=False)
+        return
+    children: list[int] = []
+    for index in range(workers):
+        pid = os.fork()
+        if pid == 0:  # the child: its own event loop, Redis pool and engine
+            code = 0
+            try:
+                _run_worker(config, host, port, sms=index == 0, reuse_port=True)
+            except BaseException:
+                log.exception("worker %d failed", index)
+                code = 1
+            finally:
+                os._exit(code)
+        children.append(pid)
+
+    def forward(signum: int, frame: object) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGTERM)
+
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    for child in children:
+        while True:
+            try:
+                os.waitpid(child, 0)
+                break
+            except ChildProcessError:
+                break
+            except InterruptedError:  # pragma: no cover - PEP 475 retries for us
+                continue

@@ -1,0 +1,67 @@
+"""Optional per-dialect gateway authentication: shared-secret header, HTTP basic, IP allow-list.
+
+Secrets are read once at start-up through ``config.secret`` (environment or
+``*_file``), so a missing secret fails the start, not the first call. A refused
+request gets 401 (credentials) or 403 (address) with the reason.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import ipaddress
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from registration.config import Config
+
+
+@dataclass
+class DialectSettings:
+    enabled: bool = True
+    max_screen_chars: int = 0
+    auth_header: str = ""
+    secret_file: str = ""
+    basic_user: str = ""
+    basic_password_file: str = ""
+    allow_cidrs: tuple[str, ...] = ()
+
+
+class Guard:
+    """Checks one dialect's requests; `check` returns (status, reason) when refused."""
+
+    def __init__(self, name: str, settings: DialectSettings, config: Config) -> None:
+        section = f"ussd.dialects.{name}"
+        self.header = settings.auth_header
+        self.secret = config.secret(section, "secret").encode() if self.header else b""
+        self.basic: bytes = b""
+        if settings.basic_user:
+            password = config.secret(section, "basic_password") or ""
+            self.basic = f"{settings.basic_user}:{password}".encode()
+        self.networks = [ipaddress.ip_network(c, strict=False) for c in settings.allow_cidrs]
+        self.active = bool(self.header or self.basic or self.networks)
+
+    def check(self, request: web.Request) -> tuple[int, str] | None:
+        if self.networks:
+            try:
+                address = ipaddress.ip_address(request.remote or "")
+            except ValueError:
+                return 403, "client address unknown"
+            if not any(address in net for net in self.networks):
+                return 403, f"address {address} is not allowed for this gateway"
+        if self.header:
+            given = request.headers.get(self.header, "").encode()
+            if not hmac.compare_digest(given, self.secret):
+                return 401, f"missing or wrong {self.header} header"
+        if self.basic:
+            auth = request.headers.get("Authorization", "")
+            scheme, _, value = auth.partition(" ")
+            try:
+                given = base64.b64decode(value, validate=True) if scheme.lower() == "basic" else b""
+            except (binascii.Error, ValueError):
+                given = b""
+            if not hmac.compare_digest(given, self.basic):
+                return 401, "missing or wrong basic authentication"
+        return None

@@ -1,0 +1,37 @@
+"""`python -m ussd_server serve`: the HTTP server (gateway endpoints, operator API)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from registration.config import Config
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("serve", help="run the USSD/SMS session server", description=__doc__)
+    parser.add_argument("--host", help="address to listen on (default: [http] host)")
+    parser.add_argument("--port", type=int, help="port (default: [http] port)")
+    parser.add_argument("--workers", type=int, help="processes sharing the port ([http] workers)")
+    parser.set_defaults(func=serve)
+
+
+def serve(args: argparse.Namespace, config: Config) -> int:
+    from ussd_server.app import run_server
+    from ussd_server.dialects import DIALECTS
+
+    http = config.section("http")
+    host = args.host or str(http.get("host", "127.0.0.1"))
+    port = args.port if args.port is not None else int(http.get("port", 8080))
+    workers = args.workers if args.workers is not None else int(http.get("workers", 1))
+    base = f"http://{host}:{port}"
+    print(f"serving on {base} with {workers} worker(s)", flush=True)
+    for name in DIALECTS:
+        print(f"  USSD gateway ({name}): POST {base}/ussd/{name}")
+    print(f"  AT session events:      POST {base}/ussd/africastalking/events")
+    print(f"  health:                 GET  {base}/healthz")
+    print(f"  operator API:           {base}/api/  (Bearer token)", flush=True)
+    sys.stdout.flush()
+    run_server(config, host, port, workers)
+    return 0

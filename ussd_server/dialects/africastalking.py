@@ -1,0 +1,75 @@
+"""Africa's Talking: form POST, cumulative ``text`` (inputs joined by ``*``), reply ``CON``/``END``.
+
+The first hop has an empty ``text``; hop n carries all n inputs, so the number of
+inputs is the hop number (a retransmitted hop has the same count). A separate
+end-of-session notification (``/ussd/africastalking/events``) reports the outcome.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from aiohttp import web
+
+from dialogue.model import Channel, Inbound, Outbound, SessionEvent
+from ussd_server.dialects import MAX_SESSION_ID, BadRequest, decode, msisdn, text_field
+
+NAME = "africastalking"
+CONTENT_TYPES = frozenset({"application/x-www-form-urlencoded"})
+EVENT_STATUSES = frozenset({"Success", "Incomplete", "Failed"})
+
+
+def form(body: bytes) -> dict[str, str]:
+    text = decode(body)
+    try:
+        parsed = parse_qs(text, keep_blank_values=True, strict_parsing=False, errors="strict")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"form body cannot be parsed: {exc}") from None
+    return {k: v[0] for k, v in parsed.items()}
+
+
+def parse(body: bytes) -> Inbound:
+    data = form(body)
+    session_id = text_field(data, "sessionId", limit=MAX_SESSION_ID)
+    service_code = text_field(data, "serviceCode", limit=32)
+    phone = msisdn(data.get("phoneNumber"), "phoneNumber")
+    cumulative = text_field(data, "text", required=False)
+    parts = cumulative.split("*") if cumulative else []
+    return Inbound(
+        channel=Channel.USSD,
+        dialect=NAME,
+        session_id=session_id,
+        msisdn=phone,
+        service_code=service_code,
+        event=SessionEvent.CONTINUE if parts else SessionEvent.NEW,
+        text=parts[-1] if parts else "",
+        hop=len(parts),
+        extras={"network": data.get("networkCode", "")},
+    )
+
+
+def parse_event(body: bytes) -> tuple[Inbound, str]:
+    """The end-of-session notification as a CLOSE Inbound plus its status."""
+    data = form(body)
+    status = text_field(data, "status", limit=32)
+    if status not in EVENT_STATUSES:
+        raise BadRequest(f"field 'status' must be one of {', '.join(sorted(EVENT_STATUSES))}")
+    inbound = Inbound(
+        channel=Channel.USSD,
+        dialect=NAME,
+        session_id=text_field(data, "sessionId", limit=MAX_SESSION_ID),
+        msisdn=msisdn(data.get("phoneNumber"), "phoneNumber"),
+        service_code=data.get("serviceCode", ""),
+        event=SessionEvent.CLOSE,
+        text="",
+    )
+    return inbound, status
+
+
+def reply(inbound: Inbound, out: Outbound) -> web.Response:
+    return web.Response(text=("END " if out.end else "CON ") + out.text)
+
+
+def error(status: int, reason: str) -> web.Response:
+    # A body without CON/END ends the session on the gateway side: the user sees its error.
+    return web.Response(status=status, text=f"error: {reason}")

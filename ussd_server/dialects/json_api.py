@@ -1,0 +1,51 @@
+"""Our own plain JSON dialect (tests, the simulator, gateways we adapt by proxy).
+
+Request ``{"session_id", "msisdn", "service_code", "input", "new_session", "hop"?}``;
+reply ``{"text": ..., "end": bool}``. ``hop`` (optional, 0 on the first hop) lets
+a retransmitted hop be recognised; without it only a repeated new session is.
+"""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+
+from dialogue.model import Channel, Inbound, Outbound, SessionEvent
+from ussd_server.dialects import MAX_SESSION_ID, BadRequest, decode, msisdn, text_field
+
+NAME = "json"
+CONTENT_TYPES = frozenset({"application/json"})
+
+
+def parse(body: bytes) -> Inbound:
+    try:
+        data = json.loads(decode(body))
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"body is not JSON: {exc.msg} at {exc.pos}") from None
+    if not isinstance(data, dict):
+        raise BadRequest("body must be a JSON object")
+    new = data.get("new_session", False)
+    if not isinstance(new, bool):
+        raise BadRequest("field 'new_session' must be true or false")
+    hop = data.get("hop")
+    if hop is not None and (not isinstance(hop, int) or isinstance(hop, bool) or hop < 0):
+        raise BadRequest("field 'hop' must be a non-negative integer")
+    return Inbound(
+        channel=Channel.USSD,
+        dialect=NAME,
+        session_id=text_field(data, "session_id", limit=MAX_SESSION_ID),
+        msisdn=msisdn(data.get("msisdn"), "msisdn"),
+        service_code=text_field(data, "service_code", limit=32),
+        event=SessionEvent.NEW if new else SessionEvent.CONTINUE,
+        text="" if new else text_field(data, "input"),
+        hop=hop,
+    )
+
+
+def reply(inbound: Inbound, out: Outbound) -> web.Response:
+    return web.json_response({"text": out.text, "end": out.end})
+
+
+def error(status: int, reason: str) -> web.Response:
+    return web.json_response({"error": reason}, status=status)
