@@ -208,9 +208,16 @@ def receiving_connection(state: SimState) -> SmscConnection | None:
     return None
 
 
-def send_receipt(state: SimState, sm: codec.ShortMessage, message_id: str, bound: int) -> None:
+def send_receipt(
+    state: SimState, sm: codec.ShortMessage, message_id: str, bound: int, tries: int = 0
+) -> None:
     conn = receiving_connection(state)
     if conn is None:
+        # Like a real SMSC, keep the receipt until the ESME binds again (for a while).
+        if tries < 50:
+            asyncio.get_running_loop().call_later(
+                0.2, send_receipt, state, sm, message_id, bound, tries + 1
+            )
         return
     stamp = time.strftime("%y%m%d%H%M")
     text = (

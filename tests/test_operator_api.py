@@ -1,0 +1,201 @@
+"""The operator HTTP API and public routes, over real HTTP against a running server."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from registration.config import Config
+from registration.models import BookingOutcome
+from registration.service import Registry
+from tests.conftest import make_test_config
+from tests.ussd_harness import PHONE, facility_lines, nik, running_server, worker_lines
+
+TOKEN = {"Authorization": "Bearer test-operator-token"}
+
+
+@pytest.fixture
+async def server(config: Config, redis) -> AsyncIterator[str]:
+    async with running_server(config) as base:
+        yield base
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def upload(http: aiohttp.ClientSession, url: str, lines: list[str]) -> dict:
+    body = ("\n".join(lines) + "\n").encode()
+    headers = {**TOKEN, "Content-Type": "text/csv"}
+    async with http.post(url, data=body, headers=headers) as resp:
+        assert resp.status == 200, await resp.text()
+        return await resp.json()
+
+
+async def load(http: aiohttp.ClientSession, server: str) -> None:
+    await upload(http, f"{server}/api/facilities", facility_lines())
+    await upload(http, f"{server}/api/health-workers", worker_lines({1: PHONE}))
+
+
+async def test_health_check_reports_redis(server: str, http: aiohttp.ClientSession) -> None:
+    async with http.get(f"{server}/healthz") as resp:
+        assert resp.status == 200
+        assert (await resp.json())["redis"] == "ok"
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "x"}])
+async def test_a_missing_or_wrong_token_gets_401_json(
+    server: str, http: aiohttp.ClientSession, headers: dict
+) -> None:
+    async with http.get(f"{server}/api/stats", headers=headers) as resp:
+        assert resp.status == 401
+        assert "token" in (await resp.json())["error"]
+
+
+async def test_csv_upload_reports_bad_rows_by_line_and_keeps_good_ones(
+    server: str, http: aiohttp.ClientSession
+) -> None:
+    lines = [*facility_lines(extra=0), "F777,Puskesmas Rusak,Kota Bandung,Jl. Y,lots"]
+    report = await upload(http, f"{server}/api/facilities", lines)
+    assert report["rows_ok"] == len(lines) - 2 and report["rows_bad"] == 1
+    [[line, reason]] = report["errors"]
+    assert line == len(lines) and "capacity" in reason.lower()
+
+    workers = [*worker_lines({1: PHONE}), f"{nik(5)},Budi,021555,dokter,F001"]
+    report = await upload(http, f"{server}/api/health-workers", workers)
+    assert (report["rows_ok"], report["rows_bad"]) == (1, 1)
+    assert report["errors"][0][0] == 3
+
+    async with http.get(f"{server}/api/facilities", headers=TOKEN) as resp:
+        facilities = (await resp.json())["facilities"]
+    by_id = {f["facility_id"]: f for f in facilities}
+    assert "F777" not in by_id and by_id["F001"]["daily_capacity"] == 100
+
+
+async def test_csv_upload_that_is_not_utf8_or_empty_gets_400(
+    server: str, http: aiohttp.ClientSession
+) -> None:
+    headers = {**TOKEN, "Content-Type": "text/csv"}
+    async with http.post(f"{server}/api/facilities", data=b"\xff\xfe\x00bad", headers=headers) as r:
+        assert r.status == 400 and "UTF-8" in (await r.json())["error"]
+    async with http.post(f"{server}/api/facilities", data=b"", headers=headers) as r:
+        assert r.status == 400 and "empty" in (await r.json())["error"]
+
+
+async def test_multipart_upload_is_accepted(server: str, http: aiohttp.ClientSession) -> None:
+    form = aiohttp.FormData()
+    form.add_field("file", "\n".join(facility_lines(extra=0)), filename="faskes.csv")
+    async with http.post(f"{server}/api/facilities", data=form, headers=TOKEN) as resp:
+        assert resp.status == 200, await resp.text()
+        assert (await resp.json())["rows_ok"] == len(facility_lines(extra=0)) - 1
+
+
+async def book_one(config: Config, redis) -> str:
+    registry = Registry.from_config(config, redis)
+    answers = {group.group_id: False for group in registry.screening_groups()}
+    await registry.record_screening(nik(1), answers)
+    slot = next(s for s in await registry.available_slots("F001") if s.seats_left)
+    result = await registry.book(nik(1), "F001", slot.day, slot.session_id)
+    assert result.outcome is BookingOutcome.BOOKED and result.ticket
+    return result.ticket.code
+
+
+async def test_ticket_image_check_in_and_status(
+    server: str, http: aiohttp.ClientSession, config: Config, redis
+) -> None:
+    await load(http, server)
+    code = await book_one(config, redis)
+
+    async with http.get(f"{server}/tickets/{code}.png") as resp:
+        assert resp.status == 200 and resp.content_type == "image/png"
+        assert (await resp.read()).startswith(b"\x89PNG")
+    async with http.get(f"{server}/tickets/{code}.svg") as resp:
+        assert resp.status == 200 and b"<svg" in await resp.read()
+    async with http.get(f"{server}/tickets/NOSUCH22.png") as resp:
+        assert resp.status == 404
+
+    async with http.get(f"{server}/api/tickets/{code}", headers=TOKEN) as resp:
+        ticket = await resp.json()
+    assert ticket["code"] == code and ticket["state"] == "active"
+
+    forged = ticket["payload"][:-2] + ("AA" if not ticket["payload"].endswith("AA") else "BB")
+    outcomes = []
+    for payload in (forged, ticket["payload"], ticket["payload"]):
+        async with http.post(
+            f"{server}/api/check-in", json={"payload": payload}, headers=TOKEN
+        ) as resp:
+            outcomes.append((await resp.json())["outcome"])
+    assert outcomes == ["forged", "valid", "already_used"]
+
+    async with http.get(
+        f"{server}/api/registrants", params={"phone": "0" + PHONE[2:]}, headers=TOKEN
+    ) as resp:
+        [status] = (await resp.json())["registrants"]
+    assert status["ticket"]["code"] == code and status["dose2_due"]
+
+    async with http.get(f"{server}/api/stats", headers=TOKEN) as resp:
+        stats = await resp.json()
+    assert stats, "statistics are empty after a booking and a check-in"
+
+
+async def test_bad_check_in_and_status_requests_get_reasons(
+    server: str, http: aiohttp.ClientSession
+) -> None:
+    async with http.post(f"{server}/api/check-in", data=b"{oops", headers=TOKEN) as resp:
+        assert resp.status == 400 and "JSON" in (await resp.json())["error"]
+    async with http.post(f"{server}/api/check-in", json={"payload": 7}, headers=TOKEN) as resp:
+        assert resp.status == 400 and "payload" in (await resp.json())["error"]
+    async with http.get(f"{server}/api/registrants", headers=TOKEN) as resp:
+        assert resp.status == 400
+    async with http.get(
+        f"{server}/api/registrants", params={"phone": "021-555"}, headers=TOKEN
+    ) as resp:
+        assert resp.status == 400 and "phone" in (await resp.json())["error"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.skipif(not shutil.which("redis-server"), reason="needs a redis-server binary")
+async def test_health_check_fails_when_redis_is_gone_and_the_server_keeps_serving(
+    key_prefix: str, http: aiohttp.ClientSession
+) -> None:
+    port = _free_port()
+    with tempfile.TemporaryDirectory() as data_dir:
+        redis_proc = subprocess.Popen(
+            ["redis-server", "--port", str(port), "--save", "", "--dir", data_dir],
+            stdout=subprocess.DEVNULL,
+        )
+        try:
+            for _ in range(50):
+                try:
+                    socket.create_connection(("127.0.0.1", port), 0.2).close()
+                    break
+                except OSError:
+                    await asyncio.sleep(0.1)
+            config = make_test_config(key_prefix, **{"redis.url": f"redis://127.0.0.1:{port}/0"})
+            async with running_server(config) as base:
+                async with http.get(f"{base}/healthz") as resp:
+                    assert resp.status == 200
+                redis_proc.terminate()
+                redis_proc.wait(10)
+                async with http.get(f"{base}/healthz") as resp:
+                    assert resp.status == 503
+                    assert (await resp.json())["status"] == "error"
+                async with http.get(f"{base}/healthz") as resp:
+                    assert resp.status == 503  # still answering, not crashed
+        finally:
+            if redis_proc.poll() is None:
+                redis_proc.kill()

@@ -1,0 +1,167 @@
+"""Blast campaigns end to end: Redis state, the SMS service, the simulator process."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+
+from registration.keys import Keys
+from registration.outbox import OutboundSms, enqueue
+from smpp import campaigns
+from smpp.service import SmsService
+from tests.conftest import make_test_config
+from tests.test_smpp_support import Sim, seed_workers, sim_fixture, smpp_overrides  # noqa: F401
+from ussd_server.context import AppContext
+
+TEMPLATE = "Halo {first_name} (NIK {nik_masked}), Anda calon penerima Vaksin. Balas {keyword}."
+
+
+@pytest.fixture
+async def service(
+    sim: Sim, redis: aioredis.Redis, keys: Keys, key_prefix: str, request: pytest.FixtureRequest
+) -> AsyncIterator[SmsService]:
+    extra = getattr(request, "param", {})
+    config = make_test_config(key_prefix, **smpp_overrides(sim, **extra))
+    svc = SmsService(AppContext(config, redis, keys))
+    await svc.start()
+    assert await svc.pool.wait_ready(5)
+    try:
+        yield svc
+    finally:
+        await svc.stop()
+
+
+async def run_campaign(
+    svc: SmsService,
+    name: str,
+    filters: dict[str, list[str]] | None = None,
+    only_unregistered: bool = False,
+    timeout: float = 30,
+) -> dict[str, Any]:
+    ctx = svc.ctx
+    await campaigns.create(
+        ctx.redis, ctx.keys, ctx.config, name, TEMPLATE, filters or {}, only_unregistered
+    )
+    await campaigns.transition(ctx.redis, ctx.keys, name, "start")
+    return await wait_progress(svc, name, lambda p: p["state"] == "done", timeout)
+
+
+async def wait_progress(svc: SmsService, name: str, cond: Any, timeout: float = 30) -> dict:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        p = await campaigns.progress(svc.ctx.redis, svc.ctx.keys, name)
+        if cond(p):
+            return p
+        assert loop.time() < deadline, f"campaign stuck: {p}"
+        await asyncio.sleep(0.1)
+
+
+@pytest.mark.parametrize("sim_config", [{"drop_after": 90}, {"throttle_every": 7}])
+async def test_each_recipient_gets_exactly_one_sms_through_drops_and_throttling(
+    sim: Sim, service: SmsService, redis: aioredis.Redis, keys: Keys, sim_config: dict
+) -> None:
+    await sim.call("/config", sim_config)
+    workers = await seed_workers(redis, keys, 400)
+    p = await run_campaign(service, "jan12")
+    assert (p["total"], p["submitted"], p["failed"], p["queued"]) == (400, 400, 0, 0)
+    counts = await sim.call("/counts")
+    assert {phone: counts.get(phone) for _, phone in workers} == {ph: 1 for _, ph in workers}
+    stats = await sim.call("/stats")
+    if "drop_after" in sim_config:
+        assert stats["drops"] >= 4 and service.pool.connects >= 5
+    else:
+        assert stats["throttled"] > 0
+    # Delivery receipts come back and update the campaign.
+    p = await wait_progress(service, "jan12", lambda p: p["delivered"] == 400, timeout=20)
+    assert p["delivered"] == 400
+
+
+async def test_text_shows_first_name_and_masked_nik_only(
+    sim: Sim, service: SmsService, redis: aioredis.Redis, keys: Keys
+) -> None:
+    [(nik, phone)] = await seed_workers(redis, keys, 1, start=7)
+    await run_campaign(service, "one")
+    messages = (await sim.call(f"/messages?to={phone}"))["messages"]
+    assert messages == [
+        "Halo Siti (NIK ************0007), Anda calon penerima Vaksin. Balas VAKSIN."
+    ]
+    assert nik not in messages[0]
+
+
+async def test_filters_and_only_unregistered_pick_the_recipients(
+    sim: Sim, service: SmsService, redis: aioredis.Redis, keys: Keys
+) -> None:
+    bandung = await seed_workers(redis, keys, 10, regency="Bandung", facility="F1")
+    await seed_workers(redis, keys, 10, regency="Bogor", facility="F2", start=100)
+    await seed_workers(
+        redis, keys, 5, regency="Bandung", profession="dokter", facility="F1", start=200
+    )
+    for nik, _ in bandung[:3]:
+        await redis.hset(keys.booking(nik), mapping={"state": "active", "code": "X"})
+    p = await run_campaign(
+        service, "bdg", {"regency": ["bandung"], "profession": ["Bidan"]}, only_unregistered=True
+    )
+    assert p["submitted"] == 7
+    counts = await sim.call("/counts")
+    assert sorted(counts) == sorted(phone for _, phone in bandung[3:])
+
+
+async def test_opt_out_by_sms_is_confirmed_and_honoured_by_later_blasts(
+    sim: Sim, service: SmsService, redis: aioredis.Redis, keys: Keys
+) -> None:
+    workers = await seed_workers(redis, keys, 12)
+    leaving = [phone for _, phone in workers[:3]]
+    for phone, word in zip(leaving, ["BERHENTI", " stop! ", "Berhenti."], strict=True):
+        await sim.call("/inject", {"from": phone, "to": "1199", "text": word})
+    for _ in range(100):
+        if await redis.scard(keys.sms_optouts()) == 3:
+            break
+        await asyncio.sleep(0.05)
+    p = await run_campaign(service, "after-optout")
+    assert p["submitted"] == 9 and p["opted_out"] == 3
+    for phone in leaving:
+        replies = (await sim.call(f"/messages?to={phone}"))["messages"]
+        assert len(replies) == 1 and "tidak akan menerima" in replies[0]
+
+
+async def test_pause_holds_the_blast_and_resume_finishes_it(
+    sim: Sim, service: SmsService, redis: aioredis.Redis, keys: Keys
+) -> None:
+    await sim.call("/config", {"latency": 0.05})
+    await seed_workers(redis, keys, 300)
+    ctx = service.ctx
+    await campaigns.create(ctx.redis, ctx.keys, ctx.config, "slow", TEMPLATE, {}, False)
+    await campaigns.transition(ctx.redis, ctx.keys, "slow", "start")
+    await wait_progress(service, "slow", lambda p: p["submitted"] > 0)
+    await campaigns.transition(ctx.redis, ctx.keys, "slow", "pause")
+    await asyncio.sleep(1.0)  # what was in flight settles
+    held = await campaigns.progress(ctx.redis, ctx.keys, "slow")
+    await asyncio.sleep(1.0)
+    again = await campaigns.progress(ctx.redis, ctx.keys, "slow")
+    assert held["submitted"] == again["submitted"] < 300 and again["queued"] > 0
+    await campaigns.transition(ctx.redis, ctx.keys, "slow", "resume")
+    p = await wait_progress(service, "slow", lambda p: p["state"] == "done")
+    assert p["submitted"] == 300
+    counts = await sim.call("/counts")
+    assert len(counts) == 300 and set(counts.values()) == {1}
+
+
+async def test_outbox_ticket_sms_is_sent_from_the_sender_id_and_acknowledged(
+    sim: Sim, service: SmsService, redis: aioredis.Redis, keys: Keys
+) -> None:
+    long_text = "Tiket vaksin Anda: K7Q2MX9A. " + "Tunjukkan QR di faskes. " * 8
+    await enqueue(redis, keys, OutboundSms("6281299990001", long_text, "ticket", "t:1"))
+    assert not await enqueue(redis, keys, OutboundSms("6281299990001", long_text, "ticket", "t:1"))
+    for _ in range(100):
+        pending = await redis.xpending(keys.sms_outbox(), "sms-channel")
+        if pending["pending"] == 0 and (await sim.call("/counts")).get("6281299990001"):
+            break
+        await asyncio.sleep(0.05)
+    assert (await sim.call("/messages?to=6281299990001"))["messages"] == [long_text]
+    assert (await sim.call("/counts"))["6281299990001"] == 2  # two parts, sent once
+    assert (await redis.xpending(keys.sms_outbox(), "sms-channel"))["pending"] == 0

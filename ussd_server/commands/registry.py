@@ -1,0 +1,209 @@
+"""Registry commands: import CSVs, demo data, status lookup, check-in.
+
+python -m ussd_server import facilities FILE
+python -m ussd_server import health-workers FILE [--progress]
+python -m ussd_server demo-data [--workers N] [--out DIR] [--load/--no-load]
+python -m ussd_server status (--phone P | --nik N | --code C)
+python -m ussd_server check-in PAYLOAD_OR_CODE
+python -m ussd_server repair-bookings
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import redis.asyncio as aioredis
+
+from registration import importer
+from registration.config import Config
+from registration.demo import write_csvs
+from registration.models import ImportReport, RegistrantStatus, Ticket
+from registration.phone import normalise_phone
+from registration.privacy import mask_nik
+from registration.progress import ProgressBar
+from registration.service import Registry
+from registration.store import connect, keys_for
+
+T = TypeVar("T")
+MAX_ERRORS_SHOWN = 50
+
+
+def register(sub: Any) -> None:
+    imp = sub.add_parser(
+        "import", help="import facilities or health workers from CSV (UTF-8, header row)"
+    )
+    kinds = imp.add_subparsers(dest="kind", metavar="<kind>", required=True)
+    fac = kinds.add_parser("facilities", help="facility_id,name,regency,address,daily_capacity")
+    fac.add_argument("file", type=Path)
+    fac.add_argument("--progress", action="store_true", help="show progress even without a TTY")
+    fac.set_defaults(func=run_import, importer=importer.import_facilities)
+    wk = kinds.add_parser(
+        "health-workers",
+        help="nik,full_name,phone,profession,facility_id (import facilities first)",
+    )
+    wk.add_argument("file", type=Path)
+    wk.add_argument("--progress", action="store_true", help="show progress even without a TTY")
+    wk.set_defaults(func=run_import, importer=importer.import_health_workers)
+
+    demo = sub.add_parser(
+        "demo-data",
+        help="write (and load) a synthetic registry: 61 facilities, N health workers",
+    )
+    demo.add_argument("--workers", type=int, default=10_000, help="health workers (default 10000)")
+    demo.add_argument("--out", type=Path, default=Path("var/demo"), help="CSV directory")
+    demo.add_argument("--seed", type=int, default=2021, help="random seed (same seed, same data)")
+    demo.add_argument(
+        "--load",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="import the CSVs into Redis (default: yes)",
+    )
+    demo.set_defaults(func=run_demo)
+
+    status = sub.add_parser("status", help="registrant status by phone or NIK, or a ticket")
+    which = status.add_mutually_exclusive_group(required=True)
+    which.add_argument("--phone", help="phone number (any Indonesian format)")
+    which.add_argument("--nik", help="full NIK")
+    which.add_argument("--code", help="ticket code")
+    status.set_defaults(func=run_status)
+
+    check = sub.add_parser(
+        "check-in",
+        help="check a ticket in: a scanned QR payload, or a bare code (valid only if active)",
+    )
+    check.add_argument("payload", help="QR payload VX1.... or ticket code")
+    check.set_defaults(func=run_check_in)
+
+    repair = sub.add_parser(
+        "repair-bookings", help="give back seats held by interrupted bookings/cancellations"
+    )
+    repair.set_defaults(func=run_repair)
+
+
+def _with_redis(config: Config, work: Callable[[aioredis.Redis], Awaitable[T]]) -> T:
+    async def main() -> T:
+        redis = connect(config)
+        try:
+            return await work(redis)
+        finally:
+            await redis.aclose()
+
+    return asyncio.run(main())
+
+
+def print_report(label: str, report: ImportReport, out: Any = sys.stdout) -> None:
+    print(f"{label}: {report.rows_ok} rows ok, {report.rows_bad} bad", file=out)
+    for line, reason in report.errors[:MAX_ERRORS_SHOWN]:
+        print(f"  line {line}: {reason}", file=out)
+    if len(report.errors) > MAX_ERRORS_SHOWN:
+        print(f"  ... and {len(report.errors) - MAX_ERRORS_SHOWN} more bad rows", file=out)
+
+
+def run_import(args: argparse.Namespace, config: Config) -> int:
+    if not args.file.is_file():
+        print(f"no such file: {args.file}", file=sys.stderr)
+        return 2
+    progress = ProgressBar.auto(f"importing {args.file.name}", force=args.progress)
+    keys = keys_for(config)
+    report = _with_redis(config, lambda r: args.importer(r, keys, args.file, progress))
+    print_report(args.kind, report)
+    return 0 if report.rows_ok or not report.rows_bad else 1
+
+
+def run_demo(args: argparse.Namespace, config: Config) -> int:
+    fac_path, wk_path, logins = write_csvs(args.out, args.workers, args.seed)
+    print(f"wrote {fac_path} and {wk_path} ({args.workers} health workers)")
+    if args.load:
+        keys = keys_for(config)
+
+        async def load(redis: aioredis.Redis) -> tuple[ImportReport, ImportReport]:
+            facilities = await importer.import_facilities(redis, keys, fac_path)
+            progress = ProgressBar.auto("importing health workers")
+            workers = await importer.import_health_workers(redis, keys, wk_path, progress)
+            return facilities, workers
+
+        facilities, workers = _with_redis(config, load)
+        print_report("facilities", facilities)
+        print_report("health workers", workers)
+    print("try a journey with one of these (phone, last 6 digits of the NIK):")
+    for login in logins:
+        note = "  (household: shares the phone)" if login.household else ""
+        print(f"  {login.phone}  {login.last6}  {login.name}{note}")
+    return 0
+
+
+def _describe_ticket(ticket: Ticket | None) -> str:
+    if ticket is None:
+        return "no ticket"
+    return (
+        f"ticket {ticket.code} ({ticket.state}) dose {ticket.dose} at {ticket.facility_id} "
+        f"on {ticket.day.isoformat()} {ticket.session_id}"
+    )
+
+
+def _describe(status: RegistrantStatus) -> str:
+    lines = [
+        f"{mask_nik(status.worker.nik)} {status.worker.full_name} ({status.worker.profession})",
+        f"  facility: {status.facility.name if status.facility else status.worker.facility_id}",
+        f"  screening: {status.screening.outcome if status.screening else 'not yet'}"
+        + (
+            f", retry on {status.screening.retry_on}"
+            if status.screening and status.screening.retry_on
+            else ""
+        ),
+        f"  {_describe_ticket(status.ticket)}",
+    ]
+    if status.dose2_due:
+        lines.append(f"  dose 2 due: {status.dose2_due.isoformat()}")
+    lines += [f"  | {event}" for event in status.history[-5:]]
+    return "\n".join(lines)
+
+
+def run_status(args: argparse.Namespace, config: Config) -> int:
+    async def look(redis: aioredis.Redis) -> int:
+        registry = Registry.from_config(config, redis)
+        if args.code:
+            ticket = await registry.ticket(args.code)
+            print(_describe_ticket(ticket))
+            return 0 if ticket else 1
+        if args.phone:
+            phone = normalise_phone(args.phone)
+            if not phone.ok:
+                print(f"phone: {phone.reason}", file=sys.stderr)
+                return 2
+            statuses = await registry.status_by_phone(phone.value)
+        else:
+            found = await registry.status_by_nik(args.nik.strip())
+            statuses = [found] if found else []
+        if not statuses:
+            print("not on the list")
+            return 1
+        print("\n".join(_describe(s) for s in statuses))
+        return 0
+
+    return _with_redis(config, look)
+
+
+def run_check_in(args: argparse.Namespace, config: Config) -> int:
+    async def check(redis: aioredis.Redis) -> int:
+        result = await Registry.from_config(config, redis).check_in(args.payload)
+        print(f"{result.outcome.value.upper()}: {_describe_ticket(result.ticket)}")
+        if result.dose2_due:
+            print(f"dose 2 due on {result.dose2_due.isoformat()}")
+        return 0 if result.outcome == "valid" else 1
+
+    return _with_redis(config, check)
+
+
+def run_repair(args: argparse.Namespace, config: Config) -> int:
+    async def repair(redis: aioredis.Redis) -> int:
+        freed = await Registry.from_config(config, redis).repair()
+        print(f"gave back {freed} seat(s)")
+        return 0
+
+    return _with_redis(config, repair)
