@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,12 +20,13 @@ import redis.asyncio as aioredis
 from dialogue import flow
 from dialogue.actions import ACTIONS, Turn
 from dialogue.gsm import to_gsm
+from dialogue.kv import Kv
 from dialogue.menus import MenuError, Menus, load_menus
 from dialogue.model import Channel, Inbound, Outbound
 from dialogue.render import View, fill, render_sms, render_ussd
 from registration.config import Config
 from registration.keys import Keys
-from registration.privacy import mask_phone
+from registration.privacy import mask_phone, redact
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +114,11 @@ class Engine:
         keys: Keys,
         settings: EngineSettings,
         session_labels: dict[str, str] | None = None,
+        *,
+        kv: Kv,
     ) -> None:
         self.menus, self.registry, self.redis, self.keys = menus, registry, redis, keys
+        self.kv = kv  # the lean connection for session reads/writes (see dialogue.kv)
         self.settings = settings
         if "help" not in menus.screens:
             raise MenuError("screens.help is missing (the SMS fallback answer)")
@@ -125,12 +130,16 @@ class Engine:
 
     @classmethod
     def from_config(cls, config: Config, registry: Any, redis: aioredis.Redis) -> Engine:
-        from registration.store import keys_for
+        from registration.store import keys_for, redis_settings, redis_url
 
         settings, menu_settings = settings_from_config(config)
         menus = load_menus(config.resolve_path(menu_settings.file), ACTIONS)
         labels = session_labels_from_config(config)
-        return cls(menus, registry, redis, keys_for(config), settings, labels)
+        kv = Kv(redis_url(config), redis_settings(config).socket_timeout)
+        return cls(menus, registry, redis, keys_for(config), settings, labels, kv=kv)
+
+    async def aclose(self) -> None:
+        await self.kv.aclose()
 
     # --- cached look-ups used by actions ---------------------------------------------------
 
@@ -193,9 +202,11 @@ class Engine:
             if inbound.channel is Channel.SMS:
                 return await flow.handle_sms(self, inbound)
             return await flow.handle_ussd(self, inbound, limit)
-        except Exception:
-            log.exception(
-                "hop failed for %s (%s session)", mask_phone(inbound.msisdn), inbound.dialect
+        except Exception as exc:
+            # The traceback is redacted too: an exception message may carry a NIK or phone.
+            trace = redact("".join(traceback.format_exception(exc)))
+            log.error(
+                "hop failed for %s (%s): %s", mask_phone(inbound.msisdn), inbound.dialect, trace
             )
             lang = self.settings.default_language
             return Outbound(self.menus.text("busy", lang), end=True)

@@ -9,9 +9,10 @@ dialogue from anywhere; an unknown text outside a session gets help, flagged
 
 from __future__ import annotations
 
-import json
 import re
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from dialogue import steps
 from dialogue.model import Channel, Inbound, Outbound, SessionEvent
@@ -28,14 +29,15 @@ def _loads(raw: str | None) -> dict[str, Any] | None:
     if not raw:
         return None
     try:
-        data = json.loads(raw)
-    except ValueError:
+        data = orjson.loads(raw)
+    except ValueError:  # orjson.JSONDecodeError is a ValueError
         return None
     return data if isinstance(data, dict) and "s" in data else None
 
 
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+def _dumps(obj: Any) -> bytes:
+    # orjson: the session blob is encoded and decoded on every hop, ~5x faster than json.
+    return orjson.dumps(obj)
 
 
 def new_session(lang: str) -> dict[str, Any]:
@@ -56,21 +58,17 @@ def _resumable(sess: dict[str, Any], end: bool) -> bool:
 
 
 async def _save(engine: Engine, sess: dict[str, Any], skey: str, rkey: str, ttl: int, end: bool):
-    redis = engine.redis
+    """One write: the session, plus the resume snapshot (or its removal) when that changes."""
+    kv = engine.kv
     if _resumable(sess, end):
         sess["rw"] = 1
-        snapshot = {f: sess[f] for f in ("s", "p", "k", "v", "i")}
-        pipe = redis.pipeline(transaction=False)
-        pipe.set(skey, _dumps(sess), ex=ttl)
-        pipe.set(rkey, _dumps(snapshot), ex=engine.settings.resume_window_seconds)
-        await pipe.execute()
+        blob = _dumps(sess)  # the resume snapshot is the session itself (one encoding)
+        window = engine.settings.resume_window_seconds
+        await kv.execute_many(("SET", skey, blob, "EX", ttl), ("SET", rkey, blob, "EX", window))
     elif end and sess.get("rw"):
-        pipe = redis.pipeline(transaction=False)
-        pipe.set(skey, _dumps(sess), ex=ttl)
-        pipe.delete(rkey)
-        await pipe.execute()
+        await kv.execute_many(("SET", skey, _dumps(sess), "EX", ttl), ("DEL", rkey))
     else:
-        await redis.set(skey, _dumps(sess), ex=ttl)
+        await kv.execute("SET", skey, _dumps(sess), "EX", ttl)
 
 
 async def handle_ussd(engine: Engine, inbound: Inbound, limit: int) -> Outbound:
@@ -79,12 +77,12 @@ async def handle_ussd(engine: Engine, inbound: Inbound, limit: int) -> Outbound:
     skey = keys.dialogue_session(inbound.dialect, inbound.session_id, inbound.msisdn)
     rkey = keys.dialogue_resume(inbound.msisdn)
     if inbound.event in (SessionEvent.CLOSE, SessionEvent.TIMEOUT):
-        await engine.redis.delete(skey)  # the resume snapshot stays for the next dial
+        await engine.kv.execute("DEL", skey)  # the resume snapshot stays for the next dial
         return Outbound("", end=True)
     if not engine.service_known(inbound.service_code):
         return engine.plain("unknown_service", default)
-    raw, raw_resume, lang = await engine.redis.mget(
-        skey, rkey, keys.dialogue_language(inbound.msisdn)
+    raw, raw_resume, lang = await engine.kv.execute(
+        "MGET", skey, rkey, keys.dialogue_language(inbound.msisdn)
     )
     sess = _loads(raw)
     resume = _loads(raw_resume)
@@ -125,7 +123,7 @@ async def handle_sms(engine: Engine, inbound: Inbound) -> Outbound:
     keys, menus = engine.keys, engine.menus
     default = engine.settings.default_language
     skey = keys.dialogue_session("sms", inbound.msisdn, inbound.msisdn)
-    raw, lang = await engine.redis.mget(skey, keys.dialogue_language(inbound.msisdn))
+    raw, lang = await engine.kv.execute("MGET", skey, keys.dialogue_language(inbound.msisdn))
     sess = _loads(raw)
     kw = menus.keywords.get(keyword(inbound.text)) if len(inbound.text) < 40 else None
     error = ""
@@ -149,5 +147,7 @@ async def handle_sms(engine: Engine, inbound: Inbound) -> Outbound:
     sess["n"] += 1
     if end:
         sess["x"] = 1
-    await engine.redis.set(skey, _dumps(sess), ex=engine.settings.sms_session_ttl_seconds)
+    await engine.kv.execute(
+        "SET", skey, _dumps(sess), "EX", engine.settings.sms_session_ttl_seconds
+    )
     return Outbound(text, end)

@@ -24,9 +24,12 @@ def is_gsm(text: str) -> bool:
     return all(c in BASIC or c in EXTENSION for c in text)
 
 
+_DROP_EXTENSION = str.maketrans(dict.fromkeys(EXTENSION))
+
+
 def septets(text: str) -> int:
     """Length in GSM-7 septets: extension characters take an escape plus the character."""
-    return len(text) + sum(1 for c in text if c in EXTENSION)
+    return 2 * len(text) - len(text.translate(_DROP_EXTENSION))
 
 
 def to_gsm(text: str) -> str:

@@ -86,6 +86,8 @@ async def enter(turn: Turn, sid: str) -> None:
                 sid = screen.empty
                 continue
             sess["i"] = items
+        elif sess["i"]:
+            sess["i"] = []  # lists are reloaded when entered again: keep the blob small
         sess["s"], sess["p"] = sid, 0
         return
     raise RuntimeError(f"action screens loop at {sid}")

@@ -24,13 +24,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from typing import Any
 
 import redis.asyncio as aioredis
 
-from registration import registrant_lua, stats
+from registration import lua, registrant_lua, stats
 from registration.facilities import FacilityDirectory
 from registration.keys import Keys
-from registration.models import BookingOutcome, BookingResult, Ticket, TicketState
+from registration.models import BookingOutcome, BookingResult, Facility, Ticket, TicketState
 from registration.records import day_key, ticket_from
 from registration.slots import SeatBook, local_today, window_days
 from registration.tickets import TicketSigner
@@ -43,6 +44,7 @@ return 1
 """
 GRACE_MS = 10_000  # a claim is repaired only this long after its deadline (clock skew)
 BUSY_WAIT = 0.05  # a second confirmation of the same person waits for the first
+MAX_CODE_TRIES = 20  # collisions are ~1e-6 likely each with 31^8 codes
 
 
 @dataclass
@@ -93,21 +95,22 @@ class Booker:
     async def book(
         self, nik: str, facility_id: str, day: date, session_id: str, *, reschedule: bool = False
     ) -> BookingResult:
-        await self._dir.ensure(check=True)
+        await self._dir.ensure_recent()
         facility = self._dir.get(facility_id)
         if facility is None or self._seats.label(session_id) is None or day not in self.window():
             return BookingResult(BookingOutcome.INVALID_SLOT)
-        deadline_wait = self._clock() + self._rules.claim_timeout_seconds + GRACE_MS / 1000
+        # Real time, not the injectable clock: this bounds how long we wait, not a date.
+        give_up = time.monotonic() + self._rules.claim_timeout_seconds + GRACE_MS / 1000
         while True:
             result = await self._attempt(nik, facility, day, session_id, reschedule)
             if result is not None:
                 return result
-            if self._clock() > deadline_wait:  # another booking of this person never finished
+            if time.monotonic() > give_up:  # another booking of this person never finished
                 return BookingResult(BookingOutcome.ALREADY_BOOKED, await self.current_ticket(nik))
             await asyncio.sleep(BUSY_WAIT)
 
     async def _attempt(
-        self, nik: str, facility, day: date, session_id: str, reschedule: bool
+        self, nik: str, facility: Facility, day: date, session_id: str, reschedule: bool
     ) -> BookingResult | None:
         """One try; None means "another booking of this person is in flight: wait"."""
         fid, dkey = facility.facility_id, day_key(day)
@@ -115,12 +118,14 @@ class Booker:
         holder, member = f"{nik}|{claim_id}", f"{fid}|{dkey}|{nik}|{claim_id}"
         now_ms = int(self._clock() * 1000)
         deadline = now_ms + self._rules.claim_timeout_seconds * 1000
-        async with self._redis.pipeline(transaction=False) as pipe:
+        mode = "reschedule" if reschedule else "book"
+        args = [mode, fid, dkey, session_id, claim_id, now_ms, deadline, GRACE_MS]
+
+        def build(pipe: Any) -> None:  # intent first, then the claim: one round trip
             pipe.zadd(self._keys.pending_releases(), {member: deadline + GRACE_MS})
-            mode = "reschedule" if reschedule else "book"
-            args = [mode, fid, dkey, session_id, claim_id, now_ms, deadline, GRACE_MS]
-            await self._claim(keys=self._registrant_keys(nik), args=args, client=pipe)
-            _, reply = await pipe.execute()
+            lua.queue(pipe, self._claim, self._registrant_keys(nik), args)
+
+        _, reply = await lua.run(self._redis, [self._claim], build)
         kind = reply[0]
         if kind != "claimed":
             await self._redis.zrem(self._keys.pending_releases(), member)
@@ -135,43 +140,49 @@ class Booker:
         if stale_claim:  # a crashed earlier attempt of this person: give its seat back
             await self._give_back(stale_fid, stale_day, nik, stale_claim)
         if not await self._seats.take(facility, day, session_id, holder):
-            async with self._redis.pipeline(transaction=False) as pipe:
-                await self._abort(keys=[self._keys.booking(nik)], args=[claim_id], client=pipe)
-                pipe.zrem(self._keys.pending_releases(), member)
-                await pipe.execute()
+            await self._abort(keys=[self._keys.booking(nik)], args=[claim_id])
+            await self._redis.zrem(self._keys.pending_releases(), member)
             return BookingResult(BookingOutcome.FULL)
         if reschedule:  # the seat we are about to replace: intent first, as for a cancel
             old = await self._redis.hmget(self._keys.booking(nik), "state", "fid", "day", "claim")
             if old[0] == TicketState.ACTIVE:
                 old_member = f"{old[1]}|{old[2]}|{nik}|{old[3]}"
-                await self._redis.zadd(self._keys.pending_releases(), {old_member: now_ms})
+                # Due after our claim expires: the sweeper keeps the seat if we never confirm.
+                due = deadline + GRACE_MS
+                await self._redis.zadd(self._keys.pending_releases(), {old_member: due})
         code, payload = await self._new_ticket(nik, fid, day, session_id, dose)
         line = f"{self._stamp()} booked {code} {fid} {dkey} {session_id} dose {dose}"
-        confirm = await self._confirm(
-            keys=[self._keys.booking(nik), self._keys.registrant_status(nik)],
-            args=[claim_id, int(self._clock() * 1000), code, payload, line, nik],
-        )
+        confirm_args = [claim_id, int(self._clock() * 1000), code, payload, line, nik]
+
+        def confirm_and_count(pipe: Any) -> None:  # one round trip; undone below if lost
+            keys = [self._keys.booking(nik), self._keys.registrant_status(nik)]
+            lua.queue(pipe, self._confirm, keys, confirm_args)
+            pipe.zrem(self._keys.pending_releases(), member)
+            stats.bump(pipe, self._keys, facility.regency, "booked")
+
+        confirm = (await lua.run(self._redis, [self._confirm], confirm_and_count))[0]
         if confirm[0] != "ok":  # too slow, or taken over: undo and try again from the start
-            await self._redis.hset(self._keys.ticket(code), "state", TicketState.CANCELLED)
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.hset(self._keys.ticket(code), "state", TicketState.CANCELLED)
+                stats.bump(pipe, self._keys, facility.regency, "booked", -1)
+                await pipe.execute()
             await self._give_back(fid, dkey, nik, claim_id)
             return None
         old_fid, old_day, old_claim, old_code = confirm[1:5]
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.zrem(self._keys.pending_releases(), member)
-            stats.bump(pipe, self._keys, facility.regency, "booked")
-            if old_claim:
-                old = self._dir.get(old_fid)
-                stats.bump(pipe, self._keys, old.regency if old else "", "booked", -1)
-            await pipe.execute()
         if old_claim:  # the reschedule replaced a booking: its seat and ticket go
-            await self._redis.hset(self._keys.ticket(old_code), "state", TicketState.CANCELLED)
+            old = self._dir.get(old_fid)
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.hset(self._keys.ticket(old_code), "state", TicketState.CANCELLED)
+                stats.bump(pipe, self._keys, old.regency if old else "", "booked", -1)
+                await pipe.execute()
             await self._give_back(old_fid, old_day, nik, old_claim)
-        return BookingResult(BookingOutcome.BOOKED, await self.current_ticket(nik))
+        ticket = Ticket(code, nik, fid, day, session_id, dose, TicketState.ACTIVE, payload)
+        return BookingResult(BookingOutcome.BOOKED, ticket)
 
     async def _new_ticket(
         self, nik: str, fid: str, day: date, session_id: str, dose: int
     ) -> tuple[str, str]:
-        while True:
+        for _ in range(MAX_CODE_TRIES):
             code = self._signer.new_code()
             payload = self._signer.payload(code, fid, day, session_id, dose)
             fields = {
@@ -188,6 +199,8 @@ class Booker:
             flat = [x for pair in fields.items() for x in pair]
             if await self._create_ticket(keys=[self._keys.ticket(code)], args=flat):
                 return code, payload
+        # Only a tiny code space (misconfigured alphabet/length) gets here.
+        raise RuntimeError(f"no free ticket code after {MAX_CODE_TRIES} tries")
 
     async def _give_back(self, fid: str, day: str, nik: str, claim_id: str) -> None:
         """Release a seat and forget its intent; both idempotent."""
@@ -201,14 +214,15 @@ class Booker:
         fid, dkey = booking["fid"], booking["day"]
         claim_id, code = booking["claim"], booking["code"]
         member = f"{fid}|{dkey}|{nik}|{claim_id}"
-        # Intent first: if we die after cancelling, the sweeper gives the seat back.
-        await self._redis.zadd(self._keys.pending_releases(), {member: int(self._clock() * 1000)})
+        # Intent first: if we die after cancelling, the sweeper gives the seat back (after
+        # the grace period, so that it never races this cancellation).
+        due = int(self._clock() * 1000) + GRACE_MS
+        await self._redis.zadd(self._keys.pending_releases(), {member: due})
         line = f"{self._stamp()} cancelled {code}"
         done = await self._cancel(
             keys=[self._keys.booking(nik), self._keys.registrant_status(nik)], args=[claim_id, line]
         )
-        if not done:  # changed under us (checked in, rescheduled): nothing to cancel here
-            await self._redis.zrem(self._keys.pending_releases(), member)
+        if not done:  # changed under us (checked in, cancelled): the sweeper sorts it out
             return None
         await self._give_back(fid, dkey, nik, claim_id)
         facility = self._dir.get(fid)
@@ -234,8 +248,8 @@ class Booker:
                 self._keys.booking(nik), "state", "claim", "c_id", "c_deadline"
             )
             state, claim, c_id, c_deadline = booking
-            if state == TicketState.ACTIVE and claim == claim_id:
-                await self._redis.zrem(self._keys.pending_releases(), member)  # it was confirmed
+            if state in (TicketState.ACTIVE, TicketState.USED) and claim == claim_id:
+                await self._redis.zrem(self._keys.pending_releases(), member)  # the seat is in use
                 continue
             if c_id == claim_id and int(c_deadline or 0) + GRACE_MS > now_ms:
                 continue  # still in flight

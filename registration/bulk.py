@@ -35,6 +35,7 @@ class BulkConnection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._reader, self._writer = reader, writer
         self._lock = asyncio.Lock()
+        self.timeout = 120.0  # one batch; generous: Redis may be busy with other clients
 
     @classmethod
     async def open(cls, redis: aioredis.Redis) -> BulkConnection | None:
@@ -58,7 +59,7 @@ class BulkConnection:
 
     async def run(self, commands: str, count: int) -> list[Any]:
         """Send ``count`` pre-encoded commands; return their replies (raise on any error)."""
-        async with self._lock:
+        async with self._lock, asyncio.timeout(self.timeout):
             self._writer.write(commands.encode("utf-8"))
             await self._writer.drain()
             parser = hiredis.Reader(encoding="utf-8")

@@ -69,7 +69,7 @@ class Login:
     household: bool
 
 
-def facility_rows(rng: random.Random) -> list[list[str]]:
+def facility_rows(rng: random.Random, extra: int = 0) -> list[list[str]]:
     rows: list[list[str]] = []
     for regency, code, places in REGENCIES:
         for n, place in enumerate(places, start=1):
@@ -87,6 +87,13 @@ def facility_rows(rng: random.Random) -> list[list[str]]:
              f"Jl. Merdeka No. {rng.randint(1, 99)}", str(rng.randrange(30, 51, 10))]
         )  # fmt: skip
     rows.append(["RSUD-3273-HS", LONG_NAME, "Kota Bandung", "Jl. Pasteur No. 38", "250"])
+    for n in range(extra):  # benchmarks: many more facilities, spread over the regencies
+        regency, code, places = REGENCIES[n % len(REGENCIES)]
+        place = places[n % len(places)]
+        rows.append(
+            [f"PKM-{code}-X{n:05d}", f"Puskesmas Pembantu {place} {n}", regency,
+             f"Jl. Desa No. {n % 300 + 1}", str(rng.randrange(60, 121, 10))]
+        )  # fmt: skip
     return rows
 
 
@@ -135,13 +142,17 @@ def worker_rows(
 
 
 def write_csvs(
-    out_dir: str | Path, workers: int = 10_000, seed: int = 2021, logins: int = 5
+    out_dir: str | Path,
+    workers: int = 10_000,
+    seed: int = 2021,
+    logins: int = 5,
+    extra_facilities: int = 0,
 ) -> tuple[Path, Path, list[Login]]:
     """Write facilities.csv and health_workers.csv; return their paths and a few logins."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
-    facilities = facility_rows(rng)
+    facilities = facility_rows(rng, extra_facilities)
     fac_path, wk_path = out / "facilities.csv", out / "health_workers.csv"
     with fac_path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)

@@ -2,8 +2,9 @@
 
 Every import bumps ``facilities_version`` in ``Keys.registry_meta()``. Callers on
 the hot path read that version in the same pipeline as their own data (no extra
-round trip) and hand it to :meth:`FacilityDirectory.ensure`, which reloads only
-when it changed or the TTL passed.
+round trip) or at most once a second (:meth:`FacilityDirectory.ensure_recent`);
+the TTL is a safety net after which the version is re-read. Only a changed
+version reloads the records.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from registration.models import Facility
 from registration.records import facility_from
 
 VERSION_FIELD = "facilities_version"
+UNKNOWN = object()  # "the caller did not read the version"
 
 
 class FacilityDirectory:
@@ -33,26 +35,44 @@ class FacilityDirectory:
         self._by_id: dict[str, Facility] = {}
         self._by_regency: dict[str, list[Facility]] = {}
         self._version: str | None = None
+        self._loaded = False
         self._loaded_at = float("-inf")
+        self._checked_at = float("-inf")
         self._lock = asyncio.Lock()
 
     def queue_version(self, pipe: object) -> None:
         """Queue the version read on a caller's pipeline (result: str or None)."""
         pipe.hget(self._keys.registry_meta(), VERSION_FIELD)  # type: ignore[attr-defined]
 
-    async def ensure(self, version: str | None = None, *, check: bool = False) -> None:
-        """Reload if ``version`` differs from the cached one, the TTL passed, or never loaded."""
-        if check:
-            version = await self._redis.hget(self._keys.registry_meta(), VERSION_FIELD)
-        if self._fresh(version):
-            return
-        async with self._lock:  # one reload at a time; the others wait and reuse it
-            if not self._fresh(version):
-                await self._load()
+    async def ensure(self, version: object = UNKNOWN, *, check: bool = False) -> None:
+        """Make the cache current enough.
 
-    def _fresh(self, version: str | None) -> bool:
-        age = self._monotonic() - self._loaded_at
-        return age < self._ttl and (version is None or version == self._version)
+        ``version`` is the import version the caller read (str, or None when nothing was
+        imported), or UNKNOWN. With ``check`` or once the TTL passed the version is read
+        here. Only a different version reloads; while one caller reloads, the others keep
+        answering from the data they have.
+        """
+        now = self._monotonic()
+        if version is UNKNOWN and (check or now - self._loaded_at >= self._ttl):
+            version = await self._redis.hget(self._keys.registry_meta(), VERSION_FIELD)
+        if self._loaded and (version is UNKNOWN or version == self._version):
+            if version is not UNKNOWN:
+                self._loaded_at = now  # confirmed current
+            return
+        if self._loaded and self._lock.locked():
+            return
+        async with self._lock:
+            if self._loaded and version == self._version:
+                return  # reloaded by another caller meanwhile
+            await self._load()
+
+    async def ensure_recent(self, check_every: float = 1.0) -> None:
+        """Like :meth:`ensure`, reading the version at most once per ``check_every`` seconds."""
+        if self._monotonic() - self._checked_at >= check_every:
+            self._checked_at = self._monotonic()
+            await self.ensure(check=True)
+        else:
+            await self.ensure()
 
     async def _load(self) -> None:
         version = await self._redis.hget(self._keys.registry_meta(), VERSION_FIELD)
@@ -74,9 +94,7 @@ class FacilityDirectory:
             members.sort(key=lambda f: (f.name.lower(), f.facility_id))
         self._by_id, self._by_regency = by_id, by_regency
         self._version, self._loaded_at = version, self._monotonic()
-
-    def invalidate(self) -> None:
-        self._loaded_at = float("-inf")
+        self._loaded = True
 
     def get(self, facility_id: str) -> Facility | None:
         return self._by_id.get(facility_id)

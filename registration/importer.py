@@ -34,7 +34,8 @@ from registration.nik import nik_problem
 from registration.phone import phone_problem_or_value
 
 Progress = Callable[..., None]  # progress(rows, done_bytes | None, total_bytes | None[, final])
-Source = str | os.PathLike[str] | io.TextIOBase | Iterable[str]
+# A path, the CSV as bytes (UTF-8), a text stream, or any iterable of lines.
+Source = str | os.PathLike[str] | bytes | io.TextIOBase | Iterable[str]
 
 FACILITY_COLUMNS = ("facility_id", "name", "regency", "address", "daily_capacity")
 WORKER_COLUMNS = ("nik", "full_name", "phone", "profession", "facility_id")
@@ -49,11 +50,14 @@ class _Input:
     def __init__(self, source: Source, stack: ExitStack) -> None:
         self.total: int | None = None
         self._raw: Any = None
-        if isinstance(source, str | os.PathLike):
+        self.lines: Iterable[str]
+        if isinstance(source, bytes | bytearray):  # an upload kept as bytes
+            self.lines = io.StringIO(bytes(source).decode("utf-8-sig"), newline="")
+        elif isinstance(source, str | os.PathLike):
             self.total = os.path.getsize(source)
             binary = stack.enter_context(open(source, "rb"))  # noqa: SIM115
             self._raw = binary
-            self.lines: Iterable[str] = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+            self.lines = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
         else:
             self.lines = source
 
@@ -107,9 +111,9 @@ async def import_facilities(
             problem = None
             if not FACILITY_ID.match(fid):
                 problem = "facility_id must be 1-32 letters, digits, - or _"
-            elif not name or len(name) > 120:
-                problem = "name must be 1-120 characters"
-            elif not regency or len(regency) > 60:
+            elif not name or len(name) > 120 or not name.isprintable():
+                problem = "name must be 1-120 printable characters"
+            elif not regency or len(regency) > 60 or not regency.isprintable():
                 problem = "regency must be 1-60 characters"
             elif len(address) > 200:
                 problem = "address longer than 200 characters"
@@ -209,9 +213,9 @@ async def _import_workers(
                 name, profession, fid = name.strip(), profession.strip(), fid.strip()
                 if problem is not None:
                     pass
-                elif not name or len(name) > 100:
-                    problem = "full_name must be 1-100 characters"
-                elif not profession or len(profession) > 60:
+                elif not name or len(name) > 100 or not name.isprintable():
+                    problem = "full_name must be 1-100 printable characters"
+                elif not profession or len(profession) > 60 or not profession.isprintable():
                     problem = "profession must be 1-60 characters"
                 elif fid not in known_facilities:
                     problem = f"unknown facility_id {fid!r} (import facilities first)"

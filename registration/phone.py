@@ -22,6 +22,8 @@ class PhoneResult:
 def phone_problem_or_value(raw: str) -> tuple[str, str | None]:
     """(normalised, None) or ("", reason). The importer's fast path."""
     p = raw.strip().translate(_STRIP)
+    if not p:
+        return "", "phone number is empty"
     if p.startswith("+"):
         p = p[1:]
         if not p.startswith("62"):

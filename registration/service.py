@@ -12,15 +12,18 @@ checks in the same pipeline).
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.commands.core import AsyncScript
 
-from registration import registrant_lua, stats
+from registration import lua, registrant_lua, stats
 from registration.booking import Booker, BookingRules
 from registration.checkin import CheckIn
 from registration.config import Config
@@ -33,6 +36,7 @@ from registration.models import (
     HealthWorker,
     RegistrantStatus,
     ScreeningGroup,
+    ScreeningOutcome,
     ScreeningResult,
     SlotAvailability,
     Ticket,
@@ -52,9 +56,7 @@ from registration.store import keys_for
 from registration.tickets import TicketSigner, qr_png, qr_svg
 from registration.verification import Verifier
 
-
-class UnknownRegistrant(LookupError):
-    """The NIK is not on the list (record_screening on someone never imported)."""
+log = logging.getLogger(__name__)
 
 
 class Registry:
@@ -121,6 +123,18 @@ class Registry:
     def keys(self) -> Keys:
         return self._keys
 
+    async def warm_up(self) -> None:
+        """Load every Lua script and the facility cache (call once at start-up).
+
+        Without it the first burst of callers each finds the script missing and loads it.
+        """
+        parts = (self, self._verifier, self._seats, self._booker, self._checkin)
+        for part in parts:
+            for value in vars(part).values():
+                if isinstance(value, AsyncScript):
+                    await self._redis.script_load(value.script)
+        await self._directory.ensure(check=True)
+
     # --- who is listed ---------------------------------------------------------
     async def verify(self, phone: str, last6: str) -> Verification:
         """(phone, last 6 NIK digits) -> the registrant, or why not (counts attempts, locks)."""
@@ -162,7 +176,7 @@ class Registry:
     async def record_screening(self, nik: str, answers: dict[str, bool]) -> ScreeningResult:
         """Evaluate answers {group_id: yes?}, store the outcome with the registration.
 
-        Raises UnknownRegistrant when the NIK is not listed.
+        A NIK that is not listed gets NOT_ELIGIBLE with reason_id "not_listed" (nothing stored).
         """
         result = evaluate(self._groups, answers, self._booker.today())
         stamp = datetime.fromtimestamp(self._clock(), UTC).isoformat(timespec="seconds")
@@ -177,7 +191,7 @@ class Registry:
         ]
         reply = await self._record(keys=keys, args=args)
         if reply[0] == "not_listed":
-            raise UnknownRegistrant("not on the list")
+            return ScreeningResult(ScreeningOutcome.NOT_ELIGIBLE, "not_listed")
         previous, facility_id = reply[0], reply[1]
         await self._directory.ensure()
         facility = self._directory.get(facility_id)
@@ -195,12 +209,8 @@ class Registry:
     async def available_slots(self, facility_id: str) -> list[SlotAvailability]:
         """Every (day, session) in the booking window, with seats left (full ones too)."""
         days = self._booker.window()
-        async with self._redis.pipeline(transaction=False) as pipe:
-            self._directory.queue_version(pipe)
-            for day in days:
-                pipe.hgetall(self._keys.slot_booked(facility_id, day_key(day)))
-            version, *booked = await pipe.execute()
-        await self._directory.ensure(version)
+        booked = await self._seats.read(facility_id, days)
+        await self._directory.ensure_recent()
         facility = self._directory.get(facility_id)
         if facility is None:
             return []
@@ -229,6 +239,17 @@ class Registry:
     async def repair(self) -> int:
         """Give back seats held by crashed bookings/cancellations; run every minute or so."""
         return await self._booker.repair()
+
+    async def maintenance_loop(self, interval_seconds: float = 60.0) -> None:
+        """Run :meth:`repair` forever (a server starts it as a task and cancels it on exit)."""
+        while True:
+            try:
+                freed = await self.repair()
+                if freed:
+                    log.warning("gave back %d seat(s) held by interrupted bookings", freed)
+            except (aioredis.RedisError, OSError) as exc:  # Redis away: try again later
+                log.warning("booking repair failed: %s", exc)
+            await asyncio.sleep(interval_seconds)
 
     # --- tickets and status ----------------------------------------------------
     async def ticket(self, code: str) -> Ticket | None:
@@ -293,14 +314,14 @@ class Registry:
         overview: list[dict[str, Any]] = []
         for start in range(0, len(facilities), 500):
             chunk = facilities[start : start + 500]
-            async with self._redis.pipeline(transaction=False) as pipe:
+
+            def build(pipe: Any, chunk: list[Facility] = chunk) -> None:
                 for facility in chunk:
-                    for day in days:
-                        pipe.hvals(self._keys.slot_booked(facility.facility_id, day_key(day)))
-                replies = await pipe.execute()
-            for index, facility in enumerate(chunk):
-                per_day = replies[index * len(days) : (index + 1) * len(days)]
-                booked = sum(int(v) for values in per_day for v in values)
+                    self._seats.queue_read(pipe, facility.facility_id, days)
+
+            replies = await lua.run(self._redis, [self._seats.read_script], build)
+            for facility, per_day in zip(chunk, replies, strict=True):
+                booked = sum(int(v) for flat in per_day for v in flat[1::2])
                 capacities = session_capacities(facility.daily_capacity, self._seats.sessions)
                 daily = sum(capacities.values())
                 overview.append(

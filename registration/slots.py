@@ -9,9 +9,11 @@ idempotent per holder, so a retried or repaired step never counts twice.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
 import redis.asyncio as aioredis
 
+from registration import lua
 from registration.keys import Keys
 from registration.models import Facility, SlotAvailability
 from registration.records import day_key
@@ -34,6 +36,14 @@ if not s then return 0 end
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('HINCRBY', KEYS[1], s, -1)
 return 1
+"""
+
+# KEYS: the booked hashes of one facility's days -> one flat HGETALL reply per day.
+# One command instead of one per day: the USSD hot path pays per command in Python.
+READ_DAYS_LUA = """
+local out = {}
+for i, key in ipairs(KEYS) do out[i] = redis.call('HGETALL', key) end
+return out
 """
 
 
@@ -59,6 +69,21 @@ class SeatBook:
         self._labels = {s.session_id: s.label for s in sessions}
         self._take = redis.register_script(TAKE_SEAT_LUA)
         self._release = redis.register_script(RELEASE_SEAT_LUA)
+        self._read_days = redis.register_script(READ_DAYS_LUA)
+
+    def queue_read(self, pipe: Any, facility_id: str, days: list[date]) -> None:
+        """Queue the same read on a pipeline run with :func:`registration.lua.run`."""
+        keys = [self._keys.slot_booked(facility_id, day_key(d)) for d in days]
+        lua.queue(pipe, self._read_days, keys, [])
+
+    @property
+    def read_script(self) -> Any:
+        return self._read_days
+
+    async def read(self, facility_id: str, days: list[date]) -> list[dict[str, str]]:
+        """Seats taken per session for each of ``days``: one command."""
+        keys = [self._keys.slot_booked(facility_id, day_key(d)) for d in days]
+        return decode_days(await self._read_days(keys=keys, args=[]))
 
     def label(self, session_id: str) -> str | None:
         return self._labels.get(session_id)
@@ -93,3 +118,7 @@ class SeatBook:
                     )
                 )
         return slots
+
+
+def decode_days(reply: list[list[str]]) -> list[dict[str, str]]:
+    return [dict(zip(flat[::2], flat[1::2], strict=True)) for flat in reply]

@@ -85,6 +85,8 @@ class CampaignRunner:
         self._failed: list[tuple[str, str]] = []
         self._flush_now = asyncio.Event()
         self.name = ""
+        self.state = ""
+        self.sent = 0
 
     # --- results (called by the SMPP session, synchronously) --------------------------
 
@@ -190,61 +192,88 @@ class CampaignRunner:
         while self._pending and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
 
+    async def _watch(self, name: str) -> None:
+        """Every half second: the campaign's state (pause/cancel), the lease, the rate."""
+        rate_t, sent_mark = time.monotonic(), 0
+        while True:
+            camp = await self.store.get(name)
+            state = camp.state if camp else "cancelled"
+            if state == "running" and in_quiet_hours(self.settings.quiet_hours, self.utc_offset):
+                state = "quiet"
+            self.state = state
+            await self.store.renew(name, self.owner)
+            now = time.monotonic()
+            rate = (self.sent - sent_mark) / (now - rate_t) if state == "running" else 0.0
+            rate_t, sent_mark = now, self.sent
+            await self.store.set_fields(name, rate=f"{rate:.1f}")
+            await asyncio.sleep(0.5)
+
     async def _loop(self, name: str, stop: asyncio.Event) -> str:
         template = (await self.store.get(name)).template  # type: ignore[union-attr]
         keyword, short_code = self.settings.keyword, self.settings.short_code
-        check_at = 0.0
-        rate_t, sent_mark = time.monotonic(), 0
-        sent = 0
-        while not stop.is_set():
-            now = time.monotonic()
-            if now >= check_at:
-                check_at = now + 0.5
-                camp = await self.store.get(name)
-                state = camp.state if camp else "cancelled"
-                await self.store.renew(name, self.owner)
-                if now - rate_t >= 1.0:
-                    rate = (sent - sent_mark) / (now - rate_t)
-                    rate_t, sent_mark = now, sent
-                    await self.store.set_fields(name, rate=f"{rate:.1f}")
-                if state in ("cancelled", "done"):
-                    return state
-                if state != "running" or in_quiet_hours(self.settings.quiet_hours, self.utc_offset):
-                    await self.store.set_fields(name, rate="0")
+        self.state = ""
+        watcher = asyncio.create_task(self._watch(name))
+        try:
+            while not stop.is_set():
+                if not self.state:
+                    await asyncio.sleep(0.01)
+                    continue
+                if self.state in ("cancelled", "done"):
+                    return self.state
+                if self.state != "running":  # paused, or quiet hours
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), 0.5)
+                        await asyncio.wait_for(stop.wait(), 0.2)
                     continue
-            batch = await self.store.take(name, self.settings.batch_size)
-            if not batch:
-                await self._drain()
-                await self._flush()
-                progress = await self.store.progress(name)
-                if progress and not progress["queued"] and not progress["in_flight"]:
-                    await self.store.set_fields(name, state="done", finished=str(time.time()))
-                    return "done"
-                await asyncio.sleep(0.1)
+                batch = await self.store.take(name, self.settings.batch_size)
+                if not batch:
+                    await self._drain()
+                    await self._flush()
+                    progress = await self.store.progress(name)
+                    if progress and not progress["queued"] and not progress["in_flight"]:
+                        await self.store.set_fields(name, state="done", finished=str(time.time()))
+                        return "done"
+                    await asyncio.sleep(0.1)
+                    continue
+                await self._send_batch(name, batch, template, keyword, short_code, stop)
+            return "stopped"
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+
+    async def _send_batch(
+        self,
+        name: str,
+        batch: list[str],
+        template: str,
+        keyword: str,
+        short_code: str,
+        stop: asyncio.Event,
+    ) -> None:
+        rows = [split_entry(e) for e in batch]
+        flags = await self.store.redis.smismember(
+            self.store.keys.sms_optouts(), [r[1] for r in rows]
+        )
+        opted = [(r[0], "o") for r, f in zip(rows, flags, strict=True) if f]
+        if opted:
+            await self.store.finish(name, "opted_out", opted)
+        for index, ((nik, phone, first), flag) in enumerate(zip(rows, flags, strict=True)):
+            if flag:
                 continue
-            rows = [split_entry(e) for e in batch]
-            flags = await self.store.redis.smismember(
-                self.store.keys.sms_optouts(), [r[1] for r in rows]
+            if self.state != "running" or stop.is_set():
+                # Paused or stopping mid-batch: the rest goes back to the front of the queue.
+                await self.store.unsend(name, batch[index:])
+                return
+            text = render(
+                template, first_name=first, nik=nik, keyword=keyword, short_code=short_code
             )
-            opted = [(r[0], "o") for r, f in zip(rows, flags, strict=True) if f]
-            if opted:
-                await self.store.finish(name, "opted_out", opted)
-            for (nik, phone, first), flag in zip(rows, flags, strict=True):
-                if flag:
-                    continue
-                text = render(
-                    template, first_name=first, nik=nik, keyword=keyword, short_code=short_code
-                )
-                enc = self.mt.split(text)
-                if len(enc.parts) == 1:
-                    builds = [self.mt.build_single(phone, self.source, enc)]
-                else:
-                    builds = await self.mt.build(phone, text, self.source)
-                token = (nik, len(builds))
-                self._pending[nik] = _Pending(len(builds))
-                for build in builds:
-                    await self.pool.submit(build, token, self._on_result)
-                sent += 1
-        return "stopped"
+            enc = self.mt.split(text)
+            if len(enc.parts) == 1:
+                builds = [self.mt.build_single(phone, self.source, enc)]
+            else:
+                builds = await self.mt.build(phone, text, self.source)
+            token = (nik, len(builds))
+            self._pending[nik] = _Pending(len(builds))
+            for build in builds:
+                await self.pool.submit(build, token, self._on_result)
+            self.sent += 1

@@ -20,106 +20,11 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from registration.keys import Keys
+from smpp import campaign_lua as lua
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 STATES = ("draft", "running", "paused", "cancelled", "done")
 COUNTERS = ("total", "submitted", "delivered", "failed", "expired", "opted_out")
-
-_TAKE = """
-local items = redis.call('LPOP', KEYS[1], ARGV[1])
-if not items then return {} end
-for _, e in ipairs(items) do
-  local nik = string.match(e, '^[^\\t]*')
-  redis.call('HSET', KEYS[2], nik, e)
-  redis.call('HSET', KEYS[3], nik, 'i')
-end
-return items
-"""
-# ARGV: nik1, msgid1, nik2, msgid2, ...
-_COMMIT = """
-local n = 0
-for i = 1, #ARGV, 2 do
-  if redis.call('HDEL', KEYS[1], ARGV[i]) == 1 then
-    redis.call('HSET', KEYS[2], ARGV[i], 's:' .. ARGV[i + 1])
-    n = n + 1
-  end
-end
-if n > 0 then redis.call('HINCRBY', KEYS[3], 'submitted', n) end
-return n
-"""
-# ARGV: max_attempts, nik1, reason1, ... ; temporary failure -> back to the queue.
-_RETRY = """
-local failed, requeued = 0, 0
-local max = tonumber(ARGV[1])
-for i = 2, #ARGV, 2 do
-  local e = redis.call('HGET', KEYS[1], ARGV[i])
-  if e then
-    redis.call('HDEL', KEYS[1], ARGV[i])
-    if redis.call('HINCRBY', KEYS[4], ARGV[i], 1) >= max then
-      redis.call('HSET', KEYS[2], ARGV[i], 'f:' .. ARGV[i + 1])
-      failed = failed + 1
-    else
-      redis.call('HSET', KEYS[2], ARGV[i], 'q')
-      redis.call('RPUSH', KEYS[5], e)
-      requeued = requeued + 1
-    end
-  end
-end
-if failed > 0 then redis.call('HINCRBY', KEYS[3], 'failed', failed) end
-return requeued
-"""
-# ARGV: counter, nik1, state1, ... ; a permanent outcome for in-flight recipients.
-_FINISH = """
-local n = 0
-for i = 2, #ARGV, 2 do
-  if redis.call('HDEL', KEYS[1], ARGV[i]) == 1 then
-    redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
-    n = n + 1
-  end
-end
-if n > 0 then redis.call('HINCRBY', KEYS[3], ARGV[1], n) end
-return n
-"""
-# ARGV: nik, new state, counter ; only a submitted recipient takes a receipt (once).
-_RECEIPT = """
-local cur = redis.call('HGET', KEYS[1], ARGV[1])
-if not cur or string.sub(cur, 1, 2) ~= 's:' then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
-return 1
-"""
-# ARGV: entry1, entry2, ... ; add recipients once each (a re-run after a crash is harmless).
-_ADD = """
-local n = 0
-for _, e in ipairs(ARGV) do
-  local nik = string.match(e, '^[^\\t]*')
-  if redis.call('HSETNX', KEYS[2], nik, 'q') == 1 then
-    redis.call('RPUSH', KEYS[1], e)
-    n = n + 1
-  end
-end
-if n > 0 then redis.call('HINCRBY', KEYS[3], 'total', n) end
-return n
-"""
-_RECOVER = """
-local all = redis.call('HGETALL', KEYS[1])
-for i = 1, #all, 2 do
-  redis.call('HSET', KEYS[2], all[i], 'q')
-  redis.call('LPUSH', KEYS[3], all[i + 1])
-end
-redis.call('DEL', KEYS[1])
-return #all / 2
-"""
-_RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('EXPIRE', KEYS[1], ARGV[2])
-end
-return 0
-"""
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
 
 
 class CampaignError(ValueError):
@@ -146,15 +51,16 @@ class CampaignStore:
     def __init__(self, redis: aioredis.Redis, keys: Keys) -> None:
         self.redis = redis
         self.keys = keys
-        self._take = redis.register_script(_TAKE)
-        self._commit = redis.register_script(_COMMIT)
-        self._retry = redis.register_script(_RETRY)
-        self._finish = redis.register_script(_FINISH)
-        self._receipt = redis.register_script(_RECEIPT)
-        self._add = redis.register_script(_ADD)
-        self._recover = redis.register_script(_RECOVER)
-        self._renew = redis.register_script(_RENEW)
-        self._release = redis.register_script(_RELEASE)
+        self._take = redis.register_script(lua.TAKE)
+        self._commit = redis.register_script(lua.COMMIT)
+        self._retry = redis.register_script(lua.RETRY)
+        self._finish = redis.register_script(lua.FINISH)
+        self._receipt = redis.register_script(lua.RECEIPT)
+        self._add = redis.register_script(lua.ADD)
+        self._recover = redis.register_script(lua.RECOVER)
+        self._unsend = redis.register_script(lua.UNSEND)
+        self._renew = redis.register_script(lua.RENEW)
+        self._release = redis.register_script(lua.RELEASE)
 
     # --- campaigns ------------------------------------------------------------------
 
@@ -285,9 +191,18 @@ class CampaignStore:
         _, _, st, meta, _ = self._k(name)
         return bool(await self._receipt(keys=[st, meta], args=[nik, state, counter]))
 
+    async def receipt_in(self, pipe: Any, name: str, nik: str, state: str, counter: str) -> None:
+        """The same as :meth:`receipt`, queued on a pipeline (batched receipts)."""
+        _, _, st, meta, _ = self._k(name)
+        await self._receipt(keys=[st, meta], args=[nik, state, counter], client=pipe)
+
     async def recover(self, name: str) -> int:
         q, inf, st, _, _ = self._k(name)
         return int(await self._recover(keys=[inf, st, q]))
+
+    async def unsend(self, name: str, entries: list[str]) -> int:
+        q, inf, st, _, _ = self._k(name)
+        return int(await self._unsend(keys=[inf, st, q], args=entries)) if entries else 0
 
     async def recipient_state(self, name: str, nik: str) -> str | None:
         return await self.redis.hget(self.keys.campaign_state(name), nik)

@@ -17,98 +17,15 @@ import smpplib.smpp
 HEADER = struct.Struct(">LLLL")
 MAX_PDU = 65536
 
-# Command ids.
-GENERIC_NACK = 0x80000000
-BIND_RECEIVER = 0x00000001
-BIND_TRANSMITTER = 0x00000002
-SUBMIT_SM = 0x00000004
-SUBMIT_SM_RESP = 0x80000004
-DELIVER_SM = 0x00000005
-DELIVER_SM_RESP = 0x80000005
-UNBIND = 0x00000006
-UNBIND_RESP = 0x80000006
-BIND_TRANSCEIVER = 0x00000009
-ENQUIRE_LINK = 0x00000015
-ENQUIRE_LINK_RESP = 0x80000015
-DATA_SM = 0x00000103
-DATA_SM_RESP = 0x80000103
-RESP_BIT = 0x80000000
-
-BIND_NAMES = {
-    BIND_TRANSMITTER: "bind_transmitter",
-    BIND_RECEIVER: "bind_receiver",
-    BIND_TRANSCEIVER: "bind_transceiver",
-}
-
-# Command status codes we act on.
-ESME_ROK = 0x00
-ESME_RINVMSGLEN = 0x01
-ESME_RINVCMDLEN = 0x02
-ESME_RINVCMDID = 0x03
-ESME_RINVBNDSTS = 0x04
-ESME_RALYBND = 0x05
-ESME_RSYSERR = 0x08
-ESME_RINVDSTADR = 0x0B
-ESME_RBINDFAIL = 0x0D
-ESME_RINVPASWD = 0x0E
-ESME_RINVSYSID = 0x0F
-ESME_RMSGQFUL = 0x14
-ESME_RTHROTTLED = 0x58
-ESME_RX_T_APPN = 0x64
-ESME_RX_P_APPN = 0x65
-# Our own code for "no answer in time / connection lost" (never sent on the wire).
-LOCAL_TIMEOUT = -1
-LOCAL_DISCONNECTED = -2
-
-TEMPORARY = frozenset(
-    {
-        ESME_RTHROTTLED,
-        ESME_RMSGQFUL,
-        ESME_RX_T_APPN,
-        ESME_RSYSERR,
-        LOCAL_TIMEOUT,
-        LOCAL_DISCONNECTED,
-        GENERIC_NACK,
-    }
+# Every PDU number lives in smpp.constants; `codec.X` stays the one namespace for callers.
+from smpp.constants import *  # noqa: E402, F403
+from smpp.constants import (  # noqa: E402  (the names used in this module)
+    BIND_NAMES,
+    DATA_SM_RESP,
+    DELIVER_SM_RESP,
+    SUBMIT_SM,
+    SUBMIT_SM_RESP,
 )
-
-STATUS_NAMES = {
-    ESME_ROK: "ROK",
-    ESME_RINVMSGLEN: "RINVMSGLEN",
-    ESME_RINVCMDLEN: "RINVCMDLEN",
-    ESME_RINVCMDID: "RINVCMDID",
-    ESME_RINVBNDSTS: "RINVBNDSTS",
-    ESME_RALYBND: "RALYBND",
-    ESME_RSYSERR: "RSYSERR",
-    ESME_RINVDSTADR: "RINVDSTADR",
-    ESME_RBINDFAIL: "RBINDFAIL",
-    ESME_RINVPASWD: "RINVPASWD",
-    ESME_RINVSYSID: "RINVSYSID",
-    ESME_RMSGQFUL: "RMSGQFUL",
-    ESME_RTHROTTLED: "RTHROTTLED",
-    ESME_RX_T_APPN: "RX_T_APPN",
-    ESME_RX_P_APPN: "RX_P_APPN",
-    LOCAL_TIMEOUT: "timeout",
-    LOCAL_DISCONNECTED: "disconnected",
-    GENERIC_NACK: "generic_nack",
-}
-
-# TLV tags.
-TLV_SAR_MSG_REF_NUM = 0x020C
-TLV_SAR_TOTAL_SEGMENTS = 0x020E
-TLV_SAR_SEGMENT_SEQNUM = 0x020F
-TLV_MESSAGE_PAYLOAD = 0x0424
-TLV_RECEIPTED_MESSAGE_ID = 0x001E
-TLV_MESSAGE_STATE = 0x0427
-TLV_NETWORK_ERROR_CODE = 0x0423
-
-
-def status_name(status: int) -> str:
-    return STATUS_NAMES.get(status, f"0x{status:08X}" if status >= 0 else str(status))
-
-
-def is_temporary(status: int) -> bool:
-    return status in TEMPORARY
 
 
 class PduError(Exception):

@@ -7,6 +7,7 @@ lost. Messages from one sender are handled one at a time, in order.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import uuid
@@ -21,7 +22,7 @@ from registration.outbox import OutboundSms, enqueue
 from registration.privacy import mask_phone
 from smpp import codec, concat, encoding
 from smpp.campaign_store import CampaignStore
-from smpp.receipts import is_receipt, parse_receipt
+from smpp.receipts import Receipt, is_receipt, parse_receipt
 from smpp.settings import SmppSettings, SmsSettings
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ OPT_OUT_REPLY = (
     "Anda tidak akan menerima SMS PEDULICOVID lagi. Kirim VAKSIN ke {number} untuk mendaftar. / "
     "You will get no more PEDULICOVID SMS."
 )
+RECEIPT_BATCH = 500
 RECEIPT_COUNTERS = {"delivered": ("d", "delivered"), "expired": ("x", "expired")}
 
 
@@ -60,7 +62,11 @@ class InboundHandler:
         self.engine = engine
         self.store = store
         self.reassembler = concat.Reassembler(smpp.reassembly_timeout, smpp.reassembly_max_sets)
-        self._locks: defaultdict[str, Any] = defaultdict(_new_lock)
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._receipts: list[tuple[Receipt | None, asyncio.Future[None]]] = []
+        self._receipt_task: asyncio.Task[None] | None = None
+        # Each MO holds a Redis connection through the dialogue: bound the concurrency.
+        self._mo_slots = asyncio.Semaphore(16)
 
     async def __call__(self, sm: codec.ShortMessage) -> int:
         """The deliver_sm handler: returns the status for deliver_sm_resp."""
@@ -82,29 +88,66 @@ class InboundHandler:
             dc = sm.data_coding
         text = encoding.decode(payload, dc, self.smpp.data_coding_default)
         lock = self._locks[sender]
-        async with lock:
+        async with self._mo_slots, lock:
             await self.on_message(sender, sm.destination, text)
         if not lock.locked() and len(self._locks) > 10000:
             self._locks.pop(sender, None)
         return codec.ESME_ROK
 
     async def on_receipt(self, sm: codec.ShortMessage) -> None:
+        """Queue the receipt for the next batch and wait until it is recorded.
+
+        Receipts arrive at blast speed: they are written in batches (one pipeline to find
+        the recipients, one to update them) rather than a few round trips each.
+        """
         receipt = parse_receipt(sm, self.smpp.message_id_base)
-        await self.redis.hincrby(self.keys.sms_stats(), "receipts", 1)
-        if receipt is None or receipt.state == "enroute":
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._receipts.append((receipt, fut))
+        if self._receipt_task is None or self._receipt_task.done():
+            self._receipt_task = asyncio.create_task(self._flush_receipts())
+        await fut
+
+    async def _flush_receipts(self) -> None:
+        while self._receipts:
+            batch, self._receipts = self._receipts[:RECEIPT_BATCH], self._receipts[RECEIPT_BATCH:]
+            try:
+                await self._record_receipts([r for r, _ in batch])
+            except Exception as exc:
+                for _, fut in batch:
+                    if not fut.done():
+                        fut.set_exception(exc)
+            else:
+                for _, fut in batch:
+                    if not fut.done():
+                        fut.set_result(None)
+
+    async def _record_receipts(self, batch: list[Receipt | None]) -> None:
+        final = [r for r in batch if r is not None and r.state != "enroute"]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hincrby(self.keys.sms_stats(), "receipts", len(batch))
+            for r in final:
+                pipe.get(self.keys.sms_message_id(r.message_id))
+            targets = (await pipe.execute())[1:]
+        updates: list[tuple[str, str, str, str]] = []
+        outbox: dict[str, int] = {}
+        for r, target in zip(final, targets, strict=True):
+            if not target:
+                continue
+            kind, _, rest = target.partition("\t")
+            if kind != "c":
+                outbox[r.state] = outbox.get(r.state, 0) + 1
+                continue
+            name, _, nik = rest.partition("\t")
+            state, counter = RECEIPT_COUNTERS.get(r.state, (f"f:{r.stat or 'UNDELIV'}", "failed"))
+            updates.append((name, nik, state, counter))
+        if not updates and not outbox:
             return
-        target = await self.redis.get(self.keys.sms_message_id(receipt.message_id))
-        if not target:
-            return
-        kind, _, rest = target.partition("\t")
-        if kind != "c":
-            await self.redis.hincrby(self.keys.sms_stats(), f"outbox_{receipt.state}", 1)
-            return
-        name, _, nik = rest.partition("\t")
-        state, counter = RECEIPT_COUNTERS.get(
-            receipt.state, (f"f:{receipt.stat or 'UNDELIV'}", "failed")
-        )
-        await self.store.receipt(name, nik, state, counter)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for name, nik, state, counter in updates:
+                await self.store.receipt_in(pipe, name, nik, state, counter)
+            for state, n in outbox.items():
+                pipe.hincrby(self.keys.sms_stats(), f"outbox_{state}", n)
+            await pipe.execute()
 
     async def on_message(self, sender: str, to: str, text: str) -> None:
         await self.redis.hincrby(self.keys.sms_stats(), "mo", 1)
@@ -144,9 +187,3 @@ class InboundHandler:
             self.keys,
             OutboundSms(to=to, text=text, kind=kind, dedupe_key=f"{kind}:{uuid.uuid4()}"),
         )
-
-
-def _new_lock() -> Any:
-    import asyncio
-
-    return asyncio.Lock()

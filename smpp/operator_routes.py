@@ -1,4 +1,5 @@
-"""Campaign routes for the operator API (mounted by the lead on the /api sub-app).
+"""Campaign routes for the operator API (mounted on the /api sub-app; shared objects come
+from `request.config_dict[CONTEXT]`, which sees the root app).
 
 POST /campaigns                       {"name", "template", "filters", "only_unregistered"}
 POST /campaigns/{name}/start|pause|resume|cancel
@@ -33,7 +34,7 @@ async def _json(request: web.Request) -> dict[str, Any]:
 
 
 async def create_campaign(request: web.Request) -> web.Response:
-    ctx = request.app[CONTEXT]
+    ctx = request.config_dict[CONTEXT]
     body = await _json(request)
     name, template = body.get("name"), body.get("template")
     if not isinstance(name, str) or not isinstance(template, str):
@@ -57,7 +58,7 @@ async def create_campaign(request: web.Request) -> web.Response:
 
 
 async def campaign_action(request: web.Request) -> web.Response:
-    ctx = request.app[CONTEXT]
+    ctx = request.config_dict[CONTEXT]
     name, action = request.match_info["name"], request.match_info["action"]
     if action not in campaigns.TRANSITIONS:
         raise _error(web.HTTPNotFound, f"unknown action {action!r}")
@@ -71,7 +72,7 @@ async def campaign_action(request: web.Request) -> web.Response:
 
 
 async def campaign_progress(request: web.Request) -> web.Response:
-    ctx = request.app[CONTEXT]
+    ctx = request.config_dict[CONTEXT]
     name = request.match_info["name"]
     try:
         return web.json_response(await campaigns.progress(ctx.redis, ctx.keys, name))
@@ -80,7 +81,7 @@ async def campaign_progress(request: web.Request) -> web.Response:
 
 
 async def campaign_list(request: web.Request) -> web.Response:
-    ctx = request.app[CONTEXT]
+    ctx = request.config_dict[CONTEXT]
     return web.json_response({"campaigns": await campaigns.listing(ctx.redis, ctx.keys)})
 
 

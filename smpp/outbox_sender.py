@@ -63,6 +63,8 @@ class OutboxSender:
         )
         self._done: asyncio.Queue[_Job] = asyncio.Queue()
         self._retry_delay = 1.0
+        self._active: set[str] = set()
+        self._resends: set[asyncio.Task[None]] = set()
         self.sent = 0
 
     def source_for(self, kind: str) -> Source:
@@ -77,33 +79,37 @@ class OutboxSender:
             )
 
     async def run(self) -> None:
+        """Read and submit (results are recorded by :meth:`finish_loop`, a separate task,
+        so answers that arrive while the service stops are still acknowledged)."""
         await self.ensure_group()
-        finisher = asyncio.create_task(self._finish_loop())
-        try:
-            # First our own pending entries (sent before a restart, never acknowledged),
-            # page by page, then new ones.
-            position = "0"
-            while True:
-                resp = await self.redis.xreadgroup(
-                    self.group,
-                    CONSUMER,
-                    {self.keys.sms_outbox(): position},
-                    count=100,
-                    block=None if position != ">" else 1000,
-                )
-                entries = resp[0][1] if resp else []
-                if position != ">":
-                    if not entries:
-                        position = ">"
-                        continue
-                    position = entries[-1][0]
-                for entry_id, fields in entries:
-                    if fields:  # an empty entry was deleted from the stream meanwhile
-                        await self.send(entry_id, fields)
-        finally:
-            finisher.cancel()
+        # First our own pending entries (sent before a restart, never acknowledged),
+        # page by page, then new ones.
+        position = "0"
+        while True:
+            resp = await self.redis.xreadgroup(
+                self.group,
+                CONSUMER,
+                {self.keys.sms_outbox(): position},
+                count=100,
+                block=None if position != ">" else 1000,
+            )
+            entries = resp[0][1] if resp else []
+            if position != ">":
+                if not entries:
+                    position = ">"
+                    continue
+                position = entries[-1][0]
+            for entry_id, fields in entries:
+                if fields:  # an empty entry was deleted from the stream meanwhile
+                    await self.send(entry_id, fields)
 
     async def send(self, entry_id: str, fields: dict[str, str]) -> None:
+        if entry_id in self._active:
+            return  # being sent by this process already (re-read after a Redis hiccup)
+        self._active.add(entry_id)
+        await self._submit(entry_id, fields)
+
+    async def _submit(self, entry_id: str, fields: dict[str, str]) -> None:
         to, text = fields.get("to", ""), fields.get("text", "")
         if not to.isdigit() or not text:
             await self._fail(entry_id, fields, "bad outbox entry (to/text)")
@@ -122,13 +128,21 @@ class OutboxSender:
         if job.remaining == 0:
             self._done.put_nowait(job)
 
-    async def _finish_loop(self) -> None:
+    async def finish_loop(self) -> None:
         while True:
             job = await self._done.get()
             try:
                 await self._finish(job)
             except Exception:
                 log.exception("recording an outbox result failed")
+
+    async def flush(self) -> None:
+        """Record every result already in (at shutdown, after the unbind); temporary
+        failures are left pending in the stream for the next start."""
+        while not self._done.empty():
+            job = self._done.get_nowait()
+            if job.status == 0 or not codec.is_temporary(job.status):
+                await self._finish(job)
 
     async def _finish(self, job: _Job) -> None:
         if job.status == 0:
@@ -144,6 +158,7 @@ class OutboxSender:
                 pipe.hincrby(self.keys.sms_stats(), f"sent_{job.fields.get('kind', 'sms')}", 1)
                 await pipe.execute()
             self.sent += 1
+            self._active.discard(job.entry_id)
             return
         reason = codec.status_name(job.status)
         if codec.is_temporary(job.status):
@@ -159,10 +174,12 @@ class OutboxSender:
         await self._fail(job.entry_id, job.fields, reason)
 
     def _resend(self, job: _Job) -> None:
-        task = asyncio.ensure_future(self.send(job.entry_id, job.fields))
-        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        task = asyncio.ensure_future(self._submit(job.entry_id, job.fields))
+        self._resends.add(task)
+        task.add_done_callback(self._resends.discard)
 
     async def _fail(self, entry_id: str, fields: dict[str, str], reason: str) -> None:
+        self._active.discard(entry_id)
         log.warning("outbox SMS to %s failed: %s", mask_phone(fields.get("to", "")), reason)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.xadd(

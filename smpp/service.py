@@ -47,6 +47,7 @@ class SmsService:
         self._tasks: list[asyncio.Task[Any]] = []
         self._runners: dict[str, asyncio.Task[str]] = {}
         self._stop = asyncio.Event()
+        self._finisher: asyncio.Task[None] | None = None
 
     def runner(self) -> CampaignRunner:
         return CampaignRunner(
@@ -62,6 +63,7 @@ class SmsService:
         self.pool.start()
         if self.run_outbox:
             self._tasks.append(asyncio.create_task(self._guard("outbox", self.outbox.run)))
+            self._finisher = asyncio.create_task(self.outbox.finish_loop())
         if self.run_campaigns:
             self._tasks.append(asyncio.create_task(self._guard("campaigns", self._watch)))
         log.info("SMS channel started (%d bind(s))", len(self.pool.binds))
@@ -101,5 +103,10 @@ class SmsService:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        await self.pool.stop()
+        await self.pool.stop()  # waits (a few seconds at most) for outstanding answers
+        if self._finisher is not None:
+            self._finisher.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._finisher
+            await self.outbox.flush()
         log.info("SMS channel stopped")

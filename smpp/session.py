@@ -125,7 +125,7 @@ class SmppSession:
             self.writer.transport.abort()
 
     def _write(self, data: bytes) -> None:
-        if self.writer is None or self.closed.is_set():
+        if self.writer is None or self.closed.is_set() or self.writer.transport.is_closing():
             raise SessionClosed(self.name)
         self.writer.write(data)
 
@@ -199,12 +199,9 @@ class SmppSession:
             raise SessionClosed(self.name)
         seq = self._next_seq()
         data = build(seq)
-        self._outstanding[seq] = (
-            token,
-            callback,
-            time.monotonic() + self.settings.response_timeout,
-        )
-        self._write(data)
+        self._write(data)  # raises SessionClosed before anything is registered
+        deadline = time.monotonic() + self.settings.response_timeout
+        self._outstanding[seq] = (token, callback, deadline)
         self.stats["submitted"] += 1
         transport = self.writer.transport if self.writer else None
         if transport is not None and transport.get_write_buffer_size() > 1 << 20:

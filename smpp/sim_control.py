@@ -79,7 +79,10 @@ async def counts(request: web.Request) -> web.Response:
 
 async def messages(request: web.Request) -> web.Response:
     to = request.query.get("to", "")
-    return web.json_response({"to": to, "messages": simulator.messages_to(request.app[STATE], to)})
+    found = simulator.messages_to(request.app[STATE], to)
+    return web.json_response(
+        {"to": to, "messages": [t for _, t in found], "senders": [f for f, _ in found]}
+    )
 
 
 async def inject(request: web.Request) -> web.Response:

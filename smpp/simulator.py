@@ -86,7 +86,12 @@ class SmscConnection(asyncio.Protocol):
             else:
                 self.transport.write(payload)
         if self.dead and self.transport is not None:
-            self.transport.close()
+            # Half-close: the answers already written still reach the ESME (a full close
+            # while it is sending would make the kernel reset the line and discard them);
+            # whatever it sends after this point is read and thrown away, as if lost.
+            if self.transport.can_write_eof():
+                self.transport.write_eof()
+            asyncio.get_running_loop().call_later(1.0, self.transport.close)
 
     def _write_late(self, payload: bytes) -> None:
         if self.transport is not None and not self.transport.is_closing():
@@ -290,19 +295,19 @@ def inject_raw(state: SimState, data: bytes) -> int:
     return sent
 
 
-def messages_to(state: SimState, msisdn: str) -> list[str]:
-    """MT texts received for a number, multipart sets joined."""
-    result: list[str] = []
+def messages_to(state: SimState, msisdn: str) -> list[tuple[str, str]]:
+    """(sender, text) of MT messages received for a number, multipart sets joined."""
+    result: list[tuple[str, str]] = []
     pending: dict[tuple[str, int, int], dict[int, str]] = {}
     for sender, text, ref in state.texts.get(msisdn, ()):
         if ref is None or ref[1] == 1:
-            result.append(text)
+            result.append((sender, text))
             continue
         key = (sender, ref[0], ref[1])
         parts = pending.setdefault(key, {})
         parts[ref[2]] = text
         if len(parts) == ref[1]:
-            result.append("".join(parts[i] for i in range(1, ref[1] + 1)))
+            result.append((sender, "".join(parts[i] for i in range(1, ref[1] + 1))))
             del pending[key]
     return result
 

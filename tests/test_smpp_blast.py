@@ -132,7 +132,7 @@ async def test_opt_out_by_sms_is_confirmed_and_honoured_by_later_blasts(
 async def test_pause_holds_the_blast_and_resume_finishes_it(
     sim: Sim, service: SmsService, redis: aioredis.Redis, keys: Keys
 ) -> None:
-    await sim.call("/config", {"latency": 0.05})
+    await sim.call("/config", {"latency": 0.5})  # window 50: about 100 submits/s
     await seed_workers(redis, keys, 300)
     ctx = service.ctx
     await campaigns.create(ctx.redis, ctx.keys, ctx.config, "slow", TEMPLATE, {}, False)

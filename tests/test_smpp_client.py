@@ -185,3 +185,45 @@ async def test_dropped_connection_fails_outstanding_as_temporary(sim: Sim) -> No
     assert codec.LOCAL_DISCONNECTED in statuses
     assert all(s == 0 or codec.is_temporary(s) for s in statuses)
     assert session.closed.is_set()
+
+
+async def test_silent_peer_times_out_submits_and_is_declared_dead(sim: Sim) -> None:
+    await sim.call("/config", {"latency": 3.0})
+    session = SmppSession(
+        bind(sim, response_timeout=0.5, enquire_link_interval=0.2), codec.BIND_TRANSCEIVER, None
+    )
+    await session.open()
+    results = Results()
+    await session.submit(submit_to("628124"), "late", results)
+    await results.wait_for(1)
+    assert results.items[0][1] == codec.LOCAL_TIMEOUT and codec.is_temporary(codec.LOCAL_TIMEOUT)
+    await asyncio.wait_for(session.closed.wait(), 5)  # no enquire_link_resp: dead peer
+
+
+async def test_transmitter_receiver_pair_sends_on_one_and_receives_on_the_other(sim: Sim) -> None:
+    received: list[bytes] = []
+
+    async def on_deliver(sm: codec.ShortMessage) -> int:
+        received.append(sm.short_message)
+        return codec.ESME_ROK
+
+    pool = SmppPool([bind(sim, bind_mode="transmitter_receiver")], on_deliver)
+    pool.start()
+    assert await pool.wait_ready(5)
+    for _ in range(100):
+        if len(pool.sessions) == 2:
+            break
+        await asyncio.sleep(0.05)
+    kinds = sorted(s.bind_command for s in pool.sessions)
+    assert kinds == [codec.BIND_RECEIVER, codec.BIND_TRANSMITTER]
+    results = Results()
+    await pool.submit(submit_to("628125"), "x", results)
+    await results.wait_for(1)
+    await sim.call("/inject", {"from": "628125", "to": "1199", "text": "CEK"})
+    for _ in range(100):
+        if received:
+            break
+        await asyncio.sleep(0.05)
+    assert received == [b"CEK"]
+    await pool.stop()
+    assert (await sim.call("/stats"))["binds"] == 0  # both unbound cleanly

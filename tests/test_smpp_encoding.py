@@ -205,3 +205,15 @@ def test_template_lint_names_ucs2_culprits_and_rejects_unknown_placeholders() ->
         short_code="",
     )
     assert text == "Siti ************0042"
+
+
+def test_quiet_hours_wrap_past_midnight_in_local_time() -> None:
+    from datetime import UTC, datetime
+
+    from smpp.blaster import in_quiet_hours
+
+    at = lambda h: datetime(2021, 1, 12, h, 30, tzinfo=UTC)  # noqa: E731
+    assert in_quiet_hours("21:00-07:00", 7, at(15))  # 22:30 WIB
+    assert in_quiet_hours("21:00-07:00", 7, at(22))  # 05:30 WIB
+    assert not in_quiet_hours("21:00-07:00", 7, at(3))  # 10:30 WIB
+    assert not in_quiet_hours("", 7, at(15))

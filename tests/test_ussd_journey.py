@@ -281,3 +281,19 @@ async def test_hundred_concurrent_sessions_each_get_their_own_ticket(server, red
     codes = {CODE.search(f).group(1) for f in finals}
     assert len(codes) == 100
     assert len(await outbox(redis, keys)) == 100
+
+
+async def test_change_schedule_gives_new_ticket_and_cancels_old(server, redis, keys):
+    base, http = server
+    old = CODE.search(await register(AtPhone(http, base, PHONE, "rs-1"), last6(1))).group(1)
+    phone = AtPhone(http, base, PHONE, "rs-2")
+    await phone.dial()
+    await phone.send("3")
+    await phone.send(last6(1))
+    assert "Pilih jadwal" in await phone.send("1")  # change time
+    assert "Konfirmasi" in await phone.send("2")
+    new = CODE.search(await phone.send("1")).group(1)
+    assert new != old
+    assert await redis.hget(keys.ticket(old), "state") == "cancelled"
+    texts = [m["text"] for m in await outbox(redis, keys)]
+    assert len(texts) == 2 and new in texts[1]

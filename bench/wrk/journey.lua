@@ -5,7 +5,10 @@
 -- from a preloaded registry (index base + tid * per_thread + k). Every hop is
 -- checked: CON until the last, which must be END with "Kode tiket: ". Failures
 -- are counted and the first few printed by done().
--- Arguments (after --): base per_thread screening_groups
+-- Arguments (after --): base per_thread screening_groups [mode]
+-- mode "register" (default): the whole registration, ticket on the last hop;
+-- mode "navigate": menus only (language, back, register, "not a health worker"
+-- END), no Registry call: the cost of the HTTP layer plus the dialogue engine.
 
 local threads = {}
 local counter = 0
@@ -27,17 +30,23 @@ local function start_session()
   local i = base + tid * per_thread + (k % per_thread)
   phone = string.format("%%2B62811%08d", i)
   session_id = string.format("b%d-%d-%d", base, tid, k)
+  step = 0
+  if mode == "navigate" then
+    inputs = { "4", "0", "4", "0", "1", "0", "1", "2" }
+    return
+  end
   inputs = { "1", "1", last6(i), "1" }
   for _ = 1, groups do table.insert(inputs, "2") end
   table.insert(inputs, "1") -- first slot
   table.insert(inputs, "1") -- confirm
-  step = 0
 end
 
 function init(args)
   base = tonumber(args[1])
   per_thread = tonumber(args[2])
   groups = tonumber(args[3])
+  mode = args[4] or "register"
+  expect_end = mode == "navigate" and "tenaga kesehatan" or "Kode tiket: "
   k = 0
   failures = 0
   sessions = 0
@@ -68,8 +77,8 @@ function response(status, headers, body)
     if string.sub(body, 1, 4) ~= "CON " then return fail("expected CON", body) end
     step = step + 1
   else
-    if string.sub(body, 1, 4) ~= "END " or not string.find(body, "Kode tiket: ", 1, true) then
-      return fail("expected END with ticket", body)
+    if string.sub(body, 1, 4) ~= "END " or not string.find(body, expect_end, 1, true) then
+      return fail("expected END with " .. expect_end, body)
     end
     sessions = sessions + 1
     start_session()

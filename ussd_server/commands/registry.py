@@ -96,7 +96,8 @@ def _with_redis(config: Config, work: Callable[[aioredis.Redis], Awaitable[T]]) 
     return asyncio.run(main())
 
 
-def print_report(label: str, report: ImportReport, out: Any = sys.stdout) -> None:
+def print_report(label: str, report: ImportReport, out: Any = None) -> None:
+    out = out or sys.stdout  # looked up per call: tests and callers redirect it
     print(f"{label}: {report.rows_ok} rows ok, {report.rows_bad} bad", file=out)
     for line, reason in report.errors[:MAX_ERRORS_SHOWN]:
         print(f"  line {line}: {reason}", file=out)
@@ -116,7 +117,8 @@ def run_import(args: argparse.Namespace, config: Config) -> int:
 
 
 def run_demo(args: argparse.Namespace, config: Config) -> int:
-    fac_path, wk_path, logins = write_csvs(args.out, args.workers, args.seed)
+    out = config.resolve_path(str(args.out))  # relative to the project, like var/redis
+    fac_path, wk_path, logins = write_csvs(out, args.workers, args.seed)
     print(f"wrote {fac_path} and {wk_path} ({args.workers} health workers)")
     if args.load:
         keys = keys_for(config)

@@ -80,6 +80,11 @@ def register(sub: Any) -> None:
     bsub.add_parser("list", help="all campaigns").set_defaults(func=run_blast)
     run = bsub.add_parser("run", help="send a campaign in the foreground (no HTTP server)")
     run.add_argument("name")
+    run.add_argument(
+        "--takeover",
+        action="store_true",
+        help="take the sending lease even if a (crashed) process still holds it",
+    )
     run.set_defaults(func=run_blast)
 
 
@@ -273,6 +278,8 @@ async def _blast(args: argparse.Namespace, config: Config) -> int:
             else:
                 _print_progress(p)
         elif cmd == "run":
+            if args.takeover:
+                await redis.delete(keys.campaign_lease(args.name))
             return await _run_campaign(ctx, args.name)
         return 0
     except CampaignError as exc:

@@ -7,7 +7,7 @@ end-of-session notification (``/ussd/africastalking/events``) reports the outcom
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs
+from urllib.parse import unquote_plus
 
 from aiohttp import web
 
@@ -20,12 +20,20 @@ EVENT_STATUSES = frozenset({"Success", "Incomplete", "Failed"})
 
 
 def form(body: bytes) -> dict[str, str]:
+    """A urlencoded body as a dict (first value wins); percent-decoding only where needed."""
     text = decode(body)
+    fields: dict[str, str] = {}
     try:
-        parsed = parse_qs(text, keep_blank_values=True, strict_parsing=False, errors="strict")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"form body cannot be parsed: {exc}") from None
-    return {k: v[0] for k, v in parsed.items()}
+        for pair in text.split("&"):
+            name, _, value = pair.partition("=")
+            if "%" in value or "+" in value:
+                value = unquote_plus(value, errors="strict")
+            if "%" in name or "+" in name:
+                name = unquote_plus(name, errors="strict")
+            fields.setdefault(name, value)
+    except UnicodeDecodeError as exc:
+        raise BadRequest(f"form field is not valid UTF-8 once decoded: {exc.reason}") from None
+    return fields
 
 
 def parse(body: bytes) -> Inbound:

@@ -1,0 +1,203 @@
+"""Registry benchmark: CSV import rate (1,000,000 health workers) and booking rate.
+
+    python -m bench registry                       # 1M workers, 20k bookings by 200 bookers
+    python -m bench registry --workers 100000 --bookings 2000   # a quick run
+
+Uses Redis at 127.0.0.1:6379 database 10 (``--redis-url``) under a unique key
+prefix and deletes exactly its own keys afterwards (SCAN + pipelined UNLINK).
+CSV generation is not timed; the import is timed end to end (parse, validate,
+write). Booking: every booker is screened first (not timed), then N coroutines
+share one connection pool and book random slots across many facilities.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import redis.asyncio as aioredis
+
+from registration import importer
+from registration.config import PROJECT_ROOT
+from registration.demo import write_csvs
+from registration.keys import Keys
+from registration.screening import load_groups
+from registration.service import Registry
+from registration.settings import RegistrationSettings, TicketSettings
+
+
+def percentiles(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    pick = lambda q: ordered[min(int(q * len(ordered)), len(ordered) - 1)] * 1000  # noqa: E731
+    return f"p50 {pick(0.50):.2f} ms, p90 {pick(0.90):.2f} ms, p99 {pick(0.99):.2f} ms"
+
+
+async def run_many(
+    count: int, concurrency: int, op: Callable[[int], Awaitable[object]]
+) -> tuple[float, list[float], list[object]]:
+    """Run op(0..count-1) with ``concurrency`` coroutines; (seconds, latencies, results)."""
+    latencies: list[float] = []
+    results: list[object] = []
+    next_index = iter(range(count))
+
+    async def worker() -> None:
+        for i in next_index:
+            started = time.perf_counter()
+            results.append(await op(i))
+            latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return time.perf_counter() - started, latencies, results
+
+
+async def cleanup(redis: aioredis.Redis, prefix: str) -> int:
+    deleted, batch = 0, []
+    async for key in redis.scan_iter(match=f"{prefix}:*", count=5000):
+        batch.append(key)
+        if len(batch) >= 5000:
+            deleted += await redis.unlink(*batch)
+            batch = []
+    if batch:
+        deleted += await redis.unlink(*batch)
+    return deleted
+
+
+async def bench(args: argparse.Namespace) -> int:
+    prefix = "bench" + uuid.uuid4().hex[:8]
+    keys = Keys(prefix=prefix)
+    pool = aioredis.BlockingConnectionPool.from_url(
+        args.redis_url, max_connections=64, decode_responses=True, timeout=60
+    )
+    redis = aioredis.Redis(connection_pool=pool)
+    with tempfile.TemporaryDirectory(prefix="registry-bench-") as folder:
+        started = time.perf_counter()
+        fac_path, wk_path, _ = write_csvs(
+            Path(folder), args.workers, seed=7, logins=0, extra_facilities=args.facilities
+        )
+        size = wk_path.stat().st_size / 1e6
+        print(
+            f"generated {args.workers:,} health workers ({size:.0f} MB CSV) and "
+            f"{args.facilities + 61:,} facilities in {time.perf_counter() - started:.1f}s "
+            "(not timed)",
+            flush=True,
+        )
+        try:
+            return await _measure(args, redis, keys, fac_path, wk_path)
+        finally:
+            started = time.perf_counter()
+            deleted = await cleanup(redis, prefix)
+            print(f"cleanup: unlinked {deleted:,} keys in {time.perf_counter() - started:.1f}s")
+            await redis.aclose()
+            await pool.disconnect()
+
+
+async def _measure(
+    args: argparse.Namespace, redis: aioredis.Redis, keys: Keys, fac_path: Path, wk_path: Path
+) -> int:
+    started = time.perf_counter()
+    facilities = await importer.import_facilities(redis, keys, fac_path)
+    print(f"import facilities: {facilities.rows_ok:,} rows in {time.perf_counter() - started:.2f}s")
+    for label in ("import health workers", "re-import (all exist)"):
+        started = time.perf_counter()
+        report = await importer.import_health_workers(redis, keys, wk_path)
+        took = time.perf_counter() - started
+        print(
+            f"{label}: {report.rows_ok:,} rows ok, {report.rows_bad} bad, {took:.2f}s total, "
+            f"{report.rows_ok / took:,.0f} rows/s",
+            flush=True,
+        )
+        if report.rows_bad or report.rows_ok != args.workers:
+            print("FAILED: the import lost rows")
+            return 1
+        if not args.reimport:
+            break
+
+    registry = Registry(
+        redis,
+        keys,
+        RegistrationSettings(),
+        TicketSettings(),
+        "benchmark-signing-key",
+        groups=load_groups(PROJECT_ROOT / "menus" / "screening.toml"),
+    )
+    rng = random.Random(11)
+    niks = sorted(await redis.srandmember(keys.all_workers(), args.bookings))
+    rng.shuffle(niks)
+    answers = {g.group_id: False for g in registry.screening_groups()}
+    took, _, _ = await run_many(
+        len(niks), args.concurrency, lambda i: registry.record_screening(niks[i], answers)
+    )
+    print(f"screened {len(niks):,} bookers in {took:.1f}s (setup)")
+
+    phones = [w.phone for w in [await registry.worker(n) for n in niks[:2000]] if w]
+    # Warm-up (not measured): open the pool's connections, load scripts and the facility cache.
+    await registry.warm_up()
+    await run_many(
+        min(len(phones), 400), args.concurrency, lambda i: registry.facility_choices(niks[i])
+    )
+    took, lat, _ = await run_many(
+        len(phones), args.concurrency,
+        lambda i: registry.verify(phones[i], niks[i][-6:]),
+    )  # fmt: skip
+    rate = len(phones) / took
+    print(f"verify: {rate:,.0f}/s with {args.concurrency} concurrent, {percentiles(lat)}")
+    took, lat, _ = await run_many(
+        len(phones), args.concurrency, lambda i: registry.facility_choices(niks[i])
+    )
+    print(f"facility_choices: {len(phones) / took:,.0f}/s, {percentiles(lat)}")
+    facility_ids = sorted(await redis.smembers(keys.facilities()))
+    took, lat, _ = await run_many(
+        len(phones), args.concurrency,
+        lambda i: registry.available_slots(facility_ids[i % len(facility_ids)]),
+    )  # fmt: skip
+    print(f"available_slots: {len(phones) / took:,.0f}/s, {percentiles(lat)}")
+
+    slots = await registry.available_slots(facility_ids[0])
+    days = sorted({s.day for s in slots})
+    sessions = sorted({s.session_id for s in slots})
+    choices = [(rng.choice(facility_ids), rng.choice(days), rng.choice(sessions)) for _ in niks]
+    took, lat, results = await run_many(
+        len(niks), args.concurrency, lambda i: registry.book(niks[i], *choices[i])
+    )
+    outcomes = Counter(str(r.outcome) for r in results)  # type: ignore[attr-defined]
+    print(
+        f"booking: {len(niks):,} bookings by {args.concurrency} concurrent bookers over "
+        f"{len(facility_ids):,} facilities in {took:.2f}s = {len(niks) / took:,.0f} bookings/s, "
+        f"{percentiles(lat)}; outcomes {dict(outcomes)}",
+        flush=True,
+    )
+    return 0 if outcomes.get("booked", 0) > 0 else 1
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench registry", description=__doc__)
+    parser.add_argument("--workers", type=int, default=1_000_000, help="health workers to import")
+    parser.add_argument("--facilities", type=int, default=2000, help="extra facilities")
+    parser.add_argument("--bookings", type=int, default=20_000, help="bookings to make")
+    parser.add_argument("--concurrency", type=int, default=200, help="concurrent bookers")
+    parser.add_argument(
+        "--reimport", action=argparse.BooleanOptionalAction, default=True,
+        help="also time a second import of the same file (updates only)",
+    )  # fmt: skip
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/10")
+    args = parser.parse_args(argv)
+    args.bookings = min(args.bookings, args.workers)
+    try:
+        import uvloop  # the server runs on uvloop too
+    except ImportError:
+        return asyncio.run(bench(args))
+    return uvloop.run(bench(args))
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))

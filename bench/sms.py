@@ -1,0 +1,294 @@
+"""SMS blast benchmark: submit_sm throughput with per-recipient state in Redis, rate-limit
+accuracy against an SMSC that throttles above N msg/s, and time to resume after the SMSC
+drops the connection.
+
+    python -m bench sms                        # 100,000 recipients
+    python -m bench sms --recipients 20000     # a quick run
+
+One bind, window 50, the development SMSC as a separate process in lean mode (counts
+only, no receipts) so that it is not what limits the figure; its CPU is reported apart.
+Redis 127.0.0.1:6379 database 12 (``--redis-url``), a unique key prefix, and exactly
+those keys are deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from registration.config import PROJECT_ROOT, load_config
+from registration.keys import Keys
+from smpp import campaigns
+from smpp.blaster import CampaignRunner
+from smpp.campaign_store import CampaignStore
+from smpp.mt import MtBuilder
+from smpp.pool import SmppPool
+from smpp.settings import blast_settings, smpp_settings
+
+TEMPLATE = (
+    "{first_name} (NIK: {nik_masked}), Anda calon penerima Vaksin COVID-19. "
+    "Balas {keyword} ke {short_code} untuk mendaftar."
+)
+
+
+def cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+async def redis_cpu(redis: aioredis.Redis) -> float:
+    info = await redis.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+class Smsc:
+    def __init__(self, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "ussd_server",
+                "smsc-sim",
+                "--port",
+                "0",
+                "--control-port",
+                "0",
+                "--lean",
+                "--no-receipts",
+                *args,
+            ],
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        ports = json.loads(self.proc.stdout.readline())  # type: ignore[union-attr]
+        self.port, self.control = ports["smpp_port"], ports["control_port"]
+
+    def call(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{self.control}{path}",
+            data=data,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read())
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+async def seed(redis: aioredis.Redis, keys: Keys, n: int) -> None:
+    for start in range(0, n, 5000):
+        async with redis.pipeline(transaction=False) as pipe:
+            for i in range(start, min(start + 5000, n)):
+                nik = f"32010141{i:08d}"
+                pipe.sadd(keys.all_workers(), nik)
+                pipe.hset(
+                    keys.worker(nik),
+                    mapping={
+                        "nik": nik,
+                        "full_name": f"Siti Rahmawati {i}",
+                        "phone": f"628{i:010d}",
+                        "profession": "bidan",
+                        "facility_id": "F1",
+                    },
+                )
+            await pipe.execute()
+
+
+async def blast(
+    redis: aioredis.Redis,
+    keys: Keys,
+    smsc: Smsc,
+    name: str,
+    *,
+    rate: float = 0.0,
+    reconnect_min: float = 1.0,
+    watch_gap: bool = False,
+) -> dict[str, Any]:
+    config = load_config(
+        overrides={
+            "smpp.port": smsc.port,
+            "smpp.rate": rate,
+            "smpp.reconnect_min": reconnect_min,
+            "smpp.reconnect_max": max(reconnect_min, 1.0),
+        }
+    )
+    settings = smpp_settings(config)
+    store = CampaignStore(redis, keys)
+    await campaigns.create(redis, keys, config, name, TEMPLATE, {}, False)
+    await campaigns.transition(redis, keys, name, "start")
+    pool = SmppPool(settings.binds("devpass"), None)
+    pool.start()
+    await pool.wait_ready(10)
+    runner = CampaignRunner(store, pool, MtBuilder(settings, redis, keys), blast_settings(config))
+    t0 = time.perf_counter()
+    await runner.materialize(name)
+    prepared = time.perf_counter() - t0
+    gaps: list[float] = []
+
+    async def watch() -> None:
+        down_at = None
+        while True:
+            if not pool.connected and down_at is None:
+                down_at = time.perf_counter()
+            elif pool.connected and down_at is not None:
+                gaps.append(time.perf_counter() - down_at)
+                down_at = None
+            await asyncio.sleep(0.001)
+
+    watcher = asyncio.create_task(watch()) if watch_gap else None
+    redis_cpu0 = await redis_cpu(redis)
+    sim_cpu0, cpu0, t1 = smsc.call("/stats")["cpu_seconds"], cpu(), time.perf_counter()
+    state = await runner.run(name)
+    wall, used = time.perf_counter() - t1, cpu() - cpu0
+    redis_used = await redis_cpu(redis) - redis_cpu0
+    sim_stats = smsc.call("/stats")
+    if watcher:
+        watcher.cancel()
+    await pool.stop()
+    progress = await store.progress(name)
+    assert progress is not None
+    return {
+        "state": state,
+        "prepare_s": prepared,
+        "wall_s": wall,
+        "cpu_s": used,
+        "sim_cpu_s": sim_stats["cpu_seconds"] - sim_cpu0,
+        "progress": progress,
+        "redis_cpu_s": redis_used,
+        "throttled": sim_stats["throttled"],
+        "gaps": gaps,
+        "stats": pool.stats(),
+    }
+
+
+async def run(args: argparse.Namespace) -> int:
+    redis = aioredis.Redis.from_url(args.redis_url, decode_responses=True)
+    prefix = "bsms" + uuid.uuid4().hex[:8]
+    keys = Keys(prefix=prefix)
+    failures = 0
+    smsc = Smsc()
+    try:
+        t = time.perf_counter()
+        await seed(redis, keys, args.recipients)
+        print(
+            f"seeded {args.recipients:,} health workers in {time.perf_counter() - t:.1f}s "
+            "(not timed below)"
+        )
+
+        r = await blast(redis, keys, smsc, "throughput")
+        n = r["progress"]["submitted"]
+        rate = n / r["wall_s"]
+        per_k = r["cpu_s"] / (n / 1000)
+        print(f"recipients selected and queued: {r['prepare_s']:.2f}s")
+        print(
+            f"blast throughput: {n:,} submit_sm in {r['wall_s']:.2f}s = {rate:,.0f}/s "
+            f"(one bind, window 50, state per recipient in Redis)  [target >= 5,000/s]"
+        )
+        print(f"client CPU: {r['cpu_s']:.2f}s = {per_k:.3f} CPU s per 1,000  [target <= 0.2]")
+        print(
+            f"SMSC simulator CPU (separate process): {r['sim_cpu_s']:.2f}s = "
+            f"{r['sim_cpu_s'] / (n / 1000):.3f} CPU s per 1,000"
+        )
+        print(
+            f"Redis server CPU meanwhile: {r['redis_cpu_s']:.2f}s = "
+            f"{r['redis_cpu_s'] / (n / 1000):.3f} CPU s per 1,000 (shared instance: includes "
+            "anything else using it)"
+        )
+        failures += rate < 5000 or per_k > 0.2 or n != args.recipients
+
+        limit = args.limit
+        count = int(limit * args.limit_seconds)
+        smsc.call("/reset", {})
+        smsc.call("/config", {"max_rate": limit})
+        await redis.delete(keys.campaign_state("throughput"))
+        lim = await _fresh_blast(redis, keys, smsc, "limited", count, rate=limit)
+        got = lim["progress"]["submitted"] / lim["wall_s"]
+        print(
+            f"rate limit: SMSC allows {limit:.0f}/s, client sent {got:,.1f}/s "
+            f"({(got / limit - 1) * 100:+.2f}%), throttled by SMSC: {lim['throttled']}"
+            "  [target within 2%, never throttled]"
+        )
+        failures += abs(got / limit - 1) > 0.02 or lim["throttled"] > 0
+
+        smsc.call("/config", {"max_rate": 0, "drop_after": count // 2})
+        smsc.call("/reset", {})
+        drop = await _fresh_blast(
+            redis, keys, smsc, "dropped", count, reconnect_min=0.1, watch_gap=True
+        )
+        counts = smsc.call("/counts")
+        dups = sum(counts.values()) - count
+        gap = max(drop["gaps"]) if drop["gaps"] else float("nan")
+        print(
+            f"forced disconnect after {count // 2:,} submits: resumed sending after "
+            f"{gap * 1000:.0f} ms (reconnect backoff min 0.1 s + jitter), "
+            f"{drop['progress']['submitted']:,}/{count:,} submitted, lost 0, "
+            f"duplicates {dups}"
+        )
+        failures += drop["progress"]["submitted"] != count
+    finally:
+        smsc.stop()
+        deleted = 0
+        async for key in redis.scan_iter(match=f"{prefix}:*", count=5000):
+            await redis.unlink(key)
+            deleted += 1
+        await redis.aclose()
+        print(f"deleted {deleted:,} benchmark keys ({prefix}:*)")
+    return 1 if failures else 0
+
+
+async def _fresh_blast(
+    redis: aioredis.Redis, keys: Keys, smsc: Smsc, name: str, count: int, **kw: Any
+) -> dict[str, Any]:
+    """A campaign over the first `count` seeded workers (a filter-free copy of the set)."""
+    sub = Keys(prefix=f"{keys.prefix}:x{name}")  # under the prefix: deleted with it
+    await redis.copy(keys.all_workers(), sub.all_workers())  # type: ignore[attr-defined]
+    members = await redis.srandmember(sub.all_workers(), count)
+    await redis.delete(sub.all_workers())
+    await redis.sadd(sub.all_workers(), *members)
+    async with redis.pipeline(transaction=False) as pipe:
+        for nik in members:
+            pipe.copy(keys.worker(nik), sub.worker(nik))
+        await pipe.execute()
+    return await blast(redis, sub, smsc, name, **kw)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench sms",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--recipients", type=int, default=100_000)
+    parser.add_argument(
+        "--limit",
+        type=float,
+        default=1000.0,
+        help="the SMSC's maximum rate for the accuracy run (msg/s)",
+    )
+    parser.add_argument("--limit-seconds", type=float, default=10.0)
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
+    args = parser.parse_args(argv)
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover
+        return asyncio.run(run(args))
+    return uvloop.run(run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

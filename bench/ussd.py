@@ -1,0 +1,258 @@
+"""USSD benchmark: whole *119# registrations driven by wrk against `ussd_server serve`.
+
+    python -m bench ussd [--duration 15] [--connections 50] [--workers 1,2]
+
+Loads a registry (health workers with phones 62811xxxxxxxx, facilities with
+ample capacity) into Redis 127.0.0.1:6379 db 11 under a unique key prefix,
+starts the server with 1 then 2 worker processes, and runs wrk with
+`bench/wrk/journey.lua` (one connection per wrk thread, each playing whole
+registrations with distinct phones over the Africa's Talking dialect, every hop
+checked). Prints hops/s, sessions/s, wrk's latency percentiles, failed sessions
+and the server's CPU microseconds per hop (utime+stime of the server processes
+from /proc). Deletes exactly its own keys afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LUA = ROOT / "bench" / "wrk" / "journey.lua"
+REDIS_URL = "redis://127.0.0.1:6379/11"
+FACILITIES = 20
+
+
+def nik(i: int) -> str:
+    """Index -> a valid NIK whose last 6 digits journey.lua can compute (yy + serial)."""
+    serial, yy, district = i % 9999 + 1, (i // 9999) % 100, 1 + i // (9999 * 100)
+    return f"3273{district:02d}0101{yy:02d}{serial:04d}"
+
+
+def facility_lines() -> list[str]:
+    lines = ["facility_id,name,regency,address,daily_capacity"]
+    lines += [f"B{n:03d},Puskesmas Bench {n},Kota Bandung,Jl. Bench {n},100000" for n in range(20)]
+    return lines
+
+
+def worker_lines(count: int):
+    yield "nik,full_name,phone,profession,facility_id"
+    for i in range(count):
+        yield f"{nik(i)},Bench Worker {i},62811{i:08d},perawat,B{i % FACILITIES:03d}"
+
+
+async def load(prefix: str, subscribers: int) -> int:
+    """Import the registry; returns the number of screening groups."""
+    from registration import importer
+    from registration.service import Registry
+    from tests.conftest import make_test_config
+
+    config = make_test_config(prefix, **{"redis.url": REDIS_URL})
+    from registration.store import connect, keys_for
+
+    redis, keys = connect(config), keys_for(config)
+    try:
+        report = await importer.import_facilities(redis, keys, facility_lines())
+        assert report.rows_bad == 0, report.errors[:3]
+        report = await importer.import_health_workers(redis, keys, worker_lines(subscribers))
+        assert report.rows_bad == 0, report.errors[:3]
+        return len(Registry.from_config(config, redis).screening_groups())
+    finally:
+        await redis.aclose()
+
+
+async def cleanup(prefix: str) -> int:
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(REDIS_URL)
+    deleted = 0
+    try:
+        batch = []
+        async for key in client.scan_iter(match=f"{prefix}:*", count=5000):
+            batch.append(key)
+            if len(batch) >= 5000:
+                deleted += await client.unlink(*batch)
+                batch = []
+        if batch:
+            deleted += await client.unlink(*batch)
+    finally:
+        await client.aclose()
+    return deleted
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_pids(parent: int) -> list[int]:
+    pids = [parent]
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+                pids.append(int(entry))
+    return pids
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def start_server(prefix: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    env = dict(
+        os.environ,
+        USSD_REDIS_URL=REDIS_URL,
+        USSD_REDIS_KEY_PREFIX=prefix,
+        USSD_TICKETS_SIGNING_KEY="bench-signing-key",
+        USSD_OPERATOR_API_TOKEN="bench-token",
+        USSD_SERVICE_LOG_LEVEL="WARNING",
+    )
+    argv = [sys.executable, "-m", "ussd_server", "serve", "--port", str(port)]
+    proc = subprocess.Popen(
+        [*argv, "--workers", str(workers)], env=env, cwd=ROOT, stdout=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            time.sleep(0.5 if workers > 1 else 0.1)  # let every worker bind
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("server did not start within 30 s")
+
+
+def run_wrk(
+    port: int, seconds: int, connections: int, base: int, per: int, groups: int, mode: str
+) -> str:
+    argv = ["wrk", "-t", str(connections), "-c", str(connections), "-d", f"{seconds}s",
+            "--latency", "-s", str(LUA), f"http://127.0.0.1:{port}", "--",
+            str(base), str(per), str(groups), mode]  # fmt: skip
+    return subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+
+
+def measure(
+    prefix: str, workers: int, args: argparse.Namespace, groups: int, slot: int, mode: str
+) -> dict:
+    port = free_port()
+    proc = start_server(prefix, port, workers)
+    per = args.per_connection
+    try:
+        pids = server_pids(proc.pid)
+        run_wrk(port, 2, args.connections, slot * 2 * per * args.connections, per, groups, mode)
+        before = cpu_seconds(pids)
+        out = run_wrk(port, args.duration, args.connections,
+                      (slot * 2 + 1) * per * args.connections, per, groups, mode)  # fmt: skip
+        cpu = cpu_seconds(pids) - before
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    journey = dict(re.findall(r"(\w+)=(\d+)", re.search(r"JOURNEY (.*)", out).group(1)))
+    latency = dict(re.findall(r"(\w+)=(\d+)", re.search(r"LATENCY_US (.*)", out).group(1)))
+    seconds = int(journey["duration_us"]) / 1e6
+    hops = int(journey["requests"])
+    failures = re.search(r"FAILURES\n(.*)", out, re.S)
+    return {
+        "mode": mode,
+        "workers": workers,
+        "hops_per_s": hops / seconds,
+        "sessions_per_s": int(journey["sessions"]) / seconds,
+        "p50_ms": int(latency["p50"]) / 1000,
+        "p90_ms": int(latency["p90"]) / 1000,
+        "p99_ms": int(latency["p99"]) / 1000,
+        "failed_sessions": int(journey["failures"]),
+        "http_errors": int(journey["errors"]),
+        "cpu_us_per_hop": cpu * 1e6 / max(hops, 1),
+        "failure_samples": failures.group(1).strip() if failures else "",
+    }
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench ussd",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--duration", type=int, default=15, help="seconds per run")
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--workers", default="1,2", help="server processes to try, e.g. 1,2")
+    parser.add_argument(
+        "--per-connection", type=int, default=500, help="distinct phones per connection per run"
+    )
+    parser.add_argument(
+        "--navigate",
+        action="store_true",
+        help="also measure menu navigation alone (no Registry calls)",
+    )
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: run scripts/ensure-wrk.sh", file=sys.stderr)
+        return 2
+    sys.path.insert(0, str(ROOT))
+    prefix = "bu" + uuid.uuid4().hex[:8]
+    counts = [int(w) for w in args.workers.split(",")]
+    subscribers = 2 * 2 * len(counts) * args.per_connection * args.connections
+    started = time.monotonic()
+    groups = asyncio.run(load(prefix, subscribers))
+    print(
+        f"loaded {subscribers} health workers, {FACILITIES} facilities "
+        f"in {time.monotonic() - started:.1f}s (prefix {prefix}, {REDIS_URL})"
+    )
+    print(
+        f"load: wrk -t{args.connections} -c{args.connections} -d{args.duration}s, "
+        f"{args.connections} connections each playing whole registrations "
+        f"({5 + groups + 2} hops) with distinct phones over Africa's Talking; "
+        "navigate = 9 menu hops ending in an END screen, no Registry call"
+    )
+    ok = True
+    try:
+        runs = [("register", w) for w in counts]
+        runs += [("navigate", w) for w in counts] if args.navigate else []
+        for slot, (mode, workers) in enumerate(runs):
+            r = measure(prefix, workers, args, groups, slot, mode)
+            print(
+                f"{mode}, workers={r['workers']}: {r['hops_per_s']:.0f} hops/s, "
+                f"{r['sessions_per_s']:.0f} sessions/s, p50 {r['p50_ms']:.2f} ms, "
+                f"p90 {r['p90_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, "
+                f"failed sessions {r['failed_sessions']}, HTTP errors {r['http_errors']}, "
+                f"server CPU {r['cpu_us_per_hop']:.0f} us/hop",
+                flush=True,
+            )
+            if r["failure_samples"]:
+                print("  first failures:\n  " + r["failure_samples"].replace("\n", "\n  "))
+            ok = ok and r["failed_sessions"] == 0 and r["http_errors"] == 0
+    finally:
+        print(f"cleaned {asyncio.run(cleanup(prefix))} keys")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,40 @@
+"""Lua scripts inside pipelines without redis-py's extra round trip.
+
+redis-py runs ``SCRIPT EXISTS`` before every pipeline that contains a script:
+a second round trip on each booking. Here the script is queued as a plain
+EVALSHA; if Redis lost its script cache (restart, failover) the pipeline fails
+with NOSCRIPT, the scripts are loaded and the pipeline is run once more. Only
+use it for pipelines whose other commands are safe to repeat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError
+
+
+def queue(pipe: Any, script: AsyncScript, keys: Sequence[str], args: Sequence[Any]) -> None:
+    pipe.evalsha(script.sha, len(keys), *keys, *args)
+
+
+async def run(
+    redis: aioredis.Redis,
+    scripts: Sequence[AsyncScript],
+    build: Callable[[Any], None],
+) -> list[Any]:
+    """Build and execute a non-transactional pipeline; reload scripts once on NOSCRIPT."""
+    for attempt in (1, 2):
+        async with redis.pipeline(transaction=False) as pipe:
+            build(pipe)
+            try:
+                return await pipe.execute()
+            except NoScriptError:
+                if attempt == 2:
+                    raise
+        for script in scripts:
+            await redis.script_load(script.script)
+    raise AssertionError("unreachable")

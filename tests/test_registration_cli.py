@@ -1,0 +1,67 @@
+"""The registry commands, run in-process against the test Redis (own key prefix)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+
+from tests.conftest import TEST_REDIS_URL
+from tests.test_registration_support import FAC_HEADER, STANDARD_FACILITIES, WORKER_HEADER, nik
+from ussd_server import cli
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, key_prefix: str, redis: aioredis.Redis) -> None:
+    """Point the CLI at the test Redis; the ``redis`` fixture deletes the keys afterwards."""
+    monkeypatch.setenv("USSD_REDIS_URL", TEST_REDIS_URL)
+    monkeypatch.setenv("USSD_REDIS_KEY_PREFIX", key_prefix)
+    monkeypatch.setenv("USSD_TICKETS_SIGNING_KEY", "cli-test-key")
+
+
+def test_import_reports_bad_rows_capped(
+    env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    facilities = tmp_path / "f.csv"
+    facilities.write_text(FAC_HEADER + "\n".join(STANDARD_FACILITIES) + "\n", "utf-8")
+    assert cli.main(["import", "facilities", str(facilities)]) == 0
+    assert "facilities: 4 rows ok, 0 bad" in capsys.readouterr().out
+
+    rows = [f"{nik(i)},Pekerja {i},0812{i:08d},Perawat,PKM-01" for i in range(3)]
+    rows += [f"{nik(100 + i)},Salah {i},0812{i:08d},Perawat,NOPE" for i in range(60)]
+    workers = tmp_path / "w.csv"
+    workers.write_text(WORKER_HEADER + "\n".join(rows) + "\n", "utf-8")
+    assert cli.main(["import", "health-workers", str(workers)]) == 0
+    out = capsys.readouterr().out
+    assert "health-workers: 3 rows ok, 60 bad" in out
+    assert "  line 5: unknown facility_id 'NOPE'" in out
+    assert out.count("unknown facility_id") == 50
+    assert "... and 10 more bad rows" in out
+
+    assert cli.main(["status", "--phone", "081200000001"]) == 0
+    status = capsys.readouterr().out
+    assert "Pekerja 1" in status and nik(1) not in status  # the NIK is masked
+    assert cli.main(["status", "--phone", "081299999999"]) == 1
+    assert cli.main(["check-in", "VX1.AAAA.B.20210101.pagi.1.XXXX"]) == 1
+    assert "FORGED" in capsys.readouterr().out
+    assert cli.main(["import", "facilities", str(tmp_path / "missing.csv")]) == 2
+
+
+def test_demo_data_writes_and_loads(
+    env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["demo-data", "--workers", "300", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "health workers: 300 rows ok, 0 bad" in out
+    assert "facilities: 61 rows ok, 0 bad" in out
+    pairs = [line.split() for line in out.splitlines() if line.startswith("  62")]
+    assert len(pairs) >= 3 and any("household" in " ".join(p) for p in pairs)
+    phone, last6 = pairs[0][0], pairs[0][1]
+    assert cli.main(["status", "--phone", phone]) == 0
+    assert (tmp_path / "health_workers.csv").read_text("utf-8").count("\n") == 301
+    # Same seed, same data.
+    first = (tmp_path / "health_workers.csv").read_text("utf-8")
+    assert cli.main(["demo-data", "--workers", "300", "--out", str(tmp_path), "--no-load"]) == 0
+    assert (tmp_path / "health_workers.csv").read_text("utf-8") == first
+    assert last6.isdigit() and len(last6) == 6

@@ -1,0 +1,88 @@
+"""Bookings survive Redis losing its script cache (restart, failover): a private redis-server."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import subprocess
+from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+from redis.commands.core import AsyncScript
+
+from registration.config import Config
+from registration.keys import Keys
+from registration.models import BookingOutcome
+from tests.conftest import make_test_config
+from tests.test_registration_support import FakeClock, nik, registry_with, screened
+
+pytestmark = pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server")
+
+
+def registry_script_shas(registry: object) -> list[str]:
+    parts = [registry] + [
+        getattr(registry, n) for n in ("_verifier", "_seats", "_booker", "_checkin")
+    ]
+    return [v.sha for p in parts for v in vars(p).values() if isinstance(v, AsyncScript)]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+async def private_redis(tmp_path: Path) -> AsyncIterator[str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"redis://127.0.0.1:{port}/0"
+    client = aioredis.Redis.from_url(url)
+    try:
+        for _ in range(100):
+            try:
+                await client.ping()
+                break
+            except (aioredis.ConnectionError, OSError):
+                await asyncio.sleep(0.05)
+        yield url
+    finally:
+        await client.aclose()
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+async def test_booking_after_script_flush(private_redis: str, key_prefix: str) -> None:
+    config: Config = make_test_config(key_prefix, **{"redis.url": private_redis})
+    redis = aioredis.Redis.from_url(private_redis, decode_responses=True)
+    keys = Keys(prefix=key_prefix)
+    try:
+        registry = await registry_with(config, redis, keys, workers=3, clock=FakeClock())
+        await screened(registry, nik(0), nik(1), nik(2))
+        day = date(2021, 1, 14)
+        first = await registry.book(nik(0), "PKM-01", day, "pagi")
+        assert first.outcome is BookingOutcome.BOOKED
+        await redis.script_flush()  # what a restarted or failed-over Redis looks like
+        second = await registry.book(nik(1), "PKM-01", day, "pagi")
+        assert second.outcome is BookingOutcome.BOOKED
+        await redis.script_flush()
+        slots = await registry.available_slots("PKM-01")
+        assert next(s for s in slots if s.day == day and s.session_id == "pagi").booked == 2
+        await redis.script_flush()
+        assert len(await registry.facility_overview()) == 4
+        await redis.script_flush()
+        assert (await registry.verify("6281200000002", nik(2)[-6:])).worker is not None
+        await redis.script_flush()
+        await registry.warm_up()
+        assert len(await redis.script_exists(*registry_script_shas(registry))) >= 10
+        assert all(await redis.script_exists(*registry_script_shas(registry)))
+    finally:
+        await redis.aclose()

@@ -1,0 +1,148 @@
+"""NIK, phone and screening-data validation: tables of what a user could type."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from registration.models import ScreeningOutcome
+from registration.nik import validate_nik
+from registration.phone import normalise_phone
+from registration.screening import ScreeningDataError, evaluate, load_groups, parse_groups
+
+SCREENING_FILE = Path(__file__).resolve().parent.parent / "menus" / "screening.toml"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("3273011503850001", "3273011503850001"),  # man, 15 March 1985
+        ("3273 0155 0385 0001", "3273015503850001"),  # woman (15 + 40), spaces
+        ("32.73.01.550385.0001", "3273015503850001"),  # dots
+        ("3273-01-710385-0001", "3273017103850001"),  # woman born on the 31st, dashes
+        ("1271012902000001", "1271012902000001"),  # 29 February
+        ("9201010101990001", "9201010101990001"),  # Papua Barat (92)
+    ],
+)
+def test_valid_niks_are_normalised(raw: str, expected: str) -> None:
+    result = validate_nik(raw)
+    assert result.ok, result.reason
+    assert result.value == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("327301150385001", "16 digits"),  # 15 digits
+        ("32730115038500011", "16 digits"),  # 17 digits
+        ("3273O11503850001", "16 digits"),  # letter O
+        ("", "16 digits"),
+        ("2073011503850001", "province"),  # 20 is no province
+        ("9373011503850001", "province"),  # 93 did not exist in 2021
+        ("3273013203850001", "birth date"),  # day 32
+        ("3273017203850001", "birth date"),  # woman's day 72 = 32
+        ("3273014003850001", "birth date"),  # day 40 = 0
+        ("3273013102850001", "birth date"),  # 31 February
+        ("3273011513850001", "birth date"),  # month 13
+        ("3273011500850001", "birth date"),  # month 0
+    ],
+)
+def test_invalid_niks_say_why(raw: str, reason: str) -> None:
+    result = validate_nik(raw)
+    assert not result.ok
+    assert reason in result.reason
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("081234567890", "6281234567890"),
+        ("+6281234567890", "6281234567890"),
+        ("6281234567890", "6281234567890"),
+        ("+62 812-3456-7890", "6281234567890"),
+        ("0812 3456 789", "628123456789"),
+        ("(0857) 1234-5678", "6285712345678"),
+    ],
+)
+def test_phones_are_normalised(raw: str, expected: str) -> None:
+    result = normalise_phone(raw)
+    assert result.ok, result.reason
+    assert result.value == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("02112345678", "mobile"),  # Jakarta landline
+        ("+6512345678", "Indonesian"),  # Singapore
+        ("0812345", "length"),  # too short
+        ("08123456789012345", "length"),  # too long
+        ("0812abc45678", "digits"),
+        ("", "empty"),
+        ("6280123456789", "mobile"),  # 0801 is no mobile prefix
+    ],
+)
+def test_bad_phones_say_why(raw: str, reason: str) -> None:
+    result = normalise_phone(raw)
+    assert not result.ok
+    assert reason in result.reason
+
+
+def test_screening_file_fits_a_ussd_screen() -> None:
+    groups = load_groups(SCREENING_FILE)
+    assert 4 <= len(groups) <= 6
+    for group in groups:
+        for lang in ("id", "en"):
+            screen = group.prompt[lang] + "\n1. Ya\n2. Tidak\n0. Kembali"
+            assert len(screen) <= 160
+            assert group.prompt[lang].isascii()
+            assert len(group.reason[lang]) <= 100 and len(group.advice[lang]) <= 100
+
+
+def _group(**overrides: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "id": "g",
+        "on_yes": "deferred",
+        "defer_days": 7,
+        "prompt": {"id": "Batuk?", "en": "Cough?"},
+        "reason": {"id": "Batuk", "en": "Cough"},
+        "advice": {"id": "Tunggu", "en": "Wait"},
+    }
+    base.update(overrides)
+    return base
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"prompt": {"id": "x" * 121, "en": "ok"}}, "limit 120"),
+        ({"prompt": {"id": "Demam? {ya}", "en": "ok"}}, "GSM-7"),
+        ({"prompt": {"id": "Batuk?"}}, "en: missing"),
+        ({"on_yes": "maybe"}, "on_yes"),
+        ({"on_yes": "deferred", "defer_days": 0}, "defer_days"),
+        ({"advice": {"id": "é", "en": "ok"}}, "GSM-7"),
+    ],
+)
+def test_bad_screening_data_fails_loudly(overrides: dict[str, object], message: str) -> None:
+    with pytest.raises(ScreeningDataError, match=message):
+        parse_groups({"group": [_group(**overrides)]})
+
+
+def test_most_severe_outcome_wins() -> None:
+    groups = load_groups(SCREENING_FILE)
+    today = date(2021, 1, 13)
+    no = {g.group_id: False for g in groups}
+    assert evaluate(groups, no, today).outcome is ScreeningOutcome.ELIGIBLE
+    # Two deferrals: the later retry date wins.
+    both = {**no, "gejala": True, "terkendali": True}
+    result = evaluate(groups, both, today)
+    assert result.outcome is ScreeningOutcome.DEFERRED
+    assert (result.reason_id, result.retry_on) == ("terkendali", date(2021, 2, 12))
+    # Not eligible beats a deferral, whatever the order.
+    worst = evaluate(groups, {**both, "kronis": True}, today)
+    assert (worst.outcome, worst.reason_id) == (ScreeningOutcome.NOT_ELIGIBLE, "kronis")
+    # An unanswered screen counts as "yes": nobody books unscreened.
+    partial = {g.group_id: False for g in groups[1:]}
+    assert evaluate(groups, partial, today).outcome is not ScreeningOutcome.ELIGIBLE

@@ -1,0 +1,107 @@
+"""Two-way SMS registration end to end: simulator process -> SMPP -> SMS service ->
+dialogue engine -> registry -> replies and the ticket SMS back through the simulator."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as aioredis
+
+from dialogue.engine import Engine
+from registration.keys import Keys
+from registration.service import Registry
+from smpp.service import SmsService
+from tests.conftest import make_test_config
+from tests.test_smpp_support import Sim, sim_fixture, smpp_overrides  # noqa: F401
+from tests.ussd_harness import PHONE, last6, load_registry
+from ussd_server.context import AppContext
+
+
+class Phone:
+    """A person texting 1199 through the simulator."""
+
+    def __init__(self, sim: Sim, msisdn: str) -> None:
+        self.sim, self.msisdn, self.seen = sim, msisdn, 0
+
+    async def inbox(self) -> tuple[list[str], list[str]]:
+        data = await self.sim.call(f"/messages?to={self.msisdn}")
+        return data["messages"], data["senders"]
+
+    async def send(
+        self, text: str, *, replies: int = 1, settle: float = 0.0, mode: str = "udh"
+    ) -> list[str]:
+        body = {"from": self.msisdn, "to": "1199", "text": text, "mode": mode}
+        await self.sim.call("/inject", body)
+        for _ in range(200):
+            messages, _ = await self.inbox()
+            if len(messages) >= self.seen + replies:
+                break
+            await asyncio.sleep(0.05)
+        if settle:
+            await asyncio.sleep(settle)
+            messages, _ = await self.inbox()
+        new, self.seen = messages[self.seen :], len(messages)
+        return new
+
+
+@pytest.fixture
+async def phone(
+    sim: Sim, redis: aioredis.Redis, keys: Keys, key_prefix: str
+) -> AsyncIterator[Phone]:
+    await load_registry(redis, keys)
+    config = make_test_config(key_prefix, **smpp_overrides(sim))
+    registry = Registry.from_config(config, redis)
+    engine = Engine.from_config(config, registry, redis)
+    svc = SmsService(AppContext(config, redis, keys, registry, engine))
+    await svc.start()
+    assert await svc.pool.wait_ready(5)
+    try:
+        yield Phone(sim, PHONE)
+    finally:
+        await svc.stop()
+
+
+async def test_vaksin_by_sms_ends_with_the_ticket(phone: Phone) -> None:
+    [first] = await phone.send("  vaksin! ")
+    assert "Balas YA atau TIDAK" in first
+    [ask] = await phone.send("Ya")
+    assert "6 digit terakhir NIK" in ask
+    [confirm] = await phone.send(last6(1))
+    assert "Balas 1 untuk" in confirm
+    [reply] = await phone.send("1")
+    while re.match(r"\(\d+/\d+\)", reply):  # the screening screens
+        [reply] = await phone.send("tidak")
+    [summary] = await phone.send("1")  # the first facility
+    assert "Konfirmasi" in summary
+    final = await phone.send("1", replies=2)  # the final reply and the ticket SMS
+    done = next(m for m in final if "Kode tiket" in m)
+    code = re.search(r"Kode tiket: (\w+)", done).group(1)
+    messages, senders = await phone.inbox()
+    ticket_sms = [t for t, s in zip(messages, senders, strict=True) if s == "PEDULICOVID"]
+    assert len(ticket_sms) == 1 and code in ticket_sms[0]
+    assert "http" in ticket_sms[0]  # the link to the QR image
+    assert senders[0] == "1199"  # replies come from the service number
+
+
+async def test_unknown_text_gets_one_help_reply_per_interval(phone: Phone) -> None:
+    first = await phone.send("halo apa kabar")
+    assert len(first) == 1 and "VAKSIN" in first[0]
+    second = await phone.send("halo lagi", replies=0, settle=1.0)
+    assert second == []  # an auto-responder cannot make us loop
+    [help_text] = await phone.send("BANTUAN")  # a keyword is always answered
+    assert "VAKSIN" in help_text
+
+
+@pytest.mark.parametrize("mode", ["udh", "sar"])
+async def test_long_multipart_message_is_reassembled_before_the_dialogue(
+    phone: Phone, redis: aioredis.Redis, keys: Keys, mode: str
+) -> None:
+    # Two parts, answered once (as one unknown text: the help reply).
+    [help_reply] = await phone.send("halo " * 40, mode=mode, settle=0.5)
+    assert "VAKSIN" in help_reply
+    assert int(await redis.hget(keys.sms_stats(), "mo")) == 1
+    [reply] = await phone.send("VAKSIN")
+    assert "Balas YA atau TIDAK" in reply
