@@ -54,11 +54,14 @@ def worker_lines(count: int):
 async def load(prefix: str, subscribers: int) -> int:
     """Import the registry; returns the number of screening groups."""
     from registration import importer
+    from registration.config import load_config
     from registration.service import Registry
-    from tests.conftest import make_test_config
-
-    config = make_test_config(prefix, **{"redis.url": REDIS_URL})
     from registration.store import connect, keys_for
+
+    config = load_config(
+        environ={"USSD_TICKETS_SIGNING_KEY": "bench-signing-key"},
+        overrides={"redis.url": REDIS_URL, "redis.key_prefix": prefix},
+    )
 
     redis, keys = connect(config), keys_for(config)
     try:

@@ -43,18 +43,19 @@ def fill(template: str, values: dict[str, str]) -> str:
 
 def list_pages(header: str, items: list[str], room: int, more: str, back: str) -> list[int]:
     """Start index of every page: as many `N. label` lines as fit under `room` septets."""
+    base = septets(header) + septets(back) + 5  # header, "\n0. Back"
+    more_cost = septets(more) + 5  # "\n98. More"
+    lines = [septets(item) + len(str(n)) + 3 for n, item in enumerate(items, 1)]  # "\nN. "
     starts: list[int] = []
-    i = 0
-    while i < len(items):
+    count, i = len(items), 0
+    while i < count:
         starts.append(i)
-        used = septets(header) + 1 + septets(back) + 4  # header, "\n0. Back"
-        j = i
-        while j < len(items):
-            line = septets(f"{j + 1}. {items[j]}") + 1
-            reserve = septets(more) + 5 if j + 1 < len(items) else 0  # "\n98. More"
-            if used + line + reserve > room and j > i:
+        used, j = base, i
+        while j < count:
+            reserve = more_cost if j + 1 < count else 0
+            if used + lines[j] + reserve > room and j > i:
                 break
-            used += line
+            used += lines[j]
             j += 1
         i = j
     return starts or [0]

@@ -26,11 +26,12 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from registration.bulk import BulkConnection, resp
+from registration.bulk import BulkConnection
 from registration.facilities import VERSION_FIELD
+from registration.import_writes import flush
 from registration.keys import Keys
 from registration.models import ImportReport
-from registration.nik import nik_problem
+from registration.nik import PROVINCE_CODES, VALID_DDMM, nik_problem
 from registration.phone import phone_problem_or_value
 
 Progress = Callable[..., None]  # progress(rows, done_bytes | None, total_bytes | None[, final])
@@ -194,22 +195,42 @@ async def _import_workers(
         if isinstance(positions, str):
             return ImportReport(0, 1, [(1, positions)])
         straight = positions == list(range(len(positions)))
+        rows_seen = 0
+        # This loop runs a million times: the common case (clean NIK, 08… phone) takes the
+        # inline fast paths; anything else goes through the full validators.
         for row in reader:
-            if in_flight is not None and reader.line_num % 512 == 0 and not in_flight.done():
+            rows_seen += 1
+            if in_flight is not None and not rows_seen & 511 and not in_flight.done():
                 await asyncio.sleep(0)  # let the batch in flight read its replies, send more
-            picked = _pick(row, positions, straight)
+            picked = row if straight and len(row) == 5 else _pick(row, positions, straight)
             if picked is None:
                 if not row or (len(row) == 1 and not row[0].strip()):
                     continue  # blank line
                 errors.append((reader.line_num, f"expected 5 columns, got {len(row)}"))
                 continue
             nik, name, phone_raw, profession, fid = picked
-            # Fast path: a clean 16-digit NIK needs no stripping.
-            if len(nik) != 16 or not nik.isdigit():
+            if (
+                len(nik) == 16
+                and nik.isdigit()
+                and nik.isascii()
+                and nik[:2] in PROVINCE_CODES
+                and nik[6:10] in VALID_DDMM
+            ):
+                problem = None
+            else:
                 nik = nik.strip().translate(_NIK_STRIP)
-            problem = nik_problem(nik)
+                problem = nik_problem(nik)
             if problem is None:
-                phone, problem = phone_problem_or_value(phone_raw)
+                if (
+                    phone_raw[:2] == "08"
+                    and 11 <= len(phone_raw) <= 13
+                    and phone_raw[2] != "0"
+                    and phone_raw.isdigit()
+                    and phone_raw.isascii()
+                ):
+                    phone = "62" + phone_raw[1:]
+                else:
+                    phone, problem = phone_problem_or_value(phone_raw)
                 name, profession, fid = name.strip(), profession.strip(), fid.strip()
                 if problem is not None:
                     pass
@@ -229,123 +250,15 @@ async def _import_workers(
             batch.append((nik, name, phone, profession, fid))
             if len(batch) >= BATCH_ROWS:
                 ok += len(batch)
-                in_flight = await _flush(redis, bulk, keys, batch, in_flight)
+                in_flight = await flush(redis, bulk, keys, batch, in_flight)
                 batch = []
                 if progress:
                     progress(ok, source.done(), source.total)
         ok += len(batch)
-        in_flight = await _flush(redis, bulk, keys, batch, in_flight)
+        in_flight = await flush(redis, bulk, keys, batch, in_flight)
         if in_flight:
             await in_flight
     await redis.hincrby(keys.registry_meta(), "workers_version", 1)
     if progress:
         progress(ok, source.total, source.total, True)
     return ImportReport(ok, len(errors), errors)
-
-
-async def _flush(
-    redis: aioredis.Redis,
-    bulk: BulkConnection | None,
-    keys: Keys,
-    batch: list[tuple[str, str, str, str, str]],
-    in_flight: asyncio.Task[None] | None,
-) -> asyncio.Task[None] | None:
-    """Wait for the previous batch, start this one, let it reach the socket, return its task."""
-    if in_flight:
-        await in_flight
-    if not batch:
-        return None
-    if bulk is not None:
-        task = asyncio.create_task(_write_workers_bulk(bulk, keys, batch))
-    else:
-        task = asyncio.create_task(_write_workers(redis, keys, batch))
-    await asyncio.sleep(0)  # the task packs and sends; Redis then works while we parse on
-    return task
-
-
-async def _write_workers(
-    redis: aioredis.Redis, keys: Keys, batch: list[tuple[str, str, str, str, str]]
-) -> None:
-    niks = [row[0] for row in batch]
-    listed = await redis.smismember(keys.all_workers(), niks)
-    previous: dict[str, tuple[str | None, str | None]] = {}
-    if any(listed):
-        existing = [nik for nik, flag in zip(niks, listed, strict=True) if flag]
-        async with redis.pipeline(transaction=False) as pipe:
-            for nik in existing:
-                pipe.hmget(keys.worker(nik), "phone", "facility_id")
-            for nik, (phone, fid) in zip(existing, await pipe.execute(), strict=True):
-                previous[nik] = (phone, fid)
-    by_facility: dict[str, list[str]] = {}
-    async with redis.pipeline(transaction=False) as pipe:
-        command = pipe.execute_command
-        for nik, name, phone, profession, fid in batch:
-            command(
-                "HSET",
-                keys.worker(nik),
-                "nik",
-                nik,
-                "full_name",
-                name,
-                "phone",
-                phone,
-                "profession",
-                profession,
-                "facility_id",
-                fid,
-            )
-            command("SADD", keys.phone_index(phone), nik)
-            by_facility.setdefault(fid, []).append(nik)
-            old = previous.get(nik)
-            if old:
-                if old[0] and old[0] != phone:
-                    command("SREM", keys.phone_index(old[0]), nik)
-                if old[1] and old[1] != fid:
-                    command("SREM", keys.workers_by_facility(old[1]), nik)
-        for fid, members in by_facility.items():
-            command("SADD", keys.workers_by_facility(fid), *members)
-        command("SADD", keys.all_workers(), *niks)
-        await pipe.execute()
-
-
-async def _write_workers_bulk(
-    bulk: BulkConnection, keys: Keys, batch: list[tuple[str, str, str, str, str]]
-) -> None:
-    """Same writes as :func:`_write_workers`, pre-encoded as RESP (see registration.bulk)."""
-    niks = [row[0] for row in batch]
-    (listed,) = await bulk.run(resp("SMISMEMBER", keys.all_workers(), *niks), 1)
-    previous: dict[str, list[str | None]] = {}
-    if any(listed):
-        existing = [nik for nik, flag in zip(niks, listed, strict=True) if flag]
-        hmget = "".join(resp("HMGET", keys.worker(n), "phone", "facility_id") for n in existing)
-        previous = dict(zip(existing, await bulk.run(hmget, len(existing)), strict=True))
-    parts: list[str] = []
-    add = parts.append
-    count = 0
-    by_facility: dict[str, list[str]] = {}
-    worker_key, phone_key = keys.worker, keys.phone_index
-    for nik, name, phone, profession, fid in batch:
-        wk, pk = worker_key(nik), phone_key(phone)
-        nl = len(name) if name.isascii() else len(name.encode())
-        pl = len(profession) if profession.isascii() else len(profession.encode())
-        add(
-            f"*12\r\n$4\r\nHSET\r\n${len(wk)}\r\n{wk}\r\n$3\r\nnik\r\n$16\r\n{nik}\r\n"
-            f"$9\r\nfull_name\r\n${nl}\r\n{name}\r\n$5\r\nphone\r\n${len(phone)}\r\n{phone}\r\n"
-            f"$10\r\nprofession\r\n${pl}\r\n{profession}\r\n"
-            f"$11\r\nfacility_id\r\n${len(fid)}\r\n{fid}\r\n"
-            f"*3\r\n$4\r\nSADD\r\n${len(pk)}\r\n{pk}\r\n$16\r\n{nik}\r\n"
-        )
-        count += 2
-        by_facility.setdefault(fid, []).append(nik)
-        old = previous.get(nik)
-        if old:
-            if old[0] and old[0] != phone:
-                add(resp("SREM", phone_key(old[0]), nik))
-                count += 1
-            if old[1] and old[1] != fid:
-                add(resp("SREM", keys.workers_by_facility(old[1]), nik))
-                count += 1
-    for fid, members in by_facility.items():
-        add(resp("SADD", keys.workers_by_facility(fid), *members))
-    add(resp("SADD", keys.all_workers(), *niks))
-    await bulk.run("".join(parts), count + len(by_facility) + 1)

@@ -93,9 +93,6 @@ def load_groups(path: str | Path) -> list[ScreeningGroup]:
     return parse_groups(data, str(path))
 
 
-_SEVERITY = {ScreeningOutcome.ELIGIBLE: 0, ScreeningOutcome.DEFERRED: 1}
-
-
 def evaluate(
     groups: list[ScreeningGroup], answers: Mapping[str, bool], today: date
 ) -> ScreeningResult:
@@ -118,7 +115,3 @@ def evaluate(
         if worst.retry_on is None or retry > worst.retry_on:
             worst = ScreeningResult(ScreeningOutcome.DEFERRED, group.group_id, retry)
     return worst
-
-
-def severity(outcome: ScreeningOutcome) -> int:
-    return _SEVERITY.get(outcome, 2)

@@ -23,7 +23,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
 
-from registration import lua, registrant_lua, stats
+from registration import overview, registrant_lua, stats
 from registration.booking import Booker, BookingRules
 from registration.checkin import CheckIn
 from registration.config import Config
@@ -51,7 +51,7 @@ from registration.settings import (
     load_settings,
     parse_sessions,
 )
-from registration.slots import SeatBook, session_capacities
+from registration.slots import SeatBook
 from registration.store import keys_for
 from registration.tickets import TicketSigner, qr_png, qr_svg
 from registration.verification import Verifier
@@ -309,30 +309,6 @@ class Registry:
     async def facility_overview(self) -> list[dict[str, Any]]:
         """Each facility with its capacity and booked seats over the booking window."""
         await self._directory.ensure(check=True)
-        facilities = self._directory.all()
-        days = self._booker.window()
-        overview: list[dict[str, Any]] = []
-        for start in range(0, len(facilities), 500):
-            chunk = facilities[start : start + 500]
-
-            def build(pipe: Any, chunk: list[Facility] = chunk) -> None:
-                for facility in chunk:
-                    self._seats.queue_read(pipe, facility.facility_id, days)
-
-            replies = await lua.run(self._redis, [self._seats.read_script], build)
-            for facility, per_day in zip(chunk, replies, strict=True):
-                booked = sum(int(v) for flat in per_day for v in flat[1::2])
-                capacities = session_capacities(facility.daily_capacity, self._seats.sessions)
-                daily = sum(capacities.values())
-                overview.append(
-                    {
-                        "facility_id": facility.facility_id,
-                        "name": facility.name,
-                        "regency": facility.regency,
-                        "daily_capacity": facility.daily_capacity,
-                        "window_days": len(days),
-                        "capacity": daily * len(days),
-                        "booked": booked,
-                    }
-                )
-        return overview
+        return await overview.facility_overview(
+            self._redis, self._seats, self._directory.all(), self._booker.window()
+        )

@@ -20,7 +20,6 @@ class RegistrationSettings:
     screening_file: str = "menus/screening.toml"
     claim_timeout_seconds: int = 30
     facility_cache_seconds: float = 30.0
-    import_batch_rows: int = 5000
 
 
 @dataclass

@@ -67,14 +67,14 @@ class CampaignRunner:
         mt: MtBuilder,
         settings: BlastSettings,
         *,
-        receipt_id_base: str = "as_is",
+        message_id_base: str = "as_is",
         utc_offset_hours: float = 7.0,
     ) -> None:
         self.store = store
         self.pool = pool
         self.mt = mt
         self.settings = settings
-        self.id_base = receipt_id_base
+        self.id_base = message_id_base  # how submit_sm_resp ids are spelled
         self.utc_offset = utc_offset_hours
         self.owner = owner_id()
         self.source = Source(settings.sender_id, settings.sender_ton, settings.sender_npi)

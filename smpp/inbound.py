@@ -100,7 +100,7 @@ class InboundHandler:
         Receipts arrive at blast speed: they are written in batches (one pipeline to find
         the recipients, one to update them) rather than a few round trips each.
         """
-        receipt = parse_receipt(sm, self.smpp.message_id_base)
+        receipt = parse_receipt(sm, self.smpp.receipt_id_base)
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._receipts.append((receipt, fut))
         if self._receipt_task is None or self._receipt_task.done():

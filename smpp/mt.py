@@ -36,8 +36,14 @@ class MtBuilder:
         )
 
     async def next_ref(self, to: str) -> int:
-        # Per destination, kept in Redis so a restart does not reuse a recent reference.
-        return int(await self.redis.incr(self.keys.sms_concat_ref(to)))
+        # Per destination, kept in Redis so a restart does not reuse a recent reference;
+        # the counter is forgotten a week after the last long message to that number.
+        key = self.keys.sms_concat_ref(to)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, 7 * 86400)
+            value, _ = await pipe.execute()
+        return int(value)
 
     async def build(self, to: str, text: str, source: Source) -> list[Build]:
         enc = self.split(text)

@@ -55,7 +55,7 @@ class SmsService:
             self.pool,
             self.mt,
             self.blast,
-            receipt_id_base=self.smpp.message_id_base,
+            message_id_base=self.smpp.message_id_base,
             utc_offset_hours=self.utc_offset,
         )
 

@@ -56,6 +56,7 @@ class SmppSettings:
     long_message: str = "udh"
     # Message ids in submit_sm_resp / receipts: "hex", "decimal" or "as_is".
     message_id_base: str = "as_is"
+    receipt_id_base: str = "as_is"
     registered_delivery: int = 1
     # Incomplete multipart MO sets are dropped after this many seconds.
     reassembly_timeout: float = 120.0
@@ -115,6 +116,7 @@ class SimSettings:
     password: str = DEV_PASSWORD
     receipts: bool = True
     receipt_delay: float = 0.2
+    receipt_stat: str = "DELIVRD"
     throttle_every: int = 0
     max_rate: float = 0.0
     drop_after: int = 0

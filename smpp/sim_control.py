@@ -33,6 +33,7 @@ _SWITCHES = {
     "latency",
     "receipts",
     "receipt_delay",
+    "receipt_stat",
     "password",
     "system_id",
 }

@@ -21,6 +21,18 @@ from smpp.settings import SimSettings
 
 log = logging.getLogger(__name__)
 
+# Receipt `stat:` words and their message_state TLV values (SMPP 3.4, 5.3.2.35).
+RECEIPT_STATES = {
+    "ENROUTE": 1,
+    "DELIVRD": 2,
+    "EXPIRED": 3,
+    "DELETED": 4,
+    "UNDELIV": 5,
+    "ACCEPTD": 6,
+    "UNKNOWN": 7,
+    "REJECTD": 8,
+}
+
 
 @dataclass
 class SimState:
@@ -224,13 +236,14 @@ def send_receipt(
                 0.2, send_receipt, state, sm, message_id, bound, tries + 1
             )
         return
+    stat = state.settings.receipt_stat
     stamp = time.strftime("%y%m%d%H%M")
     text = (
         f"id:{message_id} sub:001 dlvrd:001 submit date:{stamp} done date:{stamp} "
-        f"stat:DELIVRD err:000 text:"
+        f"stat:{stat} err:000 text:"
     ).encode()
     tlvs = codec.tlv(codec.TLV_RECEIPTED_MESSAGE_ID, message_id.encode() + b"\x00") + codec.tlv(
-        codec.TLV_MESSAGE_STATE, 2, 1
+        codec.TLV_MESSAGE_STATE, RECEIPT_STATES.get(stat, 7), 1
     )
     conn.send_pdu(
         lambda seq: codec.build_submit_sm(

@@ -74,12 +74,17 @@ def lint(template: str, keyword: str, short_code: str) -> Lint:
     enc, parts = encoding.count_parts(sample)
     warnings = []
     culprits = encoding.non_gsm_chars(template)
+    gsm_parts = encoding.count_parts(_gsm_fold(sample))[1]
     if culprits:
         warnings.append(
             "UCS-2 forced by "
             + ", ".join(_describe(c) for c in culprits)
-            + f": {parts} part(s) per message instead of "
-            + f"{encoding.count_parts(_gsm_fold(sample))[1]}; replace them to save cost"
+            + (
+                f": {parts} parts per message instead of {gsm_parts}"
+                if parts > gsm_parts
+                else ": one part holds 70 characters instead of 160"
+            )
+            + "; replace them to keep GSM-7"
         )
     if parts > 1:
         warnings.append(f"long message: {parts} parts per recipient")

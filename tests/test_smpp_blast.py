@@ -24,7 +24,7 @@ TEMPLATE = "Halo {first_name} (NIK {nik_masked}), Anda calon penerima Vaksin. Ba
 async def service(
     sim: Sim, redis: aioredis.Redis, keys: Keys, key_prefix: str, request: pytest.FixtureRequest
 ) -> AsyncIterator[SmsService]:
-    extra = getattr(request, "param", {})
+    extra = getattr(request, "param", {})  # config overrides from indirect parametrize
     config = make_test_config(key_prefix, **smpp_overrides(sim, **extra))
     svc = SmsService(AppContext(config, redis, keys))
     await svc.start()
@@ -151,17 +151,44 @@ async def test_pause_holds_the_blast_and_resume_finishes_it(
     assert len(counts) == 300 and set(counts.values()) == {1}
 
 
+@pytest.mark.parametrize(
+    "service",
+    [{}, {"smpp.long_message": "sar"}, {"smpp.long_message": "payload"}],
+    indirect=True,
+    ids=["udh", "sar", "payload"],
+)
 async def test_outbox_ticket_sms_is_sent_from_the_sender_id_and_acknowledged(
     sim: Sim, service: SmsService, redis: aioredis.Redis, keys: Keys
 ) -> None:
-    long_text = "Tiket vaksin Anda: K7Q2MX9A. " + "Tunjukkan QR di faskes. " * 8
-    await enqueue(redis, keys, OutboundSms("6281299990001", long_text, "ticket", "t:1"))
-    assert not await enqueue(redis, keys, OutboundSms("6281299990001", long_text, "ticket", "t:1"))
+    phone = "6281299990001"
+    texts = [f"Tiket vaksin Anda: K7Q2MX9{i}. " + "Tunjukkan QR di faskes. " * 8 for i in (1, 2)]
+    for i, text in enumerate(texts):
+        assert await enqueue(redis, keys, OutboundSms(phone, text, "ticket", f"t:{i}"))
+    assert not await enqueue(redis, keys, OutboundSms(phone, texts[0], "ticket", "t:0"))
     for _ in range(100):
         pending = await redis.xpending(keys.sms_outbox(), "sms-channel")
-        if pending["pending"] == 0 and (await sim.call("/counts")).get("6281299990001"):
+        if (
+            pending["pending"] == 0
+            and len((await sim.call(f"/messages?to={phone}"))["messages"]) == 2
+        ):
             break
         await asyncio.sleep(0.05)
-    assert (await sim.call("/messages?to=6281299990001"))["messages"] == [long_text]
-    assert (await sim.call("/counts"))["6281299990001"] == 2  # two parts, sent once
+    inbox = await sim.call(f"/messages?to={phone}")
+    # Two long messages to one number: distinct concatenation references, both whole.
+    assert sorted(inbox["messages"]) == texts and set(inbox["senders"]) == {"PEDULICOVID"}
+    parts = 1 if service.smpp.long_message == "payload" else 2
+    assert (await sim.call("/counts"))[phone] == 2 * parts  # each sent once
     assert (await redis.xpending(keys.sms_outbox(), "sms-channel"))["pending"] == 0
+
+
+@pytest.mark.parametrize(("stat", "counter"), [("EXPIRED", "expired"), ("UNDELIV", "failed")])
+async def test_failed_and_expired_receipts_are_counted(
+    sim: Sim, service: SmsService, redis: aioredis.Redis, keys: Keys, stat: str, counter: str
+) -> None:
+    await sim.call("/config", {"receipt_stat": stat})
+    workers = await seed_workers(redis, keys, 20)
+    await run_campaign(service, "r")
+    p = await wait_progress(service, "r", lambda p: p[counter] == 20, timeout=20)
+    assert p["delivered"] == 0 and p["submitted"] == 20
+    state = await service.store.recipient_state("r", workers[0][0])
+    assert state == ("x" if stat == "EXPIRED" else "f:UNDELIV")

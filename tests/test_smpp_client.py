@@ -227,3 +227,18 @@ async def test_transmitter_receiver_pair_sends_on_one_and_receives_on_the_other(
     assert received == [b"CEK"]
     await pool.stop()
     assert (await sim.call("/stats"))["binds"] == 0  # both unbound cleanly
+
+
+async def test_several_binds_share_the_traffic(sim: Sim) -> None:
+    pool = SmppPool([bind(sim), bind(sim)], None)
+    pool.start()
+    for _ in range(100):
+        if len(pool.sessions) == 2:
+            break
+        await asyncio.sleep(0.05)
+    results = Results()
+    for i in range(10):
+        await pool.submit(submit_to(f"62812{i}"), i, results)
+    await results.wait_for(10)
+    assert sorted(s.stats["submitted"] for s in pool.sessions) == [5, 5]
+    await pool.stop()

@@ -217,3 +217,9 @@ def test_quiet_hours_wrap_past_midnight_in_local_time() -> None:
     assert in_quiet_hours("21:00-07:00", 7, at(22))  # 05:30 WIB
     assert not in_quiet_hours("21:00-07:00", 7, at(3))  # 10:30 WIB
     assert not in_quiet_hours("", 7, at(15))
+
+
+def test_hex_ids_in_responses_match_decimal_ids_in_receipts() -> None:
+    from_resp = receipts.normalise_id("1A2B", "hex")
+    r = receipts.parse_receipt(_sm(b"id:6699 stat:DELIVRD", 0x04), "decimal")
+    assert r is not None and r.message_id == from_resp == "6699"

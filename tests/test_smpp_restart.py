@@ -1,5 +1,5 @@
 """A blast process killed mid-way (SIGKILL) and started again: nobody is lost, and
-duplicates are bounded by the window (only submits whose answer was never recorded)."""
+duplicates are bounded (only submits whose answer was never recorded in Redis)."""
 
 from __future__ import annotations
 
@@ -67,7 +67,9 @@ async def test_killed_blast_resumes_without_loss(
     counts = await sim.call("/counts")
     assert all(counts.get(phone, 0) >= 1 for _, phone in workers)  # nobody lost
     duplicates = sum(counts.values()) - 600
-    assert 0 <= duplicates <= WINDOW  # at most the submits in flight at the kill
+    # At most the submits in flight at the kill plus answers not yet written to Redis
+    # (results are batched every 20 ms: about 4 at this rate).
+    assert 0 <= duplicates <= WINDOW + 10
 
 
 def _config(prefix: str):

@@ -1,0 +1,54 @@
+"""`python -m ussd_server sms-inject` walks a person through the SMS dialogue locally."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import redis.asyncio as aioredis
+
+from dialogue.engine import Engine
+from registration.keys import Keys
+from registration.service import Registry
+from smpp.service import SmsService
+from tests.conftest import make_test_config
+from tests.test_smpp_support import ROOT, Sim, sim_fixture, smpp_overrides  # noqa: F401
+from tests.ussd_harness import PHONE, load_registry
+from ussd_server.context import AppContext
+
+
+async def test_sms_inject_prints_the_reply(
+    sim: Sim, redis: aioredis.Redis, keys: Keys, key_prefix: str
+) -> None:
+    await load_registry(redis, keys)
+    config = make_test_config(key_prefix, **smpp_overrides(sim))
+    registry = Registry.from_config(config, redis)
+    svc = SmsService(
+        AppContext(config, redis, keys, registry, Engine.from_config(config, registry, redis))
+    )
+    await svc.start()
+    try:
+        assert await svc.pool.wait_ready(5)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "ussd_server",
+            "sms-inject",
+            "--control",
+            sim.url,
+            "--from",
+            PHONE,
+            "--text",
+            "vaksin",
+            "--wait",
+            "2",
+            cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        out, _ = await proc.communicate()
+    finally:
+        await svc.stop()
+    text = out.decode()
+    assert proc.returncode == 0
+    assert f"> {PHONE} -> 1199: vaksin" in text
+    assert "< Apakah Anda tenaga kesehatan" in text and "Balas YA atau TIDAK" in text
