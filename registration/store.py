@@ -31,15 +31,22 @@ def redis_url(config: Config) -> str:
 
 
 def connect(config: Config) -> aioredis.Redis:
-    """An asyncio Redis client (hiredis parser when installed) with a bounded pool."""
+    """An asyncio Redis client (hiredis parser) whose pool makes a burst wait its turn.
+
+    redis-py's default pool raises MaxConnectionsError once every connection is
+    busy; under load that turned USSD hops into "busy" screens. The blocking pool
+    queues the caller for up to ``socket_timeout`` instead.
+    """
     settings = redis_settings(config)
-    return aioredis.Redis.from_url(
+    pool = aioredis.BlockingConnectionPool.from_url(
         redis_url(config),
         max_connections=settings.max_connections,
+        timeout=settings.socket_timeout,
         socket_timeout=settings.socket_timeout,
         decode_responses=True,
         health_check_interval=30,
     )
+    return aioredis.Redis(connection_pool=pool)
 
 
 def keys_for(config: Config) -> Keys:

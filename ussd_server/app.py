@@ -24,7 +24,7 @@ from dialogue.engine import Engine, settings_from_config
 from dialogue.menus import load_menus
 from registration.config import Config
 from registration.service import Registry
-from registration.store import keys_for, redis_settings, redis_url
+from registration.store import connect, keys_for
 from ussd_server import operator_api
 from ussd_server.context import CONTEXT, AppContext
 from ussd_server.ussd_routes import add_routes
@@ -43,7 +43,7 @@ def create_app(config: Config, *, sms: bool = True) -> web.Application:
     app = web.Application(client_max_size=max_upload)
 
     async def context(app: web.Application) -> AsyncIterator[None]:
-        redis = connect_waiting(config)
+        redis = connect(config)
         registry = Registry.from_config(config, redis)
         engine = Engine.from_config(config, registry, redis)
         app[CONTEXT] = AppContext(config, redis, keys_for(config), registry, engine)
@@ -54,6 +54,10 @@ def create_app(config: Config, *, sms: bool = True) -> web.Application:
             await redis.aclose()
 
     app.cleanup_ctx.append(context)
+    app.cleanup_ctx.append(_warm_up)
+    if sms:
+        # Background jobs that need one runner, not one per worker.
+        app.cleanup_ctx.append(_booking_repair)
     if sms and config.section("smpp").get("enabled") is True:
         app.cleanup_ctx.append(_sms_channel)
     add_routes(app, config)
@@ -61,22 +65,24 @@ def create_app(config: Config, *, sms: bool = True) -> web.Application:
     return app
 
 
-def connect_waiting(config: Config) -> aioredis.Redis:
-    """Like `registration.store.connect`, but a burst beyond the pool waits for a connection.
+async def _warm_up(app: web.Application) -> AsyncIterator[None]:
+    """Load Lua scripts and the facility cache before the first hop, not during it."""
+    try:
+        await app[CONTEXT].registry.warm_up()
+    except (aioredis.RedisError, OSError) as exc:  # Redis away at start: serve "busy" screens
+        log.warning("warm-up skipped, Redis not reachable: %s", exc)
+    yield
 
-    redis-py's default asyncio pool raises MaxConnectionsError when all
-    connections are busy: under load that turned hops into "busy" screens.
-    """
-    settings = redis_settings(config)
-    pool = aioredis.BlockingConnectionPool.from_url(
-        redis_url(config),
-        max_connections=settings.max_connections,
-        timeout=settings.socket_timeout,
-        socket_timeout=settings.socket_timeout,
-        decode_responses=True,
-        health_check_interval=30,
-    )
-    return aioredis.Redis(connection_pool=pool)
+
+async def _booking_repair(app: web.Application) -> AsyncIterator[None]:
+    """Give back seats held by bookings a crashed process left half-done."""
+    task = asyncio.create_task(app[CONTEXT].registry.maintenance_loop())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def _sms_channel(app: web.Application) -> AsyncIterator[None]:
