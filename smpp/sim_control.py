@@ -69,6 +69,7 @@ async def stats(request: web.Request) -> web.Response:
             "binds_rejected": st.binds_rejected,
             "cpu_seconds": cpu_seconds(),
             "deliver_resp": {str(k): v for k, v in st.deliver_resp.items()},
+            "responses": dict(st.responses),
             "settings": dataclasses.asdict(st.settings),
         }
     )

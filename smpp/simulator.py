@@ -47,6 +47,7 @@ class SimState:
         default_factory=lambda: defaultdict(lambda: deque(maxlen=50))
     )
     deliver_resp: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    responses: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     rate_window: deque[float] = field(default_factory=deque)
     connections: list[SmscConnection] = field(default_factory=list)
     binds_rejected: int = 0
@@ -132,8 +133,8 @@ class SmscConnection(asyncio.Protocol):
             self.dead = True
         elif cid in (codec.DELIVER_SM_RESP, codec.DATA_SM_RESP):
             self.state.deliver_resp[frame.status] += 1
-        elif cid & codec.RESP_BIT:
-            pass
+        elif cid & codec.RESP_BIT:  # what the ESME answered to our enquire_link, unbind...
+            self.state.responses[f"0x{cid:08x}"] += 1
         else:
             out.append(codec.header_only(codec.GENERIC_NACK, frame.sequence, codec.ESME_RINVCMDID))
 

@@ -242,3 +242,22 @@ async def test_several_binds_share_the_traffic(sim: Sim) -> None:
     await results.wait_for(10)
     assert sorted(s.stats["submitted"] for s in pool.sessions) == [5, 5]
     await pool.stop()
+
+
+async def test_enquire_link_and_unbind_from_the_smsc_are_answered(sim: Sim) -> None:
+    pool = SmppPool([bind(sim, reconnect_min=0.05, reconnect_max=0.2)], None)
+    pool.start()
+    assert await pool.wait_ready(5)
+    ping = codec.header_only(codec.ENQUIRE_LINK, 500)
+    bye = codec.header_only(codec.UNBIND, 501)
+    await sim.call("/raw", {"hex": ping.hex()})
+    await sim.call("/raw", {"hex": bye.hex()})
+    for _ in range(100):
+        if pool.connects >= 2 and pool.connected:
+            break
+        await asyncio.sleep(0.05)
+    responses = (await sim.call("/stats"))["responses"]
+    assert responses[f"0x{codec.ENQUIRE_LINK_RESP:08x}"] == 1
+    assert responses[f"0x{codec.UNBIND_RESP:08x}"] == 1
+    assert pool.connects >= 2  # bound again after the SMSC's unbind
+    await pool.stop()

@@ -111,8 +111,13 @@ def run_dev(args: argparse.Namespace, config: Config) -> int:
             sim_port = int(sim.get("port", 2775))
             proc = children.spawn("SMSC simulator", ["smsc-sim", "--port", str(sim_port)], env)
             _wait_for_port(sim_port, proc, "the SMSC simulator", 15)
+            # The server binds to the simulator with the simulator's own credentials.
             env.update(
-                USSD_SMPP_ENABLED="true", USSD_SMPP_HOST="127.0.0.1", USSD_SMPP_PORT=str(sim_port)
+                USSD_SMPP_ENABLED="true",
+                USSD_SMPP_HOST="127.0.0.1",
+                USSD_SMPP_PORT=str(sim_port),
+                USSD_SMPP_SYSTEM_ID=str(sim.get("system_id", "vaksin")),
+                USSD_SMPP_PASSWORD=str(sim.get("password", "")),
             )
         elif not smpp:
             print("no [smpp] settings: the SMS channel stays off", file=sys.stderr)
