@@ -124,7 +124,7 @@ class Engine:
             raise MenuError("screens.help is missing (the SMS fallback answer)")
         self.session_labels = session_labels or {}
         self.weekdays = {lang: menus.text("weekdays", lang).split(",") for lang in ("id", "en")}
-        self.globals = {"help_email": settings.help_email}
+        self.globals = {"help_email": settings.help_email, "video": settings.video_url}
         self._facility_names: dict[str, tuple[float, str]] = {}
         self._slots: dict[str, tuple[float, list]] = {}
 
@@ -176,11 +176,15 @@ class Engine:
                     "facility": values.get("facility", ""),
                     "day": values.get("day_text", values.get("day", "")),
                     "session": values.get("session", ""),
-                    "link": f"{self.settings.public_base_url}/tickets/{code}.png",
+                    "link": self.ticket_link(code),
                     "video": self.settings.video_url,
                 },
             )
         )
+
+    def ticket_link(self, code: str) -> str:
+        """The public address of a ticket's QR image (sent by SMS, never shown on USSD)."""
+        return f"{self.settings.public_base_url}/tickets/{code}.png"
 
     async def ticket_sms_text(self, ticket: Any, lang: str = "id") -> str:
         """For the SMS channel: the ticket SMS for a Ticket (e.g. a `CEK` re-send)."""

@@ -62,6 +62,9 @@ class Screen:
     step: Step | None = None  # input/list/screening/action: the action and its routes
     source: str = ""
     empty: str = ""  # list: where to go when the source is empty
+    # What an SMS shows instead of `text`, where SMS can carry more (links to the QR
+    # image and the video, which do not fit a 160-character USSD screen).
+    sms_text: Text | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +155,8 @@ def _screen(sid: str, raw: Any) -> Screen:
         kwargs["empty"] = str(raw.get("empty", ""))
         if not kwargs["empty"]:
             raise MenuError(f"{where}: a list needs `empty` (where to go when nothing is left)")
+    if "sms_text" in raw:
+        kwargs["sms_text"] = _text(raw["sms_text"], f"{where}.sms_text")
     return Screen(id=sid, type=kind, text=text, **kwargs)
 
 

@@ -22,15 +22,6 @@ MAX_STACK = 24
 MAX_CHAIN = 12  # action screens in a row: more means the menus loop
 
 
-class _Vars(dict):
-    def __init__(self, values: dict[str, Any], fallback: dict[str, str]) -> None:
-        super().__init__(values)
-        self.fallback = fallback
-
-    def __missing__(self, key: str) -> str:
-        return self.fallback.get(key, "")
-
-
 def yes_no(text: str) -> bool | None:
     word = _WORD.sub("", text).upper()
     if word in YES:
@@ -193,7 +184,8 @@ def view(turn: Turn, error: str = "") -> View:
     """What the current screen shows, with variables filled in, in the session's language."""
     sess, lang, engine = turn.sess, turn.lang, turn.engine
     screen = engine.menus.screens[sess["s"]]
-    values = _Vars(sess["v"], engine.globals)
+    # Session variables win over the engine's globals (help e-mail, video link).
+    values = {**engine.globals, **sess["v"]}
     values["day"] = sess["v"].get("day_text", "")
     err = ""
     if error == "@error" and screen.error is not None:
@@ -205,7 +197,10 @@ def view(turn: Turn, error: str = "") -> View:
         pos = min(sess["p"], len(groups) - 1)
         body = f"({pos + 1}/{len(groups)}) {groups[pos].prompt[lang]}"
         return View("yesno", body, [], error=err)
-    body = fill(screen.text[lang], values)
+    text = screen.sms_text if turn.channel == "sms" and screen.sms_text else screen.text
+    if "code" in sess["v"]:
+        values["link"] = engine.ticket_link(sess["v"]["code"])
+    body = fill(text[lang], values)
     if screen.type == "menu":
         return View("menu", body, [o.label[lang] for o in screen.options], error=err)
     if screen.type == "list":

@@ -39,11 +39,13 @@ async def test_register_check_and_cancel_by_sms(sms, redis, keys):
     done = await sms("1")
     assert done.end and "Kode tiket: " in done.text
     code = re.search(r"Kode tiket: (\w+)", done.text).group(1)
+    assert f"/tickets/{code}.png" in done.text and "Cara kerja vaksin: http" in done.text
     assert len(await redis.xrange(keys.sms_outbox())) == 1
 
     await sms("CEK")
     status = await sms(last6(1))
     assert code in status.text and "Balas 1 untuk Kirim ulang SMS tiket" in status.text
+    assert f"/tickets/{code}.png" in status.text
 
     await sms("batal")
     ask = await sms(last6(1))

@@ -79,6 +79,8 @@ async def test_vaksin_by_sms_ends_with_the_ticket(phone: Phone) -> None:
     final = await phone.send("1", replies=2)  # the final reply and the ticket SMS
     done = next(m for m in final if "Kode tiket" in m)
     code = re.search(r"Kode tiket: (\w+)", done).group(1)
+    # The final reply itself carries the QR link and the vaccine video.
+    assert f"/tickets/{code}.png" in done and "Cara kerja vaksin: http" in done
     messages, senders = await phone.inbox()
     ticket_sms = [t for t, s in zip(messages, senders, strict=True) if s == "PEDULICOVID"]
     assert len(ticket_sms) == 1 and code in ticket_sms[0]

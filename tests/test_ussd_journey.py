@@ -130,6 +130,7 @@ async def test_phone_not_on_list_is_told_how_to_get_listed(server):
     await phone.send("1")
     screen = await phone.send("123456")
     assert phone.ended and "SISDMK" in screen
+    assert "@" in screen, "the not-listed screen must show the e-mail address to write to"
 
 
 async def test_not_a_health_worker_ends_with_explanation(server):
