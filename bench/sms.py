@@ -171,6 +171,7 @@ async def blast(
         "progress": progress,
         "redis_cpu_s": redis_used,
         "throttled": sim_stats["throttled"],
+        "smsc_submits": sim_stats["submits"],
         "gaps": gaps,
         "stats": pool.stats(),
     }
@@ -209,7 +210,13 @@ async def run(args: argparse.Namespace) -> int:
             f"{r['redis_cpu_s'] / (n / 1000):.3f} CPU s per 1,000 (shared instance: includes "
             "anything else using it)"
         )
+        print(
+            f"the SMSC counted {r['smsc_submits']:,} submit_sm; campaign state: "
+            f"{r['progress']['submitted']:,} submitted, {r['progress']['queued']} queued, "
+            f"{r['progress']['failed']} failed"
+        )
         failures += rate < 5000 or per_k > 0.2 or n != args.recipients
+        failures += r["smsc_submits"] != args.recipients
 
         limit = args.limit
         count = int(limit * args.limit_seconds)

@@ -188,11 +188,11 @@ async def test_dropped_connection_fails_outstanding_as_temporary(sim: Sim) -> No
 
 
 async def test_silent_peer_times_out_submits_and_is_declared_dead(sim: Sim) -> None:
-    await sim.call("/config", {"latency": 3.0})
     session = SmppSession(
         bind(sim, response_timeout=0.5, enquire_link_interval=0.2), codec.BIND_TRANSCEIVER, None
     )
     await session.open()
+    await sim.call("/config", {"latency": 3.0})  # from now on the SMSC answers nothing in time
     results = Results()
     await session.submit(submit_to("628124"), "late", results)
     await results.wait_for(1)
