@@ -9,11 +9,35 @@ from __future__ import annotations
 
 import unicodedata
 
-BASIC = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+# GSM 03.38 basic table, index = septet value. 0x1B is the escape to the extension table.
+# The one copy of the alphabet: screens are measured with it and the SMS channel
+# (smpp/encoding.py) encodes with it.
+GSM_BASIC = (
+    "@£$¥èéùìòÇ\nØø\rÅå"
+    "Δ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ"
+    " !\"#¤%&'()*+,-./"
+    "0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNO"
+    "PQRSTUVWXYZÄÖÑÜ§"
+    "¿abcdefghijklmno"
+    "pqrstuvwxyzäöñüà"
 )
-EXTENSION = frozenset("^{}\\[~]|€\f")
+assert len(GSM_BASIC) == 128 and GSM_BASIC[0x5F] == "§"
+# Extension table: these cost 0x1B + code (two septets). 0x0A is form feed.
+GSM_EXT = {
+    "\f": 0x0A,
+    "^": 0x14,
+    "{": 0x28,
+    "}": 0x29,
+    "\\": 0x2F,
+    "[": 0x3C,
+    "~": 0x3D,
+    "]": 0x3E,
+    "|": 0x40,
+    "€": 0x65,
+}
+BASIC = frozenset(GSM_BASIC) - {"\x1b"}
+EXTENSION = frozenset(GSM_EXT)
 # Common look-alikes mapped before accents are stripped.
 _REPLACE = str.maketrans(
     {"`": "'", "‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "...", "\t": " "}

@@ -8,7 +8,6 @@ page. Action screens run on entry and are never shown or stacked.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from dialogue.actions import ACTIONS, Turn
 from dialogue.menus import Screen, Step

@@ -147,7 +147,11 @@ class Keys:
         return f"{self.prefix}:c:{{c:{name}}}:inflight"
 
     def campaign_state(self, name: str) -> str:
-        """Hash nik -> recipient state: q, i, s:<msgid>, d, f:<reason>, x (expired), o (opted out)."""
+        """Hash nik -> recipient state.
+
+        q queued, i in flight, s:<msgid> submitted, d delivered, f:<reason> failed,
+        x expired, o opted out.
+        """
         return f"{self.prefix}:c:{{c:{name}}}:state"
 
     def campaign_attempts(self, name: str) -> str:

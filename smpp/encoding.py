@@ -8,31 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# GSM 03.38 basic table, index = septet value. 0x1B is the escape to the extension table.
-GSM_BASIC = (
-    "@£$¥èéùìòÇ\nØø\rÅå"
-    "Δ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ"
-    " !\"#¤%&'()*+,-./"
-    "0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNO"
-    "PQRSTUVWXYZÄÖÑÜ§"
-    "¿abcdefghijklmno"
-    "pqrstuvwxyzäöñüà"
-)
-assert len(GSM_BASIC) == 128 and GSM_BASIC[0x5F] == "§"
-# Extension table: these cost 0x1B + code (two septets). 0x0A is form feed.
-GSM_EXT = {
-    "\f": 0x0A,
-    "^": 0x14,
-    "{": 0x28,
-    "}": 0x29,
-    "\\": 0x2F,
-    "[": 0x3C,
-    "~": 0x3D,
-    "]": 0x3E,
-    "|": 0x40,
-    "€": 0x65,
-}
+from dialogue.gsm import GSM_BASIC, GSM_EXT  # the one copy of the alphabet
 
 _BASIC_CODE = {ch: i for i, ch in enumerate(GSM_BASIC) if i != 0x1B}
 _EXT_CHAR = {code: ch for ch, code in GSM_EXT.items()}
