@@ -9,39 +9,23 @@ GET  /campaigns                       every campaign's progress
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from aiohttp import web
 
 from smpp import campaigns
 from smpp.campaign_store import CampaignError
 from ussd_server.context import CONTEXT
-
-
-def _error(cls: type[web.HTTPException], reason: str) -> web.HTTPException:
-    return cls(text=json.dumps({"error": reason}), content_type="application/json")
-
-
-async def _json(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise _error(web.HTTPBadRequest, "body must be JSON") from exc
-    if not isinstance(body, dict):
-        raise _error(web.HTTPBadRequest, "body must be a JSON object")
-    return body
+from ussd_server.jsonable import json_error, read_json_object
 
 
 async def create_campaign(request: web.Request) -> web.Response:
     ctx = request.config_dict[CONTEXT]
-    body = await _json(request)
+    body = await read_json_object(request)
     name, template = body.get("name"), body.get("template")
     if not isinstance(name, str) or not isinstance(template, str):
-        raise _error(web.HTTPBadRequest, "name and template (strings) are required")
+        raise json_error(web.HTTPBadRequest, "name and template (strings) are required")
     filters = body.get("filters") or {}
     if not isinstance(filters, dict | list):
-        raise _error(web.HTTPBadRequest, 'filters: an object such as {"regency": "Bandung"}')
+        raise json_error(web.HTTPBadRequest, 'filters: an object such as {"regency": "Bandung"}')
     try:
         progress = await campaigns.create(
             ctx.redis,
@@ -53,7 +37,7 @@ async def create_campaign(request: web.Request) -> web.Response:
             bool(body.get("only_unregistered", False)),
         )
     except CampaignError as exc:
-        raise _error(web.HTTPBadRequest, str(exc)) from exc
+        raise json_error(web.HTTPBadRequest, str(exc)) from exc
     return web.json_response(progress, status=201)
 
 
@@ -61,13 +45,13 @@ async def campaign_action(request: web.Request) -> web.Response:
     ctx = request.config_dict[CONTEXT]
     name, action = request.match_info["name"], request.match_info["action"]
     if action not in campaigns.TRANSITIONS:
-        raise _error(web.HTTPNotFound, f"unknown action {action!r}")
+        raise json_error(web.HTTPNotFound, f"unknown action {action!r}")
     try:
         progress = await campaigns.transition(ctx.redis, ctx.keys, name, action)
     except campaigns.NotFound as exc:
-        raise _error(web.HTTPNotFound, f"no campaign named {name!r}") from exc
+        raise json_error(web.HTTPNotFound, f"no campaign named {name!r}") from exc
     except CampaignError as exc:
-        raise _error(web.HTTPConflict, str(exc)) from exc
+        raise json_error(web.HTTPConflict, str(exc)) from exc
     return web.json_response(progress)
 
 
@@ -77,7 +61,7 @@ async def campaign_progress(request: web.Request) -> web.Response:
     try:
         return web.json_response(await campaigns.progress(ctx.redis, ctx.keys, name))
     except campaigns.NotFound as exc:
-        raise _error(web.HTTPNotFound, f"no campaign named {name!r}") from exc
+        raise json_error(web.HTTPNotFound, f"no campaign named {name!r}") from exc
 
 
 async def campaign_list(request: web.Request) -> web.Response:

@@ -23,6 +23,7 @@ from aiohttp import web
 from smpp import simulator
 from smpp.settings import SimSettings
 from smpp.simulator import SimState
+from ussd_server.jsonable import json_error, read_json_object
 
 log = logging.getLogger(__name__)
 STATE: web.AppKey[SimState] = web.AppKey("sim_state", SimState)
@@ -42,20 +43,6 @@ _SWITCHES = {
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-
-
-def _json_error(status: type[web.HTTPException], reason: str) -> web.HTTPException:
-    return status(text=json.dumps({"error": reason}), content_type="application/json")
-
-
-async def _body(request: web.Request) -> dict[str, object]:
-    try:
-        data = await request.json()
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise _json_error(web.HTTPBadRequest, "body must be JSON") from exc
-    if not isinstance(data, dict):
-        raise _json_error(web.HTTPBadRequest, "body must be a JSON object")
-    return data
 
 
 async def stats(request: web.Request) -> web.Response:
@@ -88,34 +75,34 @@ async def messages(request: web.Request) -> web.Response:
 
 
 async def inject(request: web.Request) -> web.Response:
-    data = await _body(request)
+    data = await read_json_object(request)
     sender, to, text = str(data.get("from", "")), str(data.get("to", "1199")), data.get("text")
     if not sender.isdigit() or not isinstance(text, str):
-        raise _json_error(web.HTTPBadRequest, "need from (digits) and text")
+        raise json_error(web.HTTPBadRequest, "need from (digits) and text")
     try:
         parts = simulator.inject_mo(
             request.app[STATE], sender, to, text, mode=str(data.get("mode", "udh"))
         )
     except LookupError as exc:
-        raise _json_error(web.HTTPConflict, str(exc)) from exc
+        raise json_error(web.HTTPConflict, str(exc)) from exc
     return web.json_response({"parts": parts})
 
 
 async def raw(request: web.Request) -> web.Response:
-    data = await _body(request)
+    data = await read_json_object(request)
     try:
         payload = bytes.fromhex(str(data.get("hex", "")))
     except ValueError as exc:
-        raise _json_error(web.HTTPBadRequest, "hex must be hexadecimal") from exc
+        raise json_error(web.HTTPBadRequest, "hex must be hexadecimal") from exc
     return web.json_response({"connections": simulator.inject_raw(request.app[STATE], payload)})
 
 
 async def configure(request: web.Request) -> web.Response:
-    data = await _body(request)
+    data = await read_json_object(request)
     st = request.app[STATE]
     unknown = set(data) - _SWITCHES
     if unknown:
-        raise _json_error(web.HTTPBadRequest, f"unknown switches: {sorted(unknown)}")
+        raise json_error(web.HTTPBadRequest, f"unknown switches: {sorted(unknown)}")
     for key, value in data.items():
         kind = type(getattr(st.settings, key))
         setattr(st.settings, key, kind(value))

@@ -1,11 +1,14 @@
-"""Turning domain dataclasses (dates, enums, nested) into JSON-ready values."""
+"""JSON over HTTP: domain dataclasses to JSON-ready values, JSON errors, JSON bodies."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
+
+from aiohttp import web
 
 
 def to_jsonable(value: Any) -> Any:
@@ -20,3 +23,19 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple | set):
         return [to_jsonable(v) for v in value]
     return value
+
+
+def json_error(status: type[web.HTTPException], reason: str) -> web.HTTPException:
+    """An HTTP error whose body is ``{"error": reason}`` (raise it from a handler)."""
+    return status(text=json.dumps({"error": reason}), content_type="application/json")
+
+
+async def read_json_object(request: web.Request) -> dict[str, Any]:
+    """The request body as a JSON object, or a 400 saying what is wrong with it."""
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise json_error(web.HTTPBadRequest, "body must be JSON") from exc
+    if not isinstance(body, dict):
+        raise json_error(web.HTTPBadRequest, "body must be a JSON object")
+    return body

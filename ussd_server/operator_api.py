@@ -22,15 +22,11 @@ from registration import importer
 from registration.phone import normalise_phone
 from registration.privacy import mask_phone
 from ussd_server.context import CONTEXT, AppContext
-from ussd_server.jsonable import to_jsonable
+from ussd_server.jsonable import json_error, to_jsonable
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def json_error(status: type[web.HTTPException], reason: str) -> web.HTTPException:
-    return status(text=json.dumps({"error": reason}), content_type="application/json")
 
 
 def _context(request: web.Request) -> AppContext:
