@@ -62,8 +62,21 @@ def list_pages(header: str, items: list[str], room: int, more: str, back: str) -
 
 
 def render_ussd(view: View, menus: Menus, lang: str, limit: int) -> str:
-    """The screen as USSD text: body, numbered options, navigation; within `limit` septets."""
-    return clip(to_gsm(compose_ussd(view, menus, lang, limit)), limit)
+    """The screen as USSD text: body, numbered options, navigation; within `limit` septets.
+
+    Screens are written for 160 septets; on a stricter gateway (say 120) a fixed
+    screen that does not fit loses the end of its question text, never its options:
+    a user who cannot see "1. Ya" cannot answer at all.
+    """
+    text = to_gsm(compose_ussd(view, menus, lang, limit))
+    if septets(text) <= limit or view.kind not in ("menu", "yesno"):
+        return clip(text, limit)
+    head = f"{view.error}\n{view.body}" if view.error else view.body
+    options = text[len(to_gsm(head)) :]  # "\n1. ...\n2. ..."
+    room = limit - septets(options)
+    if room < 8:  # options alone do not fit: nothing sensible to keep, cut the end
+        return clip(text, limit)
+    return clip(to_gsm(head), room) + options
 
 
 def compose_ussd(view: View, menus: Menus, lang: str, limit: int) -> str:

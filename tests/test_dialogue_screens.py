@@ -11,7 +11,7 @@ from dialogue.engine import Engine
 from dialogue.flow import new_session
 from dialogue.gsm import is_gsm, septets, to_gsm
 from dialogue.model import Channel, Inbound, SessionEvent
-from dialogue.render import compose_ussd, page_count, render_sms
+from dialogue.render import compose_ussd, page_count, render_sms, render_ussd
 from dialogue.steps import view
 from registration.service import Registry
 from tests.ussd_harness import LONG_FACILITY
@@ -97,6 +97,19 @@ def test_every_screen_fits_and_is_gsm7(engine: Engine, lang: str, limit: int) ->
 
 
 LIST_SCREENS = {"facility_list", "slot_list", "slot_full"}
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_a_stricter_gateway_cuts_the_question_never_the_options(engine: Engine, lang: str) -> None:
+    limit = 120
+    for sid, error, _sess, turn in views(engine, lang):
+        v = view(turn, error)
+        text = render_ussd(v, engine.menus, lang, limit)
+        assert septets(text) <= limit, (sid, text)
+        if v.kind in ("menu", "yesno"):
+            count = len(v.options) if v.kind == "menu" else 2
+            shown = re.findall(r"^(\d+)\. ", text, re.M)
+            assert shown == [str(n) for n in range(1, count + 1)], (sid, text)
 
 
 def test_ticket_sms_is_gsm7_in_both_languages(engine: Engine) -> None:

@@ -152,6 +152,9 @@ def run_dev(args: argparse.Namespace, config: Config) -> int:
         return 1
     except KeyboardInterrupt:
         return 0
+    except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
+        print(f"make run failed: {exc}", file=sys.stderr)
+        return 1
     finally:
         children.stop_all()
 
