@@ -206,7 +206,8 @@ async def issue_ticket(turn: Turn, _: str) -> str:
     engine, code = turn.engine, turn.vars["code"]
     text = engine.ticket_text(turn.vars, turn.lang)
     sms = outbox.OutboundSms(turn.msisdn, text, "ticket", f"ticket:{code}")
-    await outbox.enqueue(engine.redis, engine.keys, sms)
+    # Not waited for: the session write that ends this hop follows on the same connection.
+    await outbox.enqueue_nowait(engine.kv, engine.keys, sms)
     return "ok"
 
 
@@ -220,7 +221,7 @@ async def resend_ticket(turn: Turn, _: str) -> str:
     text = engine.ticket_text(turn.vars, turn.lang)
     bucket = int(time.time() // interval)
     sms = outbox.OutboundSms(turn.msisdn, text, "ticket_resend", f"ticket-resend:{code}:{bucket}")
-    await outbox.enqueue(engine.redis, engine.keys, sms)
+    await outbox.enqueue_fast(engine.kv, engine.keys, sms)
     return "sent"
 
 

@@ -20,11 +20,11 @@ import redis.asyncio as aioredis
 from dialogue import flow
 from dialogue.actions import ACTIONS, Turn
 from dialogue.gsm import to_gsm
-from dialogue.kv import Kv
 from dialogue.menus import MenuError, Menus, load_menus
 from dialogue.model import Channel, Inbound, Outbound
 from dialogue.render import View, fill, render_sms, render_ussd
 from registration.config import Config
+from registration.fastredis import FastRedis
 from registration.keys import Keys
 from registration.privacy import mask_phone, redact
 
@@ -115,10 +115,13 @@ class Engine:
         settings: EngineSettings,
         session_labels: dict[str, str] | None = None,
         *,
-        kv: Kv,
+        kv: FastRedis,
+        owns_kv: bool = True,
     ) -> None:
         self.menus, self.registry, self.redis, self.keys = menus, registry, redis, keys
-        self.kv = kv  # the lean connection for session reads/writes (see dialogue.kv)
+        # The lean connection for session reads/writes (see registration.fastredis),
+        # usually the Registry's own: one pipelined connection per process.
+        self.kv, self._owns_kv = kv, owns_kv
         self.settings = settings
         if "help" not in menus.screens:
             raise MenuError("screens.help is missing (the SMS fallback answer)")
@@ -135,11 +138,17 @@ class Engine:
         settings, menu_settings = settings_from_config(config)
         menus = load_menus(config.resolve_path(menu_settings.file), ACTIONS)
         labels = session_labels_from_config(config)
-        kv = Kv(redis_url(config), redis_settings(config).socket_timeout)
-        return cls(menus, registry, redis, keys_for(config), settings, labels, kv=kv)
+        shared = getattr(registry, "fast", None)
+        if isinstance(shared, FastRedis):
+            kv, owns = shared, False
+        else:
+            kv, owns = FastRedis(redis_url(config), redis_settings(config).socket_timeout), True
+        keys = keys_for(config)
+        return cls(menus, registry, redis, keys, settings, labels, kv=kv, owns_kv=owns)
 
     async def aclose(self) -> None:
-        await self.kv.aclose()
+        if self._owns_kv:
+            await self.kv.aclose()
 
     # --- cached look-ups used by actions ---------------------------------------------------
 

@@ -28,8 +28,9 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from registration import lua, registrant_lua, stats
+from registration import registrant_lua, stats
 from registration.facilities import FacilityDirectory
+from registration.fastredis import Call, Commands, FastRedis, as_dict
 from registration.keys import Keys
 from registration.models import BookingOutcome, BookingResult, Facility, Ticket, TicketState
 from registration.records import day_key, ticket_from
@@ -59,6 +60,7 @@ class Booker:
     def __init__(
         self,
         redis: aioredis.Redis,
+        fast: FastRedis,
         keys: Keys,
         directory: FacilityDirectory,
         seats: SeatBook,
@@ -66,13 +68,16 @@ class Booker:
         rules: BookingRules,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._redis, self._keys, self._dir, self._seats = redis, keys, directory, seats
+        self._redis, self._fast, self._keys = redis, fast, keys
+        self._dir, self._seats = directory, seats
         self._signer, self._rules, self._clock = signer, rules, clock
         self._claim = redis.register_script(registrant_lua.CLAIM)
         self._abort = redis.register_script(registrant_lua.ABORT)
         self._confirm = redis.register_script(registrant_lua.CONFIRM)
         self._cancel = redis.register_script(registrant_lua.CANCEL)
         self._create_ticket = redis.register_script(CREATE_TICKET_LUA)
+        # The scripts run over the lean client; redis-py only computes their sha here.
+        fast.register(self._claim, self._abort, self._confirm, self._cancel, self._create_ticket)
 
     def today(self) -> date:
         return local_today(self._clock(), self._rules.utc_offset_hours)
@@ -89,7 +94,7 @@ class Booker:
         return [k.booking(nik), k.screening(nik), k.registrant_status(nik), k.worker(nik)]
 
     async def current_ticket(self, nik: str) -> Ticket | None:
-        booking = await self._redis.hgetall(self._keys.booking(nik))
+        booking = as_dict(await self._fast.execute("HGETALL", self._keys.booking(nik)))
         return ticket_from({**booking, "nik": nik})
 
     async def book(
@@ -109,106 +114,142 @@ class Booker:
                 return BookingResult(BookingOutcome.ALREADY_BOOKED, await self.current_ticket(nik))
             await asyncio.sleep(BUSY_WAIT)
 
+    def _ticket_fields(self, code: str, nik: str, fid: str, day: date, session_id: str) -> list:
+        """A reserved ticket: everything but dose and payload, not usable ("cancelled") yet."""
+        fields = {
+            "code": code,
+            "nik": nik,
+            "fid": fid,
+            "day": day_key(day),
+            "session": session_id,
+            "state": TicketState.CANCELLED.value,
+            "created_at": self._stamp(),
+        }
+        return [x for pair in fields.items() for x in pair]
+
     async def _attempt(
         self, nik: str, facility: Facility, day: date, session_id: str, reschedule: bool
     ) -> BookingResult | None:
         """One try; None means "another booking of this person is in flight: wait"."""
-        fid, dkey = facility.facility_id, day_key(day)
+        k, fid, dkey = self._keys, facility.facility_id, day_key(day)
         claim_id = secrets.token_hex(6)
         holder, member = f"{nik}|{claim_id}", f"{fid}|{dkey}|{nik}|{claim_id}"
         now_ms = int(self._clock() * 1000)
         deadline = now_ms + self._rules.claim_timeout_seconds * 1000
         mode = "reschedule" if reschedule else "book"
-        args = [mode, fid, dkey, session_id, claim_id, now_ms, deadline, GRACE_MS]
-
-        def build(pipe: Any) -> None:  # intent first, then the claim: one round trip
-            pipe.zadd(self._keys.pending_releases(), {member: deadline + GRACE_MS})
-            lua.queue(pipe, self._claim, self._registrant_keys(nik), args)
-
-        _, reply = await lua.run(self._redis, [self._claim], build)
-        kind = reply[0]
-        if kind != "claimed":
-            await self._redis.zrem(self._keys.pending_releases(), member)
+        args = (mode, fid, dkey, session_id, claim_id, now_ms, deadline, GRACE_MS)
+        code = self._signer.new_code()
+        # Round trip 1: intent first, then claim, seat and ticket code (independent slots).
+        _, claim, taken, reserved = await self._fast.batch(
+            [
+                ("ZADD", k.pending_releases(), deadline + GRACE_MS, member),
+                Call(self._claim, self._registrant_keys(nik), args),
+                self._seats.take_call(facility, day, session_id, holder),
+                Call(
+                    self._create_ticket,
+                    (k.ticket(code),),
+                    self._ticket_fields(code, nik, fid, day, session_id),
+                ),
+            ]
+        )
+        kind, claimed = claim[0], claim[0] == "claimed"
+        stale = Commands()
+        if claimed and claim[4]:  # a crashed earlier attempt of this person: give its seat back
+            stale_fid, stale_day, stale_claim = claim[2], claim[3], claim[4]
+            stale.append(self._seats.release_call(stale_fid, stale_day, f"{nik}|{stale_claim}"))
+            stale.append(
+                ("ZREM", k.pending_releases(), f"{stale_fid}|{stale_day}|{nik}|{stale_claim}")
+            )
+        if not claimed or not taken:
+            undo: list[Any] = [*stale]
+            if taken:
+                undo.append(self._seats.release_call(fid, dkey, holder))
+            if claimed:
+                undo.append(Call(self._abort, (k.booking(nik),), (claim_id,)))
+            undo.append(("ZREM", k.pending_releases(), member))
+            if reserved:
+                undo.append(("DEL", k.ticket(code)))
+            undo.append(("HGETALL", k.booking(nik)))
+            current = ticket_from({**as_dict((await self._fast.batch(undo))[-1]), "nik": nik})
             if kind == "busy":
                 return None
             if kind == "same":
-                return BookingResult(BookingOutcome.BOOKED, await self.current_ticket(nik))
+                return BookingResult(BookingOutcome.BOOKED, current)
             if kind in ("already", "done"):
-                return BookingResult(BookingOutcome.ALREADY_BOOKED, await self.current_ticket(nik))
-            return BookingResult(BookingOutcome.NOT_ELIGIBLE)
-        dose, stale_fid, stale_day, stale_claim = int(reply[1]), reply[2], reply[3], reply[4]
-        if stale_claim:  # a crashed earlier attempt of this person: give its seat back
-            await self._give_back(stale_fid, stale_day, nik, stale_claim)
-        if not await self._seats.take(facility, day, session_id, holder):
-            await self._abort(keys=[self._keys.booking(nik)], args=[claim_id])
-            await self._redis.zrem(self._keys.pending_releases(), member)
+                return BookingResult(BookingOutcome.ALREADY_BOOKED, current)
+            if not claimed:
+                return BookingResult(BookingOutcome.NOT_ELIGIBLE)
             return BookingResult(BookingOutcome.FULL)
-        if reschedule:  # the seat we are about to replace: intent first, as for a cancel
-            old = await self._redis.hmget(self._keys.booking(nik), "state", "fid", "day", "claim")
-            if old[0] == TicketState.ACTIVE:
-                old_member = f"{old[1]}|{old[2]}|{nik}|{old[3]}"
-                # Due after our claim expires: the sweeper keeps the seat if we never confirm.
-                due = deadline + GRACE_MS
-                await self._redis.zadd(self._keys.pending_releases(), {old_member: due})
-        code, payload = await self._new_ticket(nik, fid, day, session_id, dose)
+        dose = int(claim[1])
+        code, payload = await self._new_ticket(
+            nik, fid, day, session_id, dose, code if reserved else ""
+        )
         line = f"{self._stamp()} booked {code} {fid} {dkey} {session_id} dose {dose}"
-        confirm_args = [claim_id, int(self._clock() * 1000), code, payload, line, nik]
-
-        def confirm_and_count(pipe: Any) -> None:  # one round trip; undone below if lost
-            keys = [self._keys.booking(nik), self._keys.registrant_status(nik)]
-            lua.queue(pipe, self._confirm, keys, confirm_args)
-            pipe.zrem(self._keys.pending_releases(), member)
-            stats.bump(pipe, self._keys, facility.regency, "booked")
-
-        confirm = (await lua.run(self._redis, [self._confirm], confirm_and_count))[0]
+        confirm_args = (claim_id, int(self._clock() * 1000), code, payload, line, nik)
+        # Round trip 2: complete the ticket, confirm, forget the intent, count.
+        batch: list[Any] = [
+            ("HSET", k.ticket(code), "state", "active", "dose", dose, "payload", payload),
+            *stale,
+        ]
+        if claim[7]:  # the seat a reschedule replaces: intent first, as for a cancel
+            # Due after our claim expires: the sweeper keeps the seat if we never confirm.
+            old_member = f"{claim[5]}|{claim[6]}|{nik}|{claim[7]}"
+            batch.append(("ZADD", k.pending_releases(), deadline + GRACE_MS, old_member))
+        at = len(batch)
+        batch.append(Call(self._confirm, (k.booking(nik), k.registrant_status(nik)), confirm_args))
+        batch.append(("ZREM", k.pending_releases(), member))
+        counts = Commands()
+        stats.bump(counts, k, facility.regency, "booked")
+        confirm = (await self._fast.batch([*batch, *counts]))[at]
         if confirm[0] != "ok":  # too slow, or taken over: undo and try again from the start
-            async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.hset(self._keys.ticket(code), "state", TicketState.CANCELLED)
-                stats.bump(pipe, self._keys, facility.regency, "booked", -1)
-                await pipe.execute()
-            await self._give_back(fid, dkey, nik, claim_id)
+            undo_counts = Commands()
+            stats.bump(undo_counts, k, facility.regency, "booked", -1)
+            await self._fast.batch(
+                [
+                    ("HSET", k.ticket(code), "state", TicketState.CANCELLED.value),
+                    *undo_counts,
+                    *self._give_back_cmds(fid, dkey, nik, claim_id),
+                ]
+            )
             return None
         old_fid, old_day, old_claim, old_code = confirm[1:5]
         if old_claim:  # the reschedule replaced a booking: its seat and ticket go
             old = self._dir.get(old_fid)
-            async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.hset(self._keys.ticket(old_code), "state", TicketState.CANCELLED)
-                stats.bump(pipe, self._keys, old.regency if old else "", "booked", -1)
-                await pipe.execute()
-            await self._give_back(old_fid, old_day, nik, old_claim)
+            old_counts = Commands()
+            stats.bump(old_counts, k, old.regency if old else "", "booked", -1)
+            await self._fast.batch(
+                [
+                    *self._give_back_cmds(old_fid, old_day, nik, old_claim),
+                    ("HSET", k.ticket(old_code), "state", TicketState.CANCELLED.value),
+                    *old_counts,
+                ]
+            )
         ticket = Ticket(code, nik, fid, day, session_id, dose, TicketState.ACTIVE, payload)
         return BookingResult(BookingOutcome.BOOKED, ticket)
 
     async def _new_ticket(
-        self, nik: str, fid: str, day: date, session_id: str, dose: int
+        self, nik: str, fid: str, day: date, session_id: str, dose: int, reserved: str
     ) -> tuple[str, str]:
+        """(code, signed payload): the code reserved in round trip 1, else a fresh one."""
         for _ in range(MAX_CODE_TRIES):
-            code = self._signer.new_code()
-            payload = self._signer.payload(code, fid, day, session_id, dose)
-            fields = {
-                "code": code,
-                "nik": nik,
-                "fid": fid,
-                "day": day_key(day),
-                "session": session_id,
-                "dose": dose,
-                "state": TicketState.ACTIVE.value,
-                "payload": payload,
-                "created_at": self._stamp(),
-            }
-            flat = [x for pair in fields.items() for x in pair]
-            if await self._create_ticket(keys=[self._keys.ticket(code)], args=flat):
-                return code, payload
+            code = reserved or self._signer.new_code()
+            fields = self._ticket_fields(code, nik, fid, day, session_id)
+            key = (self._keys.ticket(code),)
+            if reserved or await self._fast.evalsha(self._create_ticket, key, fields):
+                return code, self._signer.payload(code, fid, day, session_id, dose)
         # Only a tiny code space (misconfigured alphabet/length) gets here.
         raise RuntimeError(f"no free ticket code after {MAX_CODE_TRIES} tries")
 
-    async def _give_back(self, fid: str, day: str, nik: str, claim_id: str) -> None:
-        """Release a seat and forget its intent; both idempotent."""
-        await self._seats.release(fid, day, f"{nik}|{claim_id}")
-        await self._redis.zrem(self._keys.pending_releases(), f"{fid}|{day}|{nik}|{claim_id}")
+    def _give_back_cmds(self, fid: str, day: str, nik: str, claim_id: str) -> list[Any]:
+        """Release a seat, then forget its intent (both idempotent; in this order)."""
+        return [
+            self._seats.release_call(fid, day, f"{nik}|{claim_id}"),
+            ("ZREM", self._keys.pending_releases(), f"{fid}|{day}|{nik}|{claim_id}"),
+        ]
 
     async def cancel(self, nik: str) -> Ticket | None:
-        booking = await self._redis.hgetall(self._keys.booking(nik))
+        k = self._keys
+        booking = as_dict(await self._fast.execute("HGETALL", k.booking(nik)))
         if booking.get("state") != TicketState.ACTIVE:
             return None
         fid, dkey = booking["fid"], booking["day"]
@@ -217,21 +258,27 @@ class Booker:
         # Intent first: if we die after cancelling, the sweeper gives the seat back (after
         # the grace period, so that it never races this cancellation).
         due = int(self._clock() * 1000) + GRACE_MS
-        await self._redis.zadd(self._keys.pending_releases(), {member: due})
         line = f"{self._stamp()} cancelled {code}"
-        done = await self._cancel(
-            keys=[self._keys.booking(nik), self._keys.registrant_status(nik)], args=[claim_id, line]
+        _, done = await self._fast.batch(
+            [
+                ("ZADD", k.pending_releases(), due, member),
+                Call(self._cancel, (k.booking(nik), k.registrant_status(nik)), (claim_id, line)),
+            ]
         )
         if not done:  # changed under us (checked in, cancelled): the sweeper sorts it out
             return None
-        await self._give_back(fid, dkey, nik, claim_id)
         facility = self._dir.get(fid)
         regency = facility.regency if facility else ""
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hset(self._keys.ticket(code), "state", TicketState.CANCELLED)
-            stats.bump(pipe, self._keys, regency, "booked", -1)
-            stats.bump(pipe, self._keys, regency, "cancelled")
-            await pipe.execute()
+        counts = Commands()
+        stats.bump(counts, k, regency, "booked", -1)
+        stats.bump(counts, k, regency, "cancelled")
+        await self._fast.batch(
+            [
+                *self._give_back_cmds(fid, dkey, nik, claim_id),
+                ("HSET", k.ticket(code), "state", TicketState.CANCELLED.value),
+                *counts,
+            ]
+        )
         ticket = ticket_from({**booking, "nik": nik})
         return replace(ticket, state=TicketState.CANCELLED) if ticket else None
 

@@ -18,6 +18,7 @@ import redis.asyncio as aioredis
 
 from registration import registrant_lua, stats
 from registration.facilities import FacilityDirectory
+from registration.fastredis import Commands, FastRedis, as_dict
 from registration.keys import Keys
 from registration.models import CheckInOutcome, CheckInResult, Ticket, TicketState
 from registration.records import day_key, ticket_from
@@ -29,6 +30,7 @@ class CheckIn:
     def __init__(
         self,
         redis: aioredis.Redis,
+        fast: FastRedis,
         keys: Keys,
         signer: TicketSigner,
         directory: FacilityDirectory,
@@ -36,17 +38,18 @@ class CheckIn:
         utc_offset_hours: int,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._redis, self._keys, self._signer, self._dir = redis, keys, signer, directory
+        self._fast, self._keys, self._signer, self._dir = fast, keys, signer, directory
         self._interval, self._offset, self._clock = dose_interval_days, utc_offset_hours, clock
-        self._script = redis.register_script(registrant_lua.CHECK_IN)
+        self._script = redis.register_script(registrant_lua.CHECK_IN)  # sha and body only
+        fast.register(self._script)
 
     async def ticket(self, code: str) -> Ticket | None:
         """The ticket, with its state as the registrant's booking says (the truth)."""
-        raw = await self._redis.hgetall(self._keys.ticket(code))
-        ticket = ticket_from(raw)
+        raw = await self._fast.execute("HGETALL", self._keys.ticket(code))
+        ticket = ticket_from(as_dict(raw))
         if ticket is None or ticket.state is not TicketState.ACTIVE:
             return ticket
-        booking = await self._redis.hmget(self._keys.booking(ticket.nik), "state", "code")
+        booking = await self._fast.execute("HMGET", self._keys.booking(ticket.nik), "state", "code")
         if booking[1] != code:  # never confirmed, or replaced: not usable
             return replace(ticket, state=TicketState.CANCELLED)
         if booking[0] in (TicketState.USED, TicketState.CANCELLED):
@@ -78,9 +81,10 @@ class CheckIn:
         today = local_today(self._clock(), self._offset)
         due = today + timedelta(days=self._interval)
         stamp = datetime.fromtimestamp(self._clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        reply = await self._script(
-            keys=[self._keys.booking(ticket.nik), self._keys.registrant_status(ticket.nik)],
-            args=[ticket.code, day_key(due), f"{stamp} checked in {ticket.code}"],
+        reply = await self._fast.evalsha(
+            self._script,
+            (self._keys.booking(ticket.nik), self._keys.registrant_status(ticket.nik)),
+            (ticket.code, day_key(due), f"{stamp} checked in {ticket.code}"),
         )
         if reply[0] == "used":
             used = replace(ticket, state=TicketState.USED)
@@ -90,10 +94,11 @@ class CheckIn:
             return CheckInResult(CheckInOutcome.CANCELLED, gone)
         facility = self._dir.get(ticket.facility_id)
         regency = facility.regency if facility else ""
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hset(self._keys.ticket(ticket.code), mapping={"state": "used", "used_at": stamp})
-            stats.bump(pipe, self._keys, regency, "checked_in")
-            stats.bump(pipe, self._keys, regency, "booked", -1)
-            await pipe.execute()
+        batch = Commands(
+            [("HSET", self._keys.ticket(ticket.code), "state", "used", "used_at", stamp)]
+        )
+        stats.bump(batch, self._keys, regency, "checked_in")
+        stats.bump(batch, self._keys, regency, "booked", -1)
+        await self._fast.batch(batch)
         used = replace(ticket, state=TicketState.USED)
         return CheckInResult(CheckInOutcome.VALID, used, due if ticket.dose == 1 else None)

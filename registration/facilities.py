@@ -44,6 +44,10 @@ class FacilityDirectory:
         """Queue the version read on a caller's pipeline (result: str or None)."""
         pipe.hget(self._keys.registry_meta(), VERSION_FIELD)  # type: ignore[attr-defined]
 
+    def version_command(self) -> tuple[str, ...]:
+        """The same read as a plain command for a lean-client batch."""
+        return ("HGET", self._keys.registry_meta(), VERSION_FIELD)
+
     async def ensure(self, version: object = UNKNOWN, *, check: bool = False) -> None:
         """Make the cache current enough.
 

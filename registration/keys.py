@@ -129,6 +129,15 @@ class Keys:
         """Marker: this outbox message was queued already."""
         return f"{self.prefix}:sms:outbox:dedupe:{dedupe_key}"
 
+    # --- hot-path Redis (registration/ owner): outbox queueing in one script ------
+    def sms_outbox_marker(self, dedupe_key: str) -> str:
+        """Marker: this outbox message was queued already (used by registration.outbox).
+
+        Its hash tag is the stream's own key name, so it hashes to the slot of
+        ``sms_outbox()`` and one script can set it and add to the stream.
+        """
+        return f"{self.prefix}:sms:outbox:dedupe:{{{self.sms_outbox()}}}:{dedupe_key}"
+
     # --- SMS channel (smpp/ owner) ---------------------------------------------
     def campaigns(self) -> str:
         """Sorted set of campaign names, score = creation time."""

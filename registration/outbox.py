@@ -1,9 +1,15 @@
 """SMS waiting to be sent by the SMS channel (e.g. the ticket SMS after a USSD booking).
 
-CONTRACT: the USSD dialogue calls :func:`enqueue`; the SMS channel consumes the
-stream ``Keys.sms_outbox()`` with a consumer group and acknowledges after the
-SMSC accepted the message. Nothing is lost while SMS is not connected: the
-stream simply grows. ``dedupe_key`` makes a retransmitted hop queue once.
+CONTRACT: the USSD dialogue calls :func:`enqueue_nowait` or :func:`enqueue_fast`
+(or :func:`enqueue` with a redis-py client); the SMS channel consumes the stream
+``Keys.sms_outbox()`` with a consumer group and acknowledges after the SMSC
+accepted the message. Nothing
+is lost while SMS is not connected: the stream simply grows. ``dedupe_key``
+makes a retransmitted hop queue once.
+
+Queueing is one script (one round trip): set the dedupe marker if absent, then
+add to the stream. The marker's key carries the stream's slot as its hash tag
+(``Keys.sms_outbox_marker``), so the script stays in one Redis Cluster slot.
 """
 
 from __future__ import annotations
@@ -12,10 +18,20 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from registration.fastredis import FastRedis, Script
 from registration.keys import Keys
 
 # How long a dedupe marker lives: longer than any retransmission or resend window.
 DEDUPE_TTL_SECONDS = 7 * 24 * 3600
+
+# KEYS: marker, stream. ARGV: marker ttl, then the entry's field/value pairs.
+# -> 1 queued, 0 queued before (marker present).
+ENQUEUE_LUA = """
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+redis.call('XADD', KEYS[2], '*', unpack(ARGV, 2))
+return 1
+"""
+ENQUEUE_SCRIPT = Script(ENQUEUE_LUA)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,13 +42,33 @@ class OutboundSms:
     dedupe_key: str  # same key = same message, queued once
 
 
+def _keys_and_args(keys: Keys, sms: OutboundSms) -> tuple[tuple[str, str], tuple[object, ...]]:
+    entry = ("to", sms.to, "text", sms.text, "kind", sms.kind, "dedupe_key", sms.dedupe_key)
+    return (keys.sms_outbox_marker(sms.dedupe_key), keys.sms_outbox()), (
+        DEDUPE_TTL_SECONDS,
+        *entry,
+    )
+
+
+async def enqueue_fast(fast: FastRedis, keys: Keys, sms: OutboundSms) -> bool:
+    """Queue ``sms`` once per ``dedupe_key`` over the lean client; False if already queued."""
+    script_keys, args = _keys_and_args(keys, sms)
+    return bool(await fast.evalsha(ENQUEUE_SCRIPT, script_keys, args))
+
+
+async def enqueue_nowait(fast: FastRedis, keys: Keys, sms: OutboundSms) -> None:
+    """Queue ``sms`` once per ``dedupe_key`` without waiting for Redis to answer.
+
+    For a USSD hop that writes its session next on the same connection: that write
+    runs after this one and is waited for, so when the hop answers the SMS is queued
+    (or the hop failed and says "busy"; a retry queues it then). EVAL with the body,
+    not EVALSHA: a NOSCRIPT nobody waits for would lose the SMS. Errors are logged.
+    """
+    script_keys, args = _keys_and_args(keys, sms)
+    await fast.send_nowait(("EVAL", ENQUEUE_LUA, 2, *script_keys, *args))
+
+
 async def enqueue(redis: aioredis.Redis, keys: Keys, sms: OutboundSms) -> bool:
     """Queue ``sms`` once per ``dedupe_key``; returns False if it was already queued."""
-    marker = keys.sms_outbox_dedupe(sms.dedupe_key)
-    if not await redis.set(marker, "1", nx=True, ex=DEDUPE_TTL_SECONDS):
-        return False
-    await redis.xadd(
-        keys.sms_outbox(),
-        {"to": sms.to, "text": sms.text, "kind": sms.kind, "dedupe_key": sms.dedupe_key},
-    )
-    return True
+    script_keys, args = _keys_and_args(keys, sms)
+    return bool(await redis.eval(ENQUEUE_LUA, 2, *script_keys, *args))

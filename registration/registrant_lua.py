@@ -8,11 +8,12 @@ which is what makes "one active booking per registrant" hold across processes.
 
 # KEYS: booking, screening, status, worker
 # ARGV: mode(book|reschedule), fid, day, session, claim_id, now_ms, deadline_ms, grace_ms
-# -> {kind, dose_or_code, stale_fid, stale_day, stale_claim}
+# -> {kind, dose_or_code, stale_fid, stale_day, stale_claim, old_fid, old_day, old_claim}
+#    (old_*: the active booking a reschedule is about to replace)
 CLAIM = """
 if redis.call('EXISTS', KEYS[4]) == 0 then return {'not_listed', ''} end
 local b = redis.call('HMGET', KEYS[1], 'state', 'fid', 'day', 'session', 'code',
-  'c_id', 'c_deadline', 'c_fid', 'c_day', 'dose')
+  'c_id', 'c_deadline', 'c_fid', 'c_day', 'dose', 'claim')
 local state, code = b[1], b[5] or ''
 if state == 'active' and b[2] == ARGV[2] and b[3] == ARGV[3] and b[4] == ARGV[4] then
   return {'same', code}
@@ -31,7 +32,9 @@ local s = redis.call('HMGET', KEYS[2], 'outcome', 'dose')
 if s[1] ~= 'eligible' or tonumber(s[2] or '0') ~= dose then return {'not_eligible', code} end
 redis.call('HSET', KEYS[1], 'c_id', ARGV[5], 'c_fid', ARGV[2], 'c_day', ARGV[3],
   'c_session', ARGV[4], 'c_deadline', ARGV[7], 'c_dose', dose)
-return {'claimed', tostring(dose), stale_fid, stale_day, stale_claim}
+local old = {'', '', ''}
+if state == 'active' then old = {b[2] or '', b[3] or '', b[11] or ''} end
+return {'claimed', tostring(dose), stale_fid, stale_day, stale_claim, old[1], old[2], old[3]}
 """
 
 # KEYS: booking. ARGV: claim_id -> 1 if the claim was ours and is dropped.

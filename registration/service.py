@@ -4,16 +4,19 @@ Channels (USSD dialogue, SMS dialogue, operator API) use only this class and the
 dataclasses in `registration.models`; the modules behind it (registry import,
 verification, screening, slots, tickets) are the domain's own business.
 
-Round trips on the USSD hot path: ``verify`` 1 (+1 to read the matched record),
-``facility_choices`` 1, ``available_slots`` 1 (facility records and the
-screening data are cached in-process; an import bumps a version every process
-checks in the same pipeline).
+The hot path (verify, worker, status, facility choices, screening, slots, booking,
+tickets) runs over one lean pipelined connection (:mod:`registration.fastredis`);
+imports, operator views and repairs keep redis-py. Round trips: ``verify``
+1 (+1 to read the matched record, another Cluster slot), ``status_by_nik`` 1,
+``facility_choices`` 1, ``record_screening`` 1 (+ the counters it decides, not
+waited for), ``available_slots`` 1, ``book`` 2 (see registration.booking). Facility
+records and the screening data are cached in-process; an import bumps a version
+every process checks in the same pipeline.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -21,13 +24,13 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.commands.core import AsyncScript
 
-from registration import overview, registrant_lua, stats
+from registration import outbox, overview, registrant_lua, stats
 from registration.booking import Booker, BookingRules
 from registration.checkin import CheckIn
 from registration.config import Config
 from registration.facilities import FacilityDirectory
+from registration.fastredis import FastRedis, as_dict
 from registration.keys import Keys
 from registration.models import (
     BookingResult,
@@ -36,15 +39,16 @@ from registration.models import (
     HealthWorker,
     RegistrantStatus,
     ScreeningGroup,
-    ScreeningOutcome,
     ScreeningResult,
     SlotAvailability,
     Ticket,
     Verification,
 )
 from registration.phone import normalise_phone
-from registration.records import day_key, parse_day, screening_from, ticket_from, worker_from
+from registration.records import worker_from
+from registration.registrant_status import Prefetched, build_status, read_status
 from registration.screening import evaluate, load_groups
+from registration.screening_store import store_screening
 from registration.settings import (
     RegistrationSettings,
     TicketSettings,
@@ -73,37 +77,49 @@ class Registry:
         groups: list[ScreeningGroup],
         utc_offset_hours: int = 7,
         clock: Callable[[], float] = time.time,
+        fast: FastRedis | None = None,
     ) -> None:
         self._redis, self._keys, self._clock = redis, keys, clock
+        # The hot path's lean connection: the caller's (shared, the caller closes it) or
+        # our own to the same server as ``redis`` (closed by :meth:`aclose`).
+        self._owns_fast = fast is None
+        self._fast = fast if fast is not None else FastRedis.like(redis)
+        fast = self._fast
         self._groups = groups
+        self._prefetched = Prefetched()  # status read by verify, for the same hop
         self._offset = utc_offset_hours
         self._directory = FacilityDirectory(redis, keys, settings.facility_cache_seconds)
-        self._seats = SeatBook(redis, keys, parse_sessions(settings.sessions))
+        self._seats = SeatBook(redis, fast, keys, parse_sessions(settings.sessions))
         self._signer = TicketSigner(
             signing_key, ticket_settings.code_alphabet, ticket_settings.code_length
         )
-        self._verifier = Verifier(redis, keys, settings.max_nik_attempts, settings.lockout_seconds)
+        self._verifier = Verifier(
+            redis, fast, keys, settings.max_nik_attempts, settings.lockout_seconds
+        )
         rules = BookingRules(
             settings.booking_window_days,
             list(settings.closed_weekdays),
             settings.claim_timeout_seconds,
             utc_offset_hours,
         )
-        self._booker = Booker(redis, keys, self._directory, self._seats, self._signer, rules, clock)
+        self._booker = Booker(
+            redis, fast, keys, self._directory, self._seats, self._signer, rules, clock
+        )
+        interval = ticket_settings.dose_interval_days
         self._checkin = CheckIn(
-            redis,
-            keys,
-            self._signer,
-            self._directory,
-            ticket_settings.dose_interval_days,
-            utc_offset_hours,
-            clock,
+            redis, fast, keys, self._signer, self._directory, interval, utc_offset_hours, clock
         )
         self._record = redis.register_script(registrant_lua.RECORD_SCREENING)
+        fast.register(self._record, outbox.ENQUEUE_SCRIPT)
 
     @classmethod
     def from_config(
-        cls, config: Config, redis: aioredis.Redis, *, clock: Callable[[], float] = time.time
+        cls,
+        config: Config,
+        redis: aioredis.Redis,
+        *,
+        clock: Callable[[], float] = time.time,
+        fast: FastRedis | None = None,
     ) -> Registry:
         settings, ticket_settings, offset = load_settings(config)
         key = config.secret("tickets", "signing_key") or ""
@@ -117,31 +133,41 @@ class Registry:
             groups=groups,
             utc_offset_hours=offset,
             clock=clock,
+            fast=fast,
         )
 
     @property
     def keys(self) -> Keys:
         return self._keys
 
+    @property
+    def fast(self) -> FastRedis:
+        """The lean connection; the dialogue engine shares it for session reads/writes."""
+        return self._fast
+
+    async def aclose(self) -> None:
+        """Close the lean connection if this Registry opened it."""
+        if self._owns_fast:
+            await self._fast.aclose()
+
     async def warm_up(self) -> None:
-        """Load every Lua script and the facility cache (call once at start-up).
+        """Connect, load every Lua script and the facility cache (call once at start-up).
 
         Without it the first burst of callers each finds the script missing and loads it.
         """
-        parts = (self, self._verifier, self._seats, self._booker, self._checkin)
-        for part in parts:
-            for value in vars(part).values():
-                if isinstance(value, AsyncScript):
-                    await self._redis.script_load(value.script)
+        await self._fast.load_scripts()
         await self._directory.ensure(check=True)
 
     # --- who is listed ---------------------------------------------------------
     async def verify(self, phone: str, last6: str) -> Verification:
         """(phone, last 6 NIK digits) -> the registrant, or why not (counts attempts, locks)."""
-        return await self._verifier.verify(phone, last6)
+        result, replies = await self._verifier.verify(phone, last6)
+        if result.worker is not None and replies is not None:
+            self._prefetched.keep(result.worker.nik, replies)
+        return result
 
     async def worker(self, nik: str) -> HealthWorker | None:
-        return worker_from(await self._redis.hgetall(self._keys.worker(nik)))
+        return worker_from(as_dict(await self._fast.execute("HGETALL", self._keys.worker(nik))))
 
     # --- where -----------------------------------------------------------------
     async def facility(self, facility_id: str) -> Facility | None:
@@ -154,10 +180,9 @@ class Registry:
 
     async def facility_choices(self, nik: str) -> list[Facility]:
         """The assigned facility first, then the others in the same regency (by name)."""
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hget(self._keys.worker(nik), "facility_id")
-            self._directory.queue_version(pipe)
-            facility_id, version = await pipe.execute()
+        facility_id, version = await self._fast.execute_many(
+            ("HGET", self._keys.worker(nik), "facility_id"), self._directory.version_command()
+        )
         if not facility_id:
             return []
         await self._directory.ensure(version)
@@ -178,32 +203,12 @@ class Registry:
 
         A NIK that is not listed gets NOT_ELIGIBLE with reason_id "not_listed" (nothing stored).
         """
+        self._prefetched.forget(nik)
         result = evaluate(self._groups, answers, self._booker.today())
         stamp = datetime.fromtimestamp(self._clock(), UTC).isoformat(timespec="seconds")
-        k = self._keys
-        keys = [k.screening(nik), k.worker(nik), k.registrant_status(nik)]
-        args = [
-            result.outcome.value,
-            result.reason_id,
-            day_key(result.retry_on) if result.retry_on else "",
-            json.dumps({k: bool(v) for k, v in answers.items()}, sort_keys=True),
-            stamp,
-        ]
-        reply = await self._record(keys=keys, args=args)
-        if reply[0] == "not_listed":
-            return ScreeningResult(ScreeningOutcome.NOT_ELIGIBLE, "not_listed")
-        previous, facility_id = reply[0], reply[1]
-        await self._directory.ensure()
-        facility = self._directory.get(facility_id)
-        regency = facility.regency if facility else ""
-        async with self._redis.pipeline(transaction=False) as pipe:
-            if not previous:
-                stats.bump(pipe, self._keys, regency, "screened")
-            else:
-                stats.bump(pipe, self._keys, regency, previous, -1)
-            stats.bump(pipe, self._keys, regency, result.outcome.value)
-            await pipe.execute()
-        return result
+        return await store_screening(
+            self._fast, self._keys, self._directory, self._record, nik, result, answers, stamp
+        )
 
     # --- when ------------------------------------------------------------------
     async def available_slots(self, facility_id: str) -> list[SlotAvailability]:
@@ -220,6 +225,7 @@ class Registry:
         self, nik: str, facility_id: str, day: date, session_id: str, *, channel: str = ""
     ) -> BookingResult:
         """Atomically take a seat and issue the ticket. Idempotent for the same slot."""
+        self._prefetched.forget(nik)
         return await self._booker.book(nik, facility_id, day, session_id)
 
     async def reschedule(
@@ -230,10 +236,12 @@ class Registry:
         The new seat is taken before the old one is given back: if the new slot is
         full the result is FULL and the current booking stays as it was.
         """
+        self._prefetched.forget(nik)
         return await self._booker.book(nik, facility_id, day, session_id, reschedule=True)
 
     async def cancel(self, nik: str) -> Ticket | None:
         """Cancel the active booking, giving the seat back; returns the cancelled ticket."""
+        self._prefetched.forget(nik)
         return await self._booker.cancel(nik)
 
     async def repair(self) -> int:
@@ -263,37 +271,27 @@ class Registry:
         normalised = normalise_phone(phone)
         if not normalised.ok:
             return []
-        niks = sorted(await self._redis.smembers(self._keys.phone_index(normalised.value)))
+        niks = sorted(
+            await self._fast.execute("SMEMBERS", self._keys.phone_index(normalised.value))
+        )
         found = [await self.status_by_nik(nik) for nik in niks]
         return [s for s in found if s is not None]
 
     async def status_by_nik(self, nik: str) -> RegistrantStatus | None:
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hgetall(self._keys.worker(nik))
-            pipe.hgetall(self._keys.screening(nik))
-            pipe.hgetall(self._keys.booking(nik))
-            pipe.hgetall(self._keys.registrant_status(nik))
-            raw_worker, raw_screening, raw_booking, raw_status = await pipe.execute()
-        worker = worker_from(raw_worker)
-        if worker is None:
-            return None
-        await self._directory.ensure()
-        history = [line for line in raw_status.get("history", "").split("\n") if line]
-        return RegistrantStatus(
-            worker=worker,
-            facility=self._directory.get(worker.facility_id),
-            screening=screening_from(raw_screening),
-            ticket=ticket_from({**raw_booking, "nik": nik}),
-            dose2_due=parse_day(raw_status.get("dose2_due")),
-            history=history,
-        )
+        replies = self._prefetched.take(nik)
+        if replies is not None:
+            return await build_status(replies, nik, self._directory)
+        return await read_status(self._fast, self._keys, self._directory, nik)
 
     async def check_in(self, payload_or_code: str) -> CheckInResult:
         """Validate a scanned QR payload (signature, state) and mark the ticket used.
 
         A bare ticket code (operator lookup) is VALID only while the ticket is active.
         """
-        return await self._checkin.check_in(payload_or_code)
+        result = await self._checkin.check_in(payload_or_code)
+        if result.ticket is not None:
+            self._prefetched.forget(result.ticket.nik)
+        return result
 
     def ticket_png(self, ticket: Ticket) -> bytes:
         return qr_png(ticket.payload)
@@ -304,6 +302,7 @@ class Registry:
     # --- operator views ----------------------------------------------------------
     async def stats(self) -> dict[str, Any]:
         """Counters by status and by regency (see registration.stats for their meaning)."""
+        await self._fast.barrier()  # counters this process sent without waiting are in
         return await stats.read(self._redis, self._keys)
 
     async def facility_overview(self) -> list[dict[str, Any]]:

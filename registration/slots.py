@@ -14,6 +14,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from registration import lua
+from registration.fastredis import Call, FastRedis
 from registration.keys import Keys
 from registration.models import Facility, SlotAvailability
 from registration.records import day_key
@@ -64,12 +65,17 @@ def session_capacities(daily_capacity: int, sessions: list[Session]) -> dict[str
 
 
 class SeatBook:
-    def __init__(self, redis: aioredis.Redis, keys: Keys, sessions: list[Session]) -> None:
-        self._redis, self._keys, self.sessions = redis, keys, sessions
+    """Seat scripts run over the lean client; ``queue_read`` serves redis-py pipelines."""
+
+    def __init__(
+        self, redis: aioredis.Redis, fast: FastRedis, keys: Keys, sessions: list[Session]
+    ) -> None:
+        self._redis, self._fast, self._keys, self.sessions = redis, fast, keys, sessions
         self._labels = {s.session_id: s.label for s in sessions}
         self._take = redis.register_script(TAKE_SEAT_LUA)
         self._release = redis.register_script(RELEASE_SEAT_LUA)
         self._read_days = redis.register_script(READ_DAYS_LUA)
+        fast.register(self._take, self._release, self._read_days)
 
     def queue_read(self, pipe: Any, facility_id: str, days: list[date]) -> None:
         """Queue the same read on a pipeline run with :func:`registration.lua.run`."""
@@ -83,7 +89,7 @@ class SeatBook:
     async def read(self, facility_id: str, days: list[date]) -> list[dict[str, str]]:
         """Seats taken per session for each of ``days``: one command."""
         keys = [self._keys.slot_booked(facility_id, day_key(d)) for d in days]
-        return decode_days(await self._read_days(keys=keys, args=[]))
+        return decode_days(await self._fast.evalsha(self._read_days, keys, ()))
 
     def label(self, session_id: str) -> str | None:
         return self._labels.get(session_id)
@@ -91,14 +97,23 @@ class SeatBook:
     def seat_keys(self, facility_id: str, day: str) -> list[str]:
         return [self._keys.slot_booked(facility_id, day), self._keys.slot_holders(facility_id, day)]
 
-    async def take(self, facility: Facility, day: date, session_id: str, holder: str) -> bool:
+    def take_call(self, facility: Facility, day: date, session_id: str, holder: str) -> Call:
+        """The seat-taking script for a batch; its reply is 1 taken (or already held), 0 full."""
         capacity = session_capacities(facility.daily_capacity, self.sessions)[session_id]
         keys = self.seat_keys(facility.facility_id, day_key(day))
-        return bool(await self._take(keys=keys, args=[session_id, capacity, holder]))
+        return Call(self._take, keys, (session_id, capacity, holder))
+
+    def release_call(self, facility_id: str, day: str, holder: str) -> Call:
+        """The seat-release script for a batch; its reply is 1 released, 0 nothing held."""
+        return Call(self._release, self.seat_keys(facility_id, day), (holder,))
+
+    async def take(self, facility: Facility, day: date, session_id: str, holder: str) -> bool:
+        return bool(
+            (await self._fast.batch([self.take_call(facility, day, session_id, holder)]))[0]
+        )
 
     async def release(self, facility_id: str, day: str, holder: str) -> bool:
-        keys = self.seat_keys(facility_id, day)
-        return bool(await self._release(keys=keys, args=[holder]))
+        return bool((await self._fast.batch([self.release_call(facility_id, day, holder)]))[0])
 
     def availability(
         self, facility: Facility, days: list[date], booked_by_day: list[dict[str, str]]

@@ -51,6 +51,7 @@ def create_app(config: Config, *, sms: bool = True) -> web.Application:
             yield
         finally:
             await engine.aclose()
+            await registry.aclose()
             await redis.aclose()
 
     app.cleanup_ctx.append(context)

@@ -1,0 +1,263 @@
+"""A lean pipelined Redis client for the hot path (dialogue sessions and the Registry).
+
+Why not redis-py here: a USSD hop does a handful of tiny commands, and redis-py
+spends far more CPU per command (pool checkout, retry and timeout wrappers,
+command packing in Python: 37-48 us) than the engine spends on the whole hop.
+This client keeps ONE connection per process, writes every command as soon as
+it is issued (concurrent callers share the socket: natural pipelining), packs
+with hiredis and matches replies to waiters in order (~5 us per command).
+
+- Scripts: :meth:`FastRedis.evalsha` and script entries in :meth:`FastRedis.batch`
+  send EVALSHA; on NOSCRIPT (cache flushed, failover) the script is loaded and
+  the call repeated. Every script it has seen is loaded again on each new
+  connection, so a restarted Redis costs no NOSCRIPT round trip at all.
+- Failures: a watchdog drops a connection whose oldest reply is overdue; waiters
+  then get :class:`FastRedisError` (a redis-py ``ConnectionError`` and an
+  ``OSError``, so existing ``except`` clauses keep working) and the next command
+  reconnects. Error replies raise :class:`ReplyError` (a redis-py ``ResponseError``).
+
+Everything else (imports, operator views, tests' own clients) keeps using redis-py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import hiredis
+import redis.asyncio as aioredis
+
+from registration.fastredis_wire import (
+    Call,
+    Commands,
+    FastRedisError,
+    ReplyError,
+    RespProtocol,
+    Script,
+    ScriptLike,
+    as_dict,
+)
+
+__all__ = [
+    "Call",
+    "Commands",
+    "FastRedis",
+    "FastRedisError",
+    "ReplyError",
+    "Script",
+    "ScriptLike",
+    "as_dict",
+]
+
+log = logging.getLogger(__name__)
+
+
+def _log_failure(fut: asyncio.Future[Any]) -> None:
+    if not fut.cancelled() and fut.exception() is not None:
+        log.warning("Redis command sent without waiting failed: %s", fut.exception())
+
+
+def _is_noscript(reply: object) -> bool:
+    return isinstance(reply, ReplyError) and str(reply).startswith("NOSCRIPT")
+
+
+class FastRedis:
+    """Commands, batches and scripts over one pipelined connection (lazily opened)."""
+
+    def __init__(self, url: str, timeout: float = 5.0) -> None:
+        parsed = urlparse(url)
+        self.host = parsed.hostname or "127.0.0.1"
+        self.port = parsed.port or 6379
+        self.db = int(parsed.path.lstrip("/") or 0)
+        self.password = unquote(parsed.password) if parsed.password else None
+        self.username = unquote(parsed.username) if parsed.username else None
+        self.timeout = timeout
+        self._scripts: dict[str, str | bytes] = {}  # sha -> body, loaded on every connect
+        self._proto: RespProtocol | None = None
+        self._connecting: asyncio.Future[RespProtocol] | None = None
+        self._watchdog: asyncio.TimerHandle | None = None
+
+    @classmethod
+    def like(cls, client: aioredis.Redis) -> FastRedis:
+        """A lean client for the same server and database as a redis-py client."""
+        kw = client.connection_pool.connection_kwargs
+        fast = cls("redis://", float(kw.get("socket_timeout") or 5.0))
+        fast.host, fast.port = kw.get("host", "127.0.0.1"), int(kw.get("port", 6379))
+        fast.db = int(kw.get("db", 0) or 0)
+        fast.username, fast.password = kw.get("username"), kw.get("password")
+        return fast
+
+    # --- connection ----------------------------------------------------------------
+
+    async def _connect(self) -> RespProtocol:
+        loop = asyncio.get_running_loop()
+        try:
+            _, proto = await asyncio.wait_for(
+                loop.create_connection(RespProtocol, self.host, self.port), self.timeout
+            )
+        except (OSError, TimeoutError) as exc:
+            raise FastRedisError(
+                f"cannot connect to Redis {self.host}:{self.port}: {exc}"
+            ) from None
+        setup: list[tuple[Any, ...]] = []
+        if self.password:
+            auth = ("AUTH", self.username, self.password) if self.username else None
+            setup.append(auth or ("AUTH", self.password))
+        if self.db:
+            setup.append(("SELECT", str(self.db)))
+        # A new connection may mean a restarted Redis with an empty script cache.
+        setup += [("SCRIPT", "LOAD", body) for body in self._scripts.values()]
+        futures = [self._send(proto, cmd) for cmd in setup]
+        try:
+            await asyncio.wait_for(asyncio.gather(*futures), self.timeout)
+        except (ReplyError, FastRedisError, TimeoutError) as exc:  # e.g. LOADING, bad password
+            proto.transport.abort()  # type: ignore[union-attr]
+            raise FastRedisError(f"Redis {self.host}:{self.port} not ready: {exc}") from None
+        return proto
+
+    async def _ready(self) -> RespProtocol:
+        proto = self._proto
+        if proto is not None and not proto.lost and proto.loop is asyncio.get_running_loop():
+            return proto
+        connecting = self._connecting
+        if connecting is None or connecting.get_loop() is not asyncio.get_running_loop():
+            # One connect attempt shared by every waiting caller.
+            connecting = self._connecting = asyncio.ensure_future(self._connect())
+            connecting.add_done_callback(self._connected)
+        return await asyncio.shield(connecting)
+
+    def _connected(self, fut: asyncio.Future[RespProtocol]) -> None:
+        if self._connecting is fut:
+            self._connecting = None
+        if not fut.cancelled() and fut.exception() is None:
+            self._proto = fut.result()
+
+    @staticmethod
+    def _send(proto: RespProtocol, cmd: tuple[Any, ...]) -> asyncio.Future[Any]:
+        fut = proto.loop.create_future()
+        proto.queue(hiredis.pack_command(cmd))
+        proto.waiters.append((time.monotonic(), fut))
+        return fut
+
+    def _check(self) -> None:
+        """Drop a connection whose oldest reply is overdue: its waiters get FastRedisError."""
+        self._watchdog = None
+        proto = self._proto
+        if proto is None or proto.lost:
+            return  # the next connection starts a new watchdog
+        if proto.waiters and time.monotonic() - proto.waiters[0][0] > self.timeout:
+            proto.transport.abort()  # type: ignore[union-attr]
+            return
+        self._watchdog = proto.loop.call_later(self.timeout / 2, self._check)
+
+    async def _proto_ready(self) -> RespProtocol:
+        proto = self._proto
+        if proto is None or proto.lost or proto.loop is not asyncio.get_running_loop():
+            proto = await self._ready()
+            if self._watchdog is not None:  # maybe from an earlier event loop
+                self._watchdog.cancel()
+            self._watchdog = proto.loop.call_later(self.timeout / 2, self._check)
+        return proto
+
+    # --- commands ------------------------------------------------------------------
+
+    async def execute(self, *cmd: Any) -> Any:
+        return await self._send(await self._proto_ready(), cmd)
+
+    async def execute_many(self, *cmds: tuple[Any, ...]) -> list[Any]:
+        """Several commands in one write (not a transaction); all replies, in order.
+
+        Raises the first error, after every reply has arrived.
+        """
+        results = await self._raw_batch(list(cmds))
+        for reply in results:
+            if isinstance(reply, BaseException):
+                raise reply
+        return results
+
+    async def send_nowait(self, *cmds: tuple[Any, ...]) -> None:
+        """Queue commands whose replies nobody waits for (best-effort counters).
+
+        Later commands on this client run after them (one connection, in order), so a
+        read through this client, or after :meth:`barrier`, sees their effect. Failures
+        are logged, not raised.
+        """
+        proto = await self._proto_ready()
+        now = time.monotonic()
+        for cmd in cmds:
+            fut = proto.loop.create_future()
+            fut.add_done_callback(_log_failure)
+            proto.waiters.append((now, fut))
+            proto.queue(hiredis.pack_command(cmd))
+
+    async def barrier(self) -> None:
+        """Return once Redis has run every command sent on this client so far."""
+        await self.execute("PING")
+
+    async def _raw_batch(self, cmds: list[tuple[Any, ...]]) -> list[Any]:
+        """Replies in order; an error (reply or lost connection) is returned in its place."""
+        proto = await self._proto_ready()
+        loop, now = proto.loop, time.monotonic()
+        futures = []
+        for cmd in cmds:
+            fut = loop.create_future()
+            proto.waiters.append((now, fut))
+            futures.append(fut)
+            proto.queue(hiredis.pack_command(cmd))
+        results: list[Any] = []
+        for fut in futures:  # consume every reply (and every lost-connection error)
+            try:
+                results.append(await fut)
+            except (ReplyError, FastRedisError) as exc:
+                results.append(exc)
+        return results
+
+    # --- scripts -------------------------------------------------------------------
+
+    def register(self, *scripts: ScriptLike) -> None:
+        """Scripts to load on every new connection (see :meth:`load_scripts`)."""
+        for script in scripts:
+            self._scripts[script.sha] = script.script
+
+    async def load_scripts(self) -> None:
+        """Load every registered script now (start-up warm-up)."""
+        if self._scripts:
+            await self.execute_many(*(("SCRIPT", "LOAD", b) for b in self._scripts.values()))
+
+    async def evalsha(self, script: ScriptLike, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+        return (await self.batch([Call(script, keys, args)]))[0]
+
+    async def batch(self, items: Sequence[tuple[Any, ...] | Call]) -> list[Any]:
+        """Commands and script calls in one round trip; replies in order.
+
+        A script that Redis does not know (NOSCRIPT) is loaded and run again once,
+        after the rest of the batch: only put commands in a batch whose order
+        relative to its scripts does not matter when that happens. Other error
+        replies raise (after every reply arrived).
+        """
+        cmds = [item.command() if isinstance(item, Call) else item for item in items]
+        results = await self._raw_batch(cmds)
+        missing = [i for i, reply in enumerate(results) if _is_noscript(reply)]
+        if missing:
+            calls = [items[i] for i in missing]
+            self.register(*(call.script for call in calls))  # type: ignore[union-attr]
+            loads = [("SCRIPT", "LOAD", call.script.script) for call in calls]  # type: ignore[union-attr]
+            again = await self._raw_batch(loads + [cmds[i] for i in missing])
+            for i, reply in zip(missing, again[len(loads) :], strict=True):
+                results[i] = reply
+        for reply in results:
+            if isinstance(reply, BaseException):
+                raise reply
+        return results
+
+    async def aclose(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+        if self._proto is not None and self._proto.transport is not None:
+            self._proto.transport.close()
+        self._proto = None
