@@ -125,11 +125,6 @@ class Keys:
         """Stream of SMS waiting for the SMS channel (ticket SMS and the like)."""
         return f"{self.prefix}:sms:outbox"
 
-    def sms_outbox_dedupe(self, dedupe_key: str) -> str:
-        """Marker: this outbox message was queued already."""
-        return f"{self.prefix}:sms:outbox:dedupe:{dedupe_key}"
-
-    # --- hot-path Redis (registration/ owner): outbox queueing in one script ------
     def sms_outbox_marker(self, dedupe_key: str) -> str:
         """Marker: this outbox message was queued already (used by registration.outbox).
 

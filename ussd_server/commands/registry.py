@@ -96,6 +96,19 @@ def _with_redis(config: Config, work: Callable[[aioredis.Redis], Awaitable[T]]) 
     return asyncio.run(main())
 
 
+def _with_registry(config: Config, work: Callable[[Registry], Awaitable[T]]) -> T:
+    """Run ``work`` with a Registry, closing its lean connection and the pool after."""
+
+    async def run(redis: aioredis.Redis) -> T:
+        registry = Registry.from_config(config, redis)
+        try:
+            return await work(registry)
+        finally:
+            await registry.aclose()
+
+    return _with_redis(config, run)
+
+
 def print_report(label: str, report: ImportReport, out: Any = None) -> None:
     out = out or sys.stdout  # looked up per call: tests and callers redirect it
     print(f"{label}: {report.rows_ok} rows ok, {report.rows_bad} bad", file=out)
@@ -167,8 +180,7 @@ def _describe(status: RegistrantStatus) -> str:
 
 
 def run_status(args: argparse.Namespace, config: Config) -> int:
-    async def look(redis: aioredis.Redis) -> int:
-        registry = Registry.from_config(config, redis)
+    async def look(registry: Registry) -> int:
         if args.code:
             ticket = await registry.ticket(args.code)
             print(_describe_ticket(ticket))
@@ -188,24 +200,24 @@ def run_status(args: argparse.Namespace, config: Config) -> int:
         print("\n".join(_describe(s) for s in statuses))
         return 0
 
-    return _with_redis(config, look)
+    return _with_registry(config, look)
 
 
 def run_check_in(args: argparse.Namespace, config: Config) -> int:
-    async def check(redis: aioredis.Redis) -> int:
-        result = await Registry.from_config(config, redis).check_in(args.payload)
+    async def check(registry: Registry) -> int:
+        result = await registry.check_in(args.payload)
         print(f"{result.outcome.value.upper()}: {_describe_ticket(result.ticket)}")
         if result.dose2_due:
             print(f"dose 2 due on {result.dose2_due.isoformat()}")
         return 0 if result.outcome == "valid" else 1
 
-    return _with_redis(config, check)
+    return _with_registry(config, check)
 
 
 def run_repair(args: argparse.Namespace, config: Config) -> int:
-    async def repair(redis: aioredis.Redis) -> int:
-        freed = await Registry.from_config(config, redis).repair()
+    async def repair(registry: Registry) -> int:
+        freed = await registry.repair()
         print(f"gave back {freed} seat(s)")
         return 0
 
-    return _with_redis(config, repair)
+    return _with_registry(config, repair)

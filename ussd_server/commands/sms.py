@@ -172,14 +172,11 @@ async def _context(config: Config, with_engine: bool) -> Any:
     redis = connect(config)
     registry = engine = None
     if with_engine:
-        try:
-            from dialogue.engine import Engine
-            from registration.service import Registry
+        from dialogue.engine import Engine
+        from registration.service import Registry
 
-            registry = Registry.from_config(config, redis)
-            engine = Engine.from_config(config, registry, redis)
-        except NotImplementedError:
-            pass
+        registry = Registry.from_config(config, redis)
+        engine = Engine.from_config(config, registry, redis)
     return AppContext(config, redis, keys_for(config), registry, engine)
 
 
@@ -199,6 +196,8 @@ async def _worker(config: Config) -> None:
         await stop.wait()
     finally:
         await service.stop()
+        await ctx.engine.aclose()
+        await ctx.registry.aclose()
         await ctx.redis.aclose()
 
 
