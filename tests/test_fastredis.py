@@ -6,10 +6,6 @@ Script-cache flushes and restarts happen on a private redis-server, never the sh
 from __future__ import annotations
 
 import asyncio
-import shutil
-import socket
-import subprocess
-import time
 from datetime import date
 from pathlib import Path
 
@@ -23,54 +19,29 @@ from registration.keys import Keys
 from registration.models import BookingOutcome
 from registration.records import day_key
 from tests.conftest import TEST_REDIS_URL
+from tests.redis_server import free_port, needs_redis_server, own_redis
 from tests.test_registration_support import nik, registry_with, screened
 
 DAY = date(2021, 1, 14)  # tomorrow for the FakeClock
 COUNT = Script("return redis.call('INCRBY', KEYS[1], ARGV[1])")
-needs_redis_server = pytest.mark.skipif(not shutil.which("redis-server"), reason="no redis-server")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_redis(port: int, directory: Path) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(directory)],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("redis-server did not start")
 
 
 @needs_redis_server
 async def test_scripts_run_after_a_flush_and_after_a_restart(tmp_path: Path) -> None:
-    port = free_port()
-    proc = start_redis(port, tmp_path)
-    fast = FastRedis(f"redis://127.0.0.1:{port}/0", timeout=2.0)
-    admin = aioredis.Redis.from_url(f"redis://127.0.0.1:{port}/0", decode_responses=True)
+    server = own_redis(tmp_path)
+    fast = FastRedis(server.url, timeout=2.0)
+    admin = aioredis.Redis.from_url(server.url, decode_responses=True)
     try:
         fast.register(COUNT)
         assert await fast.evalsha(COUNT, ["n"], [2]) == 2
         await admin.script_flush()  # what a failover or SCRIPT FLUSH looks like
         replies = await fast.batch([("SET", "a", "1"), Call(COUNT, ["n"], [3]), ("GET", "a")])
         assert replies == ["OK", 5, "1"]
-        proc.terminate()
-        proc.wait(timeout=10)
+        server.stop()
         with pytest.raises(FastRedisError) as lost:
             await fast.execute("PING")
         assert isinstance(lost.value, OSError) and isinstance(lost.value, aioredis.RedisError)
-        proc = start_redis(port, tmp_path)  # empty: no data, no scripts
+        server.start()  # no persistence: no data, no scripts
         assert await fast.execute("PING") == "PONG"  # reconnected, scripts loaded on connect
         await admin.connection_pool.disconnect()  # its connection died with the old server
         assert await admin.script_exists(COUNT.sha) == [True]
@@ -78,8 +49,7 @@ async def test_scripts_run_after_a_flush_and_after_a_restart(tmp_path: Path) -> 
     finally:
         await fast.aclose()
         await admin.aclose()
-        proc.kill()
-        proc.wait(timeout=10)
+        server.stop()
 
 
 async def test_error_replies_raise_and_the_connection_goes_on(key_prefix: str) -> None:

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-import socket
-import subprocess
-import tempfile
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -16,6 +12,7 @@ from registration.config import Config
 from registration.models import BookingOutcome
 from registration.service import Registry
 from tests.conftest import make_test_config
+from tests.redis_server import needs_redis_server, own_redis
 from tests.ussd_harness import PHONE, facility_lines, nik, running_server, worker_lines
 
 TOKEN = {"Authorization": "Bearer test-operator-token"}
@@ -162,40 +159,21 @@ async def test_bad_check_in_and_status_requests_get_reasons(
         assert resp.status == 400 and "phone" in (await resp.json())["error"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.mark.skipif(not shutil.which("redis-server"), reason="needs a redis-server binary")
+@needs_redis_server
 async def test_health_check_fails_when_redis_is_gone_and_the_server_keeps_serving(
-    key_prefix: str, http: aiohttp.ClientSession
+    key_prefix: str, http: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
-    port = _free_port()
-    with tempfile.TemporaryDirectory() as data_dir:
-        redis_proc = subprocess.Popen(
-            ["redis-server", "--port", str(port), "--save", "", "--dir", data_dir],
-            stdout=subprocess.DEVNULL,
-        )
-        try:
-            for _ in range(50):
-                try:
-                    socket.create_connection(("127.0.0.1", port), 0.2).close()
-                    break
-                except OSError:
-                    await asyncio.sleep(0.1)
-            config = make_test_config(key_prefix, **{"redis.url": f"redis://127.0.0.1:{port}/0"})
-            async with running_server(config) as base:
-                async with http.get(f"{base}/healthz") as resp:
-                    assert resp.status == 200
-                redis_proc.terminate()
-                redis_proc.wait(10)
-                async with http.get(f"{base}/healthz") as resp:
-                    assert resp.status == 503
-                    assert (await resp.json())["status"] == "error"
-                async with http.get(f"{base}/healthz") as resp:
-                    assert resp.status == 503  # still answering, not crashed
-        finally:
-            if redis_proc.poll() is None:
-                redis_proc.kill()
+    server = own_redis(tmp_path)
+    try:
+        config = make_test_config(key_prefix, **{"redis.url": server.url})
+        async with running_server(config) as base:
+            async with http.get(f"{base}/healthz") as resp:
+                assert resp.status == 200
+            server.stop()
+            async with http.get(f"{base}/healthz") as resp:
+                assert resp.status == 503
+                assert (await resp.json())["status"] == "error"
+            async with http.get(f"{base}/healthz") as resp:
+                assert resp.status == 503  # still answering, not crashed
+    finally:
+        server.stop()

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-import socket
-import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -18,9 +14,10 @@ from registration.config import Config
 from registration.keys import Keys
 from registration.models import BookingOutcome
 from tests.conftest import make_test_config
+from tests.redis_server import needs_redis_server, own_redis
 from tests.test_registration_support import FakeClock, nik, registry_with, screened
 
-pytestmark = pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server")
+pytestmark = needs_redis_server
 
 
 def registry_script_shas(registry: object) -> list[str]:
@@ -30,34 +27,13 @@ def registry_script_shas(registry: object) -> list[str]:
     return [v.sha for p in parts for v in vars(p).values() if isinstance(v, AsyncScript)]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
-async def private_redis(tmp_path: Path) -> AsyncIterator[str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"redis://127.0.0.1:{port}/0"
-    client = aioredis.Redis.from_url(url)
+def private_redis(tmp_path: Path) -> Iterator[str]:
+    server = own_redis(tmp_path)
     try:
-        for _ in range(100):
-            try:
-                await client.ping()
-                break
-            except (aioredis.ConnectionError, OSError):
-                await asyncio.sleep(0.05)
-        yield url
+        yield server.url
     finally:
-        await client.aclose()
-        proc.terminate()
-        proc.wait(timeout=10)
+        server.stop()
 
 
 async def test_booking_after_script_flush(private_redis: str, key_prefix: str) -> None:

@@ -53,6 +53,8 @@ class PrivateRedis:
 
     port: int
     data_dir: Path
+    # Tests that want an empty server after a restart turn persistence off.
+    appendonly: bool = True
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -72,7 +74,7 @@ class PrivateRedis:
                 "--dir",
                 str(self.data_dir),
                 "--appendonly",
-                "yes",
+                "yes" if self.appendonly else "no",
                 "--appendfsync",
                 "everysec",
                 "--save",
