@@ -95,7 +95,9 @@ def run_dev(args: argparse.Namespace, config: Config) -> int:
     def on_term(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
+    # Also SIGINT: a shell that started us in the background may have ignored it.
     signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
     try:
         if private is not None:
             children.redis = private
