@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import json
 import resource
-import subprocess
 import sys
 import time
 import urllib.request
@@ -26,7 +25,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from registration.config import PROJECT_ROOT, load_config
+from registration.config import load_config
 from registration.keys import Keys
 from smpp import campaigns
 from smpp.blaster import CampaignRunner
@@ -34,6 +33,7 @@ from smpp.campaign_store import CampaignStore
 from smpp.mt import MtBuilder
 from smpp.pool import SmppPool
 from smpp.settings import blast_settings, smpp_settings
+from smpp.sim_process import SimProcess
 
 TEMPLATE = (
     "{first_name} (NIK: {nik_masked}), Anda calon penerima Vaksin COVID-19. "
@@ -51,43 +51,22 @@ async def redis_cpu(redis: aioredis.Redis) -> float:
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
-class Smsc:
-    def __init__(self, *args: str) -> None:
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "ussd_server",
-                "smsc-sim",
-                "--port",
-                "0",
-                "--control-port",
-                "0",
-                "--lean",
-                "--no-receipts",
-                *args,
-            ],
-            cwd=PROJECT_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        ports = json.loads(self.proc.stdout.readline())  # type: ignore[union-attr]
-        self.port, self.control = ports["smpp_port"], ports["control_port"]
+class Smsc(SimProcess):
+    """A lean simulator (counts only, no receipts) with a blocking control client."""
+
+    @classmethod
+    def lean(cls, *args: str) -> Smsc:
+        return cls.start("--lean", "--no-receipts", *args)
 
     def call(self, path: str, body: dict[str, Any] | None = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(
-            f"http://127.0.0.1:{self.control}{path}",
+            f"{self.control_url}{path}",
             data=data,
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(req, timeout=10) as resp:
             return json.loads(resp.read())
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(10)
 
 
 async def seed(redis: aioredis.Redis, keys: Keys, n: int) -> None:
@@ -121,7 +100,7 @@ async def blast(
 ) -> dict[str, Any]:
     config = load_config(
         overrides={
-            "smpp.port": smsc.port,
+            "smpp.port": smsc.smpp_port,
             "smpp.rate": rate,
             "smpp.reconnect_min": reconnect_min,
             "smpp.reconnect_max": max(reconnect_min, 1.0),
@@ -182,7 +161,7 @@ async def run(args: argparse.Namespace) -> int:
     prefix = "bsms" + uuid.uuid4().hex[:8]
     keys = Keys(prefix=prefix)
     failures = 0
-    smsc = Smsc()
+    smsc = Smsc.lean()
     try:
         t = time.perf_counter()
         await seed(redis, keys, args.recipients)

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,19 +11,17 @@ import pytest
 import redis.asyncio as aioredis
 
 from registration.keys import Keys
+from smpp.sim_process import SimProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@dataclass
-class Sim:
-    proc: subprocess.Popen[str]
-    smpp_port: int
-    control_port: int
+class Sim(SimProcess):
+    """The simulator process, with its control port spoken to asynchronously."""
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.control_port}"
+        return self.control_url
 
     async def call(self, path: str, body: dict[str, Any] | None = None) -> Any:
         async with aiohttp.ClientSession() as http:
@@ -40,40 +33,11 @@ class Sim:
 
 
 def start_sim(*args: str) -> Sim:
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ussd_server",
-            "smsc-sim",
-            "--port",
-            "0",
-            "--control-port",
-            "0",
-            *args,
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if not line:
-        proc.kill()
-        raise RuntimeError("simulator did not start")
-    ports = json.loads(line)
-    return Sim(proc, ports["smpp_port"], ports["control_port"])
+    return Sim.start(*args)
 
 
 def stop_sim(sim: Sim) -> None:
-    sim.proc.terminate()
-    try:
-        sim.proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        sim.proc.kill()
+    sim.stop()
 
 
 @pytest.fixture(name="sim")
