@@ -87,12 +87,8 @@ async def _booking_repair(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _sms_channel(app: web.Application) -> AsyncIterator[None]:
-    try:
-        from smpp.service import SmsService
-    except ImportError as exc:
-        log.error("[smpp] enabled = true but the SMS channel cannot be loaded: %s", exc)
-        yield
-        return
+    from smpp.service import SmsService  # only the worker that runs SMS loads it
+
     service = SmsService(app[CONTEXT])
     await service.start()
     try:

@@ -21,6 +21,7 @@ from aiohttp import web
 from registration import importer
 from registration.phone import normalise_phone
 from registration.privacy import mask_phone
+from smpp.operator_routes import add_campaign_routes
 from ussd_server.context import CONTEXT, AppContext
 from ussd_server.jsonable import json_error, to_jsonable
 
@@ -189,12 +190,7 @@ def operator_app(max_upload_bytes: int) -> web.Application:
     api.router.add_get("/tickets/{code}", get_ticket)
     api.router.add_post("/check-in", check_in)
     api.router.add_get("/registrants", registrant_status)
-    try:
-        from smpp.operator_routes import add_campaign_routes
-    except ImportError:  # the SMS channel is optional for the operator API
-        log.warning("smpp.operator_routes not available: no /api/campaigns")
-    else:
-        add_campaign_routes(api)
+    add_campaign_routes(api)
     return api
 
 
