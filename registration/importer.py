@@ -66,8 +66,11 @@ class _Input:
         return self._raw.tell() if self._raw is not None else None
 
 
-def _header(reader: Iterator[list[str]], expected: tuple[str, ...]) -> list[int] | str:
-    """Column positions in file order, or why the header is unusable."""
+def _header(reader: Iterator[list[str]], expected: tuple[str, ...]) -> tuple[list[int], int] | str:
+    """Positions of the expected columns and the header's width, or why it is unusable.
+
+    Extra columns (a "notes" column an operator added) are allowed and ignored.
+    """
     try:
         header = next(reader)
     except StopIteration:
@@ -76,13 +79,13 @@ def _header(reader: Iterator[list[str]], expected: tuple[str, ...]) -> list[int]
     missing = [c for c in expected if c not in names]
     if missing:
         return f"header lacks column(s): {', '.join(missing)} (need {','.join(expected)})"
-    return [names.index(c) for c in expected]
+    return [names.index(c) for c in expected], len(names)
 
 
-def _pick(row: list[str], positions: list[int], straight: bool) -> list[str] | None:
-    if straight:
-        return row if len(row) == len(positions) else None
-    if len(row) <= max(positions):
+def _pick(row: list[str], positions: list[int], width: int) -> list[str] | None:
+    """The expected fields of a row, or None when the row is not as wide as the header
+    (an unquoted comma in an address must not shift the columns silently)."""
+    if len(row) != width:
         return None
     return [row[i] for i in positions]
 
@@ -96,17 +99,18 @@ async def import_facilities(
     with ExitStack() as stack:
         source = _Input(path_or_lines, stack)
         reader = csv.reader(source.lines)
-        positions = _header(reader, FACILITY_COLUMNS)
-        if isinstance(positions, str):
-            return ImportReport(0, 1, [(1, positions)])
-        straight = positions == list(range(len(positions)))
+        header = _header(reader, FACILITY_COLUMNS)
+        if isinstance(header, str):
+            return ImportReport(0, 1, [(1, header)])
+        positions, width = header
+        straight = positions == list(range(width))  # exactly the expected columns, in order
         for row in reader:
             line = reader.line_num
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue  # blank line
-            picked = _pick(row, positions, straight)
+            picked = row if straight and len(row) == width else _pick(row, positions, width)
             if picked is None:
-                errors.append((line, f"expected {len(FACILITY_COLUMNS)} columns, got {len(row)}"))
+                errors.append((line, f"expected {width} columns, got {len(row)}"))
                 continue
             fid, name, regency, address, capacity = (v.strip() for v in picked)
             problem = None
@@ -191,10 +195,11 @@ async def _import_workers(
     with ExitStack() as stack:
         source = _Input(path_or_lines, stack)
         reader = csv.reader(source.lines)
-        positions = _header(reader, WORKER_COLUMNS)
-        if isinstance(positions, str):
-            return ImportReport(0, 1, [(1, positions)])
-        straight = positions == list(range(len(positions)))
+        header = _header(reader, WORKER_COLUMNS)
+        if isinstance(header, str):
+            return ImportReport(0, 1, [(1, header)])
+        positions, width = header
+        straight = positions == list(range(width))  # exactly the expected columns, in order
         rows_seen = 0
         # This loop runs a million times: the common case (clean NIK, 08… phone) takes the
         # inline fast paths; anything else goes through the full validators.
@@ -202,11 +207,11 @@ async def _import_workers(
             rows_seen += 1
             if in_flight is not None and not rows_seen & 511 and not in_flight.done():
                 await asyncio.sleep(0)  # let the batch in flight read its replies, send more
-            picked = row if straight and len(row) == 5 else _pick(row, positions, straight)
+            picked = row if straight and len(row) == 5 else _pick(row, positions, width)
             if picked is None:
                 if not row or (len(row) == 1 and not row[0].strip()):
                     continue  # blank line
-                errors.append((reader.line_num, f"expected 5 columns, got {len(row)}"))
+                errors.append((reader.line_num, f"expected {width} columns, got {len(row)}"))
                 continue
             nik, name, phone_raw, profession, fid = picked
             if (

@@ -179,3 +179,32 @@ async def test_progress_is_reported_for_files(
     assert report.rows_ok == 350
     assert [c[0] for c in calls] == [100, 200, 300, 350]
     assert calls[-1][1] == calls[-1][2] == (folder / "w.csv").stat().st_size
+
+
+async def test_extra_columns_are_ignored_but_a_shifted_row_is_refused(
+    redis: aioredis.Redis, keys: Keys, config: Config, write_path: str
+) -> None:
+    """An operator's added "notes" column is fine; an unquoted comma must not shift fields."""
+    text = (
+        "facility_id,name,regency,address,daily_capacity,notes\n"
+        "PKM-01,Puskesmas Coblong,Kota Bandung,Jl. Juanda 1,100,buka Senin-Sabtu\n"
+        "PKM-02,Puskesmas Antapani,Kota Bandung,Jl. Antapani, No. 2,41,\n"  # line 3
+    )
+    facilities = await importer.import_facilities(redis, keys, io.StringIO(text))
+    assert facilities.rows_ok == 1
+    assert facilities.errors == [(3, "expected 6 columns, got 7")]
+    workers = await importer.import_health_workers(
+        redis,
+        keys,
+        io.StringIO(
+            "profession,nik,facility_id,phone,full_name,unit\n"
+            f"Bidan,{nik(1)},PKM-01,081211112222,Siti Nurhaliza,KIA\n"
+        ),
+    )
+    assert (workers.rows_ok, workers.rows_bad) == (1, 0)
+    registry = Registry.from_config(config, redis, clock=FakeClock())
+    try:
+        worker = await registry.worker(nik(1))
+    finally:
+        await registry.aclose()
+    assert worker is not None and worker.facility_id == "PKM-01" and worker.profession == "Bidan"
