@@ -66,10 +66,12 @@ class _Input:
         return self._raw.tell() if self._raw is not None else None
 
 
-def _header(reader: Iterator[list[str]], expected: tuple[str, ...]) -> tuple[list[int], int] | str:
-    """Positions of the expected columns and the header's width, or why it is unusable.
-
-    Extra columns (a "notes" column an operator added) are allowed and ignored.
+def _header(
+    reader: Iterator[list[str]], expected: tuple[str, ...]
+) -> tuple[list[int], int, bool] | str:
+    """Positions of the expected columns, the header's width, and whether the file has
+    exactly the expected columns in order (rows then need no picking); or why the
+    header is unusable. Extra columns (a "notes" column an operator added) are ignored.
     """
     try:
         header = next(reader)
@@ -79,7 +81,8 @@ def _header(reader: Iterator[list[str]], expected: tuple[str, ...]) -> tuple[lis
     missing = [c for c in expected if c not in names]
     if missing:
         return f"header lacks column(s): {', '.join(missing)} (need {','.join(expected)})"
-    return [names.index(c) for c in expected], len(names)
+    positions = [names.index(c) for c in expected]
+    return positions, len(names), positions == list(range(len(names)))
 
 
 def _pick(row: list[str], positions: list[int], width: int) -> list[str] | None:
@@ -102,8 +105,7 @@ async def import_facilities(
         header = _header(reader, FACILITY_COLUMNS)
         if isinstance(header, str):
             return ImportReport(0, 1, [(1, header)])
-        positions, width = header
-        straight = positions == list(range(width))  # exactly the expected columns, in order
+        positions, width, straight = header
         for row in reader:
             line = reader.line_num
             if not row or (len(row) == 1 and not row[0].strip()):
@@ -198,8 +200,7 @@ async def _import_workers(
         header = _header(reader, WORKER_COLUMNS)
         if isinstance(header, str):
             return ImportReport(0, 1, [(1, header)])
-        positions, width = header
-        straight = positions == list(range(width))  # exactly the expected columns, in order
+        positions, width, straight = header
         rows_seen = 0
         # This loop runs a million times: the common case (clean NIK, 08… phone) takes the
         # inline fast paths; anything else goes through the full validators.

@@ -117,6 +117,18 @@ def build_bind_resp(command_id: int, sequence: int, status: int, system_id: str)
         raise PduError(f"cannot build bind_resp: {exc}") from exc
 
 
+# What smpplib's parse_pdu raises on a PDU it cannot read (UnicodeDecodeError is a
+# ValueError); each becomes our PduError so the connection handler survives it.
+SMPPLIB_PARSE_ERRORS = (
+    KeyError,
+    ValueError,
+    IndexError,
+    struct.error,
+    smpplib.exceptions.UnknownCommandError,
+    smpplib.exceptions.PDUError,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class BindRequest:
     system_id: str
@@ -129,15 +141,7 @@ def parse_bind(command_id: int, status: int, sequence: int, body: bytes) -> Bind
     raw = HEADER.pack(16 + len(body), command_id, status, sequence) + body
     try:
         pdu = smpplib.smpp.parse_pdu(raw, client=_Seq(), allow_unknown_opt_params=True)
-    except (
-        KeyError,
-        ValueError,
-        IndexError,
-        struct.error,
-        UnicodeDecodeError,
-        smpplib.exceptions.UnknownCommandError,
-        smpplib.exceptions.PDUError,
-    ) as exc:
+    except SMPPLIB_PARSE_ERRORS as exc:
         raise PduError(f"bad bind: {exc!r}") from exc
 
     def text(value: object) -> str:
@@ -152,14 +156,7 @@ def parse_with_smpplib(raw: bytes) -> dict[str, object]:
     """All fields smpplib sees in a PDU (tests use it to check our fast paths)."""
     try:
         pdu = smpplib.smpp.parse_pdu(raw, client=_Seq(), allow_unknown_opt_params=True)
-    except (
-        KeyError,
-        ValueError,
-        IndexError,
-        struct.error,
-        smpplib.exceptions.UnknownCommandError,
-        smpplib.exceptions.PDUError,
-    ) as exc:
+    except SMPPLIB_PARSE_ERRORS as exc:
         raise PduError(f"smpplib cannot parse: {exc!r}") from exc
     fields = {name: getattr(pdu, name, None) for name in pdu.params}
     fields.update(command=pdu.command, status=pdu.status, sequence=pdu.sequence)

@@ -13,13 +13,12 @@ DEV_PASSWORD = "devpass"
 
 
 @dataclass
-class BindSettings:
-    """One SMPP bind (or transmitter/receiver pair) to an SMSC."""
+class BindFields:
+    """What one SMPP bind needs, as `[smpp]` and each `[[smpp.connections]]` table give it."""
 
     host: str = "127.0.0.1"
     port: int = 2775
     system_id: str = "vaksin"
-    password: str = ""
     system_type: str = ""
     # "transceiver" (one connection) or "transmitter_receiver" (a pair).
     bind_mode: str = "transceiver"
@@ -35,21 +34,18 @@ class BindSettings:
 
 
 @dataclass
-class SmppSettings:
+class BindSettings(BindFields):
+    """One SMPP bind (or transmitter/receiver pair) to an SMSC, with its password resolved."""
+
+    password: str = ""
+
+
+@dataclass
+class SmppSettings(BindFields):
+    """`[smpp]`: the default bind (the password never lives in the file) and the channel."""
+
     enabled: bool = False
-    host: str = "127.0.0.1"
-    port: int = 2775
-    system_id: str = "vaksin"
     password_file: str = ""
-    system_type: str = ""
-    bind_mode: str = "transceiver"
-    window: int = 50
-    response_timeout: float = 10.0
-    rate: float = 0.0
-    enquire_link_interval: float = 30.0
-    reconnect_min: float = 1.0
-    reconnect_max: float = 60.0
-    throttle_pause: float = 1.0
     # data_coding 0: "gsm7" (unpacked septets) or "latin1" (some SMSCs).
     data_coding_default: str = "gsm7"
     # Long MT messages: "udh" (8-bit reference), "sar" (TLVs) or "payload" (message_payload).
@@ -65,11 +61,7 @@ class SmppSettings:
 
     def binds(self, password: str) -> list[BindSettings]:
         """The binds to open: each `[[smpp.connections]]` table overrides these defaults."""
-        base = {
-            f.name: getattr(self, f.name)
-            for f in dataclasses.fields(BindSettings)
-            if hasattr(self, f.name)
-        }
+        base = {f.name: getattr(self, f.name) for f in dataclasses.fields(BindFields)}
         base["password"] = password
         tables = self.connections or [{}]
         return [BindSettings(**{**base, **table}) for table in tables]
