@@ -24,13 +24,11 @@ from pathlib import Path
 
 import redis.asyncio as aioredis
 
+from core.config import load_config
+from devtools.demo import write_csvs
 from registration import importer
-from registration.config import PROJECT_ROOT
-from registration.demo import write_csvs
-from registration.keys import Keys
-from registration.screening import load_groups
+from registration.keys import RegistryKeys as Keys
 from registration.service import Registry
-from registration.settings import RegistrationSettings, TicketSettings
 
 
 def percentiles(samples: list[float]) -> str:
@@ -123,14 +121,11 @@ async def _measure(
         if not args.reimport:
             break
 
-    registry = Registry(
-        redis,
-        keys,
-        RegistrationSettings(),
-        TicketSettings(),
-        "benchmark-signing-key",
-        groups=load_groups(PROJECT_ROOT / "menus" / "screening.toml"),
+    config = load_config(
+        environ={"USSD_TICKETS_SIGNING_KEY": "benchmark-signing-key"},
+        overrides={"redis.key_prefix": keys.prefix},
     )
+    registry = Registry.from_config(config, redis)
     rng = random.Random(11)
     niks = sorted(await redis.srandmember(keys.all_workers(), args.bookings))
     rng.shuffle(niks)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import resource
 import sys
@@ -25,15 +26,17 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from registration.config import load_config
-from registration.keys import Keys
+from core.config import load_config
+from devtools.smsc_process import SimProcess
+from registration.keys import RegistryKeys
+from registration.service import Registry
 from smpp import campaigns
 from smpp.blaster import CampaignRunner
 from smpp.campaign_store import CampaignStore
+from smpp.keys import SmsKeys
 from smpp.mt import MtBuilder
 from smpp.pool import SmppPool
 from smpp.settings import blast_settings, smpp_settings
-from smpp.sim_process import SimProcess
 
 TEMPLATE = (
     "{first_name} (NIK: {nik_masked}), Anda calon penerima Vaksin COVID-19. "
@@ -69,6 +72,11 @@ class Smsc(SimProcess):
             return json.loads(resp.read())
 
 
+@dataclasses.dataclass(frozen=True)
+class Keys(RegistryKeys, SmsKeys):
+    """The registry's keys (seeded here) and the SMS channel's (the campaign)."""
+
+
 async def seed(redis: aioredis.Redis, keys: Keys, n: int) -> None:
     for start in range(0, n, 5000):
         async with redis.pipeline(transaction=False) as pipe:
@@ -99,21 +107,25 @@ async def blast(
     watch_gap: bool = False,
 ) -> dict[str, Any]:
     config = load_config(
+        environ={"USSD_TICKETS_SIGNING_KEY": "bench-signing-key"},
         overrides={
+            "redis.key_prefix": keys.prefix,
             "smpp.port": smsc.smpp_port,
             "smpp.rate": rate,
             "smpp.reconnect_min": reconnect_min,
             "smpp.reconnect_max": max(reconnect_min, 1.0),
-        }
+        },
     )
     settings = smpp_settings(config)
     store = CampaignStore(redis, keys)
-    await campaigns.create(redis, keys, config, name, TEMPLATE, {}, False)
-    await campaigns.transition(redis, keys, name, "start")
+    await campaigns.create(store, blast_settings(config), name, TEMPLATE, {}, False)
+    await campaigns.transition(store, name, "start")
+    registry = Registry.from_config(config, redis)
     pool = SmppPool(settings.binds("devpass"), None)
     pool.start()
     await pool.wait_ready(10)
-    runner = CampaignRunner(store, pool, MtBuilder(settings, redis, keys), blast_settings(config))
+    mt = MtBuilder(settings, redis, keys)
+    runner = CampaignRunner(store, registry, pool, mt, blast_settings(config))
     t0 = time.perf_counter()
     await runner.materialize(name)
     prepared = time.perf_counter() - t0

@@ -53,17 +53,19 @@ def worker_lines(count: int):
 
 async def load(prefix: str, subscribers: int) -> int:
     """Import the registry; returns the number of screening groups."""
+    from core.config import load_config
+    from core.redis_client import connect
+    from core.settings import redis_settings
     from registration import importer
-    from registration.config import load_config
+    from registration.keys import RegistryKeys
     from registration.service import Registry
-    from registration.store import connect, keys_for
 
     config = load_config(
         environ={"USSD_TICKETS_SIGNING_KEY": "bench-signing-key"},
         overrides={"redis.url": REDIS_URL, "redis.key_prefix": prefix},
     )
 
-    redis, keys = connect(config), keys_for(config)
+    redis, keys = connect(redis_settings(config)), RegistryKeys(prefix)
     try:
         report = await importer.import_facilities(redis, keys, facility_lines())
         assert report.rows_bad == 0, report.errors[:3]

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from registration import outbox
+from core.outbox import OutboundSms
+from core.privacy import mask_phone
 from registration.models import BookingOutcome, Ticket, TicketState, VerifyOutcome
-from registration.privacy import mask_phone
 
 if TYPE_CHECKING:
     from dialogue.engine import Engine
@@ -205,9 +205,9 @@ async def issue_ticket(turn: Turn, _: str) -> str:
     """Queue the ticket SMS once per ticket (a retransmitted hop queues nothing more)."""
     engine, code = turn.engine, turn.vars["code"]
     text = engine.ticket_text(turn.vars, turn.lang)
-    sms = outbox.OutboundSms(turn.msisdn, text, "ticket", f"ticket:{code}")
+    sms = OutboundSms(turn.msisdn, text, "ticket", f"ticket:{code}")
     # Not waited for: the session write that ends this hop follows on the same connection.
-    await outbox.enqueue_nowait(engine.kv, engine.keys, sms)
+    await engine.outbox.enqueue_nowait(sms)
     return "ok"
 
 
@@ -220,8 +220,8 @@ async def resend_ticket(turn: Turn, _: str) -> str:
         return "limited"
     text = engine.ticket_text(turn.vars, turn.lang)
     bucket = int(time.time() // interval)
-    sms = outbox.OutboundSms(turn.msisdn, text, "ticket_resend", f"ticket-resend:{code}:{bucket}")
-    await outbox.enqueue_fast(engine.kv, engine.keys, sms)
+    sms = OutboundSms(turn.msisdn, text, "ticket_resend", f"ticket-resend:{code}:{bucket}")
+    await engine.outbox.enqueue(sms)
     return "sent"
 
 

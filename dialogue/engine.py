@@ -17,16 +17,19 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from core.config import Config
+from core.outbox import Outbox
+from core.privacy import mask_phone, redact
+from core.redis_lean import FastRedis
+from core.settings import redis_settings, service_settings
 from dialogue import flow
 from dialogue.actions import ACTIONS, Turn
 from dialogue.gsm import to_gsm
+from dialogue.keys import DialogueKeys
 from dialogue.menus import MenuError, Menus, load_menus
 from dialogue.model import Channel, Inbound, Outbound
 from dialogue.render import View, fill, render_sms, render_ussd
-from registration.config import Config
-from registration.fastredis import FastRedis
-from registration.keys import Keys
-from registration.privacy import mask_phone, redact
+from registration.settings import session_labels
 
 log = logging.getLogger(__name__)
 
@@ -34,21 +37,19 @@ _CACHE_SECONDS = 60.0  # facility names change rarely; a minute of staleness is 
 _SLOTS_CACHE_SECONDS = 1.0  # seat counts shown are at most a second old; book() is atomic
 
 
-@dataclass
-class UssdSettings:
-    session_ttl_seconds: int = 300
-    resume_window_seconds: int = 3600
-    service_codes: tuple[str, ...] = ("*119#",)
-    max_screen_chars: int = 160
+@dataclass(frozen=True)
+class DialogueSettings:
+    """`[dialogue]` as written in config.toml."""
 
-
-@dataclass
-class MenuSettings:
-    file: str = "menus/dialogue.toml"
-    default_language: str = "id"
-    max_list_items: int = 60
-    resend_interval_seconds: int = 600
-    help_email: str = "vaksinasi@kemkes.go.id"
+    menus_file: str
+    default_language: str
+    max_list_items: int
+    resend_interval_seconds: int
+    help_email: str
+    service_codes: tuple[str, ...]
+    ussd_session_ttl_seconds: int
+    resume_window_seconds: int
+    sms_session_ttl_seconds: int
 
 
 @dataclass
@@ -56,6 +57,7 @@ class EngineSettings:
     session_ttl_seconds: int = 300
     resume_window_seconds: int = 3600
     sms_session_ttl_seconds: int = 86400
+    # A USSD screen when the edge gives no limit of its own (edges pass theirs per hop).
     max_screen_chars: int = 160
     service_codes: frozenset[str] = frozenset({"119"})
     default_language: str = "id"
@@ -64,7 +66,7 @@ class EngineSettings:
     help_email: str = "vaksinasi@kemkes.go.id"
     public_base_url: str = "http://127.0.0.1:8080"
     video_url: str = ""
-    utc_offset_hours: int = 7
+    utc_offset_hours: float = 7.0
 
 
 def normalise_service_code(code: str) -> str:
@@ -72,35 +74,23 @@ def normalise_service_code(code: str) -> str:
     return code.strip().strip("*#").split("*", 1)[0]
 
 
-def settings_from_config(config: Config) -> tuple[EngineSettings, MenuSettings]:
-    ussd = config.load("ussd", UssdSettings)
-    menus = config.load("menus", MenuSettings)
-    service = config.section("service")
-    sms = config.section("sms")
+def settings_from_config(config: Config) -> tuple[EngineSettings, DialogueSettings]:
+    dialogue = config.load("dialogue", DialogueSettings)
+    service = service_settings(config)
     settings = EngineSettings(
-        session_ttl_seconds=ussd.session_ttl_seconds,
-        resume_window_seconds=ussd.resume_window_seconds,
-        sms_session_ttl_seconds=int(sms.get("session_ttl_seconds", 86400)),
-        max_screen_chars=ussd.max_screen_chars,
-        service_codes=frozenset(normalise_service_code(c) for c in ussd.service_codes),
-        default_language=menus.default_language,
-        max_list_items=menus.max_list_items,
-        resend_interval_seconds=menus.resend_interval_seconds,
-        help_email=menus.help_email,
-        public_base_url=str(service.get("public_base_url", "")).rstrip("/"),
-        video_url=str(service.get("video_url", "")),
-        utc_offset_hours=int(service.get("utc_offset_hours", 7)),
+        session_ttl_seconds=dialogue.ussd_session_ttl_seconds,
+        resume_window_seconds=dialogue.resume_window_seconds,
+        sms_session_ttl_seconds=dialogue.sms_session_ttl_seconds,
+        service_codes=frozenset(normalise_service_code(c) for c in dialogue.service_codes),
+        default_language=dialogue.default_language,
+        max_list_items=dialogue.max_list_items,
+        resend_interval_seconds=dialogue.resend_interval_seconds,
+        help_email=dialogue.help_email,
+        public_base_url=service.public_base_url.rstrip("/"),
+        video_url=service.video_url,
+        utc_offset_hours=service.utc_offset_hours,
     )
-    return settings, menus
-
-
-def session_labels_from_config(config: Config) -> dict[str, str]:
-    """`registration.sessions` entries "pagi=08:00-12:00" -> {"pagi": "08:00-12:00"}."""
-    labels: dict[str, str] = {}
-    for entry in config.section("registration").get("sessions", []):
-        name, _, label = str(entry).partition("=")
-        labels[name.strip()] = label.strip() or name.strip()
-    return labels
+    return settings, dialogue
 
 
 class Engine:
@@ -111,17 +101,19 @@ class Engine:
         menus: Menus,
         registry: Any,
         redis: aioredis.Redis,
-        keys: Keys,
+        keys: DialogueKeys,
         settings: EngineSettings,
         session_labels: dict[str, str] | None = None,
         *,
         kv: FastRedis,
+        outbox: Outbox,
         owns_kv: bool = True,
     ) -> None:
         self.menus, self.registry, self.redis, self.keys = menus, registry, redis, keys
-        # The lean connection for session reads/writes (see registration.fastredis),
+        # The lean connection for session reads/writes (see core.redis_lean),
         # usually the Registry's own: one pipelined connection per process.
         self.kv, self._owns_kv = kv, owns_kv
+        self.outbox = outbox
         self.settings = settings
         if "help" not in menus.screens:
             raise MenuError("screens.help is missing (the SMS fallback answer)")
@@ -132,19 +124,22 @@ class Engine:
         self._slots: dict[str, tuple[float, list]] = {}
 
     @classmethod
-    def from_config(cls, config: Config, registry: Any, redis: aioredis.Redis) -> Engine:
-        from registration.store import keys_for, redis_settings, redis_url
-
+    def from_config(
+        cls,
+        config: Config,
+        registry: Any,
+        redis: aioredis.Redis,
+        *,
+        lean: FastRedis,
+        outbox: Outbox,
+    ) -> Engine:
         settings, menu_settings = settings_from_config(config)
-        menus = load_menus(config.resolve_path(menu_settings.file), ACTIONS)
-        labels = session_labels_from_config(config)
-        shared = getattr(registry, "fast", None)
-        if isinstance(shared, FastRedis):
-            kv, owns = shared, False
-        else:
-            kv, owns = FastRedis(redis_url(config), redis_settings(config).socket_timeout), True
-        keys = keys_for(config)
-        return cls(menus, registry, redis, keys, settings, labels, kv=kv, owns_kv=owns)
+        menus = load_menus(config.resolve_path(menu_settings.menus_file), ACTIONS)
+        labels = session_labels(config)
+        keys = DialogueKeys(redis_settings(config).key_prefix)
+        return cls(
+            menus, registry, redis, keys, settings, labels, kv=lean, outbox=outbox, owns_kv=False
+        )
 
     async def aclose(self) -> None:
         if self._owns_kv:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Protocol
 
 
 class Channel(StrEnum):
@@ -48,3 +49,9 @@ class Outbound:
     # answered with help: the SMS channel rate-limits these so that two
     # automated senders cannot loop on each other.
     fallback: bool = False
+
+
+class Dialogue(Protocol):
+    """What an edge needs of the dialogue engine (``dialogue.engine.Engine``)."""
+
+    async def handle(self, inbound: Inbound, *, max_chars: int = 0) -> Outbound: ...

@@ -28,10 +28,10 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from core.redis_lean import Call, Commands, FastRedis, as_dict
 from registration import registrant_lua, stats
 from registration.facilities import FacilityDirectory
-from registration.fastredis import Call, Commands, FastRedis, as_dict
-from registration.keys import Keys
+from registration.keys import RegistryKeys
 from registration.models import BookingOutcome, BookingResult, Facility, Ticket, TicketState
 from registration.records import day_key, ticket_from
 from registration.slots import SeatBook, local_today, window_days
@@ -53,7 +53,7 @@ class BookingRules:
     window_days: int
     closed_weekdays: list[int]
     claim_timeout_seconds: int
-    utc_offset_hours: int
+    utc_offset_hours: float
 
 
 class Booker:
@@ -61,7 +61,7 @@ class Booker:
         self,
         redis: aioredis.Redis,
         fast: FastRedis,
-        keys: Keys,
+        keys: RegistryKeys,
         directory: FacilityDirectory,
         seats: SeatBook,
         signer: TicketSigner,

@@ -16,10 +16,10 @@ from datetime import UTC, datetime, timedelta
 
 import redis.asyncio as aioredis
 
+from core.redis_lean import Commands, FastRedis, as_dict
 from registration import registrant_lua, stats
 from registration.facilities import FacilityDirectory
-from registration.fastredis import Commands, FastRedis, as_dict
-from registration.keys import Keys
+from registration.keys import RegistryKeys
 from registration.models import CheckInOutcome, CheckInResult, Ticket, TicketState
 from registration.records import day_key, ticket_from
 from registration.slots import local_today
@@ -31,11 +31,11 @@ class CheckIn:
         self,
         redis: aioredis.Redis,
         fast: FastRedis,
-        keys: Keys,
+        keys: RegistryKeys,
         signer: TicketSigner,
         directory: FacilityDirectory,
         dose_interval_days: int,
-        utc_offset_hours: int,
+        utc_offset_hours: float,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._fast, self._keys, self._signer, self._dir = fast, keys, signer, directory

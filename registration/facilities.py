@@ -1,6 +1,6 @@
 """Facility records cached in-process: they change only on import.
 
-Every import bumps ``facilities_version`` in ``Keys.registry_meta()``. Callers on
+Every import bumps ``facilities_version`` in ``RegistryKeys.registry_meta()``. Callers on
 the hot path read that version in the same pipeline as their own data (no extra
 round trip) or at most once a second (:meth:`FacilityDirectory.ensure_recent`);
 the TTL is a safety net after which the version is re-read. Only a changed
@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import redis.asyncio as aioredis
 
-from registration.keys import Keys
+from registration.keys import RegistryKeys
 from registration.models import Facility
 from registration.records import facility_from
 
@@ -27,7 +27,7 @@ class FacilityDirectory:
     def __init__(
         self,
         redis: aioredis.Redis,
-        keys: Keys,
+        keys: RegistryKeys,
         ttl_seconds: float = 30.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:

@@ -4,7 +4,7 @@ Per row: the worker hash and the phone index; per batch: one SADD per facility a
 one to the set of all workers. Rows already listed are read back first (one
 SMISMEMBER, then HMGET for those only) so that a changed phone or facility leaves
 its old index. :func:`write_workers_bulk` sends pre-encoded RESP (see
-registration.bulk); :func:`write_workers` is the plain redis-py fallback.
+core.redis_bulk); :func:`write_workers` is the plain redis-py fallback.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import asyncio
 
 import redis.asyncio as aioredis
 
-from registration.bulk import BulkConnection, resp
-from registration.keys import Keys
+from core.redis_bulk import BulkConnection, resp
+from registration.keys import RegistryKeys
 
 Row = tuple[str, str, str, str, str]  # nik, full_name, phone (62...), profession, facility_id
 
@@ -22,7 +22,7 @@ Row = tuple[str, str, str, str, str]  # nik, full_name, phone (62...), professio
 async def flush(
     redis: aioredis.Redis,
     bulk: BulkConnection | None,
-    keys: Keys,
+    keys: RegistryKeys,
     batch: list[Row],
     in_flight: asyncio.Task[None] | None,
 ) -> asyncio.Task[None] | None:
@@ -39,7 +39,7 @@ async def flush(
     return task
 
 
-async def write_workers(redis: aioredis.Redis, keys: Keys, batch: list[Row]) -> None:
+async def write_workers(redis: aioredis.Redis, keys: RegistryKeys, batch: list[Row]) -> None:
     niks = [row[0] for row in batch]
     listed = await redis.smismember(keys.all_workers(), niks)
     previous: dict[str, tuple[str | None, str | None]] = {}
@@ -82,8 +82,8 @@ async def write_workers(redis: aioredis.Redis, keys: Keys, batch: list[Row]) -> 
         await pipe.execute()
 
 
-async def write_workers_bulk(bulk: BulkConnection, keys: Keys, batch: list[Row]) -> None:
-    """Same writes as :func:`write_workers`, pre-encoded as RESP (see registration.bulk)."""
+async def write_workers_bulk(bulk: BulkConnection, keys: RegistryKeys, batch: list[Row]) -> None:
+    """Same writes as :func:`write_workers`, pre-encoded as RESP (see core.redis_bulk)."""
     niks = [row[0] for row in batch]
     (listed,) = await bulk.run(resp("SMISMEMBER", keys.all_workers(), *niks), 1)
     previous: dict[str, list[str | None]] = {}

@@ -26,13 +26,13 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from registration.bulk import BulkConnection
+from core.phone import phone_problem_or_value
+from core.redis_bulk import BulkConnection
 from registration.facilities import VERSION_FIELD
 from registration.import_writes import flush
-from registration.keys import Keys
+from registration.keys import RegistryKeys
 from registration.models import ImportReport
 from registration.nik import PROVINCE_CODES, VALID_DDMM, nik_problem
-from registration.phone import phone_problem_or_value
 
 Progress = Callable[..., None]  # progress(rows, done_bytes | None, total_bytes | None[, final])
 # A path, the CSV as bytes (UTF-8), a text stream, or any iterable of lines.
@@ -94,7 +94,10 @@ def _pick(row: list[str], positions: list[int], width: int) -> list[str] | None:
 
 
 async def import_facilities(
-    redis: aioredis.Redis, keys: Keys, path_or_lines: Source, progress: Progress | None = None
+    redis: aioredis.Redis,
+    keys: RegistryKeys,
+    path_or_lines: Source,
+    progress: Progress | None = None,
 ) -> ImportReport:
     errors: list[tuple[int, str]] = []
     rows: list[tuple[str, str, str, str, int]] = []
@@ -144,7 +147,7 @@ async def import_facilities(
 
 
 async def _write_facilities(
-    redis: aioredis.Redis, keys: Keys, rows: list[tuple[str, str, str, str, int]]
+    redis: aioredis.Redis, keys: RegistryKeys, rows: list[tuple[str, str, str, str, int]]
 ) -> None:
     async with redis.pipeline(transaction=False) as pipe:
         for fid, *_ in rows:
@@ -170,7 +173,10 @@ async def _write_facilities(
 
 
 async def import_health_workers(
-    redis: aioredis.Redis, keys: Keys, path_or_lines: Source, progress: Progress | None = None
+    redis: aioredis.Redis,
+    keys: RegistryKeys,
+    path_or_lines: Source,
+    progress: Progress | None = None,
 ) -> ImportReport:
     known_facilities = set(await redis.smembers(keys.facilities()))
     bulk = await BulkConnection.open(redis) if keys.prefix.isascii() else None
@@ -183,7 +189,7 @@ async def import_health_workers(
 
 async def _import_workers(
     redis: aioredis.Redis,
-    keys: Keys,
+    keys: RegistryKeys,
     path_or_lines: Source,
     progress: Progress | None,
     bulk: BulkConnection | None,

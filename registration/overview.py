@@ -7,7 +7,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from registration import lua
+from core import redis_scripts as lua
 from registration.models import Facility
 from registration.slots import SeatBook, session_capacities
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from core.redis_lean import FastRedis, as_dict
 from registration.facilities import FacilityDirectory
-from registration.fastredis import FastRedis, as_dict
-from registration.keys import Keys
+from registration.keys import RegistryKeys
 from registration.models import RegistrantStatus
 from registration.records import parse_day, screening_from, ticket_from, worker_from
 
@@ -21,7 +21,7 @@ PREFETCH_SECONDS = 0.5
 PREFETCH_MAX = 5000  # entries kept before expired ones are swept
 
 
-def status_commands(keys: Keys, nik: str) -> list[tuple[str, str]]:
+def status_commands(keys: RegistryKeys, nik: str) -> list[tuple[str, str]]:
     """The four reads, all in the ``{w:<nik>}`` slot; the worker record comes first."""
     return [
         ("HGETALL", keys.worker(nik)),
@@ -51,7 +51,7 @@ async def build_status(
 
 
 async def read_status(
-    fast: FastRedis, keys: Keys, directory: FacilityDirectory, nik: str
+    fast: FastRedis, keys: RegistryKeys, directory: FacilityDirectory, nik: str
 ) -> RegistrantStatus | None:
     """None when the NIK is not listed."""
     return await build_status(await fast.execute_many(*status_commands(keys, nik)), nik, directory)

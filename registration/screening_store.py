@@ -5,17 +5,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from core.redis_lean import Commands, FastRedis, ScriptLike
 from registration import stats
 from registration.facilities import FacilityDirectory
-from registration.fastredis import Commands, FastRedis, ScriptLike
-from registration.keys import Keys
+from registration.keys import RegistryKeys
 from registration.models import ScreeningOutcome, ScreeningResult
 from registration.records import day_key
 
 
 async def store_screening(
     fast: FastRedis,
-    keys: Keys,
+    keys: RegistryKeys,
     directory: FacilityDirectory,
     script: ScriptLike,
     nik: str,

@@ -5,7 +5,7 @@ dataclasses in `registration.models`; the modules behind it (registry import,
 verification, screening, slots, tickets) are the domain's own business.
 
 The hot path (verify, worker, status, facility choices, screening, slots, booking,
-tickets) runs over one lean pipelined connection (:mod:`registration.fastredis`);
+tickets) runs over one lean pipelined connection (:mod:`core.redis_lean`);
 imports, operator views and repairs keep redis-py. Round trips: ``verify``
 1 (+1 to read the matched record, another Cluster slot), ``status_by_nik`` 1,
 ``facility_choices`` 1, ``record_screening`` 1 (+ the counters it decides, not
@@ -19,24 +19,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
 import redis.asyncio as aioredis
 
-from registration import outbox, overview, registrant_lua, stats
+from core.config import Config
+from core.phone import normalise_phone
+from core.redis_lean import FastRedis, as_dict
+from core.settings import redis_settings
+from registration import importer, overview, recipients, registrant_lua, stats
 from registration.booking import Booker, BookingRules
 from registration.checkin import CheckIn
-from registration.config import Config
 from registration.facilities import FacilityDirectory
-from registration.fastredis import FastRedis, as_dict
-from registration.keys import Keys
+from registration.keys import RegistryKeys
 from registration.models import (
     BookingResult,
     CheckInResult,
     Facility,
     HealthWorker,
+    ImportReport,
     RegistrantStatus,
     ScreeningGroup,
     ScreeningResult,
@@ -44,7 +47,6 @@ from registration.models import (
     Ticket,
     Verification,
 )
-from registration.phone import normalise_phone
 from registration.records import worker_from
 from registration.registrant_status import Prefetched, build_status, read_status
 from registration.screening import evaluate, load_groups
@@ -56,7 +58,6 @@ from registration.settings import (
     parse_sessions,
 )
 from registration.slots import SeatBook
-from registration.store import keys_for
 from registration.tickets import TicketSigner, qr_png, qr_svg
 from registration.verification import Verifier
 
@@ -69,13 +70,13 @@ class Registry:
     def __init__(
         self,
         redis: aioredis.Redis,
-        keys: Keys,
+        keys: RegistryKeys,
         settings: RegistrationSettings,
         ticket_settings: TicketSettings,
         signing_key: str,
         *,
         groups: list[ScreeningGroup],
-        utc_offset_hours: int = 7,
+        utc_offset_hours: float = 7.0,
         clock: Callable[[], float] = time.time,
         fast: FastRedis | None = None,
     ) -> None:
@@ -110,7 +111,7 @@ class Registry:
             redis, fast, keys, self._signer, self._directory, interval, utc_offset_hours, clock
         )
         self._record = redis.register_script(registrant_lua.RECORD_SCREENING)
-        fast.register(self._record, outbox.ENQUEUE_SCRIPT)
+        fast.register(self._record)
 
     @classmethod
     def from_config(
@@ -126,7 +127,7 @@ class Registry:
         groups = load_groups(config.resolve_path(settings.screening_file))
         return cls(
             redis,
-            keys_for(config),
+            RegistryKeys(redis_settings(config).key_prefix),
             settings,
             ticket_settings,
             key,
@@ -137,7 +138,7 @@ class Registry:
         )
 
     @property
-    def keys(self) -> Keys:
+    def keys(self) -> RegistryKeys:
         return self._keys
 
     @property
@@ -157,6 +158,19 @@ class Registry:
         """
         await self._fast.load_scripts()
         await self._directory.ensure(check=True)
+
+    # --- the registry itself -----------------------------------------------------
+    async def import_facilities(
+        self, source: importer.Source, progress: importer.Progress | None = None
+    ) -> ImportReport:
+        """Load facilities from CSV (idempotent; bad rows reported with line numbers)."""
+        return await importer.import_facilities(self._redis, self._keys, source, progress)
+
+    async def import_health_workers(
+        self, source: importer.Source, progress: importer.Progress | None = None
+    ) -> ImportReport:
+        """Load health workers from CSV (facilities first; idempotent)."""
+        return await importer.import_health_workers(self._redis, self._keys, source, progress)
 
     # --- who is listed ---------------------------------------------------------
     async def verify(self, phone: str, last6: str) -> Verification:
@@ -298,6 +312,15 @@ class Registry:
 
     def ticket_svg(self, ticket: Ticket) -> bytes:
         return qr_svg(ticket.payload)
+
+    def recipients(
+        self, filters: dict[str, list[str]], only_unregistered: bool
+    ) -> AsyncIterator[list[recipients.Recipient]]:
+        """Listed workers matching ``filters`` (regency, profession, facility_id), in batches;
+        ``only_unregistered`` leaves out those holding or having used a booking."""
+        return recipients.select(
+            self._redis, self._keys, self._directory, filters, only_unregistered
+        )
 
     # --- operator views ----------------------------------------------------------
     async def stats(self) -> dict[str, Any]:

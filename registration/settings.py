@@ -3,31 +3,32 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from registration.config import Config, ConfigError
+from core.config import Config, ConfigError
+from core.settings import service_settings
 
 _SESSION = re.compile(r"^([a-z0-9_]{1,16})=(\d\d:\d\d)-(\d\d:\d\d)$")
 
 
-@dataclass
+@dataclass(frozen=True)
 class RegistrationSettings:
-    max_nik_attempts: int = 3
-    lockout_seconds: int = 3600
-    sessions: list[str] = field(default_factory=lambda: ["pagi=08:00-12:00", "siang=13:00-16:00"])
-    booking_window_days: int = 14
-    closed_weekdays: list[int] = field(default_factory=lambda: [7])
-    screening_file: str = "menus/screening.toml"
-    claim_timeout_seconds: int = 30
-    facility_cache_seconds: float = 30.0
+    max_nik_attempts: int
+    lockout_seconds: int
+    sessions: tuple[str, ...]
+    booking_window_days: int
+    closed_weekdays: tuple[int, ...]
+    screening_file: str
+    claim_timeout_seconds: int
+    facility_cache_seconds: float
 
 
-@dataclass
+@dataclass(frozen=True)
 class TicketSettings:
-    signing_key_file: str = ""
-    dose_interval_days: int = 14
-    code_alphabet: str = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-    code_length: int = 8
+    signing_key_file: str
+    dose_interval_days: int
+    code_alphabet: str
+    code_length: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +37,7 @@ class Session:
     label: str  # "08:00-12:00"
 
 
-def parse_sessions(specs: list[str]) -> list[Session]:
+def parse_sessions(specs: tuple[str, ...] | list[str]) -> list[Session]:
     """`["pagi=08:00-12:00", ...]` -> sessions; fails loudly on a bad entry."""
     sessions: list[Session] = []
     for spec in specs:
@@ -49,10 +50,16 @@ def parse_sessions(specs: list[str]) -> list[Session]:
     return sessions
 
 
-def load_settings(config: Config) -> tuple[RegistrationSettings, TicketSettings, int]:
+def load_settings(config: Config) -> tuple[RegistrationSettings, TicketSettings, float]:
     reg = config.load("registration", RegistrationSettings)
     tickets = config.load("tickets", TicketSettings)
-    offset = int(config.section("service").get("utc_offset_hours", 7))
+    offset = service_settings(config).utc_offset_hours
     if len(set(tickets.code_alphabet)) < 10 or tickets.code_length < 6:
         raise ConfigError("[tickets] code_alphabet needs 10+ symbols and code_length >= 6")
     return reg, tickets, offset
+
+
+def session_labels(config: Config) -> dict[str, str]:
+    """`[registration] sessions` as {"pagi": "08:00-12:00", ...} for screens and SMS."""
+    specs = config.load("registration", RegistrationSettings).sessions
+    return {s.session_id: s.label for s in parse_sessions(specs)}

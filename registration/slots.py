@@ -13,9 +13,9 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from registration import lua
-from registration.fastredis import Call, FastRedis
-from registration.keys import Keys
+from core import redis_scripts as lua
+from core.redis_lean import Call, FastRedis
+from registration.keys import RegistryKeys
 from registration.models import Facility, SlotAvailability
 from registration.records import day_key
 from registration.settings import Session
@@ -48,7 +48,7 @@ return out
 """
 
 
-def local_today(now: float, utc_offset_hours: int) -> date:
+def local_today(now: float, utc_offset_hours: float) -> date:
     return datetime.fromtimestamp(now, timezone(timedelta(hours=utc_offset_hours))).date()
 
 
@@ -68,7 +68,7 @@ class SeatBook:
     """Seat scripts run over the lean client; ``queue_read`` serves redis-py pipelines."""
 
     def __init__(
-        self, redis: aioredis.Redis, fast: FastRedis, keys: Keys, sessions: list[Session]
+        self, redis: aioredis.Redis, fast: FastRedis, keys: RegistryKeys, sessions: list[Session]
     ) -> None:
         self._redis, self._fast, self._keys, self.sessions = redis, fast, keys, sessions
         self._labels = {s.session_id: s.label for s in sessions}
@@ -78,7 +78,7 @@ class SeatBook:
         fast.register(self._take, self._release, self._read_days)
 
     def queue_read(self, pipe: Any, facility_id: str, days: list[date]) -> None:
-        """Queue the same read on a pipeline run with :func:`registration.lua.run`."""
+        """Queue the same read on a pipeline run with :func:`core.redis_scripts.run`."""
         keys = [self._keys.slot_booked(facility_id, day_key(d)) for d in days]
         lua.queue(pipe, self._read_days, keys, [])
 

@@ -1,4 +1,4 @@
-"""Registration statistics, kept incrementally in one Redis hash (`Keys.stats()`).
+"""Registration statistics, kept incrementally in one Redis hash (`RegistryKeys.stats()`).
 
 Fields are ``status:<name>`` and ``regency:<regency>:<name>``. Meaning:
 ``screened`` registrants screened at least once; ``eligible``/``deferred``/
@@ -14,19 +14,19 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from registration.keys import Keys
+from registration.keys import RegistryKeys
 
 STATUSES = ("screened", "eligible", "deferred", "not_eligible", "booked", "cancelled", "checked_in")
 
 
-def bump(pipe: Any, keys: Keys, regency: str, status: str, by: int = 1) -> None:
+def bump(pipe: Any, keys: RegistryKeys, regency: str, status: str, by: int = 1) -> None:
     """Queue the two increments (overall and per regency) on a pipeline."""
     pipe.hincrby(keys.stats(), f"status:{status}", by)
     if regency:
         pipe.hincrby(keys.stats(), f"regency:{regency}:{status}", by)
 
 
-async def read(redis: aioredis.Redis, keys: Keys) -> dict[str, Any]:
+async def read(redis: aioredis.Redis, keys: RegistryKeys) -> dict[str, Any]:
     async with redis.pipeline(transaction=False) as pipe:
         pipe.hgetall(keys.stats())
         pipe.scard(keys.all_workers())

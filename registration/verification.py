@@ -5,7 +5,7 @@ round trip: locked? listed? which NIK of the household ends in these digits?
 Then one more batch reads the matching worker record and the rest of the
 registrant's status: they live in another Cluster slot (``{w:<nik>}``), which a
 script on the phone's keys may not touch. Both go
-over the lean client (:mod:`registration.fastredis`), a few microseconds each.
+over the lean client (:mod:`core.redis_lean`), a few microseconds each.
 A malformed answer (not 6 digits) is reported as wrong but not counted: it
 cannot be a guess, only a typo.
 """
@@ -16,10 +16,10 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from registration.fastredis import FastRedis, as_dict
-from registration.keys import Keys
+from core.phone import normalise_phone
+from core.redis_lean import FastRedis, as_dict
+from registration.keys import RegistryKeys
 from registration.models import Verification, VerifyOutcome
-from registration.phone import normalise_phone
 from registration.records import worker_from
 from registration.registrant_status import status_commands
 
@@ -57,7 +57,7 @@ class Verifier:
         self,
         redis: aioredis.Redis,
         fast: FastRedis,
-        keys: Keys,
+        keys: RegistryKeys,
         max_attempts: int,
         lockout_seconds: int,
     ) -> None:

@@ -22,7 +22,7 @@ from smpp.campaign_store import CampaignStore
 from smpp.mt import MtBuilder, Source
 from smpp.pool import SmppPool
 from smpp.receipts import normalise_id
-from smpp.recipients import select, split_entry
+from smpp.recipients import RecipientSource, queue_entries, split_entry
 from smpp.settings import BlastSettings
 from smpp.templates import render
 
@@ -63,6 +63,7 @@ class CampaignRunner:
     def __init__(
         self,
         store: CampaignStore,
+        registry: RecipientSource,
         pool: SmppPool,
         mt: MtBuilder,
         settings: BlastSettings,
@@ -71,6 +72,7 @@ class CampaignRunner:
         utc_offset_hours: float = 7.0,
     ) -> None:
         self.store = store
+        self.registry = registry
         self.pool = pool
         self.mt = mt
         self.settings = settings
@@ -142,8 +144,8 @@ class CampaignRunner:
         if camp.meta.get("materialized") == "1":
             return 0
         added = opted = 0
-        async for entries, opted_out in select(
-            self.store.redis, self.store.keys, camp.filters, camp.only_unregistered
+        async for entries, opted_out in queue_entries(
+            self.registry, self.store.opted_out, camp.filters, camp.only_unregistered
         ):
             added += await self.store.add(name, entries)
             opted += opted_out
@@ -251,9 +253,7 @@ class CampaignRunner:
         stop: asyncio.Event,
     ) -> None:
         rows = [split_entry(e) for e in batch]
-        flags = await self.store.redis.smismember(
-            self.store.keys.sms_optouts(), [r[1] for r in rows]
-        )
+        flags = await self.store.opted_out([r[1] for r in rows])
         opted = [(r[0], "o") for r, f in zip(rows, flags, strict=True) if f]
         if opted:
             await self.store.finish(name, "opted_out", opted)

@@ -19,8 +19,8 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from registration.keys import Keys
 from smpp import campaign_lua as lua
+from smpp.keys import SmsKeys
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 STATES = ("draft", "running", "paused", "cancelled", "done")
@@ -48,7 +48,7 @@ class Campaign:
 
 
 class CampaignStore:
-    def __init__(self, redis: aioredis.Redis, keys: Keys) -> None:
+    def __init__(self, redis: aioredis.Redis, keys: SmsKeys) -> None:
         self.redis = redis
         self.keys = keys
         self._take = redis.register_script(lua.TAKE)
@@ -204,6 +204,15 @@ class CampaignStore:
         q, inf, st, _, _ = self._k(name)
         return int(await self._unsend(keys=[inf, st, q], args=entries)) if entries else 0
 
+    async def opted_out(self, phones: list[str]) -> list[bool]:
+        """For each phone: did it send BERHENTI/STOP?"""
+        if not phones:
+            return []
+        return [bool(f) for f in await self.redis.smismember(self.keys.sms_optouts(), phones)]
+
+    async def opt_out(self, phone: str) -> None:
+        await self.redis.sadd(self.keys.sms_optouts(), phone)
+
     async def recipient_state(self, name: str, nik: str) -> str | None:
         return await self.redis.hget(self.keys.campaign_state(name), nik)
 
@@ -211,6 +220,10 @@ class CampaignStore:
 
     async def acquire(self, name: str, owner: str, ttl: int = 30) -> bool:
         return bool(await self.redis.set(self.keys.campaign_lease(name), owner, nx=True, ex=ttl))
+
+    async def break_lease(self, name: str) -> None:
+        """Take the sending lease from a process that died holding it."""
+        await self.redis.delete(self.keys.campaign_lease(name))
 
     async def renew(self, name: str, owner: str, ttl: int = 30) -> bool:
         return bool(await self._renew(keys=[self.keys.campaign_lease(name)], args=[owner, ttl]))

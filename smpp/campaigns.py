@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import redis.asyncio as aioredis
-
-from registration.config import Config
-from registration.keys import Keys
+from registration.recipients import FILTERABLE
 from smpp.campaign_store import CampaignError, CampaignStore
-from smpp.recipients import FILTERABLE
-from smpp.settings import blast_settings
+from smpp.settings import BlastSettings
 from smpp.templates import TemplateError, lint
 
 # action -> (states it may start from, state it leads to)
@@ -49,29 +45,25 @@ def parse_filters(items: list[str] | dict[str, Any] | None) -> dict[str, list[st
 
 
 async def create(
-    redis: aioredis.Redis,
-    keys: Keys,
-    config: Config,
+    store: CampaignStore,
+    blast: BlastSettings,
     name: str,
     template: str,
     filters: dict[str, list[str]],
     only_unregistered: bool,
 ) -> dict[str, Any]:
     """Lint the template (errors raise CampaignError) and store a draft campaign."""
-    blast = blast_settings(config)
     try:
         report = lint(template, blast.keyword, blast.short_code)
     except TemplateError as exc:
         raise CampaignError(str(exc)) from exc
-    store = CampaignStore(redis, keys)
     await store.create(name, template, filters, only_unregistered, report.as_dict())
     progress = await store.progress(name)
     assert progress is not None
     return progress
 
 
-async def transition(redis: aioredis.Redis, keys: Keys, name: str, action: str) -> dict[str, Any]:
-    store = CampaignStore(redis, keys)
+async def transition(store: CampaignStore, name: str, action: str) -> dict[str, Any]:
     camp = await store.get(name)
     if camp is None:
         raise NotFound(name)
@@ -84,15 +76,14 @@ async def transition(redis: aioredis.Redis, keys: Keys, name: str, action: str) 
     return progress
 
 
-async def progress(redis: aioredis.Redis, keys: Keys, name: str) -> dict[str, Any]:
-    result = await CampaignStore(redis, keys).progress(name)
+async def progress(store: CampaignStore, name: str) -> dict[str, Any]:
+    result = await store.progress(name)
     if result is None:
         raise NotFound(name)
     return result
 
 
-async def listing(redis: aioredis.Redis, keys: Keys) -> list[dict[str, Any]]:
-    store = CampaignStore(redis, keys)
+async def listing(store: CampaignStore) -> list[dict[str, Any]]:
     out = []
     for name in await store.names():
         item = await store.progress(name)

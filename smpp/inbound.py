@@ -16,12 +16,13 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from core.outbox import OutboundSms, Outbox
+from core.phone import normalise_phone
+from core.privacy import mask_phone
 from dialogue.model import Channel, Inbound, SessionEvent
-from registration.keys import Keys
-from registration.outbox import OutboundSms, enqueue
-from registration.privacy import mask_phone
 from smpp import codec, concat, encoding
 from smpp.campaign_store import CampaignStore
+from smpp.keys import SmsKeys
 from smpp.receipts import Receipt, is_receipt, parse_receipt
 from smpp.settings import SmppSettings, SmsSettings
 
@@ -38,24 +39,25 @@ RECEIPT_BATCH = 500
 RECEIPT_COUNTERS = {"delivered": ("d", "delivered"), "expired": ("x", "expired")}
 
 
-def normalise_msisdn(addr: str) -> str:
-    digits = "".join(ch for ch in addr if ch.isdigit())
-    if digits.startswith("0"):
-        digits = "62" + digits[1:]
-    return digits
+def sender_address(addr: str) -> str:
+    """The sender as ``62...`` when it is an Indonesian mobile; other addresses as given."""
+    result = normalise_phone(addr)
+    return result.value if result.ok else addr.strip()
 
 
 class InboundHandler:
     def __init__(
         self,
         redis: aioredis.Redis,
-        keys: Keys,
+        keys: SmsKeys,
         smpp: SmppSettings,
         sms: SmsSettings,
         engine: Any,
         store: CampaignStore,
+        outbox: Outbox,
     ) -> None:
         self.redis = redis
+        self.outbox = outbox
         self.keys = keys
         self.smpp = smpp
         self.sms = sms
@@ -78,7 +80,7 @@ class InboundHandler:
         except codec.PduError as exc:
             log.warning("bad concatenation header from %s: %s", mask_phone(sm.source), exc)
             return codec.ESME_RX_P_APPN
-        sender = normalise_msisdn(sm.source)
+        sender = sender_address(sm.source)
         if info is not None:
             whole = self.reassembler.add(sender, sm.destination, info, sm.data_coding, payload)
             if whole is None:
@@ -153,7 +155,7 @@ class InboundHandler:
         await self.redis.hincrby(self.keys.sms_stats(), "mo", 1)
         word = _LETTERS.sub("", text.upper()) if len(text) < 40 else ""
         if word in OPT_OUT_WORDS:
-            await self.redis.sadd(self.keys.sms_optouts(), sender)
+            await self.store.opt_out(sender)
             log.info("opt-out from %s", mask_phone(sender))
             await self.reply(sender, OPT_OUT_REPLY.format(number=self.sms.service_number), "optout")
             return
@@ -182,8 +184,5 @@ class InboundHandler:
             await self.reply(sender, out.text, "reply")
 
     async def reply(self, to: str, text: str, kind: str) -> None:
-        await enqueue(
-            self.redis,
-            self.keys,
-            OutboundSms(to=to, text=text, kind=kind, dedupe_key=f"{kind}:{uuid.uuid4()}"),
-        )
+        sms = OutboundSms(to=to, text=text, kind=kind, dedupe_key=f"{kind}:{uuid.uuid4()}")
+        await self.outbox.enqueue(sms)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-from registration.keys import Keys
 from smpp import codec, concat, encoding
+from smpp.keys import SmsKeys
 from smpp.settings import SmppSettings
 
 Build = Callable[[int], bytes]
@@ -22,7 +22,7 @@ class Source:
 
 
 class MtBuilder:
-    def __init__(self, settings: SmppSettings, redis: aioredis.Redis, keys: Keys) -> None:
+    def __init__(self, settings: SmppSettings, redis: aioredis.Redis, keys: SmsKeys) -> None:
         self.settings = settings
         self.redis = redis
         self.keys = keys

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
-from registration.keys import Keys
-from registration.privacy import mask_phone
+from core.privacy import mask_phone
 from smpp import codec
+from smpp.keys import SmsKeys
 from smpp.mt import MtBuilder, Source
 from smpp.pool import SmppPool
 from smpp.receipts import normalise_id
@@ -43,7 +43,7 @@ class OutboxSender:
     def __init__(
         self,
         redis: aioredis.Redis,
-        keys: Keys,
+        keys: SmsKeys,
         pool: SmppPool,
         mt: MtBuilder,
         smpp: SmppSettings,

@@ -12,12 +12,19 @@ import contextlib
 import logging
 from typing import Any
 
+import redis.asyncio as aioredis
+
+from core.config import Config
+from core.outbox import Outbox
+from core.settings import redis_settings, service_settings
 from smpp.blaster import CampaignRunner
 from smpp.campaign_store import CampaignStore
 from smpp.inbound import InboundHandler
+from smpp.keys import SmsKeys
 from smpp.mt import MtBuilder
 from smpp.outbox_sender import OutboxSender
 from smpp.pool import SmppPool
+from smpp.recipients import RecipientSource
 from smpp.settings import blast_settings, smpp_password, smpp_settings, sms_settings
 
 log = logging.getLogger(__name__)
@@ -26,22 +33,30 @@ CAMPAIGN_POLL_SECONDS = 2.0
 
 
 class SmsService:
-    def __init__(self, ctx: Any, *, run_campaigns: bool = True, run_outbox: bool = True) -> None:
-        self.ctx = ctx
-        config = ctx.config
+    """``engine`` answers two-way SMS (``dialogue.engine.Engine``; None: MO not answered)."""
+
+    def __init__(
+        self,
+        config: Config,
+        redis: aioredis.Redis,
+        outbox: Outbox,
+        registry: RecipientSource,
+        engine: Any,
+        *,
+        run_campaigns: bool = True,
+        run_outbox: bool = True,
+    ) -> None:
         self.smpp = smpp_settings(config)
         self.sms = sms_settings(config)
         self.blast = blast_settings(config)
-        self.utc_offset = float(config.section("service").get("utc_offset_hours", 7))
-        self.store = CampaignStore(ctx.redis, ctx.keys)
-        self.inbound = InboundHandler(
-            ctx.redis, ctx.keys, self.smpp, self.sms, ctx.engine, self.store
-        )
-        self.pool = SmppPool(self.smpp.binds(smpp_password(config, self.smpp)), self.inbound)
-        self.mt = MtBuilder(self.smpp, ctx.redis, ctx.keys)
-        self.outbox = OutboxSender(
-            ctx.redis, ctx.keys, self.pool, self.mt, self.smpp, self.sms, self.blast
-        )
+        self.utc_offset = service_settings(config).utc_offset_hours
+        keys = SmsKeys(redis_settings(config).key_prefix)
+        self.registry = registry
+        self.store = CampaignStore(redis, keys)
+        self.inbound = InboundHandler(redis, keys, self.smpp, self.sms, engine, self.store, outbox)
+        self.pool = SmppPool(self.smpp.binds(smpp_password(config)), self.inbound)
+        self.mt = MtBuilder(self.smpp, redis, keys)
+        self.outbox = OutboxSender(redis, keys, self.pool, self.mt, self.smpp, self.sms, self.blast)
         self.run_campaigns = run_campaigns
         self.run_outbox = run_outbox
         self._tasks: list[asyncio.Task[Any]] = []
@@ -52,6 +67,7 @@ class SmsService:
     def runner(self) -> CampaignRunner:
         return CampaignRunner(
             self.store,
+            self.registry,
             self.pool,
             self.mt,
             self.blast,

@@ -6,7 +6,7 @@ import string
 import unicodedata
 from dataclasses import dataclass, field
 
-from registration.privacy import mask_nik
+from core.privacy import mask_nik
 from smpp import encoding
 
 PLACEHOLDERS = ("first_name", "nik_masked", "keyword", "short_code")

@@ -15,9 +15,11 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as aioredis
 
-from registration.config import Config, load_config
-from registration.keys import Keys
-from registration.store import connect
+from core.config import Config, load_config
+from core.redis_client import connect
+from core.settings import redis_settings
+from tests.keys import AllKeys
+from ussd_server.context import AppContext, build_context
 
 TEST_REDIS_URL = os.environ.get("USSD_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 
@@ -26,6 +28,7 @@ def make_test_config(prefix: str, **overrides: object) -> Config:
     environ = {
         "USSD_TICKETS_SIGNING_KEY": "test-signing-key-" + prefix,
         "USSD_OPERATOR_API_TOKEN": "test-operator-token",
+        "USSD_SMPP_PASSWORD": "devpass",  # the development SMSC's ([smsc_sim] password)
     }
     base: dict[str, object] = {"redis.url": TEST_REDIS_URL, "redis.key_prefix": prefix}
     base.update(overrides)
@@ -43,13 +46,13 @@ def config(key_prefix: str) -> Config:
 
 
 @pytest.fixture
-def keys(key_prefix: str) -> Keys:
-    return Keys(prefix=key_prefix)
+def keys(key_prefix: str) -> AllKeys:
+    return AllKeys(prefix=key_prefix)
 
 
 @pytest.fixture
 async def redis(config: Config, key_prefix: str) -> AsyncIterator[aioredis.Redis]:
-    client = connect(config)
+    client = connect(redis_settings(config))
     try:
         yield client
     finally:
@@ -61,3 +64,13 @@ async def redis(config: Config, key_prefix: str) -> AsyncIterator[aioredis.Redis
 @pytest.fixture
 def random_token() -> str:
     return secrets.token_hex(8)
+
+
+@pytest.fixture
+async def context(config: Config) -> AsyncIterator[AppContext]:
+    """The whole service for this test's prefix, as `serve` builds it for one process."""
+    ctx = build_context(config)
+    try:
+        yield ctx
+    finally:
+        await ctx.aclose()

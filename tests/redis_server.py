@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ussd_server.devtools.private_redis import PrivateRedis
+from devtools.private_redis import PrivateRedis
 
 needs_redis_server = pytest.mark.skipif(
     shutil.which("redis-server") is None, reason="needs a redis-server binary"

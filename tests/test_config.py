@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from registration.config import ConfigError, env_name, load_config
+from core.config import ConfigError, env_name, load_config
 
 
 @dataclass

@@ -13,15 +13,14 @@ from dialogue.gsm import is_gsm, septets, to_gsm
 from dialogue.model import Channel, Inbound, SessionEvent
 from dialogue.render import compose_ussd, page_count, render_sms, render_ussd
 from dialogue.steps import view
-from registration.service import Registry
 from tests.ussd_harness import LONG_FACILITY
 
 LONGEST_NAME = "Muhammadiyahsyahputra Abdurrahmanwahid Sastrowardoyo Wicaksono"
 
 
 @pytest.fixture
-def engine(config, redis) -> Engine:
-    return Engine.from_config(config, Registry.from_config(config, redis), redis)
+def engine(context) -> Engine:
+    return context.engine
 
 
 def worst_vars(engine: Engine, lang: str, sid: str = "") -> dict[str, str]:

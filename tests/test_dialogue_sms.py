@@ -6,16 +6,14 @@ import re
 
 import pytest
 
-from dialogue.engine import Engine
 from dialogue.model import Channel, Inbound, Outbound, SessionEvent
-from registration.service import Registry
 from tests.ussd_harness import PHONE, last6, load_registry
 
 
 @pytest.fixture
-async def sms(config, redis, keys):
+async def sms(context, redis, keys):
     await load_registry(redis, keys)
-    engine = Engine.from_config(config, Registry.from_config(config, redis), redis)
+    engine = context.engine
 
     async def send(text: str, phone: str = PHONE) -> Outbound:
         inbound = Inbound(Channel.SMS, "smpp", phone, phone, "1199", SessionEvent.CONTINUE, text)

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
-from registration import outbox
-from registration.config import Config
-from registration.fastredis import Call, FastRedis, FastRedisError, Script
-from registration.keys import Keys
+from core import outbox
+from core.config import Config
+from core.redis_lean import Call, FastRedis, FastRedisError, Script
 from registration.models import BookingOutcome
 from registration.records import day_key
 from tests.conftest import TEST_REDIS_URL
+from tests.keys import AllKeys
 from tests.redis_server import free_port, needs_redis_server, own_redis
 from tests.test_registration_support import nik, registry_with, screened
 
@@ -71,26 +71,28 @@ async def test_unreachable_redis_is_a_connection_error() -> None:
     await fast.aclose()
 
 
-async def test_outbox_queues_once(redis: aioredis.Redis, keys: Keys) -> None:
-    fast = FastRedis.like(redis)
+async def test_outbox_queues_once(redis: aioredis.Redis, keys: AllKeys) -> None:
+    fast, other_client = FastRedis.like(redis), FastRedis.like(redis)
+    box, other_box = outbox.Outbox(fast, keys), outbox.Outbox(other_client, keys)
     sms = outbox.OutboundSms("6281200000001", "Kode tiket: ABC", "ticket", "ticket:ABC")
     try:
-        assert await outbox.enqueue_fast(fast, keys, sms) is True
-        assert await outbox.enqueue_fast(fast, keys, sms) is False  # a retransmitted hop
-        assert await outbox.enqueue(redis, keys, sms) is False  # same marker, other client
+        assert await box.enqueue(sms) is True
+        assert await box.enqueue(sms) is False  # a retransmitted hop
+        assert await other_box.enqueue(sms) is False  # same marker, other connection
         entries = await redis.xrange(keys.sms_outbox())
         assert [fields for _, fields in entries] == [
             {"to": sms.to, "text": sms.text, "kind": "ticket", "dedupe_key": "ticket:ABC"}
         ]
         other = outbox.OutboundSms(sms.to, "again", "ticket_resend", "ticket-resend:ABC:1")
-        assert await outbox.enqueue(redis, keys, other) is True
+        assert await other_box.enqueue(other) is True
         assert await redis.xlen(keys.sms_outbox()) == 2
     finally:
         await fast.aclose()
+        await other_client.aclose()
 
 
 async def test_refused_bookings_hold_no_seat_and_leave_no_ticket(
-    redis: aioredis.Redis, keys: Keys, config: Config
+    redis: aioredis.Redis, keys: AllKeys, config: Config
 ) -> None:
     registry = await registry_with(config, redis, keys, workers=3)
     try:
@@ -117,7 +119,7 @@ async def test_refused_bookings_hold_no_seat_and_leave_no_ticket(
 
 
 async def test_concurrent_callers_get_their_own_answers(
-    redis: aioredis.Redis, keys: Keys, config: Config
+    redis: aioredis.Redis, keys: AllKeys, config: Config
 ) -> None:
     """Many calls in flight on the one connection: each reply goes to its own caller."""
     registry = await registry_with(config, redis, keys, workers=20)
@@ -133,7 +135,7 @@ async def test_concurrent_callers_get_their_own_answers(
 
 
 async def test_status_right_after_verify_sees_writes_made_since(
-    redis: aioredis.Redis, keys: Keys, config: Config
+    redis: aioredis.Redis, keys: AllKeys, config: Config
 ) -> None:
     """verify reads the status along; a booking or screening in between is never hidden."""
     registry = await registry_with(config, redis, keys, workers=2)
@@ -155,15 +157,16 @@ async def test_status_right_after_verify_sees_writes_made_since(
 
 
 async def test_outbox_queued_without_waiting_is_there_after_the_next_command(
-    redis: aioredis.Redis, keys: Keys
+    redis: aioredis.Redis, keys: AllKeys
 ) -> None:
     fast = FastRedis.like(redis)
     sms = outbox.OutboundSms("6281200000001", "Kode tiket: XYZ", "ticket", "ticket:XYZ")
     try:
-        await outbox.enqueue_nowait(fast, keys, sms)
-        await outbox.enqueue_nowait(fast, keys, sms)  # a retransmitted hop
+        box = outbox.Outbox(fast, keys)
+        await box.enqueue_nowait(sms)
+        await box.enqueue_nowait(sms)  # a retransmitted hop
         await fast.barrier()  # what the hop's session write does
         assert await redis.xlen(keys.sms_outbox()) == 1
-        assert await outbox.enqueue_fast(fast, keys, sms) is False
+        assert await box.enqueue(sms) is False
     finally:
         await fast.aclose()

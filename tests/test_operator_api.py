@@ -8,7 +8,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from registration.config import Config
+from core.config import Config
 from registration.models import BookingOutcome
 from registration.service import Registry
 from tests.conftest import make_test_config

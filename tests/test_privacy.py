@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from registration.privacy import RedactingFilter, mask_name, mask_nik, mask_phone
+from core.privacy import RedactingFilter, mask_name, mask_nik, mask_phone
 
 
 def test_masks_keep_only_what_a_person_needs_to_recognise_it() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import redis as sync_redis
 
-from ussd_server.devtools.private_redis import PrivateRedis, plan_redis
+from devtools.private_redis import PrivateRedis, plan_redis
 
 
 def free_port() -> int:

@@ -10,13 +10,13 @@ from datetime import date
 import pytest
 import redis.asyncio as aioredis
 
+from core.config import Config
 from registration import booking
-from registration.config import Config
-from registration.keys import Keys
 from registration.models import BookingOutcome
 from registration.records import day_key
 from registration.service import Registry
 from tests.conftest import TEST_REDIS_URL
+from tests.keys import AllKeys
 from tests.test_registration_support import FakeClock, nik, registry_with, screened
 
 DAY = date(2021, 1, 14)  # tomorrow for the FakeClock
@@ -34,12 +34,12 @@ async def pooled(redis: aioredis.Redis) -> AsyncIterator[aioredis.Redis]:
     await pool.disconnect()
 
 
-async def seats_taken(redis: aioredis.Redis, keys: Keys, facility: str, day: date) -> dict:
+async def seats_taken(redis: aioredis.Redis, keys: AllKeys, facility: str, day: date) -> dict:
     return await redis.hgetall(keys.slot_booked(facility, day_key(day)))
 
 
 async def test_500_concurrent_bookings_for_50_seats(
-    redis: aioredis.Redis, pooled: aioredis.Redis, keys: Keys, config: Config
+    redis: aioredis.Redis, pooled: aioredis.Redis, keys: AllKeys, config: Config
 ) -> None:
     # PKM-01 has 100 seats a day: 50 in the morning ("pagi"), 50 in the afternoon.
     setup = await registry_with(config, redis, keys, workers=400)
@@ -68,7 +68,7 @@ async def test_500_concurrent_bookings_for_50_seats(
 
 
 async def test_one_active_booking_per_registrant(
-    redis: aioredis.Redis, keys: Keys, config: Config
+    redis: aioredis.Redis, keys: AllKeys, config: Config
 ) -> None:
     registry = await registry_with(config, redis, keys, workers=1)
     await screened(registry, nik(0))
@@ -85,7 +85,7 @@ async def test_one_active_booking_per_registrant(
 
 
 async def test_cancel_gives_the_seat_back(
-    redis: aioredis.Redis, keys: Keys, config: Config
+    redis: aioredis.Redis, keys: AllKeys, config: Config
 ) -> None:
     registry = await registry_with(config, redis, keys, workers=2, facility="PKM-02")
     await screened(registry, nik(0), nik(1))
@@ -111,7 +111,7 @@ async def test_cancel_gives_the_seat_back(
 
 
 async def test_reschedule_moves_the_seat_and_keeps_it_when_full(
-    redis: aioredis.Redis, keys: Keys, config: Config
+    redis: aioredis.Redis, keys: AllKeys, config: Config
 ) -> None:
     registry = await registry_with(config, redis, keys, workers=2)
     await screened(registry, nik(0), nik(1))
@@ -133,7 +133,7 @@ async def test_reschedule_moves_the_seat_and_keeps_it_when_full(
     assert status.ticket.state == "active"
 
 
-async def test_refusals(redis: aioredis.Redis, keys: Keys, config: Config) -> None:
+async def test_refusals(redis: aioredis.Redis, keys: AllKeys, config: Config) -> None:
     registry = await registry_with(config, redis, keys, workers=3)
     # Not screened, deferred, not eligible: no booking.
     assert (await registry.book(nik(0), "PKM-01", DAY, "pagi")).outcome == "not_eligible"
@@ -161,7 +161,7 @@ async def test_refusals(redis: aioredis.Redis, keys: Keys, config: Config) -> No
 
 
 async def test_a_crashed_booking_gives_its_seat_back(
-    redis: aioredis.Redis, keys: Keys, config: Config, monkeypatch: pytest.MonkeyPatch
+    redis: aioredis.Redis, keys: AllKeys, config: Config, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = FakeClock()
     registry = await registry_with(config, redis, keys, workers=2, clock=clock)

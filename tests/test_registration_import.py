@@ -7,11 +7,11 @@ import io
 import pytest
 import redis.asyncio as aioredis
 
+from core.config import Config
+from core.redis_bulk import BulkConnection
 from registration import importer
-from registration.bulk import BulkConnection
-from registration.config import Config
-from registration.keys import Keys
 from registration.service import Registry
+from tests.keys import AllKeys
 from tests.test_registration_support import (
     STANDARD_FACILITIES,
     FakeClock,
@@ -34,7 +34,7 @@ def write_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
 
 
 async def test_bad_rows_are_reported_and_good_rows_kept(
-    redis: aioredis.Redis, keys: Keys, config: Config, write_path: str
+    redis: aioredis.Redis, keys: AllKeys, config: Config, write_path: str
 ) -> None:
     facilities = await importer.import_facilities(
         redis,
@@ -92,7 +92,7 @@ async def test_bad_rows_are_reported_and_good_rows_kept(
 
 
 async def test_reimport_updates_without_duplicates(
-    redis: aioredis.Redis, keys: Keys, config: Config, write_path: str
+    redis: aioredis.Redis, keys: AllKeys, config: Config, write_path: str
 ) -> None:
     await importer.import_facilities(redis, keys, facilities_csv(*STANDARD_FACILITIES))
     first = workers_csv(
@@ -122,7 +122,7 @@ async def test_reimport_updates_without_duplicates(
 
 
 async def test_facility_reimport_moves_regency_and_refreshes_choices(
-    redis: aioredis.Redis, keys: Keys, config: Config
+    redis: aioredis.Redis, keys: AllKeys, config: Config
 ) -> None:
     await importer.import_facilities(redis, keys, facilities_csv(*STANDARD_FACILITIES))
     await importer.import_health_workers(
@@ -142,7 +142,7 @@ async def test_facility_reimport_moves_regency_and_refreshes_choices(
     ]
 
 
-async def test_header_problems_and_text_sources(redis: aioredis.Redis, keys: Keys) -> None:
+async def test_header_problems_and_text_sources(redis: aioredis.Redis, keys: AllKeys) -> None:
     empty = await importer.import_facilities(redis, keys, io.StringIO(""))
     assert empty.rows_ok == 0 and "empty" in empty.errors[0][1]
     wrong = await importer.import_facilities(redis, keys, io.StringIO("id,name\nX,Y\n"))
@@ -162,7 +162,7 @@ async def test_header_problems_and_text_sources(redis: aioredis.Redis, keys: Key
 
 
 async def test_progress_is_reported_for_files(
-    redis: aioredis.Redis, keys: Keys, tmp_path: object, monkeypatch: pytest.MonkeyPatch
+    redis: aioredis.Redis, keys: AllKeys, tmp_path: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from pathlib import Path
 
@@ -182,7 +182,7 @@ async def test_progress_is_reported_for_files(
 
 
 async def test_extra_columns_are_ignored_but_a_shifted_row_is_refused(
-    redis: aioredis.Redis, keys: Keys, config: Config, write_path: str
+    redis: aioredis.Redis, keys: AllKeys, config: Config, write_path: str
 ) -> None:
     """An operator's added "notes" column is fine; an unquoted comma must not shift fields."""
     text = (

@@ -10,10 +10,10 @@ import pytest
 import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
 
-from registration.config import Config
-from registration.keys import Keys
+from core.config import Config
 from registration.models import BookingOutcome
 from tests.conftest import make_test_config
+from tests.keys import AllKeys
 from tests.redis_server import needs_redis_server, own_redis
 from tests.test_registration_support import FakeClock, nik, registry_with, screened
 
@@ -39,7 +39,7 @@ def private_redis(tmp_path: Path) -> Iterator[str]:
 async def test_booking_after_script_flush(private_redis: str, key_prefix: str) -> None:
     config: Config = make_test_config(key_prefix, **{"redis.url": private_redis})
     redis = aioredis.Redis.from_url(private_redis, decode_responses=True)
-    keys = Keys(prefix=key_prefix)
+    keys = AllKeys(prefix=key_prefix)
     try:
         registry = await registry_with(config, redis, keys, workers=3, clock=FakeClock())
         await screened(registry, nik(0), nik(1), nik(2))

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
 
+from core.config import Config
 from registration import importer
-from registration.config import Config
-from registration.keys import Keys
 from registration.service import Registry
+from tests.keys import AllKeys
 
 FAC_HEADER = "facility_id,name,regency,address,daily_capacity\n"
 WORKER_HEADER = "nik,full_name,phone,profession,facility_id\n"
@@ -58,7 +58,7 @@ STANDARD_FACILITIES = (
 async def registry_with(
     config: Config,
     redis: aioredis.Redis,
-    keys: Keys,
+    keys: AllKeys,
     workers: int = 10,
     clock: FakeClock | None = None,
     facility: str = "PKM-01",

@@ -6,11 +6,11 @@ from datetime import date
 
 import redis.asyncio as aioredis
 
-from registration.config import Config
-from registration.keys import Keys
+from core.config import Config
 from registration.models import BookingOutcome, CheckInOutcome
 from registration.service import Registry
 from registration.tickets import TicketSigner
+from tests.keys import AllKeys
 from tests.test_registration_support import nik, registry_with, screened
 
 DAY = date(2021, 1, 14)
@@ -24,7 +24,7 @@ async def booked(registry: Registry, who: str, facility: str = "PKM-01", session
 
 
 async def test_ticket_is_idempotent_and_retrievable(
-    redis: aioredis.Redis, keys: Keys, config: Config
+    redis: aioredis.Redis, keys: AllKeys, config: Config
 ) -> None:
     registry = await registry_with(config, redis, keys, workers=1)
     ticket = await booked(registry, nik(0))
@@ -44,7 +44,7 @@ async def test_ticket_is_idempotent_and_retrievable(
 
 
 async def test_code_collision_takes_another_code(
-    redis: aioredis.Redis, keys: Keys, config: Config, monkeypatch
+    redis: aioredis.Redis, keys: AllKeys, config: Config, monkeypatch
 ) -> None:
     registry = await registry_with(config, redis, keys, workers=2)
     codes = iter(["AAAAAAAA", "AAAAAAAA", "BBBBBBBB"])
@@ -57,7 +57,7 @@ async def test_code_collision_takes_another_code(
 
 
 async def test_check_in_once_then_already_used_and_dose2_due(
-    redis: aioredis.Redis, keys: Keys, config: Config
+    redis: aioredis.Redis, keys: AllKeys, config: Config
 ) -> None:
     registry = await registry_with(config, redis, keys, workers=1)
     ticket = await booked(registry, nik(0))
@@ -82,7 +82,7 @@ async def test_check_in_once_then_already_used_and_dose2_due(
 
 
 async def test_forged_and_altered_payloads_are_rejected(
-    redis: aioredis.Redis, keys: Keys, config: Config
+    redis: aioredis.Redis, keys: AllKeys, config: Config
 ) -> None:
     registry = await registry_with(config, redis, keys, workers=1)
     ticket = await booked(registry, nik(0))
@@ -107,7 +107,7 @@ async def test_forged_and_altered_payloads_are_rejected(
 
 
 async def test_bare_code_and_cancelled_tickets(
-    redis: aioredis.Redis, keys: Keys, config: Config
+    redis: aioredis.Redis, keys: AllKeys, config: Config
 ) -> None:
     registry = await registry_with(config, redis, keys, workers=2)
     kept = await booked(registry, nik(0))
@@ -120,7 +120,7 @@ async def test_bare_code_and_cancelled_tickets(
 
 
 async def test_statistics_by_status_and_regency(
-    redis: aioredis.Redis, keys: Keys, config: Config
+    redis: aioredis.Redis, keys: AllKeys, config: Config
 ) -> None:
     registry = await registry_with(config, redis, keys, workers=4)
     groups = {g.group_id: False for g in registry.screening_groups()}
@@ -143,7 +143,7 @@ async def test_statistics_by_status_and_regency(
 
 
 async def test_screening_of_someone_not_listed(
-    redis: aioredis.Redis, keys: Keys, config: Config
+    redis: aioredis.Redis, keys: AllKeys, config: Config
 ) -> None:
     registry = await registry_with(config, redis, keys, workers=1)
     result = await registry.record_screening("3273011503859999", {})

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from core.phone import normalise_phone
 from registration.models import ScreeningOutcome
 from registration.nik import validate_nik
-from registration.phone import normalise_phone
 from registration.screening import ScreeningDataError, evaluate, load_groups, parse_groups
 
 SCREENING_FILE = Path(__file__).resolve().parent.parent / "menus" / "screening.toml"

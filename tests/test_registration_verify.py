@@ -6,12 +6,12 @@ import asyncio
 
 import redis.asyncio as aioredis
 
+from core.config import Config
 from registration import importer
-from registration.config import Config
-from registration.keys import Keys
 from registration.models import VerifyOutcome
 from registration.service import Registry
 from tests.conftest import make_test_config
+from tests.keys import AllKeys
 from tests.test_registration_support import (
     STANDARD_FACILITIES,
     FakeClock,
@@ -23,7 +23,7 @@ from tests.test_registration_support import (
 
 
 async def test_three_wrong_attempts_lock_the_phone(
-    redis: aioredis.Redis, keys: Keys, config: Config
+    redis: aioredis.Redis, keys: AllKeys, config: Config
 ) -> None:
     registry = await registry_with(config, redis, keys, workers=1)
     phone, right = "6281200000000", nik(0)[-6:]
@@ -41,7 +41,7 @@ async def test_three_wrong_attempts_lock_the_phone(
 
 
 async def test_success_resets_the_counter_and_typos_do_not_count(
-    redis: aioredis.Redis, keys: Keys, config: Config
+    redis: aioredis.Redis, keys: AllKeys, config: Config
 ) -> None:
     registry = await registry_with(config, redis, keys, workers=1)
     phone, right = "081200000000", nik(0)[-6:]
@@ -56,7 +56,7 @@ async def test_success_resets_the_counter_and_typos_do_not_count(
 
 
 async def test_household_sharing_one_phone(
-    redis: aioredis.Redis, keys: Keys, config: Config
+    redis: aioredis.Redis, keys: AllKeys, config: Config
 ) -> None:
     await importer.import_facilities(redis, keys, facilities_csv(*STANDARD_FACILITIES))
     mother, father = nik(7, female=True), nik(8)
@@ -78,7 +78,7 @@ async def test_household_sharing_one_phone(
 
 
 async def test_unlisted_phone_is_not_counted(
-    redis: aioredis.Redis, keys: Keys, config: Config
+    redis: aioredis.Redis, keys: AllKeys, config: Config
 ) -> None:
     registry = await registry_with(config, redis, keys, workers=1)
     for _ in range(5):
@@ -87,7 +87,7 @@ async def test_unlisted_phone_is_not_counted(
     assert (await registry.verify("not a phone", "123456")).outcome is VerifyOutcome.NOT_LISTED
 
 
-async def test_lock_expires(redis: aioredis.Redis, keys: Keys, key_prefix: str) -> None:
+async def test_lock_expires(redis: aioredis.Redis, keys: AllKeys, key_prefix: str) -> None:
     config = make_test_config(key_prefix, **{"registration.lockout_seconds": 1})
     registry = await registry_with(config, redis, keys, workers=1)
     for digits in ("000000", "111111", "222222"):

@@ -12,8 +12,8 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from registration.keys import Keys
 from tests.conftest import make_test_config
+from tests.keys import AllKeys
 from tests.test_smpp_support import Sim, seed_workers, sim_fixture, smpp_overrides  # noqa: F401
 
 TOKEN = {"Authorization": "Bearer test-operator-token"}
@@ -44,7 +44,7 @@ async def call(method: str, url: str, body: Any = None) -> tuple[int, Any]:
 
 
 async def test_campaign_lifecycle_over_the_api(
-    api: str, sim: Sim, redis: aioredis.Redis, keys: Keys
+    api: str, sim: Sim, redis: aioredis.Redis, keys: AllKeys
 ) -> None:
     workers = await seed_workers(redis, keys, 50)
     body = {

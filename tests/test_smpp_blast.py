@@ -9,30 +9,32 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from registration.keys import Keys
-from registration.outbox import OutboundSms, enqueue
+from core.outbox import OutboundSms
 from smpp import campaigns
 from smpp.service import SmsService
 from tests.conftest import make_test_config
+from tests.keys import AllKeys
 from tests.test_smpp_support import Sim, seed_workers, sim_fixture, smpp_overrides  # noqa: F401
-from ussd_server.context import AppContext
+from ussd_server.context import build_context
 
 TEMPLATE = "Halo {first_name} (NIK {nik_masked}), Anda calon penerima Vaksin. Balas {keyword}."
 
 
 @pytest.fixture
 async def service(
-    sim: Sim, redis: aioredis.Redis, keys: Keys, key_prefix: str, request: pytest.FixtureRequest
+    sim: Sim, redis: aioredis.Redis, keys: AllKeys, key_prefix: str, request: pytest.FixtureRequest
 ) -> AsyncIterator[SmsService]:
     extra = getattr(request, "param", {})  # config overrides from indirect parametrize
     config = make_test_config(key_prefix, **smpp_overrides(sim, **extra))
-    svc = SmsService(AppContext(config, redis, keys))
+    ctx = build_context(config)
+    svc = SmsService(config, ctx.redis, ctx.outbox, ctx.registry, ctx.engine)
     await svc.start()
     assert await svc.pool.wait_ready(5)
     try:
         yield svc
     finally:
         await svc.stop()
+        await ctx.aclose()
 
 
 async def run_campaign(
@@ -42,11 +44,8 @@ async def run_campaign(
     only_unregistered: bool = False,
     timeout: float = 30,
 ) -> dict[str, Any]:
-    ctx = svc.ctx
-    await campaigns.create(
-        ctx.redis, ctx.keys, ctx.config, name, TEMPLATE, filters or {}, only_unregistered
-    )
-    await campaigns.transition(ctx.redis, ctx.keys, name, "start")
+    await campaigns.create(svc.store, svc.blast, name, TEMPLATE, filters or {}, only_unregistered)
+    await campaigns.transition(svc.store, name, "start")
     return await wait_progress(svc, name, lambda p: p["state"] == "done", timeout)
 
 
@@ -54,7 +53,7 @@ async def wait_progress(svc: SmsService, name: str, cond: Any, timeout: float = 
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
-        p = await campaigns.progress(svc.ctx.redis, svc.ctx.keys, name)
+        p = await campaigns.progress(svc.store, name)
         if cond(p):
             return p
         assert loop.time() < deadline, f"campaign stuck: {p}"
@@ -63,7 +62,7 @@ async def wait_progress(svc: SmsService, name: str, cond: Any, timeout: float = 
 
 @pytest.mark.parametrize("sim_config", [{"drop_after": 90}, {"throttle_every": 7}])
 async def test_each_recipient_gets_exactly_one_sms_through_drops_and_throttling(
-    sim: Sim, service: SmsService, redis: aioredis.Redis, keys: Keys, sim_config: dict
+    sim: Sim, service: SmsService, redis: aioredis.Redis, keys: AllKeys, sim_config: dict
 ) -> None:
     await sim.call("/config", sim_config)
     workers = await seed_workers(redis, keys, 400)
@@ -82,7 +81,7 @@ async def test_each_recipient_gets_exactly_one_sms_through_drops_and_throttling(
 
 
 async def test_text_shows_first_name_and_masked_nik_only(
-    sim: Sim, service: SmsService, redis: aioredis.Redis, keys: Keys
+    sim: Sim, service: SmsService, redis: aioredis.Redis, keys: AllKeys
 ) -> None:
     [(nik, phone)] = await seed_workers(redis, keys, 1, start=7)
     await run_campaign(service, "one")
@@ -94,7 +93,7 @@ async def test_text_shows_first_name_and_masked_nik_only(
 
 
 async def test_filters_and_only_unregistered_pick_the_recipients(
-    sim: Sim, service: SmsService, redis: aioredis.Redis, keys: Keys
+    sim: Sim, service: SmsService, redis: aioredis.Redis, keys: AllKeys
 ) -> None:
     bandung = await seed_workers(redis, keys, 10, regency="Bandung", facility="F1")
     await seed_workers(redis, keys, 10, regency="Bogor", facility="F2", start=100)
@@ -112,7 +111,7 @@ async def test_filters_and_only_unregistered_pick_the_recipients(
 
 
 async def test_opt_out_by_sms_is_confirmed_and_honoured_by_later_blasts(
-    sim: Sim, service: SmsService, redis: aioredis.Redis, keys: Keys
+    sim: Sim, service: SmsService, redis: aioredis.Redis, keys: AllKeys
 ) -> None:
     workers = await seed_workers(redis, keys, 12)
     leaving = [phone for _, phone in workers[:3]]
@@ -130,22 +129,22 @@ async def test_opt_out_by_sms_is_confirmed_and_honoured_by_later_blasts(
 
 
 async def test_pause_holds_the_blast_and_resume_finishes_it(
-    sim: Sim, service: SmsService, redis: aioredis.Redis, keys: Keys
+    sim: Sim, service: SmsService, redis: aioredis.Redis, keys: AllKeys
 ) -> None:
     await sim.call("/config", {"latency": 0.5})  # window 50: about 100 submits/s
     await seed_workers(redis, keys, 200)
-    ctx = service.ctx
-    await campaigns.create(ctx.redis, ctx.keys, ctx.config, "slow", TEMPLATE, {}, False)
-    await campaigns.transition(ctx.redis, ctx.keys, "slow", "start")
+    store = service.store
+    await campaigns.create(store, service.blast, "slow", TEMPLATE, {}, False)
+    await campaigns.transition(store, "slow", "start")
     await wait_progress(service, "slow", lambda p: p["submitted"] > 0)
-    await campaigns.transition(ctx.redis, ctx.keys, "slow", "pause")
+    await campaigns.transition(store, "slow", "pause")
     # The runner sees the pause within 0.5 s; what it sent by then is answered 0.5 s later.
     await asyncio.sleep(1.3)
-    held = await campaigns.progress(ctx.redis, ctx.keys, "slow")
+    held = await campaigns.progress(store, "slow")
     await asyncio.sleep(0.5)
-    again = await campaigns.progress(ctx.redis, ctx.keys, "slow")
+    again = await campaigns.progress(store, "slow")
     assert held["submitted"] == again["submitted"] < 200 and again["queued"] > 0
-    await campaigns.transition(ctx.redis, ctx.keys, "slow", "resume")
+    await campaigns.transition(store, "slow", "resume")
     p = await wait_progress(service, "slow", lambda p: p["state"] == "done")
     assert p["submitted"] == 200
     counts = await sim.call("/counts")
@@ -159,13 +158,14 @@ async def test_pause_holds_the_blast_and_resume_finishes_it(
     ids=["udh", "sar", "payload"],
 )
 async def test_outbox_ticket_sms_is_sent_from_the_sender_id_and_acknowledged(
-    sim: Sim, service: SmsService, redis: aioredis.Redis, keys: Keys
+    sim: Sim, service: SmsService, redis: aioredis.Redis, keys: AllKeys
 ) -> None:
     phone = "6281299990001"
     texts = [f"Tiket vaksin Anda: K7Q2MX9{i}. " + "Tunjukkan QR di faskes. " * 8 for i in (1, 2)]
     for i, text in enumerate(texts):
-        assert await enqueue(redis, keys, OutboundSms(phone, text, "ticket", f"t:{i}"))
-    assert not await enqueue(redis, keys, OutboundSms(phone, texts[0], "ticket", "t:0"))
+        assert await service.inbound.outbox.enqueue(OutboundSms(phone, text, "ticket", f"t:{i}"))
+    again = OutboundSms(phone, texts[0], "ticket", "t:0")
+    assert not await service.inbound.outbox.enqueue(again)
     for _ in range(100):
         pending = await redis.xpending(keys.sms_outbox(), "sms-channel")
         if (
@@ -184,7 +184,7 @@ async def test_outbox_ticket_sms_is_sent_from_the_sender_id_and_acknowledged(
 
 @pytest.mark.parametrize(("stat", "counter"), [("EXPIRED", "expired"), ("UNDELIV", "failed")])
 async def test_failed_and_expired_receipts_are_counted(
-    sim: Sim, service: SmsService, redis: aioredis.Redis, keys: Keys, stat: str, counter: str
+    sim: Sim, service: SmsService, redis: aioredis.Redis, keys: AllKeys, stat: str, counter: str
 ) -> None:
     await sim.call("/config", {"receipt_stat": stat})
     workers = await seed_workers(redis, keys, 20)

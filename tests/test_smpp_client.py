@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
+from core.config import load_config
 from smpp import codec
 from smpp.pool import SmppPool
 from smpp.session import BindRejected, SmppSession
-from smpp.settings import BindSettings
+from smpp.settings import BindSettings, smpp_settings
 from tests.test_smpp_support import Sim, sim_fixture  # noqa: F401  (fixture)
 
 
 def bind(sim: Sim, **kw: object) -> BindSettings:
-    base: dict[str, object] = {
+    """config.toml's bind settings, pointed at the simulator, with ``kw`` changed."""
+    base = smpp_settings(load_config(environ={})).binds("devpass")[0]
+    changes: dict[str, object] = {
         "port": sim.smpp_port,
-        "password": "devpass",
         "response_timeout": 3.0,
         "throttle_pause": 0.05,
     }
-    base.update(kw)
-    return BindSettings(**base)  # type: ignore[arg-type]
+    changes.update(kw)
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
 def submit_to(dest: str, text: bytes = b"hi"):

@@ -11,9 +11,11 @@ import sys
 
 import redis.asyncio as aioredis
 
-from registration.keys import Keys
 from smpp import campaigns
+from smpp.campaign_store import CampaignStore
+from smpp.settings import blast_settings
 from tests.conftest import TEST_REDIS_URL, make_test_config
+from tests.keys import AllKeys
 from tests.test_smpp_support import ROOT, Sim, seed_workers, sim_fixture  # noqa: F401
 
 TEMPLATE = "Halo {first_name}, Anda calon penerima Vaksin COVID-19. Balas {keyword}."
@@ -27,6 +29,8 @@ def blast_run(sim: Sim, prefix: str, name: str, *extra: str) -> subprocess.Popen
         USSD_REDIS_KEY_PREFIX=prefix,
         USSD_SMPP_PORT=str(sim.smpp_port),
         USSD_SMPP_WINDOW=str(WINDOW),
+        USSD_SMPP_PASSWORD="devpass",
+        USSD_TICKETS_SIGNING_KEY="test-signing-key",
     )
     return subprocess.Popen(
         [sys.executable, "-m", "ussd_server", "blast", "run", name, *extra],
@@ -38,18 +42,18 @@ def blast_run(sim: Sim, prefix: str, name: str, *extra: str) -> subprocess.Popen
 
 
 async def test_killed_blast_resumes_without_loss(
-    sim: Sim, redis: aioredis.Redis, keys: Keys, key_prefix: str
+    sim: Sim, redis: aioredis.Redis, keys: AllKeys, key_prefix: str
 ) -> None:
     await sim.call("/config", {"latency": 0.1, "receipts": False})  # about 200 submits/s
     workers = await seed_workers(redis, keys, 600)
-    config_ok = await campaigns.create(
-        redis, keys, make_test_config(key_prefix), "k", TEMPLATE, {}, False
-    )
+    store = CampaignStore(redis, keys)
+    blast = blast_settings(make_test_config(key_prefix))
+    config_ok = await campaigns.create(store, blast, "k", TEMPLATE, {}, False)
     assert config_ok["state"] == "draft"
     first = blast_run(sim, key_prefix, "k")
     try:
         for _ in range(300):
-            p = await campaigns.progress(redis, keys, "k")
+            p = await campaigns.progress(store, "k")
             if p["submitted"] >= 150:
                 break
             await asyncio.sleep(0.05)
@@ -58,11 +62,11 @@ async def test_killed_blast_resumes_without_loss(
     finally:
         if first.poll() is None:
             first.kill()
-    p = await campaigns.progress(redis, keys, "k")
+    p = await campaigns.progress(store, "k")
     assert p["state"] == "running" and 0 < p["submitted"] < 600
     second = blast_run(sim, key_prefix, "k", "--takeover")
     assert second.wait(60) == 0
-    p = await campaigns.progress(redis, keys, "k")
+    p = await campaigns.progress(store, "k")
     assert (p["state"], p["submitted"], p["queued"], p["in_flight"]) == ("done", 600, 0, 0)
     counts = await sim.call("/counts")
     assert all(counts.get(phone, 0) >= 1 for _, phone in workers)  # nobody lost

@@ -10,8 +10,9 @@ import aiohttp
 import pytest
 import redis.asyncio as aioredis
 
-from registration.keys import Keys
-from smpp.sim_process import SimProcess
+from devtools.smsc_process import SimProcess
+from registration import importer
+from tests.keys import AllKeys
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,7 +66,7 @@ def smpp_overrides(sim: Sim, **extra: object) -> dict[str, object]:
 
 async def seed_workers(
     redis: aioredis.Redis,
-    keys: Keys,
+    keys: AllKeys,
     count: int,
     *,
     regency: str = "Bandung",
@@ -73,23 +74,16 @@ async def seed_workers(
     facility: str = "F1",
     start: int = 0,
 ) -> list[tuple[str, str]]:
-    """Listed health workers (nik, phone) written the way the registry stores them."""
-    out = []
-    async with redis.pipeline(transaction=False) as pipe:
-        pipe.hset(keys.facility(facility), mapping={"facility_id": facility, "regency": regency})
-        for i in range(start, start + count):
-            nik, phone = f"3201014101{i:06d}", f"62812{i:07d}"
-            pipe.sadd(keys.all_workers(), nik)
-            pipe.hset(
-                keys.worker(nik),
-                mapping={
-                    "nik": nik,
-                    "full_name": f"siti rahma {i}",
-                    "phone": phone,
-                    "profession": profession,
-                    "facility_id": facility,
-                },
-            )
-            out.append((nik, phone))
-        await pipe.execute()
+    """Listed health workers (nik, phone), loaded through the registry import."""
+    facilities = ["facility_id,name,regency,address,daily_capacity"]
+    facilities.append(f"{facility},Puskesmas {facility},{regency},Jl. Satu,100")
+    report = await importer.import_facilities(redis, keys, facilities)
+    assert report.rows_bad == 0, report.errors
+    out, rows = [], ["nik,full_name,phone,profession,facility_id"]
+    for i in range(start, start + count):
+        nik, phone = f"3201014101{i:06d}", f"62812{i:07d}"
+        rows.append(f"{nik},siti rahma {i},{phone},{profession},{facility}")
+        out.append((nik, phone))
+    report = await importer.import_health_workers(redis, keys, rows)
+    assert report.rows_bad == 0, report.errors
     return out

@@ -7,25 +7,21 @@ import sys
 
 import redis.asyncio as aioredis
 
-from dialogue.engine import Engine
-from registration.keys import Keys
-from registration.service import Registry
 from smpp.service import SmsService
 from tests.conftest import make_test_config
+from tests.keys import AllKeys
 from tests.test_smpp_support import ROOT, Sim, sim_fixture, smpp_overrides  # noqa: F401
 from tests.ussd_harness import PHONE, load_registry
-from ussd_server.context import AppContext
+from ussd_server.context import build_context
 
 
 async def test_sms_inject_prints_the_reply(
-    sim: Sim, redis: aioredis.Redis, keys: Keys, key_prefix: str
+    sim: Sim, redis: aioredis.Redis, keys: AllKeys, key_prefix: str
 ) -> None:
     await load_registry(redis, keys)
     config = make_test_config(key_prefix, **smpp_overrides(sim))
-    registry = Registry.from_config(config, redis)
-    svc = SmsService(
-        AppContext(config, redis, keys, registry, Engine.from_config(config, registry, redis))
-    )
+    ctx = build_context(config)
+    svc = SmsService(config, ctx.redis, ctx.outbox, ctx.registry, ctx.engine)
     await svc.start()
     try:
         assert await svc.pool.wait_ready(5)
@@ -48,6 +44,7 @@ async def test_sms_inject_prints_the_reply(
         out, _ = await proc.communicate()
     finally:
         await svc.stop()
+        await ctx.aclose()
     text = out.decode()
     assert proc.returncode == 0
     assert f"> {PHONE} -> 1199: vaksin" in text

@@ -10,14 +10,12 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as aioredis
 
-from dialogue.engine import Engine
-from registration.keys import Keys
-from registration.service import Registry
 from smpp.service import SmsService
 from tests.conftest import make_test_config
+from tests.keys import AllKeys
 from tests.test_smpp_support import Sim, sim_fixture, smpp_overrides  # noqa: F401
 from tests.ussd_harness import PHONE, last6, load_registry
-from ussd_server.context import AppContext
+from ussd_server.context import build_context
 
 
 class Phone:
@@ -49,19 +47,19 @@ class Phone:
 
 @pytest.fixture
 async def phone(
-    sim: Sim, redis: aioredis.Redis, keys: Keys, key_prefix: str
+    sim: Sim, redis: aioredis.Redis, keys: AllKeys, key_prefix: str
 ) -> AsyncIterator[Phone]:
     await load_registry(redis, keys)
     config = make_test_config(key_prefix, **smpp_overrides(sim))
-    registry = Registry.from_config(config, redis)
-    engine = Engine.from_config(config, registry, redis)
-    svc = SmsService(AppContext(config, redis, keys, registry, engine))
+    ctx = build_context(config)
+    svc = SmsService(config, ctx.redis, ctx.outbox, ctx.registry, ctx.engine)
     await svc.start()
     assert await svc.pool.wait_ready(5)
     try:
         yield Phone(sim, PHONE)
     finally:
         await svc.stop()
+        await ctx.aclose()
 
 
 async def test_vaksin_by_sms_ends_with_the_ticket(phone: Phone) -> None:
@@ -99,7 +97,7 @@ async def test_unknown_text_gets_one_help_reply_per_interval(phone: Phone) -> No
 
 @pytest.mark.parametrize("mode", ["udh", "sar"])
 async def test_long_multipart_message_is_reassembled_before_the_dialogue(
-    phone: Phone, redis: aioredis.Redis, keys: Keys, mode: str
+    phone: Phone, redis: aioredis.Redis, keys: AllKeys, mode: str
 ) -> None:
     # Two parts, answered once (as one unknown text: the help reply).
     [help_reply] = await phone.send("halo " * 40, mode=mode, settle=0.5)

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 import aiohttp
 from aiohttp import web
 
+from core.config import Config
 from registration import importer
-from registration.config import Config
-from registration.keys import Keys
+from tests.keys import AllKeys
 
 LONG_FACILITY = (
     "Rumah Sakit Umum Daerah Dr. Hasan Sadikin Unit Pelayanan Vaksinasi Tenaga Kesehatan"
@@ -61,7 +61,7 @@ def default_phones() -> dict[int, str]:
     return phones
 
 
-async def load_registry(redis, keys: Keys, phones: dict[int, str] | None = None) -> None:
+async def load_registry(redis, keys: AllKeys, phones: dict[int, str] | None = None) -> None:
     report = await importer.import_facilities(redis, keys, facility_lines())
     assert report.rows_bad == 0, report.errors
     report = await importer.import_health_workers(

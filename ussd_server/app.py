@@ -19,49 +19,42 @@ from collections.abc import AsyncIterator
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from dialogue.actions import ACTIONS
-from dialogue.engine import Engine, settings_from_config
-from dialogue.menus import load_menus
-from registration.config import Config
-from registration.service import Registry
-from registration.store import connect, keys_for
+from core.config import Config
+from core.settings import http_settings
+from gateways.routes import add_routes
+from smpp.settings import smpp_settings
 from ussd_server import operator_api
-from ussd_server.context import CONTEXT, AppContext
-from ussd_server.ussd_routes import add_routes
+from ussd_server.context import CONTEXT, build_context
 
 log = logging.getLogger(__name__)
 
 
 def create_app(config: Config, *, sms: bool = True) -> web.Application:
-    """The whole server for one process; `sms=False` keeps the SMS channel out of it."""
-    # Fail before serving anything if the menus are inconsistent.
-    _, menu_settings = settings_from_config(config)
-    load_menus(config.resolve_path(menu_settings.file), ACTIONS)
-    http = config.section("http")
-    max_upload = int(http.get("max_upload_bytes", 256 * 1024 * 1024))
+    """The whole server for one process; `sms=False` keeps the SMS channel out of it.
+
+    The context (menus, settings, secrets) is built here, before anything is served:
+    a bad menu file or a missing secret stops the start with its reason.
+    """
+    ctx = build_context(config)
+    max_upload = http_settings(config).max_upload_bytes
     # The root limit must allow operator uploads; gateway routes enforce max_body_bytes.
     app = web.Application(client_max_size=max_upload)
+    app[CONTEXT] = ctx
 
-    async def context(app: web.Application) -> AsyncIterator[None]:
-        redis = connect(config)
-        registry = Registry.from_config(config, redis)
-        engine = Engine.from_config(config, registry, redis)
-        app[CONTEXT] = AppContext(config, redis, keys_for(config), registry, engine)
+    async def close_context(app: web.Application) -> AsyncIterator[None]:
         try:
             yield
         finally:
-            await engine.aclose()
-            await registry.aclose()
-            await redis.aclose()
+            await ctx.aclose()
 
-    app.cleanup_ctx.append(context)
+    app.cleanup_ctx.append(close_context)
     app.cleanup_ctx.append(_warm_up)
     if sms:
         # Background jobs that need one runner, not one per worker.
         app.cleanup_ctx.append(_booking_repair)
-    if sms and config.section("smpp").get("enabled") is True:
+    if sms and smpp_settings(config).enabled:
         app.cleanup_ctx.append(_sms_channel)
-    add_routes(app, config)
+    add_routes(app, config, ctx.engine, ctx.redis)
     operator_api.setup(app, max_upload)
     return app
 
@@ -89,7 +82,8 @@ async def _booking_repair(app: web.Application) -> AsyncIterator[None]:
 async def _sms_channel(app: web.Application) -> AsyncIterator[None]:
     from smpp.service import SmsService  # only the worker that runs SMS loads it
 
-    service = SmsService(app[CONTEXT])
+    ctx = app[CONTEXT]
+    service = SmsService(ctx.config, ctx.redis, ctx.outbox, ctx.registry, ctx.engine)
     await service.start()
     try:
         yield

@@ -1,27 +1,25 @@
 """`python -m ussd_server <command>`: one command line for operators and developers.
 
-Each command group lives in its own module under `ussd_server/commands/` and
-exposes ``register(subparsers)``; a command's handler takes the parsed args and
-the loaded :class:`~registration.config.Config` and returns an exit code.
+Each command group lives in its own module (`ussd_server/commands/` for the
+service, `devtools/` for development tools) and exposes ``register(subparsers)``;
+a command's handler takes the parsed args and the loaded
+:class:`~core.config.Config` and returns an exit code.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 
-from registration.config import ConfigError, load_config
-from registration.privacy import setup_logging
+from core.config import ConfigError, load_config
+from core.logs import setup_logging
+from core.settings import service_settings
+from devtools import dev, simulate, smsc_cli
+from ussd_server.commands import registry, serve, sms
 
-COMMAND_MODULES = (
-    "ussd_server.commands.serve",
-    "ussd_server.commands.registry",
-    "ussd_server.commands.simulate",
-    "ussd_server.commands.sms",
-    "ussd_server.commands.dev",
-)
+# Each module adds its commands with ``register(subparsers)``.
+COMMAND_MODULES = (serve, registry, sms, simulate, smsc_cli, dev)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,8 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", metavar="PATH", help="settings file (default: config.toml or $USSD_CONFIG)"
     )
     sub = parser.add_subparsers(dest="command", metavar="<command>", required=True)
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+    for module in COMMAND_MODULES:
+        module.register(sub)
     return parser
 
 
@@ -46,8 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
-    setup_logging(str(config.section("service").get("log_level", "INFO")))
     try:
+        setup_logging(service_settings(config).log_level)
         return int(args.func(args, config) or 0)
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)

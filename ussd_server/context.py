@@ -1,4 +1,10 @@
-"""What one server process shares between its handlers (held in an aiohttp AppKey)."""
+"""The whole service for one process, built in one place.
+
+:func:`build_context` is what `serve` (each HTTP worker), `sms-worker`, `blast run`
+and the tests call: one redis-py pool for the cold paths, one lean pipelined
+connection for the hot path (shared by the Registry, the dialogue and the
+outbox), the Registry facade and the dialogue engine.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +14,45 @@ from typing import Any
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from registration.config import Config
-from registration.keys import Keys
+from core.config import Config
+from core.keys import OutboxKeys
+from core.outbox import Outbox
+from core.redis_client import connect, connect_lean
+from core.redis_lean import FastRedis
+from core.settings import redis_settings
+from dialogue.engine import Engine
+from registration.service import Registry
 
 
 @dataclass
 class AppContext:
     config: Config
     redis: aioredis.Redis
-    keys: Keys
-    # The registration facade (registration.service.Registry) and the dialogue
-    # engine (dialogue.engine.Engine); typed loosely here to keep imports one-way.
-    registry: Any = None
-    engine: Any = None
+    lean: FastRedis
+    outbox: Outbox
+    registry: Registry
+    engine: Engine
+    # Per-process caches of the shell (the operator token, ...).
     extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key_prefix(self) -> str:
+        return redis_settings(self.config).key_prefix
+
+    async def aclose(self) -> None:
+        await self.registry.aclose()
+        await self.lean.aclose()
+        await self.redis.aclose()
+
+
+def build_context(config: Config) -> AppContext:
+    """Everything one process needs; connections open lazily on first use."""
+    settings = redis_settings(config)
+    redis, lean = connect(settings), connect_lean(settings)
+    outbox = Outbox(lean, OutboxKeys(settings.key_prefix))
+    registry = Registry.from_config(config, redis, fast=lean)
+    engine = Engine.from_config(config, registry, redis, lean=lean, outbox=outbox)
+    return AppContext(config, redis, lean, outbox, registry, engine)
 
 
 CONTEXT: web.AppKey[AppContext] = web.AppKey("context", AppContext)

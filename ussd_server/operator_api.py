@@ -18,12 +18,11 @@ from typing import Any
 
 from aiohttp import web
 
-from registration import importer
-from registration.phone import normalise_phone
-from registration.privacy import mask_phone
-from smpp.operator_routes import add_campaign_routes
+from core.httpjson import json_error, to_jsonable
+from core.phone import normalise_phone
+from core.privacy import mask_phone
+from ussd_server.api_campaigns import add_campaign_routes
 from ussd_server.context import CONTEXT, AppContext
-from ussd_server.jsonable import json_error, to_jsonable
 
 log = logging.getLogger(__name__)
 
@@ -124,14 +123,14 @@ async def _csv_text(request: web.Request) -> str:
 async def upload_facilities(request: web.Request) -> web.Response:
     ctx = _context(request)
     text = await _csv_text(request)
-    report = await importer.import_facilities(ctx.redis, ctx.keys, io.StringIO(text))
+    report = await ctx.registry.import_facilities(io.StringIO(text))
     return reply(report)
 
 
 async def upload_health_workers(request: web.Request) -> web.Response:
     ctx = _context(request)
     text = await _csv_text(request)
-    report = await importer.import_health_workers(ctx.redis, ctx.keys, io.StringIO(text))
+    report = await ctx.registry.import_health_workers(io.StringIO(text))
     return reply(report)
 
 

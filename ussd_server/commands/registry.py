@@ -11,23 +11,21 @@ python -m ussd_server repair-bookings
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-import redis.asyncio as aioredis
-
-from registration import importer
-from registration.config import Config
-from registration.demo import write_csvs
+from core import aio
+from core.config import Config
+from core.phone import normalise_phone
+from core.privacy import mask_nik
+from core.progress import ProgressBar
+from core.redis_client import connect, connect_lean
+from core.settings import redis_settings
+from devtools.demo import write_csvs
 from registration.models import ImportReport, RegistrantStatus, Ticket
-from registration.phone import normalise_phone
-from registration.privacy import mask_nik
-from registration.progress import ProgressBar
 from registration.service import Registry
-from registration.store import connect, keys_for
 
 T = TypeVar("T")
 MAX_ERRORS_SHOWN = 50
@@ -41,14 +39,14 @@ def register(sub: Any) -> None:
     fac = kinds.add_parser("facilities", help="facility_id,name,regency,address,daily_capacity")
     fac.add_argument("file", type=Path)
     fac.add_argument("--progress", action="store_true", help="show progress even without a TTY")
-    fac.set_defaults(func=run_import, importer=importer.import_facilities)
+    fac.set_defaults(func=run_import, method="import_facilities")
     wk = kinds.add_parser(
         "health-workers",
         help="nik,full_name,phone,profession,facility_id (import facilities first)",
     )
     wk.add_argument("file", type=Path)
     wk.add_argument("--progress", action="store_true", help="show progress even without a TTY")
-    wk.set_defaults(func=run_import, importer=importer.import_health_workers)
+    wk.set_defaults(func=run_import, method="import_health_workers")
 
     demo = sub.add_parser(
         "demo-data",
@@ -85,28 +83,19 @@ def register(sub: Any) -> None:
     repair.set_defaults(func=run_repair)
 
 
-def _with_redis(config: Config, work: Callable[[aioredis.Redis], Awaitable[T]]) -> T:
-    async def main() -> T:
-        redis = connect(config)
+def _with_registry(config: Config, work: Callable[[Registry], Awaitable[T]]) -> T:
+    """Run ``work`` with a Registry, closing its connections after."""
+
+    async def run() -> T:
+        settings = redis_settings(config)
+        redis, lean = connect(settings), connect_lean(settings)
         try:
-            return await work(redis)
+            return await work(Registry.from_config(config, redis, fast=lean))
         finally:
+            await lean.aclose()
             await redis.aclose()
 
-    return asyncio.run(main())
-
-
-def _with_registry(config: Config, work: Callable[[Registry], Awaitable[T]]) -> T:
-    """Run ``work`` with a Registry, closing its lean connection and the pool after."""
-
-    async def run(redis: aioredis.Redis) -> T:
-        registry = Registry.from_config(config, redis)
-        try:
-            return await work(registry)
-        finally:
-            await registry.aclose()
-
-    return _with_redis(config, run)
+    return aio.run(run())
 
 
 def print_report(label: str, report: ImportReport, out: Any = None) -> None:
@@ -123,8 +112,7 @@ def run_import(args: argparse.Namespace, config: Config) -> int:
         print(f"no such file: {args.file}", file=sys.stderr)
         return 2
     progress = ProgressBar.auto(f"importing {args.file.name}", force=args.progress)
-    keys = keys_for(config)
-    report = _with_redis(config, lambda r: args.importer(r, keys, args.file, progress))
+    report = _with_registry(config, lambda r: getattr(r, args.method)(args.file, progress))
     print_report(args.kind, report)
     return 0 if report.rows_ok or not report.rows_bad else 1
 
@@ -134,15 +122,14 @@ def run_demo(args: argparse.Namespace, config: Config) -> int:
     fac_path, wk_path, logins = write_csvs(out, args.workers, args.seed)
     print(f"wrote {fac_path} and {wk_path} ({args.workers} health workers)")
     if args.load:
-        keys = keys_for(config)
 
-        async def load(redis: aioredis.Redis) -> tuple[ImportReport, ImportReport]:
-            facilities = await importer.import_facilities(redis, keys, fac_path)
+        async def load(registry: Registry) -> tuple[ImportReport, ImportReport]:
+            facilities = await registry.import_facilities(fac_path)
             progress = ProgressBar.auto("importing health workers")
-            workers = await importer.import_health_workers(redis, keys, wk_path, progress)
+            workers = await registry.import_health_workers(wk_path, progress)
             return facilities, workers
 
-        facilities, workers = _with_redis(config, load)
+        facilities, workers = _with_registry(config, load)
         print_report("facilities", facilities)
         print_report("health workers", workers)
     print("try a journey with one of these (phone, last 6 digits of the NIK):")

@@ -6,7 +6,10 @@ import argparse
 import sys
 from typing import Any
 
-from registration.config import Config
+from core.config import Config
+from core.settings import http_settings
+from gateways.dialects import DIALECTS
+from ussd_server.app import run_server
 
 
 def register(sub: Any) -> None:
@@ -18,13 +21,10 @@ def register(sub: Any) -> None:
 
 
 def serve(args: argparse.Namespace, config: Config) -> int:
-    from ussd_server.app import run_server
-    from ussd_server.dialects import DIALECTS
-
-    http = config.section("http")
-    host = args.host or str(http.get("host", "127.0.0.1"))
-    port = args.port if args.port is not None else int(http.get("port", 8080))
-    workers = args.workers if args.workers is not None else int(http.get("workers", 1))
+    http = http_settings(config)
+    host = args.host or http.host
+    port = args.port if args.port is not None else http.port
+    workers = args.workers if args.workers is not None else http.workers
     base = f"http://{host}:{port}"
     print(f"serving on {base} with {workers} worker(s)", flush=True)
     for name in DIALECTS:

@@ -1,16 +1,8 @@
-"""Gateway dialects: each module translates one gateway's request into an Inbound and back.
-
-A dialect module has ``NAME``, ``CONTENT_TYPES``, ``parse(body) -> Inbound``
-(raising :class:`BadRequest` with a reason), ``reply(inbound, outbound)`` and
-``error(status, reason)`` returning an aiohttp response in the gateway's own
-format. Adding a gateway = one module + one line in :data:`DIALECTS`.
-"""
+"""What every dialect module shares: the 400 reason, UTF-8 bodies, phones and text fields."""
 
 from __future__ import annotations
 
-from types import ModuleType
-
-from registration.phone import normalise_phone
+from core.phone import normalise_phone
 
 
 class BadRequest(ValueError):
@@ -50,12 +42,3 @@ def text_field(data: dict, field: str, *, required: bool = True, limit: int = MA
     if required and field.lower().startswith("session") and not value.strip():
         raise BadRequest(f"field {field!r} is empty")
     return value
-
-
-def _registry() -> dict[str, ModuleType]:
-    from ussd_server.dialects import africastalking, hubtel, json_api
-
-    return {m.NAME: m for m in (africastalking, hubtel, json_api)}
-
-
-DIALECTS: dict[str, ModuleType] = _registry()

@@ -11,22 +11,11 @@ import base64
 import binascii
 import hmac
 import ipaddress
-from dataclasses import dataclass
 
 from aiohttp import web
 
-from registration.config import Config
-
-
-@dataclass
-class DialectSettings:
-    enabled: bool = True
-    max_screen_chars: int = 0
-    auth_header: str = ""
-    secret_file: str = ""
-    basic_user: str = ""
-    basic_password_file: str = ""
-    allow_cidrs: tuple[str, ...] = ()
+from core.config import Config
+from gateways.settings import DialectSettings
 
 
 class Guard:

@@ -10,7 +10,7 @@ import os
 import secrets
 from pathlib import Path
 
-from registration.config import Config
+from core.config import Config
 
 # (section, name) of every secret the service reads.
 SECRETS = (("tickets", "signing_key"), ("operator_api", "token"))
@@ -22,10 +22,9 @@ def ensure_dev_secrets(config: Config) -> list[Path]:
     for section, name in SECRETS:
         if config.secret(section, name, required=False):
             continue
-        setting = config.section(section).get(f"{name}_file")
-        if not setting:
+        path = config.secret_path(section, name)
+        if path is None:
             continue
-        path = config.resolve_path(setting)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(32) + "\n", encoding="utf-8")
         os.chmod(path, 0o600)

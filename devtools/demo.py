@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.phone import phone_problem_or_value
 from registration.importer import FACILITY_COLUMNS, WORKER_COLUMNS
-from registration.phone import phone_problem_or_value
 
 # (regency as written, province+regency code of the NIK, a district-ish place name)
 REGENCIES = [

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
-from registration.config import PROJECT_ROOT
+from core.config import PROJECT_ROOT
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """The lean Redis client's small types: errors, scripts, batch entries, the wire protocol.
 
-See :mod:`registration.fastredis` for the client itself.
+See :mod:`core.redis_lean` for the client itself.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from urllib.parse import unquote, urlparse
 import hiredis
 import redis.asyncio as aioredis
 
-from registration.fastredis_wire import (
+from core.redis_wire import (
     Call,
     Commands,
     FastRedisError,

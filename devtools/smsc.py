@@ -4,7 +4,7 @@ Lean on purpose (an asyncio.Protocol, one write per read, submits answered after
 reading only the destination) so that it is not what limits a benchmark. Switches:
 throttle every Nth submit, a maximum rate above which it answers RTHROTTLED, drop
 the connection after N submits, added latency, delivery receipts (TLVs + text),
-garbage injection, and MO injection. :mod:`smpp.sim_control` serves them over HTTP.
+garbage injection, and MO injection. :mod:`devtools.smsc_control` serves them over HTTP.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from devtools.smsc_settings import SimSettings
 from smpp import codec, concat, encoding
-from smpp.settings import SimSettings
 
 log = logging.getLogger(__name__)
 

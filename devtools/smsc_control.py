@@ -20,10 +20,10 @@ import time
 
 from aiohttp import web
 
-from smpp import simulator
-from smpp.settings import SimSettings
-from smpp.simulator import SimState
-from ussd_server.jsonable import json_error, read_json_object
+from core.httpjson import json_error, read_json_object
+from devtools import smsc as simulator
+from devtools.smsc import SimState
+from devtools.smsc_settings import SimSettings
 
 log = logging.getLogger(__name__)
 STATE: web.AppKey[SimState] = web.AppKey("sim_state", SimState)

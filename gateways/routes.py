@@ -12,13 +12,18 @@ import logging
 from collections.abc import Awaitable, Callable
 from types import ModuleType
 
+import redis.asyncio as aioredis
 from aiohttp import web
 
-from registration.config import Config
-from registration.privacy import mask_phone
-from ussd_server.auth import DialectSettings, Guard
-from ussd_server.context import CONTEXT
-from ussd_server.dialects import DIALECTS, BadRequest, africastalking
+from core.config import Config
+from core.privacy import mask_phone
+from core.settings import http_settings, redis_settings
+from dialogue.model import Dialogue
+from gateways.auth import Guard
+from gateways.dialects import DIALECTS, africastalking
+from gateways.keys import GatewayKeys
+from gateways.parsing import BadRequest
+from gateways.settings import dialect_settings, gateway_settings
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +59,9 @@ def _precheck(dialect: ModuleType, guard: Guard, request: web.Request) -> web.Re
     return None
 
 
-def make_handler(dialect: ModuleType, guard: Guard, limit: int, max_body: int) -> Handler:
+def make_handler(
+    engine: Dialogue, dialect: ModuleType, guard: Guard, limit: int, max_body: int
+) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
         refused = _precheck(dialect, guard, request)
         if refused is not None:
@@ -63,13 +70,15 @@ def make_handler(dialect: ModuleType, guard: Guard, limit: int, max_body: int) -
             inbound = dialect.parse(await read_body(request, max_body))
         except BadRequest as exc:
             return dialect.error(400, str(exc))
-        out = await request.config_dict[CONTEXT].engine.handle(inbound, max_chars=limit)
+        out = await engine.handle(inbound, max_chars=limit)
         return dialect.reply(inbound, out)
 
     return handle
 
 
-def make_events_handler(guard: Guard, max_body: int) -> Handler:
+def make_events_handler(
+    engine: Dialogue, redis: aioredis.Redis, keys: GatewayKeys, guard: Guard, max_body: int
+) -> Handler:
     """Africa's Talking end-of-session notification: count the outcome, close the session."""
 
     async def events(request: web.Request) -> web.StreamResponse:
@@ -80,29 +89,34 @@ def make_events_handler(guard: Guard, max_body: int) -> Handler:
             inbound, status = africastalking.parse_event(await read_body(request, max_body))
         except BadRequest as exc:
             return africastalking.error(400, str(exc))
-        ctx = request.config_dict[CONTEXT]
-        await ctx.redis.hincrby(ctx.keys.ussd_outcomes(), f"africastalking:{status}", 1)
-        await ctx.engine.handle(inbound)
+        await redis.hincrby(keys.ussd_outcomes(), f"africastalking:{status}", 1)
+        await engine.handle(inbound)
         log.info("session of %s ended: %s", mask_phone(inbound.msisdn), status)
         return web.Response(text="OK")
 
     return events
 
 
-def add_routes(app: web.Application, config: Config) -> list[str]:
+def add_routes(
+    app: web.Application, config: Config, engine: Dialogue, redis: aioredis.Redis
+) -> list[str]:
     """Add every enabled dialect's endpoint; returns the paths added."""
-    default_limit = int(config.section("ussd").get("max_screen_chars", 160))
-    max_body = int(config.section("http").get("max_body_bytes", 16384))
+    default_limit = gateway_settings(config).max_screen_chars
+    max_body = http_settings(config).max_body_bytes
+    keys = GatewayKeys(redis_settings(config).key_prefix)
     paths: list[str] = []
     for name, dialect in DIALECTS.items():
-        settings = config.load(f"ussd.dialects.{name}", DialectSettings)
+        settings = dialect_settings(config, name)
         if not settings.enabled:
             continue
         guard = Guard(name, settings, config)
         limit = settings.max_screen_chars or default_limit
-        app.router.add_post(f"/ussd/{name}", make_handler(dialect, guard, limit, max_body))
+        app.router.add_post(f"/ussd/{name}", make_handler(engine, dialect, guard, limit, max_body))
         paths.append(f"/ussd/{name}")
         if name == africastalking.NAME:
-            app.router.add_post("/ussd/africastalking/events", make_events_handler(guard, max_body))
+            app.router.add_post(
+                "/ussd/africastalking/events",
+                make_events_handler(engine, redis, keys, guard, max_body),
+            )
             paths.append("/ussd/africastalking/events")
     return paths

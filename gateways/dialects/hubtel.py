@@ -11,7 +11,7 @@ import json
 from aiohttp import web
 
 from dialogue.model import Channel, Inbound, Outbound, SessionEvent
-from ussd_server.dialects import MAX_SESSION_ID, BadRequest, decode, msisdn, text_field
+from gateways.parsing import MAX_SESSION_ID, BadRequest, decode, msisdn, text_field
 
 NAME = "hubtel"
 CONTENT_TYPES = frozenset({"application/json"})

@@ -19,10 +19,12 @@ from typing import Any
 
 import redis as sync_redis
 
-from registration.config import Config
-from registration.store import keys_for, redis_settings
-from ussd_server.devtools.private_redis import PrivateRedis, plan_redis
-from ussd_server.devtools.secrets import ensure_dev_secrets
+from core.config import Config
+from core.settings import http_settings, redis_settings
+from devtools.private_redis import PrivateRedis, plan_redis
+from devtools.secrets import ensure_dev_secrets
+from devtools.smsc_settings import sim_settings
+from registration.keys import RegistryKeys
 
 
 def register(sub: Any) -> None:
@@ -79,18 +81,74 @@ def _wait_for_port(port: int, proc: subprocess.Popen[bytes], what: str, timeout:
     raise RuntimeError(f"{what} did not listen on port {port} within {timeout}s")
 
 
-def run_dev(args: argparse.Namespace, config: Config) -> int:
-    for path in ensure_dev_secrets(config):
-        print(f"generated development secret {path}", file=sys.stderr)
-
+def _start_redis(config: Config, children: Children) -> str:
+    """The configured Redis, or a private append-only one under var/redis; its URL."""
     settings = redis_settings(config)
     url, private = plan_redis(
         settings.url, settings.private_port, config.resolve_path(settings.private_dir)
     )
-    children = Children()
-    env = dict(os.environ, USSD_REDIS_URL=url)
+    if private is None:
+        print(f"using Redis at {url}")
+        return url
+    children.redis = private
+    private.start()
+    print(f"started private redis-server on {private.url} (data in {private.data_dir})")
+    return url
+
+
+def _start_smsc(config: Config, children: Children, env: dict[str, str]) -> None:
+    """The development SMSC, and the server's SMS channel bound to it (its own credentials)."""
+    sim = sim_settings(config)
+    proc = children.spawn("SMSC simulator", ["smsc-sim", "--port", str(sim.port)], env)
+    _wait_for_port(sim.port, proc, "the SMSC simulator", 15)
+    env.update(
+        USSD_SMPP_ENABLED="true",
+        USSD_SMPP_HOST="127.0.0.1",
+        USSD_SMPP_PORT=str(sim.port),
+        USSD_SMPP_SYSTEM_ID=sim.system_id,
+        USSD_SMPP_PASSWORD=sim.password,
+    )
+
+
+def _print_ready(base: str) -> None:
+    print(
+        "\nready:\n"
+        f"  USSD (Africa's Talking) POST {base}/ussd/africastalking\n"
+        f"  USSD (Hubtel)           POST {base}/ussd/hubtel\n"
+        f"  USSD (plain JSON)       POST {base}/ussd/json\n"
+        f"  operator API            {base}/api/  (token in var/secrets/operator_api_token)\n"
+        f"  health                  {base}/healthz\n"
+        "  try a phone:  .venv/bin/python -m ussd_server simulate\n"
+        "  try SMS:      .venv/bin/python -m ussd_server sms-inject --from 62812... "
+        "--text VAKSIN\n"
+        "Ctrl-C stops everything.",
+        flush=True,
+    )
+
+
+def _start_all(args: argparse.Namespace, config: Config, children: Children) -> None:
+    env = dict(os.environ, USSD_REDIS_URL=_start_redis(config, children))
     if args.config:
         env["USSD_CONFIG"] = str(Path(args.config).resolve())
+    if args.no_smsc:
+        print("--no-smsc: the SMS channel stays off", file=sys.stderr)
+    else:
+        _start_smsc(config, children, env)
+    if not args.no_demo and _registry_empty(env["USSD_REDIS_URL"], config):
+        print("registry is empty: loading demo data...")
+        subprocess.run(
+            [sys.executable, "-m", "ussd_server", "demo-data", "--load"], env=env, check=True
+        )
+    http = http_settings(config)
+    server = children.spawn("server", ["serve"], env)
+    _wait_for_port(http.port, server, "the server", 30)
+    _print_ready(f"http://{http.host}:{http.port}")
+
+
+def run_dev(args: argparse.Namespace, config: Config) -> int:
+    for path in ensure_dev_secrets(config):
+        print(f"generated development secret {path}", file=sys.stderr)
+    children = Children()
 
     def on_term(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -99,54 +157,7 @@ def run_dev(args: argparse.Namespace, config: Config) -> int:
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
     try:
-        if private is not None:
-            children.redis = private
-            private.start()
-            print(f"started private redis-server on {private.url} (data in {private.data_dir})")
-        else:
-            print(f"using Redis at {url}")
-
-        http = config.section("http")
-        smpp = config.section("smpp")
-        sim = config.section("smsc_sim")
-        if not args.no_smsc and sim:
-            sim_port = int(sim.get("port", 2775))
-            proc = children.spawn("SMSC simulator", ["smsc-sim", "--port", str(sim_port)], env)
-            _wait_for_port(sim_port, proc, "the SMSC simulator", 15)
-            # The server binds to the simulator with the simulator's own credentials.
-            env.update(
-                USSD_SMPP_ENABLED="true",
-                USSD_SMPP_HOST="127.0.0.1",
-                USSD_SMPP_PORT=str(sim_port),
-                USSD_SMPP_SYSTEM_ID=str(sim.get("system_id", "vaksin")),
-                USSD_SMPP_PASSWORD=str(sim.get("password", "")),
-            )
-        elif not smpp:
-            print("no [smpp] settings: the SMS channel stays off", file=sys.stderr)
-
-        if not args.no_demo and _registry_empty(url, config):
-            print("registry is empty: loading demo data...")
-            subprocess.run(
-                [sys.executable, "-m", "ussd_server", "demo-data", "--load"], env=env, check=True
-            )
-
-        port = int(http.get("port", 8080))
-        server = children.spawn("server", ["serve"], env)
-        _wait_for_port(port, server, "the server", 30)
-        base = f"http://{http.get('host', '127.0.0.1')}:{port}"
-        print(
-            "\nready:\n"
-            f"  USSD (Africa's Talking) POST {base}/ussd/africastalking\n"
-            f"  USSD (Hubtel)           POST {base}/ussd/hubtel\n"
-            f"  USSD (plain JSON)       POST {base}/ussd/json\n"
-            f"  operator API            {base}/api/  (token in var/secrets/operator_api_token)\n"
-            f"  health                  {base}/healthz\n"
-            "  try a phone:  .venv/bin/python -m ussd_server simulate\n"
-            "  try SMS:      .venv/bin/python -m ussd_server sms-inject --from 62812... "
-            "--text VAKSIN\n"
-            "Ctrl-C stops everything.",
-            flush=True,
-        )
+        _start_all(args, config, children)
         while all(proc.poll() is None for _, proc in children.procs):
             time.sleep(0.5)
         dead = [name for name, proc in children.procs if proc.poll() is not None]
@@ -164,6 +175,6 @@ def run_dev(args: argparse.Namespace, config: Config) -> int:
 def _registry_empty(url: str, config: Config) -> bool:
     client = sync_redis.Redis.from_url(url)
     try:
-        return not client.exists(keys_for(config).all_workers())
+        return not client.exists(RegistryKeys(redis_settings(config).key_prefix).all_workers())
     finally:
         client.close()

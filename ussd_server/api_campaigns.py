@@ -11,10 +11,17 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from core.httpjson import json_error, read_json_object
 from smpp import campaigns
-from smpp.campaign_store import CampaignError
+from smpp.campaign_store import CampaignError, CampaignStore
+from smpp.keys import SmsKeys
+from smpp.settings import blast_settings
 from ussd_server.context import CONTEXT
-from ussd_server.jsonable import json_error, read_json_object
+
+
+def _store(request: web.Request) -> CampaignStore:
+    ctx = request.config_dict[CONTEXT]
+    return CampaignStore(ctx.redis, SmsKeys(ctx.key_prefix))
 
 
 async def create_campaign(request: web.Request) -> web.Response:
@@ -28,9 +35,8 @@ async def create_campaign(request: web.Request) -> web.Response:
         raise json_error(web.HTTPBadRequest, 'filters: an object such as {"regency": "Bandung"}')
     try:
         progress = await campaigns.create(
-            ctx.redis,
-            ctx.keys,
-            ctx.config,
+            _store(request),
+            blast_settings(ctx.config),
             name,
             template,
             campaigns.parse_filters(filters),
@@ -42,12 +48,11 @@ async def create_campaign(request: web.Request) -> web.Response:
 
 
 async def campaign_action(request: web.Request) -> web.Response:
-    ctx = request.config_dict[CONTEXT]
     name, action = request.match_info["name"], request.match_info["action"]
     if action not in campaigns.TRANSITIONS:
         raise json_error(web.HTTPNotFound, f"unknown action {action!r}")
     try:
-        progress = await campaigns.transition(ctx.redis, ctx.keys, name, action)
+        progress = await campaigns.transition(_store(request), name, action)
     except campaigns.NotFound as exc:
         raise json_error(web.HTTPNotFound, f"no campaign named {name!r}") from exc
     except CampaignError as exc:
@@ -56,17 +61,15 @@ async def campaign_action(request: web.Request) -> web.Response:
 
 
 async def campaign_progress(request: web.Request) -> web.Response:
-    ctx = request.config_dict[CONTEXT]
     name = request.match_info["name"]
     try:
-        return web.json_response(await campaigns.progress(ctx.redis, ctx.keys, name))
+        return web.json_response(await campaigns.progress(_store(request), name))
     except campaigns.NotFound as exc:
         raise json_error(web.HTTPNotFound, f"no campaign named {name!r}") from exc
 
 
 async def campaign_list(request: web.Request) -> web.Response:
-    ctx = request.config_dict[CONTEXT]
-    return web.json_response({"campaigns": await campaigns.listing(ctx.redis, ctx.keys)})
+    return web.json_response({"campaigns": await campaigns.listing(_store(request))})
 
 
 def add_campaign_routes(app: web.Application) -> None:

@@ -16,7 +16,8 @@ from typing import Any
 
 import aiohttp
 
-from registration.config import Config
+from core.config import Config
+from core.settings import http_settings
 
 WIDTH = 30
 
@@ -119,8 +120,8 @@ async def _run(args: argparse.Namespace, url: str) -> int:
 
 
 def simulate(args: argparse.Namespace, config: Config) -> int:
-    http = config.section("http")
-    url = args.url or f"http://{http.get('host', '127.0.0.1')}:{http.get('port', 8080)}"
+    http = http_settings(config)
+    url = args.url or f"http://{http.host}:{http.port}"
     try:
         return asyncio.run(_run(args, url))
     except aiohttp.ClientError as exc:

@@ -1,0 +1,209 @@
+"""Configuration: `config.toml`, then a deployment's own file, then the environment.
+
+`config.toml` in the repository holds every setting with its default and a
+comment: it is the one place a default lives. A deployment's file
+(``--config PATH`` or ``$USSD_CONFIG``) only lists what it changes; it is laid
+over the defaults. Any setting can then be overridden by an environment variable
+``USSD_<SECTION>_<KEY>`` (dots in nested section names become underscores), e.g.
+``USSD_REDIS_URL``; the value is coerced to the type of the default, so a typo
+fails loudly at start-up, not at 3 a.m.
+
+Every package reads its sections into typed dataclasses with :meth:`Config.load`.
+Those dataclasses carry no defaults of their own: a setting missing from the tree
+is an error naming it, and an unknown one (a typo in a deployment's file) too.
+Secrets never live in the file: a setting ``<name>_file`` names a file, and
+``USSD_<SECTION>_<NAME>`` can carry the value itself (:meth:`Config.secret`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+ENV_PREFIX = "USSD_"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config.toml"
+
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """A setting is missing, has the wrong type, or a secret cannot be found."""
+
+
+def env_name(section: str, key: str) -> str:
+    return ENV_PREFIX + f"{section}_{key}".replace(".", "_").replace("-", "_").upper()
+
+
+def _coerce(raw: str, like: Any, name: str) -> Any:
+    """Turn an environment string into the type of the file's default."""
+    try:
+        if isinstance(like, bool):
+            lowered = raw.strip().lower()
+            if lowered in {"1", "true", "yes", "on"}:
+                return True
+            if lowered in {"0", "false", "no", "off", ""}:
+                return False
+            raise ValueError(raw)
+        if isinstance(like, int):
+            return int(raw)
+        if isinstance(like, float):
+            return float(raw)
+        if isinstance(like, list | dict):
+            stripped = raw.strip()
+            if stripped.startswith(("[", "{")):
+                return json.loads(stripped)
+            return [item.strip() for item in stripped.split(",") if item.strip()]
+    except ValueError as exc:
+        raise ConfigError(f"{name}={raw!r}: expected {type(like).__name__}") from exc
+    return raw
+
+
+def _apply_env(tree: dict[str, Any], environ: Mapping[str, str], path: str = "") -> None:
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            _apply_env(value, environ, f"{path}.{key}" if path else key)
+        elif path:
+            name = env_name(path, key)
+            if name in environ:
+                tree[key] = _coerce(environ[name], value, name)
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> None:
+    """Lay ``over`` onto ``base``: tables merge key by key, anything else replaces."""
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+
+
+def _is_dataclass_type(tp: Any) -> bool:
+    return isinstance(tp, type) and dataclasses.is_dataclass(tp)
+
+
+def _value(hint: Any, value: Any, where: str) -> Any:
+    """One setting converted to its declared type (nested tables become dataclasses)."""
+    if _is_dataclass_type(hint) and isinstance(value, Mapping):
+        return _build(hint, value, where)
+    if typing.get_origin(hint) in (dict, Mapping) and isinstance(value, Mapping):
+        args = typing.get_args(hint)
+        if len(args) == 2 and _is_dataclass_type(args[1]):
+            return {k: _build(args[1], v, f"{where}.{k}") for k, v in value.items()}
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint is tuple or typing.get_origin(hint) is tuple:
+        return tuple(value)
+    return value
+
+
+def _build(cls: type[T], data: Mapping[str, Any], where: str) -> T:
+    """Build a dataclass from a mapping; every field must be there, nothing else."""
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    missing = sorted(n for n in names if n not in data)
+    if missing:
+        raise ConfigError(f"[{where}] missing setting(s): {', '.join(missing)} (see config.toml)")
+    # Nested tables are other sections' business; only flag unknown scalars.
+    unknown = sorted(k for k in set(data) - names if not isinstance(data[k], Mapping))
+    if unknown:
+        raise ConfigError(f"[{where}] unknown setting(s): {', '.join(unknown)}")
+    kwargs = {n: _value(hints.get(n), data[n], f"{where}.{n}") for n in names}
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"[{where}] {exc}") from exc
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file not found: {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+
+
+@dataclasses.dataclass
+class Config:
+    """The merged settings tree plus where it came from."""
+
+    tree: dict[str, Any]
+    path: Path
+    environ: Mapping[str, str]
+
+    def section(self, name: str) -> dict[str, Any]:
+        """The raw table (for the loader and tools; code reads typed settings via load)."""
+        node: Any = self.tree
+        for part in name.split("."):
+            node = node.get(part, {}) if isinstance(node, dict) else {}
+        return node if isinstance(node, dict) else {}
+
+    def load(self, name: str, cls: type[T]) -> T:
+        """Read section ``name`` into dataclass ``cls``."""
+        return _build(cls, self.section(name), name)
+
+    def resolve_path(self, value: str) -> Path:
+        path = Path(value)
+        return path if path.is_absolute() else PROJECT_ROOT / path
+
+    def secret_path(self, section: str, name: str) -> Path | None:
+        """The file ``<name>_file`` names (None when the setting is empty)."""
+        setting = str(self.section(section).get(f"{name}_file", "") or "")
+        return self.resolve_path(setting) if setting.strip() else None
+
+    def secret(self, section: str, name: str, *, required: bool = True) -> str | None:
+        """A secret from ``USSD_<SECTION>_<NAME>``, else from the file named by ``<name>_file``.
+
+        A secret that is set but empty (or only whitespace) is an error, never "no
+        check": an empty shared secret would let anyone in.
+        """
+        variable = env_name(section, name)
+        if variable in self.environ:
+            return _non_empty(self.environ[variable], variable)
+        path = self.secret_path(section, name)
+        if path is not None and path.exists():
+            return _non_empty(path.read_text(encoding="utf-8"), str(path))
+        if required:
+            raise ConfigError(
+                f"secret {section}.{name} is not set: export {variable} "
+                f"or write it to the file named by {section}.{name}_file "
+                "(`make run` generates development secrets under var/secrets/)"
+            )
+        return None
+
+
+def _non_empty(value: str, where: str) -> str:
+    if not value.strip():
+        raise ConfigError(f"secret from {where} is empty: give it a value or unset it")
+    return value.strip()
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Defaults from ``config.toml``, the deployment's file over them, then env, then
+    ``overrides`` (dotted names, e.g. ``{"redis.url": "redis://..."}``: tests use it)."""
+    environ = os.environ if environ is None else environ
+    chosen = Path(path or environ.get("USSD_CONFIG") or DEFAULT_CONFIG_PATH)
+    tree = _read_toml(DEFAULT_CONFIG_PATH)
+    if chosen.resolve() != DEFAULT_CONFIG_PATH.resolve():
+        _merge(tree, _read_toml(chosen))
+    _apply_env(tree, environ)
+    for dotted, value in (overrides or {}).items():
+        *sections, key = dotted.split(".")
+        node = tree
+        for part in sections:
+            node = node.setdefault(part, {})
+        node[key] = value
+    return Config(tree=tree, path=chosen, environ=types.MappingProxyType(dict(environ)))

@@ -1,0 +1,51 @@
+"""Typed settings of the plumbing: `[service]`, `[http]`, `[redis]`.
+
+Defaults live in `config.toml` only (see :mod:`core.config`); these classes
+say what type each setting has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.config import Config
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    public_base_url: str
+    video_url: str
+    log_level: str
+    # Hours east of UTC for dates shown to users and for "today" (WIB = 7).
+    utc_offset_hours: float
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    host: str
+    port: int
+    workers: int
+    max_body_bytes: int
+    max_upload_bytes: int
+
+
+@dataclass(frozen=True)
+class RedisSettings:
+    url: str
+    private_port: int
+    private_dir: str
+    key_prefix: str
+    max_connections: int
+    socket_timeout: float
+
+
+def service_settings(config: Config) -> ServiceSettings:
+    return config.load("service", ServiceSettings)
+
+
+def http_settings(config: Config) -> HttpSettings:
+    return config.load("http", HttpSettings)
+
+
+def redis_settings(config: Config) -> RedisSettings:
+    return config.load("redis", RedisSettings)

@@ -1,0 +1,29 @@
+"""`[smsc_sim]`: the development SMSC's own settings (it plays the operator's SMSC)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.config import Config
+
+
+@dataclass
+class SimSettings:
+    """Mutable: the control port switches behaviour at run time (``POST /config``)."""
+
+    host: str
+    port: int
+    control_port: int
+    system_id: str
+    password: str
+    receipts: bool
+    receipt_delay: float
+    receipt_stat: str
+    throttle_every: int
+    max_rate: float
+    drop_after: int
+    latency: float
+
+
+def sim_settings(config: Config) -> SimSettings:
+    return config.load("smsc_sim", SimSettings)

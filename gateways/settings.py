@@ -1,0 +1,32 @@
+"""`[ussd]` and `[ussd.dialects.<name>]`: the USSD gateway edge's typed settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.config import Config
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    # Longest screen in GSM-7 septets, unless a dialect says less.
+    max_screen_chars: int
+
+
+@dataclass(frozen=True)
+class DialectSettings:
+    enabled: bool
+    max_screen_chars: int  # 0 = [ussd] max_screen_chars
+    auth_header: str
+    secret_file: str
+    basic_user: str
+    basic_password_file: str
+    allow_cidrs: tuple[str, ...]
+
+
+def gateway_settings(config: Config) -> GatewaySettings:
+    return config.load("ussd", GatewaySettings)
+
+
+def dialect_settings(config: Config, name: str) -> DialectSettings:
+    return config.load(f"ussd.dialects.{name}", DialectSettings)

@@ -1,0 +1,74 @@
+"""Redis key names of the SMS channel: campaigns, message ids, opt-outs, outbox bookkeeping.
+
+A campaign's keys share the hash tag ``{c:<name>}`` so every campaign script
+touches one slot; per-subscriber keys share ``{s:<msisdn>}``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.keys import OutboxKeys
+
+
+@dataclass(frozen=True)
+class SmsKeys(OutboxKeys):
+    def campaigns(self) -> str:
+        """Sorted set of campaign names, score = creation time."""
+        return f"{self.prefix}:campaigns"
+
+    def campaign_meta(self, name: str) -> str:
+        """Hash: template, filters, state, counters (queued/submitted/delivered/failed...)."""
+        return f"{self.prefix}:c:{{c:{name}}}:meta"
+
+    def campaign_queue(self, name: str) -> str:
+        """List of recipients still to send, entries "nik\\tphone\\tfirst_name"."""
+        return f"{self.prefix}:c:{{c:{name}}}:queue"
+
+    def campaign_inflight(self, name: str) -> str:
+        """Hash nik -> queue entry: taken for submitting, no submit_sm_resp recorded yet."""
+        return f"{self.prefix}:c:{{c:{name}}}:inflight"
+
+    def campaign_state(self, name: str) -> str:
+        """Hash nik -> recipient state.
+
+        q queued, i in flight, s:<msgid> submitted, d delivered, f:<reason> failed,
+        x expired, o opted out.
+        """
+        return f"{self.prefix}:c:{{c:{name}}}:state"
+
+    def campaign_attempts(self, name: str) -> str:
+        """Hash nik -> temporary failures so far."""
+        return f"{self.prefix}:c:{{c:{name}}}:attempts"
+
+    def campaign_lease(self, name: str) -> str:
+        """Who is sending this campaign now (SET NX with a TTL renewed while sending)."""
+        return f"{self.prefix}:c:{{c:{name}}}:lease"
+
+    def sms_message_id(self, message_id: str) -> str:
+        """String "campaign\\tnik" or "outbox\\t<dedupe_key>": receipts find their message."""
+        return f"{self.prefix}:sms:{{m:{message_id}}}:mid"
+
+    def sms_optouts(self) -> str:
+        """Set of msisdns that sent BERHENTI/STOP: no more blasts to them."""
+        return f"{self.prefix}:sms:optouts"
+
+    def sms_concat_ref(self, msisdn: str) -> str:
+        """Counter: the next concatenation reference for long SMS to this number."""
+        return f"{self.prefix}:s:{{s:{msisdn}}}:concat-ref"
+
+    def sms_help_guard(self, msisdn: str) -> str:
+        """Present while a help reply to this sender is rate-limited (anti-loop)."""
+        return f"{self.prefix}:s:{{s:{msisdn}}}:sms-help"
+
+    def sms_outbox_attempts(self) -> str:
+        """Hash stream-entry id -> temporary failures of that outbox SMS."""
+        return f"{self.prefix}:sms:outbox:attempts"
+
+    def sms_outbox_failed(self) -> str:
+        """Stream of outbox SMS that failed permanently (with the reason)."""
+        return f"{self.prefix}:sms:outbox:failed"
+
+    def sms_stats(self) -> str:
+        """Hash of SMS channel counters (MO received, receipts, replies...)."""
+        return f"{self.prefix}:sms:stats"

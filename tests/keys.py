@@ -1,0 +1,15 @@
+"""Every layer's Redis key names under one test prefix (tests look at all of them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dialogue.keys import DialogueKeys
+from gateways.keys import GatewayKeys
+from registration.keys import RegistryKeys
+from smpp.keys import SmsKeys
+
+
+@dataclass(frozen=True)
+class AllKeys(RegistryKeys, DialogueKeys, SmsKeys, GatewayKeys):
+    """The union of the layers' key classes (they share only ``prefix``)."""
