@@ -31,7 +31,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Regenerates the configuration reference in README.md from config.toml.
+# Regenerates docs/configuration.md from config.toml.
 docs: install
 	$(BIN)/python scripts/config_reference.py --update
 

@@ -103,6 +103,30 @@ async def bench(args: argparse.Namespace) -> int:
 async def _measure(
     args: argparse.Namespace, redis: aioredis.Redis, keys: Keys, fac_path: Path, wk_path: Path
 ) -> int:
+    if not await _import(args, redis, keys, fac_path, wk_path):
+        return 1
+    config = load_config(
+        environ={"USSD_TICKETS_SIGNING_KEY": "benchmark-signing-key"},
+        overrides={"redis.key_prefix": keys.prefix},
+    )
+    registry = Registry.from_config(config, redis)
+    rng = random.Random(11)
+    niks = sorted(await redis.srandmember(keys.all_workers(), args.bookings))
+    rng.shuffle(niks)
+    answers = {g.group_id: False for g in registry.screening_groups()}
+    took, _, _ = await run_many(
+        len(niks), args.concurrency, lambda i: registry.record_screening(niks[i], answers)
+    )
+    print(f"screened {len(niks):,} bookers in {took:.1f}s (setup)")
+    facility_ids = sorted(await redis.smembers(keys.facilities()))
+    await _hot_path(args, registry, niks, facility_ids)
+    return await _booking(args, registry, niks, facility_ids, rng)
+
+
+async def _import(
+    args: argparse.Namespace, redis: aioredis.Redis, keys: Keys, fac_path: Path, wk_path: Path
+) -> bool:
+    """Facilities, then the workers (and again with --reimport); False if rows were lost."""
     started = time.perf_counter()
     facilities = await importer.import_facilities(redis, keys, fac_path)
     print(f"import facilities: {facilities.rows_ok:,} rows in {time.perf_counter() - started:.2f}s")
@@ -117,31 +141,22 @@ async def _measure(
         )
         if report.rows_bad or report.rows_ok != args.workers:
             print("FAILED: the import lost rows")
-            return 1
+            return False
         if not args.reimport:
             break
+    return True
 
-    config = load_config(
-        environ={"USSD_TICKETS_SIGNING_KEY": "benchmark-signing-key"},
-        overrides={"redis.key_prefix": keys.prefix},
-    )
-    registry = Registry.from_config(config, redis)
-    rng = random.Random(11)
-    niks = sorted(await redis.srandmember(keys.all_workers(), args.bookings))
-    rng.shuffle(niks)
-    answers = {g.group_id: False for g in registry.screening_groups()}
-    took, _, _ = await run_many(
-        len(niks), args.concurrency, lambda i: registry.record_screening(niks[i], answers)
-    )
-    print(f"screened {len(niks):,} bookers in {took:.1f}s (setup)")
 
+async def _hot_path(
+    args: argparse.Namespace, registry: Registry, niks: list[str], facility_ids: list[str]
+) -> None:
+    """verify, facility_choices and available_slots: one caller, then many."""
     phones = [w.phone for w in [await registry.worker(n) for n in niks[:2000]] if w]
     # Warm-up (not measured): open the pool's connections, load scripts and the facility cache.
     await registry.warm_up()
     await run_many(
         min(len(phones), 400), args.concurrency, lambda i: registry.facility_choices(niks[i])
     )
-    facility_ids = sorted(await redis.smembers(keys.facilities()))
     hot_path: dict[str, Callable[[int], Awaitable[object]]] = {
         "verify": lambda i: registry.verify(phones[i], niks[i][-6:]),
         "facility_choices": lambda i: registry.facility_choices(niks[i]),
@@ -155,6 +170,14 @@ async def _measure(
         rate = len(phones) / took
         print(f"{name}, {args.concurrency} concurrent: {rate:,.0f}/s, {percentiles(lat)}")
 
+
+async def _booking(
+    args: argparse.Namespace,
+    registry: Registry,
+    niks: list[str],
+    facility_ids: list[str],
+    rng: random.Random,
+) -> int:
     slots = await registry.available_slots(facility_ids[0])
     days = sorted({s.day for s in slots})
     sessions = sorted({s.session_id for s in slots})

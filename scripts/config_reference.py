@@ -1,10 +1,11 @@
-"""The configuration reference (markdown), made from config.toml's own comments.
+"""The configuration reference (docs/configuration.md), made from config.toml's own comments.
 
     .venv/bin/python scripts/config_reference.py            # print it
-    .venv/bin/python scripts/config_reference.py --update   # rewrite it in README.md (make docs)
+    .venv/bin/python scripts/config_reference.py --update   # rewrite docs/configuration.md
 
-README.md embeds it between two markers; `tests/test_docs.py` checks it is up to
-date, so the settings file and the docs cannot drift apart.
+Each setting in config.toml has its own comment right above it; that comment is
+its description here. `tests/test_docs.py` checks that every setting has one and
+that the reference is current, so the settings file and the docs cannot drift.
 """
 
 from __future__ import annotations
@@ -13,13 +14,31 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+TARGET = ROOT / "docs" / "configuration.md"
+
+HEADER = """# Configuration reference
+
+Generated from `config.toml` by `make docs`; do not edit by hand.
+
+Every setting lives in `config.toml` with its default. A deployment keeps its own
+file with only what it changes (`--config PATH` or `USSD_CONFIG`), laid over the
+defaults; then each setting can be overridden by the environment variable shown.
+Secrets (the ticket signing key, the operator token, gateway secrets, the SMPP
+password) never live in a file of settings: each comes from its environment
+variable or from the file its `*_file` setting names; an empty secret is a
+start-up error.
+
+"""
 
 
 def rows(text: str) -> list[tuple[str, str, str, str]]:
-    """(section, key, default, description) for every setting, in file order."""
+    """(section, key, default, description) for every setting, in file order.
+
+    The description is the comment block directly above the setting (no blank line
+    between); a setting without one gets "" (the docs test refuses that).
+    """
     out: list[tuple[str, str, str, str]] = []
     section, comment, in_array = "", [], False
-    after_setting = False  # a comment after a setting starts the next one's description
     for raw in text.splitlines():
         line = raw.strip()
         if in_array:
@@ -28,22 +47,22 @@ def rows(text: str) -> list[tuple[str, str, str, str]]:
         if not line:
             comment = []
         elif line.startswith("#"):
-            if after_setting:
-                comment, after_setting = [], False
             comment.append(line.lstrip("#").strip())
         elif line.startswith("["):
-            section, comment, after_setting = line.strip("[]"), [], False
+            section, comment = line.strip("[]"), []
         elif "=" in line:
             key, value = (part.strip() for part in line.split("=", 1))
             if value.startswith("[") and not value.endswith("]"):
                 in_array, value = True, "[...]"
             out.append((section, key, value, " ".join(comment)))
-            after_setting = True
+            comment = []
     return out
 
 
 def markdown(text: str) -> str:
     lines = [
+        HEADER.rstrip("\n"),
+        "",
         "| setting | environment variable | default | meaning |",
         "|---|---|---|---|",
     ]
@@ -54,20 +73,12 @@ def markdown(text: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-START, END = "<!-- config-reference:start -->", "<!-- config-reference:end -->"
-
-
-def embed(readme: str, table: str) -> str:
-    """README text with the table between the markers replaced."""
-    head, _, rest = readme.partition(START)
-    _, _, tail = rest.partition(END)
-    return f"{head}{START}\n{table}{END}{tail}"
+def current() -> str:
+    return markdown((ROOT / "config.toml").read_text(encoding="utf-8"))
 
 
 if __name__ == "__main__":
-    table = markdown((ROOT / "config.toml").read_text(encoding="utf-8"))
     if "--update" in sys.argv:
-        readme = ROOT / "README.md"
-        readme.write_text(embed(readme.read_text(encoding="utf-8"), table), encoding="utf-8")
+        TARGET.write_text(current(), encoding="utf-8")
     else:
-        sys.stdout.write(table)
+        sys.stdout.write(current())

@@ -78,26 +78,29 @@ def test_missing_secret_says_how_to_set_it(tmp_path: Path) -> None:
         config.secret("tickets", "signing_key")
 
 
-@dataclass
-class Nested:
-    inner: HttpSettings = field(default_factory=HttpSettings)
+def test_a_deployment_file_lists_only_what_it_changes(tmp_path: Path) -> None:
+    path = tmp_path / "site.toml"
+    path.write_text('[redis]\nurl = "redis://10.0.0.5:6379/0"\n')
+    config = load_config(path, environ={})
+    assert config.section("redis")["url"] == "redis://10.0.0.5:6379/0"
+    assert config.section("redis")["key_prefix"] == "vx"  # the default, from config.toml
+    assert config.load("http", HttpSettings).port == 8080
 
 
-def test_every_setting_in_config_toml_has_a_comment() -> None:
-    """config.toml is the reference: each setting is documented right above it."""
-    lines = Path(load_config(environ={}).path).read_text().splitlines()
-    undocumented = []
-    for number, line in enumerate(lines):
-        stripped = line.strip()
-        if not stripped or stripped.startswith(("#", "[")) or "=" not in stripped:
-            continue
-        if stripped.startswith(("]", '"')):  # continuation of a multi-line array
-            continue
-        above = number - 1
-        while (
-            above >= 0 and lines[above].strip() and not lines[above].strip().startswith(("#", "["))
-        ):
-            above -= 1  # settings grouped under one comment
-        if above < 0 or not lines[above].strip().startswith("#"):
-            undocumented.append(stripped.split("=")[0].strip())
-    assert not undocumented, f"settings without a comment: {undocumented}"
+def test_a_setting_missing_from_the_tree_is_named() -> None:
+    config = load_config(environ={})
+    del config.tree["http"]["workers"]
+    with pytest.raises(ConfigError, match=r"\[http\] missing setting\(s\): workers"):
+        config.load("http", HttpSettings)
+
+
+@pytest.mark.parametrize("value", ["", "   ", "\n"])
+def test_an_empty_secret_is_an_error_not_a_disabled_check(tmp_path: Path, value: str) -> None:
+    config = load_config(environ={"USSD_OPERATOR_API_TOKEN": value})
+    with pytest.raises(ConfigError, match="empty"):
+        config.secret("operator_api", "token")
+    secret_file = tmp_path / "token"
+    secret_file.write_text(value)
+    config = load_config(environ={}, overrides={"operator_api.token_file": str(secret_file)})
+    with pytest.raises(ConfigError, match="empty"):
+        config.secret("operator_api", "token", required=False)
