@@ -139,6 +139,8 @@ class Config:
     tree: dict[str, Any]
     path: Path
     environ: Mapping[str, str]
+    # config.toml as shipped: what "still the default" means.
+    defaults: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def section(self, name: str) -> dict[str, Any]:
         """The raw table (for the loader and tools; code reads typed settings via load)."""
@@ -150,6 +152,13 @@ class Config:
     def load(self, name: str, cls: type[T]) -> T:
         """Read section ``name`` into dataclass ``cls``."""
         return _build(cls, self.section(name), name)
+
+    def is_default(self, section: str, key: str) -> bool:
+        """Whether ``section.key`` still has config.toml's value (nothing overrode it)."""
+        node: Any = self.defaults
+        for part in section.split("."):
+            node = node.get(part, {}) if isinstance(node, Mapping) else {}
+        return isinstance(node, Mapping) and node.get(key) == self.section(section).get(key)
 
     def resolve_path(self, value: str) -> Path:
         path = Path(value)
@@ -196,6 +205,7 @@ def load_config(
     ``overrides`` (dotted names, e.g. ``{"redis.url": "redis://..."}``: tests use it)."""
     environ = os.environ if environ is None else environ
     chosen = Path(path or environ.get("USSD_CONFIG") or DEFAULT_CONFIG_PATH)
+    defaults = _read_toml(DEFAULT_CONFIG_PATH)
     tree = _read_toml(DEFAULT_CONFIG_PATH)
     if chosen.resolve() != DEFAULT_CONFIG_PATH.resolve():
         _merge(tree, _read_toml(chosen))
@@ -206,4 +216,5 @@ def load_config(
         for part in sections:
             node = node.setdefault(part, {})
         node[key] = value
-    return Config(tree=tree, path=chosen, environ=types.MappingProxyType(dict(environ)))
+    environ_copy = types.MappingProxyType(dict(environ))
+    return Config(tree=tree, path=chosen, environ=environ_copy, defaults=defaults)

@@ -138,8 +138,11 @@ class FastRedis:
 
     @staticmethod
     def _send(proto: RespProtocol, cmd: tuple[Any, ...]) -> asyncio.Future[Any]:
+        # Encode before queueing the reply's waiter: a command that cannot be encoded
+        # raises here and leaves the connection's reply order untouched.
+        packed = hiredis.pack_command(cmd)
         fut = proto.loop.create_future()
-        proto.queue(hiredis.pack_command(cmd))
+        proto.queue(packed)
         proto.waiters.append((time.monotonic(), fut))
         return fut
 
@@ -186,13 +189,14 @@ class FastRedis:
         read through this client, or after :meth:`barrier`, sees their effect. Failures
         are logged, not raised.
         """
+        packed = [hiredis.pack_command(cmd) for cmd in cmds]  # all or nothing, before waiters
         proto = await self._proto_ready()
         now = time.monotonic()
-        for cmd in cmds:
+        for data in packed:
             fut = proto.loop.create_future()
             fut.add_done_callback(_log_failure)
             proto.waiters.append((now, fut))
-            proto.queue(hiredis.pack_command(cmd))
+            proto.queue(data)
 
     async def barrier(self) -> None:
         """Return once Redis has run every command sent on this client so far."""
@@ -200,14 +204,15 @@ class FastRedis:
 
     async def _raw_batch(self, cmds: list[tuple[Any, ...]]) -> list[Any]:
         """Replies in order; an error (reply or lost connection) is returned in its place."""
+        packed = [hiredis.pack_command(cmd) for cmd in cmds]  # all or nothing, before waiters
         proto = await self._proto_ready()
         loop, now = proto.loop, time.monotonic()
         futures = []
-        for cmd in cmds:
+        for data in packed:
             fut = loop.create_future()
             proto.waiters.append((now, fut))
             futures.append(fut)
-            proto.queue(hiredis.pack_command(cmd))
+            proto.queue(data)
         results: list[Any] = []
         for fut in futures:  # consume every reply (and every lost-connection error)
             try:

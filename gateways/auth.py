@@ -1,7 +1,9 @@
-"""Optional per-dialect gateway authentication: shared-secret header, HTTP basic, IP allow-list.
+"""Per-dialect gateway authentication: shared-secret header, HTTP basic, IP allow-list.
 
 Secrets are read once at start-up through ``config.secret`` (environment or
-``*_file``), so a missing secret fails the start, not the first call. A refused
+``*_file``), so a missing or empty secret fails the start, not the first call; an
+enabled dialect with none of the three refuses to start unless ``[ussd]
+allow_unauthenticated`` says otherwise (see gateways.routes). A refused
 request gets 401 (credentials) or 403 (address) with the reason.
 """
 

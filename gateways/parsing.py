@@ -1,6 +1,9 @@
-"""What every dialect module shares: the 400 reason, UTF-8 bodies, phones and text fields."""
+"""What every dialect module shares: the 400 reason, UTF-8 and JSON bodies, phones, fields."""
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 from core.phone import normalise_phone
 
@@ -11,6 +14,9 @@ class BadRequest(ValueError):
 
 MAX_SESSION_ID = 128
 MAX_INPUT = 1024
+# Hop numbers count the hops of one session: a few dozen. Anything near 2**31 is garbage,
+# and numbers past 64 bits would not even fit the session record.
+MAX_HOP = 2**31 - 1
 
 
 def decode(body: bytes) -> str:
@@ -18,6 +24,31 @@ def decode(body: bytes) -> str:
         return body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BadRequest(f"body is not valid UTF-8 (byte {exc.start})") from None
+
+
+def json_object(body: bytes) -> dict[str, Any]:
+    """A JSON object body, or BadRequest saying what is wrong (never a 500)."""
+    try:
+        data = json.loads(decode(body))
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"body is not JSON: {exc.msg} at {exc.pos}") from None
+    except RecursionError:
+        raise BadRequest("body is nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer with thousands of digits
+        raise BadRequest(f"body is not usable JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise BadRequest("body must be a JSON object")
+    return data
+
+
+def hop_number(data: dict[str, Any], field: str) -> int | None:
+    """An optional hop counter: a whole number from 0 to MAX_HOP."""
+    value = data.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_HOP:
+        raise BadRequest(f"field {field!r} must be a whole number from 0 to {MAX_HOP}")
+    return value
 
 
 def msisdn(raw: object, field: str) -> str:

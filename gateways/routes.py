@@ -15,7 +15,7 @@ from types import ModuleType
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from core.config import Config
+from core.config import Config, ConfigError
 from core.privacy import mask_phone
 from core.settings import http_settings, redis_settings
 from dialogue.model import Dialogue
@@ -101,7 +101,8 @@ def add_routes(
     app: web.Application, config: Config, engine: Dialogue, redis: aioredis.Redis
 ) -> list[str]:
     """Add every enabled dialect's endpoint; returns the paths added."""
-    default_limit = gateway_settings(config).max_screen_chars
+    gateway = gateway_settings(config)
+    default_limit = gateway.max_screen_chars
     max_body = http_settings(config).max_body_bytes
     keys = GatewayKeys(redis_settings(config).key_prefix)
     paths: list[str] = []
@@ -110,6 +111,13 @@ def add_routes(
         if not settings.enabled:
             continue
         guard = Guard(name, settings, config)
+        if not guard.active and not gateway.allow_unauthenticated:
+            raise ConfigError(
+                f"USSD dialect {name!r} is enabled without authentication: set "
+                f"auth_header, basic_user or allow_cidrs in [ussd.dialects.{name}], "
+                "disable it, or set [ussd] allow_unauthenticated = true "
+                "(USSD_USSD_ALLOW_UNAUTHENTICATED=true) for a closed test network"
+            )
         limit = settings.max_screen_chars or default_limit
         app.router.add_post(f"/ussd/{name}", make_handler(engine, dialect, guard, limit, max_body))
         paths.append(f"/ussd/{name}")

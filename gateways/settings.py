@@ -11,6 +11,8 @@ from core.config import Config
 class GatewaySettings:
     # Longest screen in GSM-7 septets, unless a dialect says less.
     max_screen_chars: int
+    # Serve dialects without any authentication (closed test networks, `make run`).
+    allow_unauthenticated: bool
 
 
 @dataclass(frozen=True)

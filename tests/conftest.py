@@ -24,15 +24,24 @@ from ussd_server.context import AppContext, build_context
 TEST_REDIS_URL = os.environ.get("USSD_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 
 
-def make_test_config(prefix: str, **overrides: object) -> Config:
-    environ = {
+def make_test_config(
+    prefix: str, *, environ: dict[str, str] | None = None, **overrides: object
+) -> Config:
+    """config.toml for this test's key prefix, with test secrets; ``environ`` adds to them."""
+    env = {
         "USSD_TICKETS_SIGNING_KEY": "test-signing-key-" + prefix,
         "USSD_OPERATOR_API_TOKEN": "test-operator-token",
         "USSD_SMPP_PASSWORD": "devpass",  # the development SMSC's ([smsc_sim] password)
+        **(environ or {}),
     }
-    base: dict[str, object] = {"redis.url": TEST_REDIS_URL, "redis.key_prefix": prefix}
+    base: dict[str, object] = {
+        "redis.url": TEST_REDIS_URL,
+        "redis.key_prefix": prefix,
+        # Gateway authentication has its own tests (tests/test_gateway_auth.py).
+        "ussd.allow_unauthenticated": True,
+    }
     base.update(overrides)
-    return load_config(environ=environ, overrides=base)
+    return load_config(environ=env, overrides=base)
 
 
 @pytest.fixture

@@ -170,3 +170,21 @@ async def test_outbox_queued_without_waiting_is_there_after_the_next_command(
         assert await box.enqueue(sms) is False
     finally:
         await fast.aclose()
+
+
+async def test_a_command_that_cannot_be_encoded_leaves_the_replies_in_order(
+    redis: aioredis.Redis, keys: AllKeys
+) -> None:
+    fast = FastRedis.like(redis)
+    key = f"{keys.prefix}:order"
+    try:
+        await fast.execute("SET", key, "before")
+        with pytest.raises(TypeError):
+            await fast.execute("SET", key, object())  # hiredis cannot pack an object
+        with pytest.raises(TypeError):
+            await fast.execute_many(("GET", key), ("SET", key, object()))
+        # Every later caller still gets its own reply, not the one before it.
+        assert await fast.execute("GET", key) == "before"
+        assert await fast.execute_many(("SET", key, "after"), ("GET", key)) == ["OK", "after"]
+    finally:
+        await fast.aclose()

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from core.config import Config
+from core.config import Config, ConfigError
 from registration.models import BookingOutcome
 from registration.service import Registry
 from tests.conftest import make_test_config
 from tests.redis_server import needs_redis_server, own_redis
 from tests.ussd_harness import PHONE, facility_lines, nik, running_server, worker_lines
+from ussd_server.app import create_app
 
 TOKEN = {"Authorization": "Bearer test-operator-token"}
 
@@ -119,6 +121,8 @@ async def test_ticket_image_check_in_and_status(
         assert resp.status == 200 and b"<svg" in await resp.read()
     async with http.get(f"{server}/tickets/NOSUCH22.png") as resp:
         assert resp.status == 404
+    async with http.get(f"{server}/tickets/{code}.png") as resp:
+        assert "no-store" in resp.headers["Cache-Control"]  # revocable: never cached publicly
 
     async with http.get(f"{server}/api/tickets/{code}", headers=TOKEN) as resp:
         ticket = await resp.json()
@@ -132,6 +136,8 @@ async def test_ticket_image_check_in_and_status(
         ) as resp:
             outcomes.append((await resp.json())["outcome"])
     assert outcomes == ["forged", "valid", "already_used"]
+    async with http.get(f"{server}/tickets/{code}.png") as resp:
+        assert resp.status == 404  # a used ticket's QR is not served any more
 
     async with http.get(
         f"{server}/api/registrants", params={"phone": "0" + PHONE[2:]}, headers=TOKEN
@@ -151,6 +157,11 @@ async def test_bad_check_in_and_status_requests_get_reasons(
         assert resp.status == 400 and "JSON" in (await resp.json())["error"]
     async with http.post(f"{server}/api/check-in", json={"payload": 7}, headers=TOKEN) as resp:
         assert resp.status == 400 and "payload" in (await resp.json())["error"]
+    for payload in ("VX1.ÄÖÜ.F001", "tiket saya 🎫", "VX1." + "A" * 5000):
+        async with http.post(
+            f"{server}/api/check-in", json={"payload": payload}, headers=TOKEN
+        ) as resp:
+            assert resp.status == 400 and "ASCII" in (await resp.json())["error"]
     async with http.get(f"{server}/api/registrants", headers=TOKEN) as resp:
         assert resp.status == 400
     async with http.get(
@@ -177,3 +188,62 @@ async def test_health_check_fails_when_redis_is_gone_and_the_server_keeps_servin
                 assert resp.status == 503  # still answering, not crashed
     finally:
         server.stop()
+
+
+async def test_niks_are_masked_unless_asked_for_and_the_asking_is_logged(
+    server: str, http: aiohttp.ClientSession, config: Config, redis, caplog
+) -> None:
+    await load(http, server)
+    code = await book_one(config, redis)
+    lookups = [
+        ("/api/registrants", {"nik": nik(1)}),
+        ("/api/registrants", {"phone": PHONE}),
+        (f"/api/tickets/{code}", {}),
+    ]
+    for path, params in lookups:
+        async with http.get(f"{server}{path}", params=params, headers=TOKEN) as resp:
+            text = await resp.text()
+        assert nik(1) not in text and nik(1)[:4] + "*" * 12 in text, path
+    with caplog.at_level(logging.INFO, logger="ussd_server.operator_api"):
+        async with http.get(
+            f"{server}/api/registrants",
+            params={"nik": nik(1), "full_nik": "true"},
+            headers=TOKEN,
+        ) as resp:
+            [status] = (await resp.json())["registrants"]
+    assert status["worker"]["nik"] == nik(1)
+    asked = [r.getMessage() for r in caplog.records if "full NIKs" in r.getMessage()]
+    assert asked and "operator operator asked" in asked[0] and nik(1) not in asked[0]
+
+
+async def test_each_token_holder_is_named_and_a_short_token_refused(
+    key_prefix: str, http: aiohttp.ClientSession, caplog
+) -> None:
+    tokens = "helpdesk-ani:ani-token-0123456789\nops-team:ops-token-0123456789\n"
+    config = make_test_config(key_prefix, environ={"USSD_OPERATOR_API_TOKEN": tokens})
+    async with running_server(config) as base:
+        with caplog.at_level(logging.INFO, logger="ussd_server.operator_api"):
+            for token, status in (("ani-token-0123456789", 200), ("test-operator-token", 401)):
+                headers = {"Authorization": f"Bearer {token}"}
+                async with http.get(
+                    f"{base}/api/registrants",
+                    params={"phone": PHONE, "full_nik": "1"},
+                    headers=headers,
+                ) as resp:
+                    assert resp.status == status
+    assert any("operator helpdesk-ani asked" in r.getMessage() for r in caplog.records)
+    short = make_test_config(key_prefix, environ={"USSD_OPERATOR_API_TOKEN": "abc"})
+    with pytest.raises(ConfigError, match="16 characters"):
+        create_app(short)
+
+
+async def test_a_client_probing_ticket_codes_is_slowed_down(
+    key_prefix: str, http: aiohttp.ClientSession, redis
+) -> None:
+    config = make_test_config(key_prefix, **{"ticket_images.probe_limit": 3})
+    async with running_server(config) as base:
+        statuses = []
+        for n in range(5):
+            async with http.get(f"{base}/tickets/ZZZZZZ{n}2.png") as resp:
+                statuses.append(resp.status)
+    assert statuses == [404, 404, 404, 429, 429]  # three misses allowed per window

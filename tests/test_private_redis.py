@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
 import redis as sync_redis
 
 from devtools.private_redis import PrivateRedis, plan_redis
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.conftest import TEST_REDIS_URL
+from tests.redis_server import free_port
 
 
 def test_data_survive_a_restart_of_the_private_server(tmp_path: Path) -> None:
@@ -40,8 +35,9 @@ def test_data_survive_a_restart_of_the_private_server(tmp_path: Path) -> None:
 
 
 def test_a_reachable_configured_redis_is_used_as_it_is(tmp_path: Path) -> None:
-    url, server = plan_redis("redis://127.0.0.1:6379/9", free_port(), tmp_path)
-    assert (url, server) == ("redis://127.0.0.1:6379/9", None)
+    # The Redis the tests are told to use (USSD_TEST_REDIS_URL), whatever it is.
+    url, server = plan_redis(TEST_REDIS_URL, free_port(), tmp_path)
+    assert (url, server) == (TEST_REDIS_URL, None)
 
 
 def test_an_unreachable_remote_redis_is_an_error_not_a_silent_local_one(tmp_path: Path) -> None:

@@ -204,7 +204,7 @@ def test_template_lint_names_ucs2_culprits_and_rejects_unknown_placeholders() ->
         keyword="",
         short_code="",
     )
-    assert text == "Siti ************0042"
+    assert text == "Siti 3201************"  # province and regency only
 
 
 def test_quiet_hours_wrap_past_midnight_in_local_time() -> None:

@@ -52,6 +52,17 @@ CASES = [
         "new_session",
     ),
     ("json hop negative", "/ussd/json", JSON, json.dumps({**GOOD_JSON, "hop": -1}), "hop"),
+    ("json hop 10^30", "/ussd/json", JSON, json.dumps({**GOOD_JSON, "hop": 10**30}), "hop"),
+    ("json hop of 5000 digits", "/ussd/json", JSON, '{"hop": ' + "7" * 5000 + "}", "JSON"),
+    ("json nested 5000 deep", "/ussd/json", JSON, "[" * 5000, "nested"),
+    ("hubtel nested 5000 deep", "/ussd/hubtel", JSON, "[" * 5000, "nested"),
+    (
+        "hubtel Sequence 10^40",
+        "/ussd/hubtel",
+        JSON,
+        json.dumps({"Type": "Response", "Sequence": 10**40, "Message": "1"}),
+        "Sequence",
+    ),
     ("json empty body", "/ussd/json", JSON, "", "not JSON"),
 ]
 
@@ -63,7 +74,7 @@ async def server(config, redis, keys):
         yield base, http
 
 
-async def test_malformed_requests_get_400_with_reason_and_server_keeps_serving(server):
+async def test_malformed_requests_get_400_with_reason_and_server_keeps_serving(server, caplog):
     base, http = server
     for name, path, ctype, body, reason in CASES:
         data = body.encode() if isinstance(body, str) else body
@@ -75,6 +86,8 @@ async def test_malformed_requests_get_400_with_reason_and_server_keeps_serving(s
                 assert "error" in json.loads(text), name  # JSON dialects answer in JSON
     async with http.post(base + AT, data=GOOD_AT, headers={"Content-Type": FORM}) as resp:
         assert resp.status == 200 and (await resp.text()).startswith("CON ")
+    errors = [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL") or r.exc_info]
+    assert not errors, [r.getMessage() for r in errors]  # a 400, never a traceback
 
 
 @pytest.fixture

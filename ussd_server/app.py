@@ -14,17 +14,20 @@ import gc
 import logging
 import os
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import redis.asyncio as aioredis
 from aiohttp import web
 
 from core.config import Config
-from core.settings import http_settings
+from core.settings import http_settings, service_settings
 from gateways.routes import add_routes
+from gateways.settings import gateway_settings
+from smpp.service import SmsService
 from smpp.settings import smpp_settings
 from ussd_server import operator_api
 from ussd_server.context import CONTEXT, build_context
+from ussd_server.tokens import OperatorTokens
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,8 @@ def create_app(config: Config, *, sms: bool = True) -> web.Application:
     a bad menu file or a missing secret stops the start with its reason.
     """
     ctx = build_context(config)
+    # Every secret is read now: a missing or empty one stops the start with its name.
+    tokens = OperatorTokens.parse(config.secret("operator_api", "token") or "")
     max_upload = http_settings(config).max_upload_bytes
     # The root limit must allow operator uploads; gateway routes enforce max_body_bytes.
     app = web.Application(client_max_size=max_upload)
@@ -53,9 +58,11 @@ def create_app(config: Config, *, sms: bool = True) -> web.Application:
         # Background jobs that need one runner, not one per worker.
         app.cleanup_ctx.append(_booking_repair)
     if sms and smpp_settings(config).enabled:
-        app.cleanup_ctx.append(_sms_channel)
+        # Built now (settings, the bind password); it connects when the app starts.
+        service = SmsService(ctx.config, ctx.redis, ctx.outbox, ctx.registry, ctx.engine)
+        app.cleanup_ctx.append(_running(service))
     add_routes(app, config, ctx.engine, ctx.redis)
-    operator_api.setup(app, max_upload)
+    operator_api.setup(app, tokens, max_upload)
     return app
 
 
@@ -79,16 +86,33 @@ async def _booking_repair(app: web.Application) -> AsyncIterator[None]:
             await task
 
 
-async def _sms_channel(app: web.Application) -> AsyncIterator[None]:
-    from smpp.service import SmsService  # only the worker that runs SMS loads it
+def _running(service: SmsService) -> Callable[[web.Application], AsyncIterator[None]]:
+    """The SMS channel as a cleanup context: started with the app, stopped with it."""
 
-    ctx = app[CONTEXT]
-    service = SmsService(ctx.config, ctx.redis, ctx.outbox, ctx.registry, ctx.engine)
-    await service.start()
-    try:
-        yield
-    finally:
-        await service.stop()
+    async def run(app: web.Application) -> AsyncIterator[None]:
+        await service.start()
+        try:
+            yield
+        finally:
+            await service.stop()
+
+    return run
+
+
+def startup_warnings(config: Config) -> list[str]:
+    """What an operator should fix before production, said once when `serve` starts."""
+    warnings = []
+    if smpp_settings(config).enabled and config.is_default("service", "public_base_url"):
+        warnings.append(
+            "[service] public_base_url is still the default: ticket SMS would link to "
+            f"{service_settings(config).public_base_url}; set USSD_SERVICE_PUBLIC_BASE_URL"
+        )
+    if gateway_settings(config).allow_unauthenticated:
+        warnings.append(
+            "[ussd] allow_unauthenticated = true: gateway endpoints without authentication "
+            "accept callers from anywhere"
+        )
+    return warnings
 
 
 async def _serve(config: Config, host: str, port: int, sms: bool, reuse_port: bool) -> None:

@@ -1,32 +1,32 @@
-"""Operator HTTP API (bearer token) and the public routes beside it.
+"""Operator HTTP API under ``/api/`` (bearer token; see ussd_server/tokens.py).
 
-Public: ``GET /healthz`` (checks Redis), ``GET /tickets/{code}.png|.svg`` (the QR
-image linked from the ticket SMS). Operators, under ``/api/`` with
-``Authorization: Bearer <token>``: registry uploads, facility overview,
-statistics, ticket lookup and check-in, registrant status, blast campaigns.
-Every error is JSON ``{"error": reason}``; a wrong or missing token gets 401.
+Registry uploads, facility overview, statistics, ticket lookup and check-in,
+registrant status, blast campaigns. Every error is JSON ``{"error": reason}``; a
+wrong or missing token gets 401. NIKs in answers are masked unless the request
+says ``?full_nik=true``, and such a request is logged with the token holder's label.
 """
 
 from __future__ import annotations
 
-import hmac
 import io
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
-from core.httpjson import json_error, to_jsonable
+from core.httpjson import json_error, read_json_object, to_jsonable
 from core.phone import normalise_phone
-from core.privacy import mask_phone
+from core.privacy import mask_niks, mask_phone, redact
 from ussd_server.api_campaigns import add_campaign_routes
 from ussd_server.context import CONTEXT, AppContext
+from ussd_server.public_routes import add_public_routes
+from ussd_server.tokens import OperatorTokens
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 
 
 def _context(request: web.Request) -> AppContext:
@@ -37,52 +37,43 @@ def reply(data: Any, status: int = 200) -> web.Response:
     return web.json_response(to_jsonable(data), status=status)
 
 
-# --- public routes -----------------------------------------------------------------------
-
-
-async def healthz(request: web.Request) -> web.Response:
-    try:
-        await _context(request).redis.ping()
-    except Exception as exc:  # any Redis failure means "not healthy", with the reason
-        return web.json_response({"status": "error", "redis": str(exc)}, status=503)
-    return web.json_response({"status": "ok", "redis": "ok"})
-
-
-async def ticket_image(request: web.Request) -> web.Response:
-    code, fmt = request.match_info["code"].upper(), request.match_info["fmt"]
-    registry = _context(request).registry
-    ticket = await registry.ticket(code)
-    if ticket is None:
-        raise json_error(web.HTTPNotFound, f"no ticket with code {code}")
-    if fmt == "png":
-        body, content_type = registry.ticket_png(ticket), "image/png"
-    else:
-        body, content_type = registry.ticket_svg(ticket), "image/svg+xml"
-    # The image never changes for a code; state is checked at the site by signature.
-    return web.Response(
-        body=body,
-        content_type=content_type,
-        headers={"Cache-Control": "public, max-age=3600"},
-    )
-
-
 # --- operator API ------------------------------------------------------------------------
 
 
-_TOKEN_CACHE = "operator_api.bearer"
+OPERATOR = web.RequestKey("operator", str)  # the label of the token used
 
 
-@web.middleware
-async def bearer_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
-    ctx = _context(request)
-    expected = ctx.extras.get(_TOKEN_CACHE)
-    if expected is None:
-        # Read once per process; config.secret raises a ConfigError naming the setting.
-        expected = ctx.extras[_TOKEN_CACHE] = f"Bearer {ctx.config.secret('operator_api', 'token')}"
-    given = request.headers.get("Authorization", "")
-    if not hmac.compare_digest(given.encode(), expected.encode()):
-        raise json_error(web.HTTPUnauthorized, "missing or wrong bearer token")
-    return await handler(request)
+def bearer_auth(tokens: OperatorTokens) -> Middleware:
+    """Every /api call must carry ``Authorization: Bearer <token>`` of a known holder."""
+
+    @web.middleware
+    async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
+        label = tokens.label_for(request.headers.get("Authorization", ""))
+        if label is None:
+            raise json_error(web.HTTPUnauthorized, "missing or wrong bearer token")
+        request[OPERATOR] = label
+        return await handler(request)
+
+    return check
+
+
+def _full_nik(request: web.Request) -> bool:
+    """``?full_nik=true`` shows NIKs in full; each such request is logged with its holder."""
+    if request.query.get("full_nik", "").lower() not in ("1", "true", "yes"):
+        return False
+    log.info(
+        "operator %s asked for full NIKs: %s %s",
+        request.get(OPERATOR, "?"),
+        request.method,
+        redact(request.path_qs),
+    )
+    return True
+
+
+def reply_masked(request: web.Request, data: Any) -> web.Response:
+    """A reply whose NIKs are masked unless the request asked for them explicitly."""
+    body = to_jsonable(data)
+    return web.json_response(body if _full_nik(request) else mask_niks(body))
 
 
 @web.middleware
@@ -147,19 +138,26 @@ async def get_ticket(request: web.Request) -> web.Response:
     ticket = await _context(request).registry.ticket(code)
     if ticket is None:
         raise json_error(web.HTTPNotFound, f"no ticket with code {code}")
-    return reply(ticket)
+    return reply_masked(request, ticket)
+
+
+MAX_PAYLOAD = 200  # a QR payload is about 60 characters, a code 8
 
 
 async def check_in(request: web.Request) -> web.Response:
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise json_error(web.HTTPBadRequest, 'body must be JSON: {"payload": ...}') from None
-    payload = body.get("payload") if isinstance(body, dict) else None
+    body = await read_json_object(request)
+    payload = body.get("payload")
     if not isinstance(payload, str) or not payload.strip():
         raise json_error(web.HTTPBadRequest, "field 'payload' (QR payload or ticket code) needed")
-    result = await _context(request).registry.check_in(payload.strip())
-    return reply(result)
+    payload = payload.strip()
+    if len(payload) > MAX_PAYLOAD or not (payload.isascii() and payload.isprintable()):
+        raise json_error(
+            web.HTTPBadRequest,
+            f"field 'payload' must be a QR payload or ticket code: printable ASCII, "
+            f"at most {MAX_PAYLOAD} characters",
+        )
+    result = await _context(request).registry.check_in(payload)
+    return reply_masked(request, result)
 
 
 async def registrant_status(request: web.Request) -> web.Response:
@@ -171,17 +169,19 @@ async def registrant_status(request: web.Request) -> web.Response:
             raise json_error(web.HTTPBadRequest, f"phone: {normalised.reason}")
         statuses = await registry.status_by_phone(normalised.value)
         log.info("operator status lookup for %s: %d found", mask_phone(phone), len(statuses))
-        return reply({"registrants": statuses})
+        return reply_masked(request, {"registrants": statuses})
     if nik:
         status = await registry.status_by_nik(nik.strip())
         if status is None:
             raise json_error(web.HTTPNotFound, "no registrant with that NIK")
-        return reply({"registrants": [status]})
+        return reply_masked(request, {"registrants": [status]})
     raise json_error(web.HTTPBadRequest, "give ?phone= or ?nik=")
 
 
-def operator_app(max_upload_bytes: int) -> web.Application:
-    api = web.Application(middlewares=[json_errors, bearer_auth], client_max_size=max_upload_bytes)
+def operator_app(tokens: OperatorTokens, max_upload_bytes: int) -> web.Application:
+    api = web.Application(
+        middlewares=[json_errors, bearer_auth(tokens)], client_max_size=max_upload_bytes
+    )
     api.router.add_post("/facilities", upload_facilities)
     api.router.add_get("/facilities", list_facilities)
     api.router.add_post("/health-workers", upload_health_workers)
@@ -193,12 +193,7 @@ def operator_app(max_upload_bytes: int) -> web.Application:
     return api
 
 
-def setup(app: web.Application, max_upload_bytes: int = 256 * 1024 * 1024) -> None:
-    """Add /healthz, /tickets/{code}.png|.svg and the /api/ sub-app to ``app``.
-
-    Handlers find shared objects through ``request.config_dict[CONTEXT]``, so the
-    context may be set on ``app`` at start-up (cleanup_ctx), after this call.
-    """
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get(r"/tickets/{code:[A-Za-z0-9]+}.{fmt:png|svg}", ticket_image)
-    app.add_subapp("/api/", operator_app(max_upload_bytes))
+def setup(app: web.Application, tokens: OperatorTokens, max_upload_bytes: int) -> None:
+    """Add the public routes and the /api/ sub-app to ``app``."""
+    add_public_routes(app)
+    app.add_subapp("/api/", operator_app(tokens, max_upload_bytes))

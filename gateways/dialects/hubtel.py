@@ -6,12 +6,17 @@ Timeout; ``Sequence`` numbers the hops and lets us recognise a retransmit.
 
 from __future__ import annotations
 
-import json
-
 from aiohttp import web
 
 from dialogue.model import Channel, Inbound, Outbound, SessionEvent
-from gateways.parsing import MAX_SESSION_ID, BadRequest, decode, msisdn, text_field
+from gateways.parsing import (
+    MAX_SESSION_ID,
+    BadRequest,
+    hop_number,
+    json_object,
+    msisdn,
+    text_field,
+)
 
 NAME = "hubtel"
 CONTENT_TYPES = frozenset({"application/json"})
@@ -24,18 +29,11 @@ EVENTS = {
 
 
 def parse(body: bytes) -> Inbound:
-    try:
-        data = json.loads(decode(body))
-    except json.JSONDecodeError as exc:
-        raise BadRequest(f"body is not JSON: {exc.msg} at {exc.pos}") from None
-    if not isinstance(data, dict):
-        raise BadRequest("body must be a JSON object")
+    data = json_object(body)
     kind = data.get("Type")
     if kind not in EVENTS:
         raise BadRequest(f"field 'Type' must be one of {', '.join(EVENTS)}")
-    sequence = data.get("Sequence")
-    if sequence is not None and (not isinstance(sequence, int) or isinstance(sequence, bool)):
-        raise BadRequest("field 'Sequence' must be an integer")
+    sequence = hop_number(data, "Sequence")
     event = EVENTS[kind]
     message = text_field(data, "Message", required=event is SessionEvent.CONTINUE)
     service_code = text_field(data, "ServiceCode", required=False, limit=32)

@@ -7,30 +7,28 @@ a retransmitted hop be recognised; without it only a repeated new session is.
 
 from __future__ import annotations
 
-import json
-
 from aiohttp import web
 
 from dialogue.model import Channel, Inbound, Outbound, SessionEvent
-from gateways.parsing import MAX_SESSION_ID, BadRequest, decode, msisdn, text_field
+from gateways.parsing import (
+    MAX_SESSION_ID,
+    BadRequest,
+    hop_number,
+    json_object,
+    msisdn,
+    text_field,
+)
 
 NAME = "json"
 CONTENT_TYPES = frozenset({"application/json"})
 
 
 def parse(body: bytes) -> Inbound:
-    try:
-        data = json.loads(decode(body))
-    except json.JSONDecodeError as exc:
-        raise BadRequest(f"body is not JSON: {exc.msg} at {exc.pos}") from None
-    if not isinstance(data, dict):
-        raise BadRequest("body must be a JSON object")
+    data = json_object(body)
     new = data.get("new_session", False)
     if not isinstance(new, bool):
         raise BadRequest("field 'new_session' must be true or false")
-    hop = data.get("hop")
-    if hop is not None and (not isinstance(hop, int) or isinstance(hop, bool) or hop < 0):
-        raise BadRequest("field 'hop' must be a non-negative integer")
+    hop = hop_number(data, "hop")
     return Inbound(
         channel=Channel.USSD,
         dialect=NAME,

@@ -9,7 +9,7 @@ from typing import Any
 from core.config import Config
 from core.settings import http_settings
 from gateways.dialects import DIALECTS
-from ussd_server.app import run_server
+from ussd_server.app import create_app, run_server, startup_warnings
 
 
 def register(sub: Any) -> None:
@@ -25,6 +25,9 @@ def serve(args: argparse.Namespace, config: Config) -> int:
     host = args.host or http.host
     port = args.port if args.port is not None else http.port
     workers = args.workers if args.workers is not None else http.workers
+    create_app(config)  # a dry run: settings, secrets and menus are checked before forking
+    for warning in startup_warnings(config):
+        print(f"warning: {warning}", file=sys.stderr)
     base = f"http://{host}:{port}"
     print(f"serving on {base} with {workers} worker(s)", flush=True)
     for name in DIALECTS:

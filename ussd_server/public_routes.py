@@ -1,0 +1,66 @@
+"""Routes without a token: ``GET /healthz`` and the QR image linked from the ticket SMS.
+
+``GET /tickets/{code}.png|.svg`` serves an active ticket only (a cancelled or used
+one is 404) and never lets a shared cache keep it, since a ticket can be revoked.
+A client that asks for many unknown codes is probing for tickets: after
+``[ticket_images] probe_limit`` misses in a window it gets 429 until the window ends.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from core.httpjson import json_error
+from registration.models import TicketState
+from ussd_server.context import CONTEXT
+from ussd_server.keys import ShellKeys
+from ussd_server.settings import ticket_image_settings
+
+log = logging.getLogger(__name__)
+
+NO_STORE = {"Cache-Control": "no-store, private"}
+
+
+async def healthz(request: web.Request) -> web.Response:
+    try:
+        await request.config_dict[CONTEXT].redis.ping()
+    except Exception as exc:  # any Redis failure means "not healthy", with the reason
+        return web.json_response({"status": "error", "redis": str(exc)}, status=503)
+    return web.json_response({"status": "ok", "redis": "ok"})
+
+
+async def _too_many_misses(request: web.Request, record_miss: bool) -> bool:
+    ctx = request.config_dict[CONTEXT]
+    limits = ticket_image_settings(ctx.config)
+    key = ShellKeys(ctx.key_prefix).ticket_probe(request.remote or "unknown")
+    if not record_miss:
+        return int(await ctx.redis.get(key) or 0) >= limits.probe_limit
+    async with ctx.redis.pipeline(transaction=False) as pipe:
+        pipe.incr(key)
+        pipe.expire(key, limits.probe_window_seconds, nx=True)
+        misses, _ = await pipe.execute()
+    return int(misses) > limits.probe_limit
+
+
+async def ticket_image(request: web.Request) -> web.Response:
+    code, fmt = request.match_info["code"].upper(), request.match_info["fmt"]
+    if await _too_many_misses(request, record_miss=False):
+        raise json_error(web.HTTPTooManyRequests, "too many unknown ticket codes: try later")
+    registry = request.config_dict[CONTEXT].registry
+    ticket = await registry.ticket(code)
+    if ticket is None or ticket.state is not TicketState.ACTIVE:
+        if await _too_many_misses(request, record_miss=True):
+            log.warning("ticket image probing from %s: answering 429", request.remote)
+        raise json_error(web.HTTPNotFound, f"no active ticket with code {code}")
+    if fmt == "png":
+        body, content_type = registry.ticket_png(ticket), "image/png"
+    else:
+        body, content_type = registry.ticket_svg(ticket), "image/svg+xml"
+    return web.Response(body=body, content_type=content_type, headers=NO_STORE)
+
+
+def add_public_routes(app: web.Application) -> None:
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get(r"/tickets/{code:[A-Za-z0-9]+}.{fmt:png|svg}", ticket_image)

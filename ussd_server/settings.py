@@ -1,0 +1,18 @@
+"""Typed settings of the app shell: `[operator_api]`, `[ticket_images]`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.config import Config
+
+
+@dataclass(frozen=True)
+class TicketImageSettings:
+    # Unknown ticket codes one client address may ask for per window, then 429.
+    probe_limit: int
+    probe_window_seconds: int
+
+
+def ticket_image_settings(config: Config) -> TicketImageSettings:
+    return config.load("ticket_images", TicketImageSettings)
