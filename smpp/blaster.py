@@ -1,8 +1,11 @@
 """Runs one blast campaign: takes recipients from Redis, submits, records outcomes.
 
 Results of submit_sm_resp are collected in memory and written in batches (one
-Lua call per kind per flush) so Redis is not a round trip per message. Only one
-process sends a campaign at a time (a lease in Redis, renewed while sending).
+Lua call per kind per flush, see smpp/blast_results.py) so Redis is not a round
+trip per message; at most one window of recipients is ever unrecorded, which is
+the delivery guarantee (at least once, at most one window re-sent per crash).
+Only one process sends a campaign at a time (a lease in Redis, renewed while
+sending).
 """
 
 from __future__ import annotations
@@ -14,29 +17,17 @@ import os
 import secrets
 import socket
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from smpp import codec
+from smpp.blast_results import ResultBook
 from smpp.campaign_store import CampaignStore
 from smpp.mt import MtBuilder, Source
 from smpp.pool import SmppPool
-from smpp.receipts import normalise_id
 from smpp.recipients import RecipientSource, queue_entries, split_entry
 from smpp.settings import BlastSettings
 from smpp.templates import render
 
 log = logging.getLogger(__name__)
-
-FLUSH_INTERVAL = 0.02
-FLUSH_AT = 500
-
-
-@dataclass
-class _Pending:
-    remaining: int
-    mids: list[str] = field(default_factory=list)
-    status: int = 0
 
 
 def in_quiet_hours(spec: str, utc_offset_hours: float, now: datetime | None = None) -> bool:
@@ -80,60 +71,9 @@ class CampaignRunner:
         self.utc_offset = utc_offset_hours
         self.owner = owner_id()
         self.source = Source(settings.sender_id, settings.sender_ton, settings.sender_npi)
-        self._pending: dict[str, _Pending] = {}
-        self._ok: list[tuple[str, str]] = []
-        self._mids: dict[str, str] = {}
-        self._retry: list[tuple[str, str]] = []
-        self._failed: list[tuple[str, str]] = []
-        self._flush_now = asyncio.Event()
         self.name = ""
         self.state = ""
         self.sent = 0
-
-    # --- results (called by the SMPP session, synchronously) --------------------------
-
-    def _on_result(self, token: tuple[str, int], status: int, message_id: str) -> None:
-        nik = token[0]
-        p = self._pending.get(nik)
-        if p is None:
-            return
-        p.remaining -= 1
-        if status == codec.ESME_ROK:
-            p.mids.append(message_id)
-        elif not p.status or codec.is_temporary(p.status):
-            p.status = status
-        if p.remaining > 0:
-            return
-        del self._pending[nik]
-        if p.status == 0:
-            self._ok.append((nik, p.mids[0]))
-            target = f"c\t{self.name}\t{nik}"
-            for mid in p.mids:
-                self._mids[normalise_id(mid, self.id_base)] = target
-        elif codec.is_temporary(p.status):
-            self._retry.append((nik, codec.status_name(p.status)))
-        else:
-            self._failed.append((nik, "f:" + codec.status_name(p.status)))
-        if len(self._ok) + len(self._retry) >= FLUSH_AT:
-            self._flush_now.set()
-
-    async def _flush(self) -> None:
-        ok, mids, retry, failed = self._ok, self._mids, self._retry, self._failed
-        self._ok, self._mids, self._retry, self._failed = [], {}, [], []
-        name = self.name
-        if ok:
-            await self.store.commit(name, ok, mids, self.settings.receipt_ttl_seconds)
-        if retry:
-            await self.store.retry(name, retry, self.settings.max_attempts)
-        if failed:
-            await self.store.finish(name, "failed", failed)
-
-    async def _flusher(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._flush_now.wait(), FLUSH_INTERVAL)
-            self._flush_now.clear()
-            await self._flush()
 
     # --- the run ----------------------------------------------------------------------
 
@@ -163,7 +103,15 @@ class CampaignRunner:
                 await asyncio.wait_for(stop.wait(), 5)
             if stop.is_set():
                 return "stopped"
-        flusher = asyncio.create_task(self._flusher())
+        results = ResultBook(
+            self.store,
+            name,
+            sum(b.window for b in self.pool.binds),
+            id_base=self.id_base,
+            receipt_ttl=self.settings.receipt_ttl_seconds,
+            max_attempts=self.settings.max_attempts,
+        )
+        flusher = asyncio.create_task(results.flusher())
         try:
             recovered = await self.store.recover(name)
             if recovered:
@@ -177,21 +125,21 @@ class CampaignRunner:
             camp = await self.store.get(name)
             if camp is not None and not camp.meta.get("started"):
                 await self.store.set_fields(name, started=str(time.time()))
-            return await self._loop(name, stop)
+            return await self._loop(name, stop, results)
         finally:
-            await self._drain()
+            await self._drain(results)
             flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
-            await self._flush()
+            await results.flush()
             # Whatever is still in flight was never answered: safe to queue again.
             await self.store.recover(name)
             await self.store.set_fields(name, rate="0")
             await self.store.release(name, self.owner)
 
-    async def _drain(self, timeout: float = 15.0) -> None:
+    async def _drain(self, results: ResultBook, timeout: float = 15.0) -> None:
         deadline = time.monotonic() + timeout
-        while self._pending and time.monotonic() < deadline:
+        while results.pending and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
 
     async def _watch(self, name: str) -> None:
@@ -210,7 +158,7 @@ class CampaignRunner:
             await self.store.set_fields(name, rate=f"{rate:.1f}")
             await asyncio.sleep(0.5)
 
-    async def _loop(self, name: str, stop: asyncio.Event) -> str:
+    async def _loop(self, name: str, stop: asyncio.Event, results: ResultBook) -> str:
         template = (await self.store.get(name)).template  # type: ignore[union-attr]
         keyword, short_code = self.settings.keyword, self.settings.short_code
         self.state = ""
@@ -228,15 +176,15 @@ class CampaignRunner:
                     continue
                 batch = await self.store.take(name, self.settings.batch_size)
                 if not batch:
-                    await self._drain()
-                    await self._flush()
+                    await self._drain(results)
+                    await results.flush()
                     progress = await self.store.progress(name)
                     if progress and not progress["queued"] and not progress["in_flight"]:
                         await self.store.set_fields(name, state="done", finished=str(time.time()))
                         return "done"
                     await asyncio.sleep(0.1)
                     continue
-                await self._send_batch(name, batch, template, keyword, short_code, stop)
+                await self._send_batch(name, batch, (template, keyword, short_code), stop, results)
             return "stopped"
         finally:
             watcher.cancel()
@@ -247,11 +195,11 @@ class CampaignRunner:
         self,
         name: str,
         batch: list[str],
-        template: str,
-        keyword: str,
-        short_code: str,
+        texts: tuple[str, str, str],
         stop: asyncio.Event,
+        results: ResultBook,
     ) -> None:
+        template, keyword, short_code = texts
         rows = [split_entry(e) for e in batch]
         flags = await self.store.opted_out([r[1] for r in rows])
         opted = [(r[0], "o") for r, f in zip(rows, flags, strict=True) if f]
@@ -272,8 +220,8 @@ class CampaignRunner:
                 builds = [self.mt.build_single(phone, self.source, enc)]
             else:
                 builds = await self.mt.build(phone, text, self.source)
-            token = (nik, len(builds))
-            self._pending[nik] = _Pending(len(builds))
+            await results.wait_for_room()
+            token = results.submitted(nik, len(builds))
             for build in builds:
-                await self.pool.submit(build, token, self._on_result)
+                await self.pool.submit(build, token, results.on_result)
             self.sent += 1

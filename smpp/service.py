@@ -17,6 +17,7 @@ import redis.asyncio as aioredis
 from core.config import Config
 from core.outbox import Outbox
 from core.settings import redis_settings, service_settings
+from smpp import outbox_trim
 from smpp.blaster import CampaignRunner
 from smpp.campaign_store import CampaignStore
 from smpp.inbound import InboundHandler
@@ -80,6 +81,11 @@ class SmsService:
         if self.run_outbox:
             self._tasks.append(asyncio.create_task(self._guard("outbox", self.outbox.run)))
             self._finisher = asyncio.create_task(self.outbox.finish_loop())
+            trim = outbox_trim.trim_loop(
+                self.outbox.redis, self.outbox.keys, self.sms.outbox_group,
+                self.sms.outbox_retention_seconds,
+            )  # fmt: skip
+            self._tasks.append(asyncio.create_task(trim))
         if self.run_campaigns:
             self._tasks.append(asyncio.create_task(self._guard("campaigns", self._watch)))
         log.info("SMS channel started (%d bind(s))", len(self.pool.binds))

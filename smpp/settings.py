@@ -74,6 +74,8 @@ class SmsSettings:
     # At most one help reply (unknown text) per sender per this many seconds.
     help_reply_interval_seconds: int
     outbox_group: str
+    # Sent (acknowledged) outbox SMS are kept this long, then trimmed from the stream.
+    outbox_retention_seconds: int
     # Temporary failures of an outbox SMS are retried up to this many times.
     max_attempts: int
 
