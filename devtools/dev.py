@@ -117,6 +117,7 @@ def _print_ready(base: str) -> None:
         f"  USSD (Hubtel)           POST {base}/ussd/hubtel\n"
         f"  USSD (plain JSON)       POST {base}/ussd/json\n"
         f"  operator API            {base}/api/  (token in var/secrets/operator_api_token)\n"
+        f"  API description         {base}/api/docs\n"
         f"  health                  {base}/healthz\n"
         "  try a phone:  .venv/bin/python -m ussd_server simulate\n"
         "  try SMS:      .venv/bin/python -m ussd_server sms-inject --from 62812... "
@@ -133,6 +134,7 @@ def _start_all(args: argparse.Namespace, config: Config, children: Children) -> 
         os.environ,
         USSD_REDIS_URL=_start_redis(config, children),
         USSD_USSD_ALLOW_UNAUTHENTICATED="true",
+        USSD_OPERATOR_API_PUBLIC_DESCRIPTION="true",
     )
     print("make run: USSD gateway endpoints accept unauthenticated callers (local server)")
     if args.config:

@@ -27,6 +27,7 @@ from smpp.service import SmsService
 from smpp.settings import smpp_settings
 from ussd_server import operator_api
 from ussd_server.context import CONTEXT, build_context
+from ussd_server.settings import operator_api_settings
 from ussd_server.tokens import OperatorTokens
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ def create_app(config: Config, *, sms: bool = True) -> web.Application:
         service = SmsService(ctx.config, ctx.redis, ctx.outbox, ctx.registry, ctx.engine)
         app.cleanup_ctx.append(_running(service))
     add_routes(app, config, ctx.engine, ctx.redis)
-    operator_api.setup(app, tokens, max_upload)
+    operator_api.setup(app, tokens, operator_api_settings(config), max_upload)
     return app
 
 

@@ -12,8 +12,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from redis.exceptions import RedisError
+
 from core.config import ConfigError, load_config
 from core.logs import setup_logging
+from core.privacy import redact
 from core.settings import service_settings
 from devtools import dev, simulate, smsc_cli
 from ussd_server.commands import registry, serve, sms
@@ -52,3 +55,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except (RedisError, OSError) as exc:  # Redis or a file away: say so, no traceback
+        print(f"error: {redact(str(exc))}", file=sys.stderr)
+        return 1

@@ -18,9 +18,12 @@ from aiohttp import web
 from core.httpjson import json_error, read_json_object, to_jsonable
 from core.phone import normalise_phone
 from core.privacy import mask_niks, mask_phone, redact
+from gateways.openapi import gateway_paths
+from ussd_server import api_docs_page, openapi
 from ussd_server.api_campaigns import add_campaign_routes
 from ussd_server.context import CONTEXT, AppContext
-from ussd_server.public_routes import add_public_routes
+from ussd_server.public_routes import add_public_routes, public_paths
+from ussd_server.settings import OperatorApiSettings
 from ussd_server.tokens import OperatorTokens
 
 log = logging.getLogger(__name__)
@@ -43,11 +46,18 @@ def reply(data: Any, status: int = 200) -> web.Response:
 OPERATOR = web.RequestKey("operator", str)  # the label of the token used
 
 
-def bearer_auth(tokens: OperatorTokens) -> Middleware:
-    """Every /api call must carry ``Authorization: Bearer <token>`` of a known holder."""
+DESCRIPTION_ROUTES = frozenset({"/api/openapi.json", "/api/docs"})
+DOCUMENT = web.AppKey("openapi", dict)  # the API description, on the root app
+
+
+def bearer_auth(tokens: OperatorTokens, public_description: bool) -> Middleware:
+    """Every /api call must carry ``Authorization: Bearer <token>`` of a known holder
+    (the API description too, unless ``[operator_api] public_description``)."""
 
     @web.middleware
     async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if public_description and request.path in DESCRIPTION_ROUTES:
+            return await handler(request)
         label = tokens.label_for(request.headers.get("Authorization", ""))
         if label is None:
             raise json_error(web.HTTPUnauthorized, "missing or wrong bearer token")
@@ -178,10 +188,25 @@ async def registrant_status(request: web.Request) -> web.Response:
     raise json_error(web.HTTPBadRequest, "give ?phone= or ?nik=")
 
 
-def operator_app(tokens: OperatorTokens, max_upload_bytes: int) -> web.Application:
-    api = web.Application(
-        middlewares=[json_errors, bearer_auth(tokens)], client_max_size=max_upload_bytes
-    )
+def description_routes(api: web.Application, document: dict[str, Any]) -> None:
+    page = api_docs_page.render(document)
+
+    async def openapi_json(request: web.Request) -> web.Response:
+        return web.json_response(document)
+
+    async def docs(request: web.Request) -> web.Response:
+        return web.Response(text=page, content_type="text/html")
+
+    api.router.add_get("/openapi.json", openapi_json)
+    api.router.add_get("/docs", docs)
+
+
+def operator_app(
+    tokens: OperatorTokens, settings: OperatorApiSettings, document: dict[str, Any], max_upload: int
+) -> web.Application:
+    auth = bearer_auth(tokens, settings.public_description)
+    api = web.Application(middlewares=[json_errors, auth], client_max_size=max_upload)
+    description_routes(api, document)
     api.router.add_post("/facilities", upload_facilities)
     api.router.add_get("/facilities", list_facilities)
     api.router.add_post("/health-workers", upload_health_workers)
@@ -193,7 +218,12 @@ def operator_app(tokens: OperatorTokens, max_upload_bytes: int) -> web.Applicati
     return api
 
 
-def setup(app: web.Application, tokens: OperatorTokens, max_upload_bytes: int) -> None:
-    """Add the public routes and the /api/ sub-app to ``app``."""
+def setup(
+    app: web.Application, tokens: OperatorTokens, settings: OperatorApiSettings, max_upload: int
+) -> dict[str, Any]:
+    """Add the public routes and the /api/ sub-app to ``app``; returns the API description."""
     add_public_routes(app)
-    app.add_subapp("/api/", operator_app(tokens, max_upload_bytes))
+    document = openapi.document(gateway_paths(app[CONTEXT].config), public_paths())
+    app.add_subapp("/api/", operator_app(tokens, settings, document, max_upload))
+    app[DOCUMENT] = document
+    return document

@@ -64,3 +64,39 @@ async def ticket_image(request: web.Request) -> web.Response:
 def add_public_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", healthz)
     app.router.add_get(r"/tickets/{code:[A-Za-z0-9]+}.{fmt:png|svg}", ticket_image)
+
+
+def public_paths() -> dict[str, object]:
+    """These routes' part of the OpenAPI description."""
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    code = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
+    fmt = {"name": "fmt", "in": "path", "required": True, "schema": {"enum": ["png", "svg"]}}
+    health = {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}
+    return {
+        "/healthz": {
+            "get": {
+                "summary": "is the server up and Redis reachable",
+                "responses": {
+                    "200": {"description": "healthy", "content": health},
+                    "503": {"description": "Redis does not answer", "content": health},
+                },
+            }
+        },
+        "/tickets/{code}.{fmt}": {
+            "get": {
+                "summary": "the QR image of an active ticket (linked from the ticket SMS)",
+                "parameters": [code, fmt],
+                "responses": {
+                    "200": {
+                        "description": "the QR code (never cached by shared caches)",
+                        "content": {
+                            "image/png": {"schema": {"type": "string", "format": "binary"}},
+                            "image/svg+xml": {"schema": {"type": "string"}},
+                        },
+                    },
+                    "404": {"description": "no active ticket", "content": error},
+                    "429": {"description": "too many unknown codes", "content": error},
+                },
+            }
+        },
+    }

@@ -8,6 +8,13 @@ from core.config import Config
 
 
 @dataclass(frozen=True)
+class OperatorApiSettings:
+    token_file: str
+    # /api/openapi.json and /api/docs without a token.
+    public_description: bool
+
+
+@dataclass(frozen=True)
 class TicketImageSettings:
     # Unknown ticket codes one client address may ask for per window, then 429.
     probe_limit: int
@@ -16,3 +23,7 @@ class TicketImageSettings:
 
 def ticket_image_settings(config: Config) -> TicketImageSettings:
     return config.load("ticket_images", TicketImageSettings)
+
+
+def operator_api_settings(config: Config) -> OperatorApiSettings:
+    return config.load("operator_api", OperatorApiSettings)

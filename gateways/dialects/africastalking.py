@@ -17,6 +17,30 @@ from gateways.parsing import MAX_SESSION_ID, BadRequest, decode, msisdn, text_fi
 NAME = "africastalking"
 CONTENT_TYPES = frozenset({"application/x-www-form-urlencoded"})
 EVENT_STATUSES = frozenset({"Success", "Incomplete", "Failed"})
+# The contract, for the OpenAPI description (gateways/openapi.py).
+SUMMARY = "Africa's Talking: one hop of a USSD session (CON continues, END ends)"
+REQUEST = {
+    "type": "object",
+    "properties": {
+        "sessionId": {"type": "string", "maxLength": 128},
+        "serviceCode": {"type": "string", "maxLength": 32},
+        "phoneNumber": {"type": "string", "description": "+62..."},
+        "networkCode": {"type": "string"},
+        "text": {"type": "string", "description": "every input so far, joined by *"},
+    },
+    "required": ["sessionId", "serviceCode", "phoneNumber"],
+}
+REPLY = {"text/plain": {"type": "string", "pattern": "^(CON|END) "}}
+ERROR = {"text/plain": {"type": "string", "pattern": "^error: "}}
+EVENT_REQUEST = {
+    "type": "object",
+    "properties": {
+        "sessionId": {"type": "string"},
+        "phoneNumber": {"type": "string"},
+        "status": {"enum": sorted(EVENT_STATUSES)},
+    },
+    "required": ["sessionId", "phoneNumber", "status"],
+}
 
 
 def form(body: bytes) -> dict[str, str]:

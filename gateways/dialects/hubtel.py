@@ -20,6 +20,38 @@ from gateways.parsing import (
 
 NAME = "hubtel"
 CONTENT_TYPES = frozenset({"application/json"})
+SUMMARY = "Hubtel: one hop of a USSD session (Response continues, Release ends)"
+REQUEST = {
+    "type": "object",
+    "properties": {
+        "Type": {"enum": ["Initiation", "Response", "Release", "Timeout"]},
+        "Message": {"type": "string"},
+        "Mobile": {"type": "string"},
+        "SessionId": {"type": "string", "maxLength": 128},
+        "ServiceCode": {"type": "string"},
+        "Sequence": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
+        "Operator": {"type": "string"},
+    },
+    "required": ["Type", "Mobile", "SessionId"],
+}
+REPLY = {
+    "application/json": {
+        "type": "object",
+        "properties": {
+            "Type": {"enum": ["Response", "Release"]},
+            "Message": {"type": "string"},
+            "ClientState": {"type": "string"},
+        },
+        "required": ["Type", "Message"],
+    }
+}
+ERROR = {
+    "application/json": {
+        "type": "object",
+        "properties": {"Type": {"const": "Release"}, "Message": {}, "error": {"type": "string"}},
+        "required": ["error"],
+    }
+}
 EVENTS = {
     "Initiation": SessionEvent.NEW,
     "Response": SessionEvent.CONTINUE,

@@ -21,6 +21,33 @@ from gateways.parsing import (
 
 NAME = "json"
 CONTENT_TYPES = frozenset({"application/json"})
+SUMMARY = "Plain JSON: one hop of a USSD session"
+REQUEST = {
+    "type": "object",
+    "properties": {
+        "session_id": {"type": "string", "maxLength": 128},
+        "msisdn": {"type": "string"},
+        "service_code": {"type": "string"},
+        "input": {"type": "string"},
+        "new_session": {"type": "boolean"},
+        "hop": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
+    },
+    "required": ["session_id", "msisdn", "service_code"],
+}
+REPLY = {
+    "application/json": {
+        "type": "object",
+        "properties": {"text": {"type": "string"}, "end": {"type": "boolean"}},
+        "required": ["text", "end"],
+    }
+}
+ERROR = {
+    "application/json": {
+        "type": "object",
+        "properties": {"error": {"type": "string"}},
+        "required": ["error"],
+    }
+}
 
 
 def parse(body: bytes) -> Inbound:

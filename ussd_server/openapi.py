@@ -1,0 +1,275 @@
+"""The OpenAPI 3.1 description of every HTTP route the server answers.
+
+Served at ``/api/openapi.json`` and as a page at ``/api/docs`` (no CDN: the
+service may run without internet). `tests/test_openapi.py` checks that every
+route the app serves is described, that the document validates, and the
+operator API tests check answers against these schemas.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ussd_server.openapi_schema import JsonSchema, components
+
+JSON = "application/json"
+
+
+def _ref(name: str) -> JsonSchema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: JsonSchema, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": schema}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return _json(_ref("Error"), description)
+
+
+def _query(name: str, description: str, schema: JsonSchema | None = None) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
+
+
+def _path(name: str, description: str, schema: JsonSchema | None = None) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
+
+
+FULL_NIK = _query(
+    "full_nik",
+    "true: show NIKs in full (the request is logged with the token holder's label)",
+    {"type": "boolean"},
+)
+UNAUTHORIZED = {"401": _error("missing or wrong bearer token")}
+CSV_BODY = {
+    "required": True,
+    "content": {
+        "text/csv": {"schema": {"type": "string"}},
+        "multipart/form-data": {
+            "schema": {"type": "object", "properties": {"file": {"type": "string"}}}
+        },
+    },
+}
+
+
+def operator_paths() -> dict[str, Any]:
+    """The /api/ routes (bearer token)."""
+    security = [{"bearer": []}]
+    report = _json(_ref("ImportReport"), "the import report: bad rows with line numbers")
+
+    def op(summary: str, responses: dict[str, Any], **more: Any) -> dict[str, Any]:
+        return {"summary": summary, "security": security, "responses": responses, **more}
+
+    return {
+        "/api/facilities": {
+            "get": op(
+                "every facility with its capacity and seats booked over the booking window",
+                {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "facilities": {"type": "array", "items": _ref("FacilityOverview")}
+                            },
+                            "required": ["facilities"],
+                            "additionalProperties": False,
+                        },
+                        "facilities",
+                    ),
+                    **UNAUTHORIZED,
+                },
+            ),
+            "post": op(
+                "upload the facilities CSV (facility_id,name,regency,address,daily_capacity)",
+                {"200": report, "400": _error("empty or not UTF-8"), **UNAUTHORIZED},
+                requestBody=CSV_BODY,
+            ),
+        },
+        "/api/health-workers": {
+            "post": op(
+                "upload the health workers CSV (nik,full_name,phone,profession,facility_id)",
+                {"200": report, "400": _error("empty or not UTF-8"), **UNAUTHORIZED},
+                requestBody=CSV_BODY,
+            )
+        },
+        "/api/stats": {
+            "get": op(
+                "registrations by status, overall and by regency",
+                {"200": _json(_ref("Statistics"), "statistics"), **UNAUTHORIZED},
+            )
+        },
+        "/api/registrants": {
+            "get": op(
+                "registration status by phone (a household may share one) or by NIK",
+                {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "registrants": {
+                                    "type": "array",
+                                    "items": _ref("RegistrantStatus"),
+                                }
+                            },
+                            "required": ["registrants"],
+                            "additionalProperties": False,
+                        },
+                        "registrants found (NIKs masked unless full_nik)",
+                    ),
+                    "400": _error("neither phone nor nik, or a bad phone"),
+                    "404": _error("no registrant with that NIK"),
+                    **UNAUTHORIZED,
+                },
+                parameters=[
+                    _query("phone", "an Indonesian mobile number in any usual form"),
+                    _query("nik", "a full NIK"),
+                    FULL_NIK,
+                ],
+            )
+        },
+        "/api/tickets/{code}": {
+            "get": op(
+                "a ticket by its short code",
+                {
+                    "200": _json(_ref("Ticket"), "the ticket (NIK masked unless full_nik)"),
+                    "404": _error("no ticket with that code"),
+                    **UNAUTHORIZED,
+                },
+                parameters=[_path("code", "the ticket code"), FULL_NIK],
+            )
+        },
+        "/api/check-in": {
+            "post": op(
+                "check a ticket in at the site: a scanned QR payload or a typed code",
+                {
+                    "200": _json(_ref("CheckInResult"), "the outcome"),
+                    "400": _error("no payload, or not a payload or code"),
+                    **UNAUTHORIZED,
+                },
+                parameters=[FULL_NIK],
+                requestBody={
+                    "required": True,
+                    "content": {
+                        JSON: {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"payload": {"type": "string", "maxLength": 200}},
+                                "required": ["payload"],
+                            }
+                        }
+                    },
+                },
+            )
+        },
+        **campaign_paths(op),
+        **description_paths(security),
+    }
+
+
+def description_paths(security: list[dict[str, list[str]]]) -> dict[str, Any]:
+    """This document and its page (public when ``[operator_api] public_description``)."""
+    return {
+        "/api/openapi.json": {
+            "get": {
+                "summary": "this OpenAPI 3.1 description",
+                "security": security,
+                "responses": {
+                    "200": _json({"type": "object"}, "the description"),
+                    **UNAUTHORIZED,
+                },
+            }
+        },
+        "/api/docs": {
+            "get": {
+                "summary": "the same description as a page",
+                "security": security,
+                "responses": {
+                    "200": {"description": "HTML", "content": {"text/html": {}}},
+                    **UNAUTHORIZED,
+                },
+            }
+        },
+    }
+
+
+def campaign_paths(op: Any) -> dict[str, Any]:
+    progress = _json(_ref("CampaignProgress"), "the campaign's progress")
+    name = _path("name", "the campaign's name")
+    create = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"},
+            "template": {"type": "string"},
+            "filters": {"type": "object"},
+            "only_unregistered": {"type": "boolean"},
+        },
+        "required": ["name", "template"],
+    }
+    listing = {
+        "type": "object",
+        "properties": {"campaigns": {"type": "array", "items": _ref("CampaignProgress")}},
+        "required": ["campaigns"],
+        "additionalProperties": False,
+    }
+    action = _path("action", "what to do", {"enum": ["start", "pause", "resume", "cancel"]})
+    return {
+        "/api/campaigns": {
+            "get": op("every campaign's progress", {"200": _json(listing, "campaigns")}),
+            "post": op(
+                "create a draft blast campaign (the template is linted)",
+                {"201": progress, "400": _error("bad name, template or filter"), **UNAUTHORIZED},
+                requestBody={"required": True, "content": {JSON: {"schema": create}}},
+            ),
+        },
+        "/api/campaigns/{name}": {
+            "get": op(
+                "one campaign's progress",
+                {"200": progress, "404": _error("no such campaign"), **UNAUTHORIZED},
+                parameters=[name],
+            )
+        },
+        "/api/campaigns/{name}/{action}": {
+            "post": op(
+                "start, pause, resume or cancel a campaign",
+                {
+                    "200": progress,
+                    "404": _error("no such campaign or action"),
+                    "409": _error("not possible in the campaign's state"),
+                    **UNAUTHORIZED,
+                },
+                parameters=[name, action],
+            )
+        },
+    }
+
+
+def document(gateway_paths: dict[str, Any], public_paths: dict[str, Any]) -> dict[str, Any]:
+    """The whole description; the edges and the public routes describe their own paths."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Vaksin session server",
+            "version": "1",
+            "description": (
+                "USSD *119# gateways, QR ticket images and the operator API of the "
+                "COVID-19 vaccination registration of health workers."
+            ),
+        },
+        "paths": {**gateway_paths, **public_paths, **operator_paths()},
+        "components": {
+            "schemas": components(),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
