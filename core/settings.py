@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.config import Config
+from core.config import Config, ConfigError
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,7 @@ class ServiceSettings:
     public_base_url: str
     video_url: str
     log_level: str
+    log_format: str
     # Hours east of UTC for dates shown to users and for "today" (WIB = 7).
     utc_offset_hours: float
 
@@ -40,7 +41,10 @@ class RedisSettings:
 
 
 def service_settings(config: Config) -> ServiceSettings:
-    return config.load("service", ServiceSettings)
+    settings = config.load("service", ServiceSettings)
+    if settings.log_format not in ("text", "json"):
+        raise ConfigError('[service] log_format must be "text" or "json"')
+    return settings
 
 
 def http_settings(config: Config) -> HttpSettings:

@@ -9,6 +9,7 @@ sends can take the server down.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from types import ModuleType
 
@@ -16,6 +17,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from core.config import Config, ConfigError
+from core.logs import log_context
 from core.privacy import mask_phone
 from core.settings import http_settings, redis_settings
 from dialogue.model import Dialogue
@@ -70,7 +72,11 @@ def make_handler(
             inbound = dialect.parse(await read_body(request, max_body))
         except BadRequest as exc:
             return dialect.error(400, str(exc))
-        out = await engine.handle(inbound, max_chars=limit)
+        request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:16]
+        with log_context(
+            request_id=request_id, channel=f"ussd/{dialect.NAME}", msisdn=inbound.msisdn
+        ):
+            out = await engine.handle(inbound, max_chars=limit)
         return dialect.reply(inbound, out)
 
     return handle

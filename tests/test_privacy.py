@@ -49,3 +49,35 @@ def test_exception_text_and_tracebacks_are_masked_too(tmp_path) -> None:
     assert "Traceback" in written and "hop failed" in written
     assert "3273014501900001" not in written and "6281234567890" not in written
     assert "900001" not in written  # not even the NIK's last digits
+
+
+async def test_json_logs_carry_the_hop_context_with_the_phone_masked(config, redis, keys) -> None:
+    import io
+    import json as jsonlib
+
+    import aiohttp
+
+    from core.logs import setup_logging
+    from tests.ussd_harness import PHONE, AtPhone, load_registry, running_server
+
+    await load_registry(redis, keys)
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        setup_logging("INFO", "json")
+        root.handlers[0].setStream(stream)
+        async with running_server(config) as base, aiohttp.ClientSession() as http:
+            phone = AtPhone(http, base, PHONE, "json-logs")
+            await phone.dial()
+            await phone.send("1")
+            await phone.send("1")
+            for _ in range(3):  # three wrong answers lock the phone, which is logged
+                await phone.send("000000")
+    finally:
+        root.handlers[:], root.level = saved
+    entries = [jsonlib.loads(line) for line in stream.getvalue().splitlines()]
+    [locked] = [e for e in entries if "locked" in e["message"]]
+    assert locked["level"] == "INFO" and locked["channel"] == "ussd/africastalking"
+    assert locked["request_id"] and locked["msisdn"].startswith("62812")
+    assert PHONE not in stream.getvalue()

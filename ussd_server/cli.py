@@ -48,7 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
     try:
-        setup_logging(service_settings(config).log_level)
+        service = service_settings(config)
+        setup_logging(service.log_level, service.log_format)
         return int(args.func(args, config) or 0)
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
