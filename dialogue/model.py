@@ -73,9 +73,13 @@ class ViewKind(StrEnum):
 Choice = Sequence[str]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class View:
-    """One screen as data, in the session's language, before any channel lays it out."""
+    """One screen as data, in the session's language, before any channel lays it out.
+
+    Read-only by convention (not frozen: one is built per hop, and frozen
+    dataclasses cost several times more to construct).
+    """
 
     kind: ViewKind
     screen_id: str  # the screen's name in menus/dialogue.toml ("" for a notice)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import orjson
 
@@ -94,8 +94,7 @@ def decode(raw: str | bytes | None) -> Session | None:
     return Session(*data[1:])
 
 
-@dataclass(frozen=True, slots=True)
-class SessionRef:
+class SessionRef(NamedTuple):
     """Which conversation: a gateway's USSD session, or a phone's SMS dialogue."""
 
     dialect: str  # "africastalking", ..., or "sms"
@@ -103,8 +102,7 @@ class SessionRef:
     msisdn: str
 
 
-@dataclass(frozen=True, slots=True)
-class Stored:
+class Stored(NamedTuple):
     """What one read returns: the session, the phone's resume snapshot and language."""
 
     session: Session | None

@@ -52,10 +52,11 @@ async def source_items(turn: Turn, source: str) -> list[Item]:
             :limit
         ]
     slots = await lookups.slots(turn.vars["facility_id"])
+    names = lookups.weekdays[turn.lang]  # as Lookups.day_text, inline: up to 60 lines a hop
     return [
         [
             f"{s.day.isoformat()}|{s.session_id}",
-            f"{lookups.day_text(s.day, turn.lang)} {s.label} ({s.seats_left})",
+            f"{names[s.day.weekday()]} {s.day:%d/%m} {s.label} ({s.seats_left})",
         ]
         for s in slots
         if s.seats_left > 0
