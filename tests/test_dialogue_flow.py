@@ -37,6 +37,11 @@ def phone(dialogue: Dialogue) -> Handset:
 async def up_to_screening(phone: Handset) -> str:
     """Dial, register, verify; returns the first screening question."""
     await phone.dial()
+    return await register_to_screening(phone)
+
+
+async def register_to_screening(phone: Handset) -> str:
+    """From the main menu: register, verify; returns the first screening question."""
     assert "tenaga kesehatan" in (await phone.send("1")).text
     assert "6 digit terakhir NIK" in (await phone.send("1")).text
     assert "Lokasi vaksin" in (await phone.send(last6(1))).text
@@ -71,7 +76,7 @@ async def test_back_main_menu_and_paging(phone):
     assert "Pilihan salah" in invalid.text and invalid.view.error == "Pilihan salah."
     await phone.send("1")
     assert "Daftar vaksinasi" in (await phone.send("0")).text  # back to the main menu
-    await up_to_screening(phone)
+    await register_to_screening(phone)
     assert (await phone.send("0")).text.startswith("Siti N. P.")  # back to the confirmation
     first = await phone.send("2")  # choose another site: a paged list
     assert first.view.kind is ViewKind.LIST and "98. Berikutnya" in first.text
