@@ -27,6 +27,7 @@ from dialogue.ports import Clock, Registry, SmsOutbox
 from dialogue.render import SmsLayout, UssdLayout
 from dialogue.session import SessionStore
 from dialogue.settings import EngineSettings, settings_from_config
+from registration.models import Ticket
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,10 @@ class Engine:
         if layout is None:
             layout = self._ussd_layouts[limit] = UssdLayout(self.context.menus, limit)
         return layout
+
+    async def ticket_sms_text(self, ticket: Ticket, lang: str = "id") -> str:
+        """For a channel: the ticket SMS for a Ticket (e.g. a re-send outside a dialogue)."""
+        return await self.context.lookups.ticket_sms_text(ticket, lang)
 
     async def handle(
         self, inbound: Inbound, *, max_chars: int = 0, layout: Layout | None = None
