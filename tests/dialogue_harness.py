@@ -9,7 +9,6 @@ what it is given, a clock the test moves, and a Registry the test passes in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from core.config import Config
@@ -20,29 +19,13 @@ from dialogue.menus import Menus, load_menus
 from dialogue.model import Channel, Inbound, Layout, Outbound, SessionEvent
 from dialogue.ports import Registry
 from dialogue.session_memory import MemorySessionStore
+from tests.test_registration_support import FakeClock
 
 MENUS_FILE = Path(__file__).resolve().parent.parent / "menus" / "dialogue.toml"
-# Wednesday 13 January 2021, 10:00 in Jakarta (WIB): bookable days start on the 14th.
-START = datetime(2021, 1, 13, 3, 0, tzinfo=UTC).timestamp()
 
 
 def shipped_menus() -> Menus:
     return load_menus(MENUS_FILE, ACTIONS)
-
-
-class TestClock:
-    """Seconds since the epoch, moved by the test."""
-
-    __test__ = False  # not a test class, despite the name
-
-    def __init__(self, now: float = START) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @dataclass
@@ -68,10 +51,10 @@ class Dialogue:
     engine: Engine
     sessions: MemorySessionStore
     outbox: KeptOutbox
-    clock: TestClock
+    clock: FakeClock
 
 
-def memory_dialogue(config: Config, registry: Registry, clock: TestClock) -> Dialogue:
+def memory_dialogue(config: Config, registry: Registry, clock: FakeClock) -> Dialogue:
     sessions, outbox = MemorySessionStore(clock), KeptOutbox()
     engine = Engine.from_config(config, registry, sessions, outbox=outbox, clock=clock)
     return Dialogue(engine, sessions, outbox, clock)

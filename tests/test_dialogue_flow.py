@@ -12,7 +12,8 @@ import re
 import pytest
 
 from dialogue.model import Layout, View, ViewKind
-from tests.dialogue_harness import Dialogue, Handset, TestClock, memory_dialogue, sms
+from tests.dialogue_harness import Dialogue, Handset, memory_dialogue, sms
+from tests.test_registration_support import FakeClock
 from tests.ussd_harness import PHONE, default_phones, facility_lines, last6, worker_lines
 
 memory = pytest.importorskip("registration.memory")
@@ -22,7 +23,7 @@ CODE = re.compile(r"(?:Kode tiket|Ticket code): ([A-Z0-9]{6,})")
 
 @pytest.fixture
 async def dialogue(config) -> Dialogue:
-    clock = TestClock()
+    clock = FakeClock()
     registry = memory.memory_registry(config, clock=clock)
     await registry.import_facilities(facility_lines())
     await registry.import_health_workers(worker_lines(default_phones()))

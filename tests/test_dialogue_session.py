@@ -21,7 +21,7 @@ from dialogue.session import (
 )
 from dialogue.session_memory import MemorySessionStore
 from dialogue.session_redis import RedisSessionStore
-from tests.dialogue_harness import TestClock
+from tests.test_registration_support import FakeClock
 
 PHONE = "6281200000001"
 REF = SessionRef("json", "gw-session-1", PHONE)
@@ -75,7 +75,7 @@ def test_an_unreadable_or_older_blob_counts_as_absent(raw: bytes | None) -> None
 async def store(request, config, redis, key_prefix) -> AsyncIterator[SessionStore]:
     """The same contract on both stores (Redis: the test's own key prefix, deleted after)."""
     if request.param == "memory":
-        yield MemorySessionStore(TestClock())
+        yield MemorySessionStore(FakeClock())
         return
     lean = connect_lean(redis_settings(config))
     try:
@@ -137,7 +137,7 @@ async def test_redis_keeps_sessions_for_their_ttl(config, redis, keys) -> None:
 
 
 async def test_memory_sessions_expire_on_the_given_clock() -> None:
-    clock = TestClock()
+    clock = FakeClock()
     store = MemorySessionStore(clock)
     await store.save(REF, registering(), 300, ResumeWrite.SNAPSHOT, 3600)
     assert await store.claim_resend(PHONE, "ABCD2345", 600)
