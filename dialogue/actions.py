@@ -10,40 +10,16 @@ menus are checked against it at start-up.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
 
 from core.outbox import OutboundSms
 from core.privacy import mask_phone
+from dialogue.context import Turn
 from registration.models import BookingOutcome, Ticket, TicketState, VerifyOutcome
 
-if TYPE_CHECKING:
-    from dialogue.engine import Engine
-
 log = logging.getLogger(__name__)
-
-
-@dataclass(slots=True)
-class Turn:
-    """One hop being processed: the session blob and who is talking."""
-
-    engine: Engine
-    sess: dict[str, Any]
-    msisdn: str
-    channel: str
-    resume: dict[str, Any] | None = None  # the stored resume snapshot, if any
-
-    @property
-    def vars(self) -> dict[str, Any]:
-        return self.sess["v"]
-
-    @property
-    def lang(self) -> str:
-        return self.sess["l"]
-
 
 ActionFn = Callable[[Turn, str], Awaitable[str | None]]
 
@@ -73,22 +49,11 @@ def short_name(full_name: str) -> str:
     return " ".join([words[0][:20]] + [w[0].upper() + "." for w in words[1:3]])
 
 
-def day_text(turn: Turn, day: date) -> str:
-    names = turn.engine.weekdays[turn.lang]
-    return f"{names[day.weekday()]} {day:%d/%m}"
-
-
 async def show_ticket(turn: Turn, ticket: Ticket) -> None:
     """Put a ticket's code, place and time into the screen variables."""
-    engine, v = turn.engine, turn.vars
-    v["code"] = ticket.code
-    v["facility_id"] = ticket.facility_id
-    v["facility"] = await engine.facility_name(ticket.facility_id)
-    v["day"] = ticket.day.isoformat()
-    v["day_text"] = day_text(turn, ticket.day)
-    v["session_id"] = ticket.session_id
-    v["session"] = engine.session_labels.get(ticket.session_id, ticket.session_id)
-    v["ticket_state"] = ticket.state.value
+    lookups = turn.ctx.lookups
+    turn.vars.update(await lookups.ticket_vars(ticket))
+    turn.vars["day_text"] = lookups.day_text(ticket.day, turn.lang)
 
 
 # --- who --------------------------------------------------------------------------------
@@ -96,21 +61,23 @@ async def show_ticket(turn: Turn, ticket: Ticket) -> None:
 
 @action("ok", "wrong", "locked", "not_listed")
 async def verify_nik(turn: Turn, digits: str) -> str:
-    result = await turn.engine.registry.verify(turn.msisdn, digits)
+    ctx = turn.ctx
+    result = await ctx.registry.verify(turn.msisdn, digits)
     v = turn.vars
     if result.outcome is VerifyOutcome.OK and result.worker is not None:
         worker = result.worker
         v["nik"] = worker.nik
         v["name"] = short_name(worker.full_name)
         v["facility_id"] = worker.facility_id
-        v["facility"] = await turn.engine.facility_name(worker.facility_id)
+        v["facility"] = await ctx.lookups.facility_name(worker.facility_id)
         return "ok"
     if result.outcome is VerifyOutcome.WRONG_DIGITS:
         v["attempts_left"] = str(result.attempts_left)
         return "wrong"
     if result.outcome is VerifyOutcome.LOCKED:
-        offset = timedelta(hours=turn.engine.settings.utc_offset_hours)
-        until = datetime.now(UTC) + timedelta(seconds=result.locked_seconds) + offset
+        offset = timedelta(hours=ctx.settings.utc_offset_hours)
+        now = datetime.fromtimestamp(ctx.clock(), UTC)
+        until = now + timedelta(seconds=result.locked_seconds) + offset
         v["locked_until"] = f"{until:%H:%M}"
         log.info("phone %s locked for %ds", mask_phone(turn.msisdn), result.locked_seconds)
         return "locked"
@@ -125,12 +92,12 @@ async def route_intent(turn: Turn, _: str) -> str:
 
 @action("none", "booked")
 async def load_status(turn: Turn, _: str) -> str:
-    status = await turn.engine.registry.status_by_nik(turn.vars["nik"])
+    status = await turn.ctx.registry.status_by_nik(turn.vars["nik"])
     ticket = status.ticket if status is not None else None
     if ticket is None or ticket.state is TicketState.CANCELLED:
         return "none"
     await show_ticket(turn, ticket)
-    turn.vars["ticket_state"] = turn.engine.menus.text(f"ticket_{ticket.state.value}", turn.lang)
+    turn.vars["ticket_state"] = turn.ctx.menus.text(f"ticket_{ticket.state.value}", turn.lang)
     if ticket.state is TicketState.USED and turn.vars.get("intent") in ("change", "cancel"):
         return "none"
     return "booked"
@@ -142,7 +109,7 @@ async def load_status(turn: Turn, _: str) -> str:
 @action("ok")
 async def choose_facility(turn: Turn, facility_id: str) -> str:
     turn.vars["facility_id"] = facility_id
-    turn.vars["facility"] = await turn.engine.facility_name(facility_id)
+    turn.vars["facility"] = await turn.ctx.lookups.facility_name(facility_id)
     return "ok"
 
 
@@ -150,26 +117,26 @@ async def choose_facility(turn: Turn, facility_id: str) -> str:
 async def choose_slot(turn: Turn, key: str) -> str:
     day, session_id = key.split("|", 1)
     turn.vars["day"] = day
-    turn.vars["day_text"] = day_text(turn, date.fromisoformat(day))
+    turn.vars["day_text"] = turn.ctx.lookups.day_text(date.fromisoformat(day), turn.lang)
     turn.vars["session_id"] = session_id
-    turn.vars["session"] = turn.engine.session_labels.get(session_id, session_id)
+    turn.vars["session"] = turn.ctx.lookups.session_label(session_id)
     return "ok"
 
 
 @action("eligible", "deferred", "not_eligible")
 async def record_screening(turn: Turn, _: str) -> str:
     """Called by the screening screen once it has a "yes" or all the answers."""
-    engine, v = turn.engine, turn.vars
-    answers = {k: bool(x) for k, x in v.get("answers", {}).items()}
-    result = await engine.registry.record_screening(v["nik"], answers)
+    ctx, v = turn.ctx, turn.vars
+    result = await ctx.registry.record_screening(v["nik"], dict(turn.session.answers))
     if result.outcome.value == "eligible":
         return "eligible"
-    groups = engine.registry.screening_groups()
+    groups = ctx.registry.screening_groups()
     group = next((g for g in groups if g.group_id == result.reason_id), None)
-    fallback = engine.menus.text("no_reason", turn.lang)
+    fallback = ctx.menus.text("no_reason", turn.lang)
     v["reason"] = group.reason[turn.lang].rstrip(".") if group else fallback
     v["advice"] = group.advice[turn.lang] if group else ""
-    v["retry_on"] = day_text(turn, result.retry_on) if result.retry_on else "-"
+    retry_on = result.retry_on
+    v["retry_on"] = ctx.lookups.day_text(retry_on, turn.lang) if retry_on else "-"
     return result.outcome.value
 
 
@@ -181,8 +148,8 @@ async def start_reschedule(turn: Turn, _: str) -> str:
 
 @action("booked", "full", "invalid_slot", "already_booked", "not_eligible")
 async def book_slot(turn: Turn, _: str) -> str:
-    engine, v = turn.engine, turn.vars
-    call = engine.registry.reschedule if v.get("mode") == "reschedule" else engine.registry.book
+    ctx, v = turn.ctx, turn.vars
+    call = ctx.registry.reschedule if v.get("mode") == "reschedule" else ctx.registry.book
     result = await call(
         v["nik"],
         v["facility_id"],
@@ -196,38 +163,37 @@ async def book_slot(turn: Turn, _: str) -> str:
     ):
         await show_ticket(turn, result.ticket)
     if result.outcome in (BookingOutcome.FULL, BookingOutcome.INVALID_SLOT):
-        engine.forget_slots(v["facility_id"])
+        ctx.lookups.forget_slots(v["facility_id"])
     return result.outcome.value
 
 
 @action("ok")
 async def issue_ticket(turn: Turn, _: str) -> str:
     """Queue the ticket SMS once per ticket (a retransmitted hop queues nothing more)."""
-    engine, code = turn.engine, turn.vars["code"]
-    text = engine.ticket_text(turn.vars, turn.lang)
+    ctx, code = turn.ctx, turn.vars["code"]
+    text = ctx.lookups.ticket_text(turn.vars, turn.lang)
     sms = OutboundSms(turn.msisdn, text, "ticket", f"ticket:{code}")
     # Not waited for: the session write that ends this hop follows on the same connection.
-    await engine.outbox.enqueue_nowait(sms)
+    await ctx.outbox.enqueue_nowait(sms)
     return "ok"
 
 
 @action("sent", "limited")
 async def resend_ticket(turn: Turn, _: str) -> str:
-    engine, code = turn.engine, turn.vars["code"]
-    interval = engine.settings.resend_interval_seconds
-    guard = engine.keys.ticket_resend_guard(turn.msisdn)
-    if not await engine.redis.set(guard, code, nx=True, ex=interval):
+    ctx, code = turn.ctx, turn.vars["code"]
+    interval = ctx.settings.resend_interval_seconds
+    if not await ctx.store.claim_resend(turn.msisdn, code, interval):
         return "limited"
-    text = engine.ticket_text(turn.vars, turn.lang)
-    bucket = int(time.time() // interval)
+    text = ctx.lookups.ticket_text(turn.vars, turn.lang)
+    bucket = int(ctx.clock() // interval)
     sms = OutboundSms(turn.msisdn, text, "ticket_resend", f"ticket-resend:{code}:{bucket}")
-    await engine.outbox.enqueue(sms)
+    await ctx.outbox.enqueue(sms)
     return "sent"
 
 
 @action("cancelled", "none")
 async def cancel_booking(turn: Turn, _: str) -> str:
-    ticket = await turn.engine.registry.cancel(turn.vars["nik"])
+    ticket = await turn.ctx.registry.cancel(turn.vars["nik"])
     if ticket is None:
         return "none"
     turn.vars["code"] = ticket.code
@@ -239,25 +205,22 @@ async def cancel_booking(turn: Turn, _: str) -> str:
 
 @action("ok")
 async def set_language(turn: Turn, lang: str) -> str:
-    engine = turn.engine
-    turn.sess["l"] = lang
-    await engine.redis.set(engine.keys.dialogue_language(turn.msisdn), lang)
+    turn.session.lang = lang
+    await turn.ctx.store.set_language(turn.msisdn, lang)
     return "ok"
 
 
 @action("gone")
 async def resume_session(turn: Turn, _: str) -> str | None:
     snapshot = turn.resume
-    if not snapshot or snapshot.get("s") not in turn.engine.menus.screens:
+    if snapshot is None or snapshot.screen not in turn.ctx.menus.screens:
         return "gone"
-    for field in ("s", "p", "k", "v", "i"):
-        if field in snapshot:
-            turn.sess[field] = snapshot[field]
+    turn.session.resume_from(snapshot)
     return None
 
 
 @action("ok")
 async def discard_resume(turn: Turn, _: str) -> str:
     turn.resume = None
-    await turn.engine.redis.delete(turn.engine.keys.dialogue_resume(turn.msisdn))
+    await turn.ctx.store.discard_resume(turn.msisdn)
     return "ok"

@@ -5,113 +5,117 @@ registration leaves a resume snapshot per msisdn, offered on the next dial.
 SMS: one session per msisdn (long TTL); keywords (data in the menus) start a
 dialogue from anywhere; an unknown text outside a session gets help, flagged
 ``fallback`` so the SMS channel can rate-limit auto-replies.
+
+Either way a hop costs one read and one write of the session store; the
+channel's :class:`~dialogue.model.Layout` pages lists and lays out the text.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
-
-import orjson
 
 from dialogue import steps
-from dialogue.model import Channel, Inbound, Outbound, SessionEvent
-from dialogue.render import page_count
-
-if TYPE_CHECKING:
-    from dialogue.engine import Engine
+from dialogue.context import DialogueContext, Turn
+from dialogue.gsm import to_gsm
+from dialogue.menus import LANGUAGES, fill
+from dialogue.model import Inbound, Layout, Outbound, SessionEvent, View, ViewKind
+from dialogue.session import ResumeWrite, Session, SessionRef
+from dialogue.settings import normalise_service_code
+from dialogue.views import INVALID, build_view, typed_answer
 
 _KEYWORD = re.compile(r"[^A-Z]")
+KEYWORD_MAX_CHARS = 40  # longer texts are answers or chatter, never a keyword
 
 
-def _loads(raw: str | None) -> dict[str, Any] | None:
-    """A stored blob, read tolerantly: anything unreadable counts as absent."""
-    if not raw:
-        return None
-    try:
-        data = orjson.loads(raw)
-    except ValueError:  # orjson.JSONDecodeError is a ValueError
-        return None
-    return data if isinstance(data, dict) and "s" in data else None
+def notice(ctx: DialogueContext, key: str, lang: str) -> Outbound:
+    """An END screen from a shared text (expired, unknown service code...)."""
+    values = {"help_email": ctx.settings.help_email, "video": ctx.settings.video_url}
+    text = to_gsm(fill(ctx.menus.text(key, lang), values))
+    return Outbound(text, end=True, view=View(ViewKind.END, "", lang, text))
 
 
-def _dumps(obj: Any) -> bytes:
-    # orjson: the session blob is encoded and decoded on every hop, ~5x faster than json.
-    return orjson.dumps(obj)
+def _language(ctx: DialogueContext, stored: str | None) -> str:
+    return stored if stored in LANGUAGES else ctx.settings.default_language
 
 
-def new_session(lang: str) -> dict[str, Any]:
-    return {"s": "", "p": 0, "k": [], "v": {}, "l": lang, "h": None, "n": 0, "i": []}
-
-
-def _retransmit(sess: dict[str, Any], inbound: Inbound) -> bool:
-    last = sess.get("h")
-    if inbound.hop is not None and last is not None:
-        return inbound.hop <= last
+def _retransmit(session: Session, inbound: Inbound) -> bool:
+    if inbound.hop is not None and session.last_hop is not None:
+        return inbound.hop <= session.last_hop
     # Without hop numbers only a repeated "new session" can be told apart for sure.
-    return inbound.event is SessionEvent.NEW and sess.get("n") == 1
+    return inbound.event is SessionEvent.NEW and session.hops == 1
 
 
-def _resumable(sess: dict[str, Any], end: bool) -> bool:
-    v = sess["v"]
-    return not end and v.get("intent") == "register" and "nik" in v
+def _resume_write(session: Session, end: bool) -> ResumeWrite:
+    """A registration under way is the phone's resume snapshot until it ends."""
+    if not end and session.vars.get("intent") == "register" and "nik" in session.vars:
+        session.holds_resume = True
+        return ResumeWrite.SNAPSHOT
+    if end and session.holds_resume:
+        return ResumeWrite.CLEAR
+    return ResumeWrite.KEEP
 
 
-async def _save(engine: Engine, sess: dict[str, Any], skey: str, rkey: str, ttl: int, end: bool):
-    """One write: the session, plus the resume snapshot (or its removal) when that changes."""
-    kv = engine.kv
-    if _resumable(sess, end):
-        sess["rw"] = 1
-        blob = _dumps(sess)  # the resume snapshot is the session itself (one encoding)
-        window = engine.settings.resume_window_seconds
-        await kv.execute_many(("SET", skey, blob, "EX", ttl), ("SET", rkey, blob, "EX", window))
-    elif end and sess.get("rw"):
-        await kv.execute_many(("SET", skey, _dumps(sess), "EX", ttl), ("DEL", rkey))
-    else:
-        await kv.execute("SET", skey, _dumps(sess), "EX", ttl)
+async def _answer(turn: Turn, inbound: Inbound, layout: Layout) -> str:
+    """Apply the user's answer (typed, or a picked key); returns the error key or ""."""
+    ctx, session = turn.ctx, turn.session
+    text = inbound.text
+    if inbound.choice:
+        typed = typed_answer(ctx, session, inbound.choice)
+        if typed is None:
+            return INVALID  # a button of another screen: show this one again
+        text = typed
+    pages = 1
+    if ctx.menus.screens[session.screen].type == "list":
+        pages = layout.pages(build_view(ctx, session, long_form=layout.long_form))
+    return await steps.answer(turn, text, pages)
 
 
-async def handle_ussd(engine: Engine, inbound: Inbound, limit: int) -> Outbound:
-    keys, menus = engine.keys, engine.menus
-    default = engine.settings.default_language
-    skey = keys.dialogue_session(inbound.dialect, inbound.session_id, inbound.msisdn)
-    rkey = keys.dialogue_resume(inbound.msisdn)
+def _shown(turn: Turn, error: str, layout: Layout) -> tuple[View, str, bool]:
+    """The screen to show now: its view, its text in the layout, and whether it ends."""
+    ctx, session = turn.ctx, turn.session
+    view = build_view(ctx, session, error, long_form=layout.long_form)
+    end = ctx.menus.screens[session.screen].type == "end"
+    if end:
+        session.finished = True
+    return view, layout.text(view), end
+
+
+async def ussd_hop(ctx: DialogueContext, inbound: Inbound, layout: Layout) -> Outbound:
+    ref = SessionRef(inbound.dialect, inbound.session_id, inbound.msisdn)
     if inbound.event in (SessionEvent.CLOSE, SessionEvent.TIMEOUT):
-        await engine.kv.execute("DEL", skey)  # the resume snapshot stays for the next dial
+        await ctx.store.drop(ref)  # the resume snapshot stays for the next dial
         return Outbound("", end=True)
-    if not engine.service_known(inbound.service_code):
-        return engine.plain("unknown_service", default)
-    raw, raw_resume, lang = await engine.kv.execute(
-        "MGET", skey, rkey, keys.dialogue_language(inbound.msisdn)
-    )
-    sess = _loads(raw)
-    resume = _loads(raw_resume)
-    if sess is not None and _retransmit(sess, inbound):
-        return Outbound(sess.get("r", ""), bool(sess.get("e")))
+    if normalise_service_code(inbound.service_code) not in ctx.settings.service_codes:
+        return notice(ctx, "unknown_service", ctx.settings.default_language)
+    stored = await ctx.store.load(ref, with_resume=True)
+    session, resume = stored.session, stored.resume
+    if session is not None and session.screen not in ctx.menus.screens:
+        session = None  # a screen the menus no longer have: as good as expired
+    if session is not None and _retransmit(session, inbound):
+        view = build_view(ctx, session, session.error, long_form=layout.long_form)
+        return Outbound(session.reply, session.finished, view=view)
     error = ""
     if inbound.event is SessionEvent.NEW:
-        sess = new_session(lang if lang in ("id", "en") else default)
-        if resume is not None:
-            sess["rw"] = 1  # finishing this session settles the old snapshot too
-        turn = engine.new_turn(sess, inbound, resume)
-        await steps.enter(turn, menus.resume if resume is not None else menus.start)
+        session = Session(lang=_language(ctx, stored.language))
+        session.holds_resume = resume is not None  # finishing this one settles the old one
+        turn = Turn(ctx, session, inbound.msisdn, inbound.channel.value, resume)
+        await steps.enter(turn, ctx.menus.resume if resume is not None else ctx.menus.start)
     else:
-        if sess is None:
-            return engine.plain("expired", lang if lang in ("id", "en") else default)
-        if sess.get("x"):
-            return engine.plain("ended", sess["l"])
-        turn = engine.new_turn(sess, inbound, resume)
-        pages = 1
-        if menus.screens[sess["s"]].type == "list":
-            pages = page_count(steps.view(turn), menus, sess["l"], limit)
-        error = await steps.answer(turn, inbound.text, pages)
-    end = menus.screens[sess["s"]].type == "end"
-    text = engine.render(steps.view(turn, error), sess["l"], Channel.USSD, limit)
-    sess["h"], sess["n"], sess["r"], sess["e"] = inbound.hop, sess["n"] + 1, text, end
-    if end:
-        sess["x"] = 1
-    await _save(engine, sess, skey, rkey, engine.settings.session_ttl_seconds, end)
-    return Outbound(text, end)
+        if session is None:
+            return notice(ctx, "expired", _language(ctx, stored.language))
+        if session.finished:
+            return notice(ctx, "ended", session.lang)
+        turn = Turn(ctx, session, inbound.msisdn, inbound.channel.value, resume)
+        error = await _answer(turn, inbound, layout)
+    view, text, end = _shown(turn, error, layout)
+    session.last_hop, session.reply, session.error = inbound.hop, text, error
+    session.hops += 1
+    settings = ctx.settings
+    resume_write = _resume_write(session, end)
+    await ctx.store.save(
+        ref, session, settings.session_ttl_seconds, resume_write, settings.resume_window_seconds
+    )
+    return Outbound(text, end, view=view)
 
 
 def keyword(text: str) -> str:
@@ -119,35 +123,28 @@ def keyword(text: str) -> str:
     return _KEYWORD.sub("", text.upper())
 
 
-async def handle_sms(engine: Engine, inbound: Inbound) -> Outbound:
-    keys, menus = engine.keys, engine.menus
-    default = engine.settings.default_language
-    skey = keys.dialogue_session("sms", inbound.msisdn, inbound.msisdn)
-    raw, lang = await engine.kv.execute("MGET", skey, keys.dialogue_language(inbound.msisdn))
-    sess = _loads(raw)
-    kw = menus.keywords.get(keyword(inbound.text)) if len(inbound.text) < 40 else None
+async def sms_message(ctx: DialogueContext, inbound: Inbound, layout: Layout) -> Outbound:
+    ref = SessionRef("sms", inbound.msisdn, inbound.msisdn)
+    stored = await ctx.store.load(ref, with_resume=False)
+    session = stored.session
+    if session is not None and session.screen not in ctx.menus.screens:
+        session = None
+    short = len(inbound.text) < KEYWORD_MAX_CHARS
+    kw = ctx.menus.keywords.get(keyword(inbound.text)) if short else None
     error = ""
     if kw is not None:
-        sess = new_session(lang if lang in ("id", "en") else default)
-        sess["v"].update(kw.set)
-        turn = engine.new_turn(sess, inbound, None)
+        session = Session(lang=_language(ctx, stored.language))
+        session.vars.update(kw.set)
+        turn = Turn(ctx, session, inbound.msisdn, inbound.channel.value)
         await steps.enter(turn, kw.screen)
-    elif sess is not None and not sess.get("x"):
-        turn = engine.new_turn(sess, inbound, None)
-        error = await steps.answer(turn, inbound.text, 1)
+    elif session is not None and not session.finished:
+        turn = Turn(ctx, session, inbound.msisdn, inbound.channel.value)
+        error = await _answer(turn, inbound, layout)
     else:
-        sess = new_session(lang if lang in ("id", "en") else default)
-        sess["s"] = "help"
-        text = engine.render(
-            steps.view(engine.new_turn(sess, inbound, None)), sess["l"], Channel.SMS, 0
-        )
-        return Outbound(text, end=True, fallback=True)
-    end = menus.screens[sess["s"]].type == "end"
-    text = engine.render(steps.view(turn, error), sess["l"], Channel.SMS, 0)
-    sess["n"] += 1
-    if end:
-        sess["x"] = 1
-    await engine.kv.execute(
-        "SET", skey, _dumps(sess), "EX", engine.settings.sms_session_ttl_seconds
-    )
-    return Outbound(text, end)
+        help_session = Session(lang=_language(ctx, stored.language), screen="help")
+        view = build_view(ctx, help_session, long_form=layout.long_form)
+        return Outbound(layout.text(view), end=True, fallback=True, view=view)
+    view, text, end = _shown(turn, error, layout)
+    session.hops += 1
+    await ctx.store.save(ref, session, ctx.settings.sms_session_ttl_seconds)
+    return Outbound(text, end, view=view)

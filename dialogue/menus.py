@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# Versions of the menu file's format this engine runs (`version = ...` at its top).
+SUPPORTED_VERSIONS = (1,)
 LANGUAGES = ("id", "en")
 SCREEN_TYPES = ("menu", "yesno", "input", "list", "screening", "action", "end")
 LIST_SOURCES = ("facilities", "slots")
@@ -83,6 +85,20 @@ class Menus:
 
     def text(self, key: str, lang: str) -> str:
         return self.texts[key][lang]
+
+
+class _Vars(dict):
+    """Format variables: an unknown {name} renders empty instead of raising."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def fill(template: str, values: Mapping[str, str]) -> str:
+    """A menu text with its {variables} filled in (unknown ones empty)."""
+    if "{" not in template:
+        return template
+    return template.format_map(_Vars(values))
 
 
 def _text(value: Any, where: str) -> Text:
@@ -205,6 +221,14 @@ def validate(menus: Menus, actions: Mapping[str, Any]) -> None:
             raise MenuError(f"keywords.{word}: screen {kw.screen!r} does not exist")
 
 
+def _check_version(version: Any, path: str | Path) -> None:
+    if type(version) is int and version in SUPPORTED_VERSIONS:
+        return
+    supported = ", ".join(str(v) for v in SUPPORTED_VERSIONS)
+    found = "no `version`" if version is None else f"version {version!r}"
+    raise MenuError(f"{path}: {found} is not supported; supported version(s): {supported}")
+
+
 def load_menus(path: str | Path, actions: Mapping[str, Any]) -> Menus:
     """Parse and validate the dialogue file; raises MenuError on any inconsistency."""
     try:
@@ -212,6 +236,7 @@ def load_menus(path: str | Path, actions: Mapping[str, Any]) -> Menus:
             raw = tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise MenuError(f"{path}: {exc}") from None
+    _check_version(raw.get("version"), path)
     screens_raw = raw.get("screens")
     if not isinstance(screens_raw, Mapping) or not screens_raw:
         raise MenuError(f"{path}: no [screens]")

@@ -1,4 +1,4 @@
-"""Moving through the screens: one answer applied to the session, and the view of a screen.
+"""Moving through the screens: one answer applied to the session.
 
 Navigation is the same everywhere: ``0`` back (previous page of a list, previous
 screening question, else the previous screen), ``00`` main menu, ``98`` next
@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import re
 
-from dialogue.actions import ACTIONS, Turn
+from dialogue.actions import ACTIONS
+from dialogue.context import Turn
 from dialogue.menus import Screen, Step
-from dialogue.render import BACK, MAIN_MENU, NEXT_PAGE, View, fill
+from dialogue.model import BACK, MAIN_MENU, NEXT_PAGE
+from dialogue.session import Item
+from dialogue.views import ENDED, INPUT_ERROR, INVALID
 
 YES = frozenset({"1", "YA", "Y", "YES", "IYA"})
 NO = frozenset({"2", "TIDAK", "T", "NO", "N", "TDK", "GAK", "NGGAK"})
@@ -19,6 +22,7 @@ _WORD = re.compile(r"[^A-Za-z0-9]")
 _INPUT_STRIP = re.compile(r"[\s.\-]")
 MAX_STACK = 24
 MAX_CHAIN = 12  # action screens in a row: more means the menus loop
+KEPT_ON_MAIN_MENU = ("nik", "name")  # who the user is survives "00"; the rest is dropped
 
 
 def yes_no(text: str) -> bool | None:
@@ -38,17 +42,17 @@ def choice(text: str, count: int) -> int | None:
     return None
 
 
-async def source_items(turn: Turn, source: str) -> list[list[str]]:
+async def source_items(turn: Turn, source: str) -> list[Item]:
     """A list screen's entries as [key, label], loaded when the list is entered."""
-    engine = turn.engine
-    limit = engine.settings.max_list_items
+    ctx = turn.ctx
+    limit, lookups = ctx.settings.max_list_items, ctx.lookups
     if source == "facilities":
-        facilities = await engine.registry.facility_choices(turn.vars["nik"])
-        return [[f.facility_id, await engine.facility_name(f.facility_id)] for f in facilities][
+        facilities = await ctx.registry.facility_choices(turn.vars["nik"])
+        return [[f.facility_id, await lookups.facility_name(f.facility_id)] for f in facilities][
             :limit
         ]
-    slots = await engine.slots(turn.vars["facility_id"])
-    names = engine.weekdays[turn.lang]
+    slots = await lookups.slots(turn.vars["facility_id"])
+    names = lookups.weekdays[turn.lang]  # as Lookups.day_text, inline: up to 60 lines a hop
     return [
         [
             f"{s.day.isoformat()}|{s.session_id}",
@@ -61,7 +65,7 @@ async def source_items(turn: Turn, source: str) -> list[list[str]]:
 
 async def enter(turn: Turn, sid: str) -> None:
     """Make `sid` the current screen, running action screens and loading lists on the way."""
-    sess, screens = turn.sess, turn.engine.menus.screens
+    session, screens = turn.session, turn.ctx.menus.screens
     for _ in range(MAX_CHAIN):
         screen = screens[sid]
         if screen.type == "action":
@@ -75,20 +79,20 @@ async def enter(turn: Turn, sid: str) -> None:
             if not items:
                 sid = screen.empty
                 continue
-            sess["i"] = items
-        elif sess["i"]:
-            sess["i"] = []  # lists are reloaded when entered again: keep the blob small
-        sess["s"], sess["p"] = sid, 0
+            session.items = items
+        elif session.items:
+            session.items = []  # lists are reloaded when entered again: keep the blob small
+        session.screen, session.page = sid, 0
         return
     raise RuntimeError(f"action screens loop at {sid}")
 
 
 async def follow(turn: Turn, step: Step, arg: str) -> None:
     """Take `step` from the current screen: remember where we were, run the action, go on."""
-    sess = turn.sess
+    session = turn.session
     if step.set:
-        sess["v"].update(step.set)
-    here = [sess["s"], sess["p"]]
+        session.vars.update(step.set)
+    here = (session.screen, session.page)
     if step.action:
         outcome = await ACTIONS[step.action].fn(turn, arg or step.arg)
         if outcome is None:  # the action placed the session itself (resume)
@@ -96,113 +100,101 @@ async def follow(turn: Turn, step: Step, arg: str) -> None:
         target = step.on.get(outcome) or step.next
     else:
         target = step.next
-    stack = sess["k"]
+    stack = session.stack
     stack.append(here)
     del stack[:-MAX_STACK]
     await enter(turn, target)
 
 
 async def back(turn: Turn, screen: Screen) -> None:
-    sess = turn.sess
-    if screen.type in ("list", "screening") and sess["p"] > 0:
-        sess["p"] -= 1
+    session = turn.session
+    if screen.type in ("list", "screening") and session.page > 0:
+        session.page -= 1
         return
-    if not sess["k"]:
+    if not session.stack:
         return
-    sid, pos = sess["k"].pop()
-    target = turn.engine.menus.screens[sid]
+    sid, pos = session.stack.pop()
+    target = turn.ctx.menus.screens[sid]
     if target.type == "list":
-        sess["i"] = await source_items(turn, target.source) or sess.get("i", [])
+        session.items = await source_items(turn, target.source) or session.items
     if target.type == "screening":
-        sess["v"].get("answers", {}).pop(_group_id(turn, pos), None)
-    sess["s"], sess["p"] = sid, pos
+        session.answers.pop(_group_id(turn, pos), None)
+    session.screen, session.page = sid, pos
 
 
 def _group_id(turn: Turn, pos: int) -> str:
-    groups = turn.engine.registry.screening_groups()
+    groups = turn.ctx.registry.screening_groups()
     return groups[min(pos, len(groups) - 1)].group_id
 
 
+async def main_menu(turn: Turn) -> None:
+    session = turn.session
+    session.stack = []
+    session.vars = {k: v for k, v in session.vars.items() if k in KEPT_ON_MAIN_MENU}
+    session.answers = {}
+    await enter(turn, turn.ctx.menus.start)
+
+
 async def answer(turn: Turn, text: str, pages: int) -> str:
-    """Apply one answer; returns an error text key ("" when the answer was understood)."""
-    sess = turn.sess
-    screen = turn.engine.menus.screens[sess["s"]]
+    """Apply one answer; returns an error key ("" when the answer was understood).
+
+    `pages`: how many pages the current list has in the channel's layout.
+    """
+    session = turn.session
+    screen = turn.ctx.menus.screens[session.screen]
     t = text.strip()
     if t == MAIN_MENU:
-        sess["k"] = []
-        sess["v"] = {k: v for k, v in sess["v"].items() if k in ("nik", "name")}
-        await enter(turn, turn.engine.menus.start)
+        await main_menu(turn)
         return ""
     if t == BACK:
         await back(turn, screen)
         return ""
     if t == NEXT_PAGE and screen.type == "list":
-        if sess["p"] + 1 < pages:
-            sess["p"] += 1
+        if session.page + 1 < pages:
+            session.page += 1
             return ""
-        return "invalid"
-    if screen.type == "menu":
-        n = choice(t, len(screen.options))
-        if n is None:
-            return "invalid"
-        await follow(turn, screen.options[n - 1].step, "")
-    elif screen.type == "yesno":
-        yes = yes_no(t)
-        if yes is None:
-            return "invalid"
-        await follow(turn, screen.yes if yes else screen.no, "")
-    elif screen.type == "input":
-        value = _INPUT_STRIP.sub("", t)
-        if screen.pattern is None or not screen.pattern.fullmatch(value):
-            return "@error"
-        await follow(turn, screen.step, value)
-    elif screen.type == "list":
-        items = sess.get("i") or []
-        n = choice(t, len(items))
-        if n is None:
-            return "invalid"
-        await follow(turn, screen.step, items[n - 1][0])
-    elif screen.type == "screening":
-        yes = yes_no(t)
-        if yes is None:
-            return "invalid"
-        groups = turn.engine.registry.screening_groups()
-        pos = min(sess["p"], len(groups) - 1)
-        sess["v"].setdefault("answers", {})[groups[pos].group_id] = yes
-        if yes or pos + 1 >= len(groups):
-            await follow(turn, screen.step, "")
-        else:
-            sess["k"].append([sess["s"], pos])
-            sess["p"] = pos + 1
-    else:  # an end screen takes no more input
-        return "ended"
+        return INVALID
+    if screen.type == "screening":
+        return await _screening_answer(turn, screen, t)
+    if screen.type == "end":  # an end screen takes no more input
+        return ENDED
+    step, arg = _chosen(turn, screen, t)
+    if step is None:
+        return INPUT_ERROR if screen.type == "input" else INVALID
+    await follow(turn, step, arg)
     return ""
 
 
-def view(turn: Turn, error: str = "") -> View:
-    """What the current screen shows, with variables filled in, in the session's language."""
-    sess, lang, engine = turn.sess, turn.lang, turn.engine
-    screen = engine.menus.screens[sess["s"]]
-    # Session variables win over the engine's globals (help e-mail, video link).
-    values = {**engine.globals, **sess["v"]}
-    values["day"] = sess["v"].get("day_text", "")
-    err = ""
-    if error == "@error" and screen.error is not None:
-        err = screen.error[lang]
-    elif error:
-        err = engine.menus.text("invalid", lang)
-    if screen.type == "screening":
-        groups = engine.registry.screening_groups()
-        pos = min(sess["p"], len(groups) - 1)
-        body = f"({pos + 1}/{len(groups)}) {groups[pos].prompt[lang]}"
-        return View("yesno", body, [], error=err)
-    text = screen.sms_text if turn.channel == "sms" and screen.sms_text else screen.text
-    if "code" in sess["v"]:
-        values["link"] = engine.ticket_link(sess["v"]["code"])
-    body = fill(text[lang], values)
+def _chosen(turn: Turn, screen: Screen, t: str) -> tuple[Step | None, str]:
+    """The step an answer takes on a menu, yes/no, input or list screen (None: not valid)."""
     if screen.type == "menu":
-        return View("menu", body, [o.label[lang] for o in screen.options], error=err)
-    if screen.type == "list":
-        items = [label for _, label in sess.get("i") or []]
-        return View("list", body, [], items=items, page=sess["p"], error=err)
-    return View(screen.type, body, [], error=err)
+        n = choice(t, len(screen.options))
+        return (screen.options[n - 1].step, "") if n is not None else (None, "")
+    if screen.type == "yesno":
+        yes = yes_no(t)
+        return (None, "") if yes is None else (screen.yes if yes else screen.no, "")
+    if screen.type == "input":
+        value = _INPUT_STRIP.sub("", t)
+        if screen.pattern is None or not screen.pattern.fullmatch(value):
+            return None, ""
+        return screen.step, value
+    items = turn.session.items  # a list
+    n = choice(t, len(items))
+    return (screen.step, items[n - 1][0]) if n is not None else (None, "")
+
+
+async def _screening_answer(turn: Turn, screen: Screen, t: str) -> str:
+    """Record one screening group's yes/no; a yes or the last answer goes on."""
+    yes = yes_no(t)
+    if yes is None:
+        return INVALID
+    session = turn.session
+    groups = turn.ctx.registry.screening_groups()
+    pos = min(session.page, len(groups) - 1)
+    session.answers[groups[pos].group_id] = yes
+    if yes or pos + 1 >= len(groups):
+        await follow(turn, screen.step, "")
+    else:
+        session.stack.append((session.screen, pos))
+        session.page = pos + 1
+    return ""

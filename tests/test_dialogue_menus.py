@@ -43,3 +43,18 @@ def test_broken_menus_fail_loudly(tmp_path: Path, old: str, new: str, message: s
     broken.write_text(text.replace(old, new, 1), encoding="utf-8")
     with pytest.raises(MenuError, match=message.replace("?", r"\?")):
         load_menus(broken, ACTIONS)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "found"),
+    [("version = 1\n", "version = 2\n", "version 2"), ("version = 1\n", "", "no `version`")],
+)
+def test_a_menu_file_of_another_version_is_refused(
+    tmp_path: Path, old: str, new: str, found: str
+) -> None:
+    text = MENUS.read_text(encoding="utf-8")
+    assert old in text
+    other = tmp_path / "menus.toml"
+    other.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(MenuError, match=f"{found} is not supported; supported version.s.: 1"):
+        load_menus(other, ACTIONS)

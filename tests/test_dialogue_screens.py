@@ -8,11 +8,12 @@ import pytest
 
 from dialogue.actions import short_name
 from dialogue.engine import Engine
-from dialogue.flow import new_session
 from dialogue.gsm import is_gsm, septets, to_gsm
-from dialogue.model import Channel, Inbound, SessionEvent
-from dialogue.render import compose_ussd, page_count, render_sms, render_ussd
-from dialogue.steps import view
+from dialogue.lookups import FACILITY_NAME_CHARS
+from dialogue.model import ViewKind
+from dialogue.render import UssdLayout, compose_ussd, render_sms, render_ussd
+from dialogue.session import Session
+from dialogue.views import build_view
 from tests.ussd_harness import LONG_FACILITY
 
 LONGEST_NAME = "Muhammadiyahsyahputra Abdurrahmanwahid Sastrowardoyo Wicaksono"
@@ -24,11 +25,11 @@ def engine(context) -> Engine:
 
 
 def worst_vars(engine: Engine, lang: str, sid: str = "") -> dict[str, str]:
-    groups = engine.registry.screening_groups()
+    groups = engine.context.registry.screening_groups()
     if sid in ("deferred", "not_eligible"):  # the texts of the groups that lead there
         groups = [g for g in groups if g.on_yes.value == sid] or groups
     pair = max(groups, key=lambda g: len(g.reason[lang]) + len(g.advice[lang]))
-    facility = to_gsm(LONG_FACILITY)[:40]  # Engine.facility_name keeps 40 characters
+    facility = to_gsm(LONG_FACILITY)[:FACILITY_NAME_CHARS]  # as Lookups.facility_name
     states = [engine.menus.text(f"ticket_{s}", lang) for s in ("active", "used", "cancelled")]
     return {
         "nik": "3273010101900001",
@@ -48,46 +49,47 @@ def worst_vars(engine: Engine, lang: str, sid: str = "") -> dict[str, str]:
 
 def worst_items(source: str) -> list[list[str]]:
     if source == "facilities":
-        return [[f"F{i}", to_gsm(LONG_FACILITY)[:40]] for i in range(60)]
+        return [[f"F{i}", to_gsm(LONG_FACILITY)[:FACILITY_NAME_CHARS]] for i in range(60)]
     return [[f"2026-11-28|pagi{i}", "Sab 28/11 08:00-12:00 (9999)"] for i in range(28)]
 
 
 def views(engine: Engine, lang: str):
-    """(screen id, error, View) for every screen and screening question, with worst values."""
-    inbound = Inbound(Channel.USSD, "json", "s", "6281200000001", "*119#", SessionEvent.NEW, "")
+    """(screen id, error, Session) for every screen and screening question, worst values."""
+    groups = engine.context.registry.screening_groups()
     for sid, screen in engine.menus.screens.items():
         if screen.type == "action":
             continue
-        positions = range(len(engine.registry.screening_groups())) if sid == "screening" else [0]
+        positions = range(len(groups)) if sid == "screening" else [0]
         for pos in positions:
             errors = [""] if screen.type == "end" else ["", "invalid"]
             for error in ["", "@error"] if screen.type == "input" else errors:
-                sess = new_session(lang)
-                sess.update(s=sid, p=pos, v=worst_vars(engine, lang, sid))
+                session = Session(lang, screen=sid, page=pos, vars=worst_vars(engine, lang, sid))
                 if screen.type == "list":
-                    sess["i"] = worst_items(screen.source)
-                yield sid, error, sess, engine.new_turn(sess, inbound, None)
+                    session.items = worst_items(screen.source)
+                yield sid, error, session
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])
 @pytest.mark.parametrize("limit", [160, 120])
 def test_every_screen_fits_and_is_gsm7(engine: Engine, lang: str, limit: int) -> None:
     too_long: list[str] = []
-    for sid, error, sess, turn in views(engine, lang):
-        v = view(turn, error)
-        pages = page_count(v, engine.menus, lang, limit)
+    layout = UssdLayout(engine.menus, limit)
+    for sid, error, session in views(engine, lang):
+        v = build_view(engine.context, session, error)
+        pages = layout.pages(v)
         shown: set[int] = set()
         for page in range(pages):
-            sess["p"] = page
-            v = view(turn, error)
-            text = compose_ussd(v, engine.menus, lang, limit)
+            session.page = page
+            v = build_view(engine.context, session, error)
+            text = compose_ussd(v, engine.menus, limit)
             assert is_gsm(text), (sid, text)
             if septets(text) > limit:
                 too_long.append(f"{sid}{'+error' if error else ''}: {septets(text)}\n{text}")
             shown |= {int(n) for n in re.findall(r"^(\d+)\. ", text, re.M) if 0 < int(n) < 98}
-        if v.items is not None:
+        if v.kind is ViewKind.LIST:
             assert shown == set(range(1, len(v.items) + 1)), sid  # paging loses nothing
-        assert is_gsm(render_sms(v, engine.menus, lang))
+        sms = build_view(engine.context, session, error, long_form=True)
+        assert is_gsm(render_sms(sms, engine.menus))
     # Lists must page within any limit; fixed screens are written for 160 septets.
     if limit == 160:
         assert not too_long, "\n\n".join(too_long)
@@ -101,9 +103,9 @@ LIST_SCREENS = {"facility_list", "slot_list", "slot_full"}
 @pytest.mark.parametrize("lang", ["id", "en"])
 def test_a_stricter_gateway_cuts_the_question_never_the_options(engine: Engine, lang: str) -> None:
     limit = 120
-    for sid, error, _sess, turn in views(engine, lang):
-        v = view(turn, error)
-        text = render_ussd(v, engine.menus, lang, limit)
+    for sid, error, session in views(engine, lang):
+        v = build_view(engine.context, session, error)
+        text = render_ussd(v, engine.menus, limit)
         assert septets(text) <= limit, (sid, text)
         if v.kind in ("menu", "yesno"):
             count = len(v.options) if v.kind == "menu" else 2
@@ -113,7 +115,7 @@ def test_a_stricter_gateway_cuts_the_question_never_the_options(engine: Engine, 
 
 def test_ticket_sms_is_gsm7_in_both_languages(engine: Engine) -> None:
     for lang in ("id", "en"):
-        text = engine.ticket_text(worst_vars(engine, lang), lang)
+        text = engine.context.lookups.ticket_text(worst_vars(engine, lang), lang)
         assert is_gsm(text) and "WWWWWWWW" in text and "/tickets/WWWWWWWW.png" in text
 
 

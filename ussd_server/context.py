@@ -21,6 +21,8 @@ from core.redis_client import connect, connect_lean
 from core.redis_lean import FastRedis
 from core.settings import redis_settings
 from dialogue.engine import Engine
+from dialogue.keys import DialogueKeys
+from dialogue.session_redis import RedisSessionStore
 from registration.service import Registry
 
 
@@ -51,7 +53,8 @@ def build_context(config: Config) -> AppContext:
     redis, lean = connect(settings), connect_lean(settings)
     outbox = Outbox(lean, OutboxKeys(settings.key_prefix))
     registry = Registry.from_config(config, redis, fast=lean)
-    engine = Engine.from_config(config, registry, redis, lean=lean, outbox=outbox)
+    sessions = RedisSessionStore(lean, DialogueKeys(settings.key_prefix))
+    engine = Engine.from_config(config, registry, sessions, outbox=outbox)
     return AppContext(config, redis, lean, outbox, registry, engine)
 
 

@@ -1,0 +1,47 @@
+"""What a hop works with: the narrow context actions and steps receive, and the turn itself.
+
+Actions never see the engine: they get a :class:`Turn` holding the session
+being answered and a :class:`DialogueContext` with exactly the services the
+dialogue uses (domain calls, SMS outbox, texts, settings, session store, clock,
+small caches).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dialogue.lookups import Lookups
+from dialogue.menus import Menus
+from dialogue.ports import Clock, Registry, SmsOutbox
+from dialogue.session import Session, SessionStore
+from dialogue.settings import EngineSettings
+
+
+@dataclass(frozen=True, slots=True)
+class DialogueContext:
+    registry: Registry
+    outbox: SmsOutbox
+    menus: Menus  # screens and texts
+    settings: EngineSettings
+    store: SessionStore
+    clock: Clock
+    lookups: Lookups
+
+
+@dataclass(slots=True)
+class Turn:
+    """One hop being answered: the session and who is talking, over which channel."""
+
+    ctx: DialogueContext
+    session: Session
+    msisdn: str
+    channel: str  # "ussd", "sms" (the Registry records where a booking came from)
+    resume: Session | None = None  # the phone's resume snapshot, if any
+
+    @property
+    def vars(self) -> dict[str, str]:
+        return self.session.vars
+
+    @property
+    def lang(self) -> str:
+        return self.session.lang
