@@ -8,6 +8,8 @@ POST /ussd     {"from", "text", "to"?, "abort"?, "repeat"?, "wait"?}
                a USSD handset dials ("*119#"), answers, hangs up (abort) or the network
                repeats the last hop; answers with the screen the service sent back
 GET  /ussd?msisdn=62...     that handset's screens and whether a dialogue is open
+POST /ussd/journeys {"phones": [[msisdn, digits]...], "handsets", "seconds", "script"}
+                            many handsets play a scripted journey (benchmark load)
 POST /raw      {"hex": "..."}                                raw bytes to every ESME
 POST /config   {"throttle_every", "max_rate", "drop_after", "latency", "receipts", ...}
 POST /reset                 forget counts and texts
@@ -19,6 +21,7 @@ import asyncio
 import dataclasses
 import json
 import logging
+import re
 import resource
 import time
 
@@ -27,6 +30,7 @@ from aiohttp import web
 from core.httpjson import json_error, read_json_object
 from devtools import smsc_deliver
 from devtools.smsc import serve
+from devtools.smsc_journeys import Script, play
 from devtools.smsc_settings import SimSettings
 from devtools.smsc_state import SimState, messages_to
 from smpp.ussd_variants import VARIANTS
@@ -117,20 +121,29 @@ async def ussd_hop(request: web.Request) -> web.Response:
         wait = min(float(data.get("wait", 5.0)), MAX_USSD_WAIT)
     except (TypeError, ValueError) as exc:
         raise json_error(web.HTTPBadRequest, "wait must be a number of seconds") from exc
-    screen = None if abort else st.handsets.expect(msisdn)
     try:
-        smsc_deliver.send_ussd(
-            st, msisdn, text, to=str(data.get("to", "")), abort=abort, repeat=repeat
+        shown = await smsc_deliver.ussd_exchange(
+            st, msisdn, text, wait=wait, to=str(data.get("to", "")), abort=abort, repeat=repeat
         )
     except LookupError as exc:
         raise json_error(web.HTTPConflict, str(exc)) from exc
-    if screen is None:
-        return web.json_response({"msisdn": msisdn, "closed": True})
-    try:
-        shown = await asyncio.wait_for(screen, wait)
     except TimeoutError as exc:
         raise json_error(web.HTTPGatewayTimeout, f"no USSD screen within {wait:g} s") from exc
+    if shown is None:
+        return web.json_response({"msisdn": msisdn, "closed": True})
     return web.json_response({"msisdn": msisdn, **dataclasses.asdict(shown)})
+
+
+async def ussd_journeys(request: web.Request) -> web.Response:
+    data = await read_json_object(request)
+    try:
+        script = Script.from_json(data["script"])
+        phones = [(str(m), str(d)) for m, d in data["phones"]]
+        handsets, seconds = int(data.get("handsets", 10)), float(data.get("seconds", 10.0))
+    except (KeyError, TypeError, ValueError, re.error) as exc:
+        raise json_error(web.HTTPBadRequest, f"bad journeys request: {exc!r}") from exc
+    summary = await play(request.app[STATE], phones, max(1, handsets), seconds, script)
+    return web.json_response(summary)
 
 
 async def ussd_screens(request: web.Request) -> web.Response:
@@ -170,6 +183,7 @@ def control_app(state: SimState) -> web.Application:
     app.router.add_post("/inject", inject)
     app.router.add_post("/ussd", ussd_hop)
     app.router.add_get("/ussd", ussd_screens)
+    app.router.add_post("/ussd/journeys", ussd_journeys)
     app.router.add_post("/raw", raw)
     app.router.add_post("/config", configure)
     app.router.add_post("/reset", reset)

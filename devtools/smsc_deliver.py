@@ -7,6 +7,7 @@ import asyncio
 import time
 
 from devtools.smsc_state import SimState, receiving_connection
+from devtools.smsc_ussd import Screen
 from smpp import codec, concat, encoding
 
 # Receipt `stat:` words and their message_state TLV values (SMPP 3.4, 5.3.2.35).
@@ -93,24 +94,29 @@ def inject_mo(state: SimState, sender: str, to: str, text: str, *, mode: str = "
     return total
 
 
-def send_ussd(
+async def ussd_exchange(
     state: SimState,
     msisdn: str,
     text: str,
     *,
+    wait: float,
     to: str = "",
     abort: bool = False,
     repeat: bool = False,
-) -> None:
-    """One handset hop (dial, answer, hang-up or a retransmit of the last) to the ESME.
+) -> Screen | None:
+    """One handset hop (dial, answer, hang-up or the network repeating the last) and the
+    screen it gets back (None after a hang-up: nothing comes back).
 
-    LookupError when no ESME is bound or the handset has no dialogue for it."""
+    LookupError when no ESME is bound or the handset has no dialogue for it;
+    TimeoutError when no screen comes within `wait` seconds."""
     conn = receiving_connection(state)
     if conn is None:
         raise LookupError("no ESME bound to receive")
     handsets = state.handsets
     build = handsets.repeat(msisdn) if repeat else handsets.hop(msisdn, text, to=to, abort=abort)
+    screen = None if abort else handsets.expect(msisdn)
     conn.send_pdu(build)
+    return None if screen is None else await asyncio.wait_for(screen, wait)
 
 
 def inject_raw(state: SimState, data: bytes) -> int:

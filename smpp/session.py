@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from smpp import codec
+from smpp.bind import BindRejected, open_bind
 from smpp.ratelimit import TokenBucket
 from smpp.settings import BindSettings
 from smpp.window import ResultCallback, SubmitWindow
@@ -30,12 +31,6 @@ __all__ = ["BindRejected", "DeliverHandler", "ResultCallback", "SessionClosed", 
 
 class SessionClosed(ConnectionError):
     """The connection is gone; nothing was written for the submit that got this."""
-
-
-class BindRejected(ConnectionError):
-    def __init__(self, status: int) -> None:
-        super().__init__(f"bind rejected: {codec.status_name(status)}")
-        self.status = status
 
 
 class SmppSession:
@@ -62,6 +57,7 @@ class SmppSession:
         self._background: set[asyncio.Task[Any]] = set()
         self._last_heard = time.monotonic()
         self._unbinding = False
+        self._unsent: list[bytes] = []
 
     @property
     def can_submit(self) -> bool:
@@ -79,35 +75,11 @@ class SmppSession:
 
     async def open(self, timeout: float = 10.0) -> None:
         s = self.settings
-        self.reader, self.writer = await asyncio.wait_for(
-            asyncio.open_connection(s.host, s.port), timeout
-        )
-        seq = self._next_seq()
-        self.writer.write(
-            codec.build_bind(self.bind_command, seq, s.system_id, s.password, s.system_type)
-        )
-        buffer = bytearray()
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                self._abort()
-                raise TimeoutError("no bind_resp")
-            chunk = await asyncio.wait_for(self.reader.read(65536), remaining)
-            if not chunk:
-                self._abort()
-                raise ConnectionError("SMSC closed the connection during bind")
-            buffer += chunk
-            frames = codec.split_frames(buffer)
-            if frames:
-                break
-        resp = frames[0]
-        if resp.command_id != self.bind_command | codec.RESP_BIT or resp.status:
-            self._abort()
-            raise BindRejected(resp.status or codec.ESME_RBINDFAIL)
+        bound = await open_bind(s, self.bind_command, self._next_seq(), timeout)
+        self.reader, self.writer = bound.reader, bound.writer
         self._last_heard = time.monotonic()
         self._tasks = [
-            asyncio.create_task(self._read_loop(buffer, frames[1:])),
+            asyncio.create_task(self._read_loop(bound.buffer, bound.frames)),
             asyncio.create_task(self._keepalive_loop()),
         ]
         log.info("%s bound to %s:%d", self.name, s.host, s.port)
@@ -123,9 +95,18 @@ class SmppSession:
             self.writer.transport.abort()
 
     def _write(self, data: bytes) -> None:
+        """Queue PDU bytes; everything written in one event-loop turn goes out in one
+        send (a USSD screen and its deliver_sm_resp, a burst of blast submits)."""
         if self.writer is None or self.closed.is_set() or self.writer.transport.is_closing():
             raise SessionClosed(self.name)
-        self.writer.write(data)
+        if not self._unsent:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._unsent.append(data)
+
+    def _flush(self) -> None:
+        data, self._unsent = b"".join(self._unsent), []
+        if self.writer is not None and not self.closed.is_set():
+            self.writer.write(data)
 
     async def _close(self, why: str) -> None:
         if self.closed.is_set():
