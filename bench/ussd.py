@@ -125,15 +125,21 @@ def cpu_seconds(pids: list[int]) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def start_server(prefix: str, port: int, workers: int) -> subprocess.Popen[bytes]:
-    env = dict(
+def service_env(prefix: str, redis_url: str = REDIS_URL, **extra: str) -> dict[str, str]:
+    """The environment of a service process under benchmark: its Redis, prefix, secrets."""
+    return dict(
         os.environ,
-        USSD_REDIS_URL=REDIS_URL,
+        USSD_REDIS_URL=redis_url,
         USSD_REDIS_KEY_PREFIX=prefix,
         USSD_TICKETS_SIGNING_KEY="bench-signing-key",
         USSD_OPERATOR_API_TOKEN="bench-token",
         USSD_SERVICE_LOG_LEVEL="WARNING",
+        **extra,
     )
+
+
+def start_server(prefix: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    env = service_env(prefix)
     argv = [sys.executable, "-m", "ussd_server", "serve", "--port", str(port)]
     proc = subprocess.Popen(
         [*argv, "--workers", str(workers)], env=env, cwd=ROOT, stdout=subprocess.DEVNULL

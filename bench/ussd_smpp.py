@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import subprocess
 import sys
 import time
@@ -25,7 +24,7 @@ import uuid
 
 import aiohttp
 
-from bench.ussd import ROOT, cleanup, cpu_seconds, load, nik, server_pids
+from bench.ussd import ROOT, cleanup, cpu_seconds, load, nik, server_pids, service_env
 from devtools.smsc_process import SimProcess
 from smpp.ussd_variants import VARIANTS
 
@@ -52,12 +51,9 @@ async def journeys(sim: SimProcess, phones: list[list[str]], handsets: int, seco
 
 
 def start_worker(prefix: str, sim: SimProcess, variant: str) -> subprocess.Popen[bytes]:
-    env = dict(
-        os.environ,
-        USSD_REDIS_URL=REDIS_URL,
-        USSD_REDIS_KEY_PREFIX=prefix,
-        USSD_TICKETS_SIGNING_KEY="bench-signing-key",
-        USSD_SERVICE_LOG_LEVEL="WARNING",
+    env = service_env(
+        prefix,
+        REDIS_URL,
         USSD_SMPP_PORT=str(sim.smpp_port),
         USSD_SMPP_PASSWORD="devpass",
         USSD_SMPP_USSD_VARIANT=variant,

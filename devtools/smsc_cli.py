@@ -88,18 +88,27 @@ def http_json(url: str, body: dict[str, Any] | None = None, timeout: float = 5.0
         return json.loads(resp.read())
 
 
+def control_call(
+    base: str, path: str, body: dict[str, Any] | None = None, timeout: float = 5.0
+) -> Any | None:
+    """The control port's JSON answer, or None after saying on stderr why there is none."""
+    try:
+        return http_json(base + path, body, timeout)
+    except urllib.error.HTTPError as exc:
+        print(f"simulator refused: {exc.read().decode(errors='replace')}", file=sys.stderr)
+    except OSError as exc:
+        print(f"cannot reach the simulator at {base}: {exc}", file=sys.stderr)
+    return None
+
+
 def run_inject(args: argparse.Namespace, config: Config) -> int:
     base = control_url(args.control, config)
     to = args.to or sms_settings(config).service_number
-    try:
-        before = len(http_json(f"{base}/messages?to={args.sender}")["messages"])
-        http_json(f"{base}/inject", {"from": args.sender, "to": to, "text": args.text})
-    except urllib.error.HTTPError as exc:
-        print(f"simulator refused: {exc.read().decode(errors='replace')}", file=sys.stderr)
+    seen = control_call(base, f"/messages?to={args.sender}")
+    body = {"from": args.sender, "to": to, "text": args.text}
+    if seen is None or control_call(base, "/inject", body) is None:
         return 1
-    except OSError as exc:
-        print(f"cannot reach the simulator at {base}: {exc}", file=sys.stderr)
-        return 1
+    before = len(seen["messages"])
     print(f"> {args.sender} -> {to}: {args.text}")
     deadline = time.monotonic() + args.wait
     shown = before

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.privacy import mask_phone
 from devtools.smsc_deliver import ussd_exchange
 from devtools.smsc_state import SimState
 
@@ -103,7 +104,7 @@ async def play(
                 await _journey(state, msisdn, digits, script, tally)
                 tally.journeys += 1
             except (RuntimeError, TimeoutError, LookupError) as exc:
-                tally.failures.append(f"{msisdn}: {exc or type(exc).__name__}")
+                tally.failures.append(f"{mask_phone(msisdn)}: {exc or type(exc).__name__}")
 
     await asyncio.gather(*(handset() for _ in range(handsets)))
     return tally.summary(time.perf_counter() - started)

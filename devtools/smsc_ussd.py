@@ -95,7 +95,7 @@ class Handsets:
         else:
             dialogue = self.dialogues.get(msisdn)
             if dialogue is None:
-                raise LookupError(f"no USSD dialogue open for {msisdn}: dial first (*119#)")
+                raise LookupError("no USSD dialogue open for this phone: dial first (*119#)")
             dialogue.hops += 1
             event = SessionEvent.CLOSE if abort else SessionEvent.CONTINUE
         if abort:
@@ -127,7 +127,7 @@ class Handsets:
         """The last hop again, as a network retransmits one it thinks was lost."""
         dialogue = self.dialogues.get(msisdn)
         if dialogue is None or dialogue.last is None:
-            raise LookupError(f"no USSD hop of {msisdn} to repeat")
+            raise LookupError("no USSD hop of this phone to repeat")
         return dialogue.last
 
     def expect(self, msisdn: str) -> asyncio.Future[Screen]:

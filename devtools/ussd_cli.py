@@ -9,12 +9,10 @@ service sent back.
 from __future__ import annotations
 
 import argparse
-import sys
-import urllib.error
 from typing import Any
 
 from core.config import Config
-from devtools.smsc_cli import control_url, http_json
+from devtools.smsc_cli import control_call, control_url
 
 
 def register(sub: Any) -> None:
@@ -46,13 +44,8 @@ def run_ussd_inject(args: argparse.Namespace, config: Config) -> int:
     }
     shown = "(hangs up)" if args.abort else "(network repeats the last hop)" if args.repeat else ""
     print(f"> {args.sender}: {shown or args.text}")
-    try:
-        screen = http_json(f"{base}/ussd", body, timeout=args.wait + 5)
-    except urllib.error.HTTPError as exc:
-        print(f"simulator: {exc.read().decode(errors='replace')}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"cannot reach the simulator at {base}: {exc}", file=sys.stderr)
+    screen = control_call(base, "/ussd", body, timeout=args.wait + 5)
+    if screen is None:
         return 1
     if screen.get("closed"):
         print("[dialogue closed]")

@@ -20,6 +20,7 @@ from smpp.ussd_variants import VARIANTS
 from tests.conftest import make_test_config
 from tests.keys import AllKeys
 from tests.test_smpp_support import ROOT, Sim, smpp_overrides
+from tests.test_ussd_smpp_codec import deliver
 from tests.ussd_harness import PHONE, last6, load_registry, nik
 from ussd_server.context import build_context
 
@@ -79,12 +80,18 @@ async def network(
         sim.stop()
 
 
-async def register_until_confirm(phone: Handset) -> None:
+async def reach_the_site(phone: Handset) -> str:
+    """Dial, register, yes a health worker, the last 6 of the NIK: the site screen."""
     assert "1. Daftar vaksinasi" in await phone.dial()
     assert "tenaga kesehatan" in await phone.send("1")
-    assert "6 digit terakhir NIK" in await phone.send("1")  # yes, a health worker
+    assert "6 digit terakhir NIK" in await phone.send("1")
     screen = await phone.send(last6(1))
     assert "Lokasi vaksin" in screen, screen
+    return screen
+
+
+async def register_until_confirm(phone: Handset) -> None:
+    await reach_the_site(phone)
     screen = await phone.send("1")  # the site is right
     while re.match(r"\(\d+/\d+\)", screen):  # one screen per screening group
         screen = await phone.send("2")
@@ -123,10 +130,7 @@ async def test_hanging_up_mid_registration_offers_to_continue_on_the_next_dial(
 ) -> None:
     async with network(key_prefix, redis, keys, "standard") as (sim, _):
         phone = Handset(sim)
-        await phone.dial()
-        await phone.send("1")
-        await phone.send("1")
-        assert "Lokasi vaksin" in await phone.send(last6(1))
+        await reach_the_site(phone)
         shown = len(await phone.screens())
         await phone.hang_up()  # ussd_service_op 0x81 with the end bit
         await asyncio.sleep(0.3)
@@ -151,10 +155,7 @@ async def test_a_repeated_numbered_hop_is_not_applied_twice(
 ) -> None:
     async with network(key_prefix, redis, keys, "sequenced") as (sim, _):
         phone = Handset(sim)
-        await phone.dial()
-        await phone.send("1")
-        await phone.send("1")
-        site = await phone.send(last6(1))
+        site = await reach_the_site(phone)
         # The same hop number again: the same screen, not "123456" as a choice of site.
         assert await phone.network_repeats_last_hop() == site
         assert re.match(r"\(1/\d+\)", await phone.send("1"))  # on to the screening
@@ -163,26 +164,13 @@ async def test_a_repeated_numbered_hop_is_not_applied_twice(
 async def test_malformed_ussd_pdus_are_refused_and_the_bind_lives_on(
     key_prefix: str, redis: aioredis.Redis, keys: AllKeys
 ) -> None:
-    def deliver(seq: int, tlvs: bytes) -> bytes:
-        return codec.build_submit_sm(
-            seq,
-            service_type="USSD",
-            source=PHONE,
-            source_ton=1,
-            source_npi=1,
-            destination="119",
-            registered_delivery=0,
-            short_message=b"*119#",
-            tlvs=tlvs,
-            command_id=codec.DELIVER_SM,
-        )
-
-    wrong_size = deliver(901, codec.tlv(codec.TLV_USSD_SERVICE_OP, b"\x01\x00"))
-    no_session = deliver(902, codec.ussd_tlvs(1))
-    no_op = deliver(903, codec.tlv(codec.TLV_ITS_SESSION_INFO, 0x1200, 2))
-    past_end = deliver(904, codec.ussd_tlvs(1, 0x1200))[:-1]  # the last TLV is cut short
+    dial = b"*119#"
+    wrong_size = deliver(dial, codec.tlv(codec.TLV_USSD_SERVICE_OP, b"\x01\x00"), sequence=901)
+    no_session = deliver(dial, codec.ussd_tlvs(1), sequence=902)
+    no_op = deliver(dial, codec.tlv(codec.TLV_ITS_SESSION_INFO, 0x1200, 2), sequence=903)
+    past_end = deliver(dial, codec.ussd_tlvs(1, 0x1200), sequence=904)[:-1]  # a TLV cut short
     past_end = codec.HEADER.pack(len(past_end), codec.DELIVER_SM, 0, 904) + past_end[16:]
-    foreigner = deliver(905, codec.ussd_tlvs(1, 0x1200)).replace(PHONE.encode(), b"4479460000123")
+    foreigner = deliver(dial, codec.ussd_tlvs(1, 0x1200), "4479460000123", sequence=905)
     async with network(key_prefix, redis, keys, "standard") as (sim, svc):
         raw = wrong_size + no_session + no_op + past_end + foreigner
         await sim.call("/raw", {"hex": raw.hex()})

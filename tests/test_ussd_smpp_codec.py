@@ -23,10 +23,10 @@ def bind(variant: str = "standard") -> BindSettings:
     return dataclasses.replace(base, ussd_variant=variant)
 
 
-def deliver(text: bytes, tlvs: bytes, source: str = PHONE) -> bytes:
+def deliver(text: bytes, tlvs: bytes, source: str = PHONE, sequence: int = 7) -> bytes:
     """A deliver_sm as a USSD network sends it (header included)."""
     return codec.build_submit_sm(
-        7,
+        sequence,
         service_type="USSD",
         source=source,
         source_ton=1,
