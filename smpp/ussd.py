@@ -46,17 +46,11 @@ class UssdHop:
 
 
 def session_reference(variant: Variant, fields: codec.UssdFields) -> int:
-    raw = (
-        fields.its_session_info
-        if variant.session_tlv == codec.TLV_ITS_SESSION_INFO
-        else fields.user_message_reference
-    )
+    """The bits of the variant's session TLV that name the dialogue."""
+    its = variant.session_tlv == codec.TLV_ITS_SESSION_INFO
+    raw = fields.its_session_info if its else fields.user_message_reference
     if raw is None:
-        name = (
-            "its_session_info"
-            if variant.session_tlv == codec.TLV_ITS_SESSION_INFO
-            else ("user_message_reference")
-        )
+        name = "its_session_info" if its else "user_message_reference"
         raise Refused(codec.ESME_RMISSINGOPTPARAM, f"no {name} ({variant.name} variant)")
     return raw & variant.session_mask
 

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from core.config import load_config
+from core.config import ConfigError, load_config
 from devtools.smsc_ussd import session_tlvs
 from dialogue.model import Outbound, SessionEvent
 from smpp import codec
@@ -159,3 +159,23 @@ def test_the_simulated_network_and_the_edge_read_a_variant_the_same_way(variant:
     assert [h.inbound.event for h in hops] == [NEW, CONTINUE, CLOSE]
     assert len({h.inbound.session_id for h in hops}) == 1  # one dialogue
     assert hop_for(0x2C, CONTINUE).inbound.session_id != hops[0].inbound.session_id
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"smpp.ussd_variant": "nokia"}, "ussd_variant 'nokia': one of standard"),
+        ({"smpp.channels": ["sms", "mms"]}, "name one or both of sms, ussd"),
+        ({"smpp.connections": [{}, {"channels": []}]}, "#2: channels []"),
+        (
+            {"smpp.connections": [{"ussd_varient": "mica"}]},
+            "#1: unknown setting(s) ['ussd_varient']",
+        ),
+    ],
+)
+def test_a_wrong_bind_setting_stops_start_up_with_the_reason(
+    overrides: dict[str, object], reason: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        smpp_settings(load_config(environ={}, overrides=overrides)).binds("devpass")
+    assert reason in str(info.value)
