@@ -20,7 +20,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
-from typing import Any
+from typing import Protocol
 
 from core.phone import phone_problem_or_value
 from registration.models import ImportReport
@@ -43,7 +43,7 @@ class _Input:
 
     def __init__(self, source: Source, stack: ExitStack) -> None:
         self.total: int | None = None
-        self._raw: Any = None
+        self._raw: io.BufferedReader | None = None
         self.lines: Iterable[str]
         if isinstance(source, bytes | bytearray):  # an upload kept as bytes
             self.lines = io.StringIO(bytes(source).decode("utf-8-sig"), newline="")
@@ -59,9 +59,17 @@ class _Input:
         return self._raw.tell() if self._raw is not None else None
 
 
-def _header(
-    reader: Iterator[list[str]], expected: tuple[str, ...]
-) -> tuple[list[int], int, bool] | str:
+class _CsvRows(Protocol):
+    """A csv.reader: rows, and the line the last one ended on."""
+
+    line_num: int
+
+    def __iter__(self) -> Iterator[list[str]]: ...
+
+    def __next__(self) -> list[str]: ...
+
+
+def _header(reader: _CsvRows, expected: tuple[str, ...]) -> tuple[list[int], int, bool] | str:
     """Positions of the expected columns, the header's width, and whether the file has
     exactly the expected columns in order (rows then need no picking); or why the
     header is unusable. Extra columns (a "notes" column an operator added) are ignored.
@@ -216,7 +224,7 @@ async def import_health_workers(
 
 async def _import_workers(
     sink: WorkerSink,
-    reader: Any,
+    reader: _CsvRows,
     header: tuple[list[int], int, bool],
     check: _WorkerCheck,
     source: _Input,

@@ -42,7 +42,7 @@ class MemoryRegistrants:
             record = self._record(min(matching))
             if record is None:
                 return VerifyReply(VerifyOutcome.NOT_LISTED)
-            return VerifyReply(VerifyOutcome.OK, record=record)
+            return VerifyReply(VerifyOutcome.OK, worker=record.worker, record=lambda: record)
         wrong = self._wrong_so_far(phone, now) + 1
         if wrong >= lockout.max_attempts:
             data.wrong.pop(phone, None)

@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
 from core.redis_lean import Call, as_dict
 from registration import history, redis_lua
 from registration.models import BookingOutcome, Ticket, TicketState
 from registration.records import day_key, ticket_from
-from registration.redis_tickets import RedisTickets
+from registration.redis_tickets import RedisTickets, Step
 from registration.stores import CLAIM_GRACE_SECONDS, BookAttempt, BookingRequest, TicketIssuer
 
 GRACE_MS = CLAIM_GRACE_SECONDS * 1000
@@ -101,29 +100,15 @@ class RedisBookings(RedisTickets):
         old = f"{reply[5]}|{reply[6]}|{claim.nik}|{reply[7]}" if reply[7] else ""
         confirm = await self._confirm(claim, code, dose, payload, stale, old)
         if confirm[0] != "ok":  # too slow, or taken over: undo and try again from the start
-            await self._fast.batch(
-                [
-                    ("HSET", self._keys.ticket(code), "state", TicketState.CANCELLED.value),
-                    *self._give_back_cmds(
-                        claim.request.seat.facility_id, claim.day, claim.nik, claim.claim_id
-                    ),
-                ]
-            )
+            await self._give_up(claim, code)
             return BookAttempt(None)
-        old_fid, old_day, old_claim, old_code = confirm[1:5]
-        if old_claim:  # the reschedule replaced a booking: its seat and ticket go
-            await self._fast.batch(
-                [
-                    *self._give_back_cmds(old_fid, old_day, claim.nik, old_claim),
-                    ("HSET", self._keys.ticket(old_code), "state", TicketState.CANCELLED.value),
-                ]
-            )
+        replaced = await self._give_back_replaced(claim.nik, confirm)
         seat = request.seat
         ticket = Ticket(
             code, claim.nik, seat.facility_id, seat.day, seat.session_id, dose,
             TicketState.ACTIVE, payload,
         )  # fmt: skip
-        return BookAttempt(BookingOutcome.BOOKED, ticket, True, old_fid if old_claim else "")
+        return BookAttempt(BookingOutcome.BOOKED, ticket, True, replaced)
 
     async def _claim_seat_and_code(self, claim: _Claim, code: str) -> tuple[list[str], int, int]:
         """Round trip 1: intent first, then claim, seat and ticket code (independent slots)."""
@@ -143,18 +128,18 @@ class RedisBookings(RedisTickets):
         )
         return reply, taken, reserved
 
-    def _stale_claim(self, nik: str, reply: list[str]) -> list[Any]:
+    def _stale_claim(self, nik: str, reply: list[str]) -> list[Step]:
         """A crashed earlier attempt of this person (its claim replaced now): give its seat back."""
         if reply[0] != "claimed" or not reply[4]:
             return []
         return self._give_back_cmds(reply[2], reply[3], nik, reply[4])
 
     async def _refused(
-        self, claim: _Claim, reply: list[str], taken: bool, reserved: str, stale: list[Any]
+        self, claim: _Claim, reply: list[str], taken: bool, reserved: str, stale: list[Step]
     ) -> BookAttempt:
         """Undo what round trip 1 did (one more round trip) and say why there is no booking."""
         k, kind = self._keys, reply[0]
-        undo: list[Any] = [*stale]
+        undo: list[Step] = [*stale]
         if taken:
             undo.append(
                 self._seats.release_call(claim.request.seat.facility_id, claim.day, claim.holder)
@@ -189,7 +174,7 @@ class RedisBookings(RedisTickets):
         raise RuntimeError(f"no free ticket code after {MAX_CODE_TRIES} tries")
 
     async def _confirm(
-        self, claim: _Claim, code: str, dose: int, payload: str, stale: list[Any], old: str
+        self, claim: _Claim, code: str, dose: int, payload: str, stale: list[Step], old: str
     ) -> list[str]:
         """Round trip 2: complete the ticket, confirm, forget the intent."""
         k, seat, nik = self._keys, claim.request.seat, claim.nik
@@ -197,7 +182,7 @@ class RedisBookings(RedisTickets):
             self._clock(), code, seat.facility_id, seat.day, seat.session_id, dose
         )
         args = (claim.claim_id, int(self._clock() * 1000), code, payload, line, nik)
-        batch: list[Any] = [
+        batch: list[Step] = [
             ("HSET", k.ticket(code), "state", "active", "dose", dose, "payload", payload),
             *stale,
         ]
@@ -209,3 +194,27 @@ class RedisBookings(RedisTickets):
         batch.append(("ZREM", k.pending_releases(), claim.intent))
         reply: list[str] = (await self._fast.batch(batch))[at]
         return reply
+
+    async def _give_up(self, claim: _Claim, code: str) -> None:
+        """The claim was lost before confirming: the ticket is void, the seat goes back."""
+        fid = claim.request.seat.facility_id
+        await self._fast.batch(
+            [
+                ("HSET", self._keys.ticket(code), "state", TicketState.CANCELLED.value),
+                *self._give_back_cmds(fid, claim.day, claim.nik, claim.claim_id),
+            ]
+        )
+
+    async def _give_back_replaced(self, nik: str, confirm: list[str]) -> str:
+        """A reschedule replaced a booking: its seat goes back, its ticket is cancelled.
+        Returns the replaced booking's facility ("" when nothing was replaced)."""
+        old_fid, old_day, old_claim, old_code = confirm[1:5]
+        if not old_claim:
+            return ""
+        await self._fast.batch(
+            [
+                *self._give_back_cmds(old_fid, old_day, nik, old_claim),
+                ("HSET", self._keys.ticket(old_code), "state", TicketState.CANCELLED.value),
+            ]
+        )
+        return old_fid

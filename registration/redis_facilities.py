@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.client import Pipeline
 
 from core import redis_scripts
 from core.redis_lean import Call, FastRedis
@@ -70,7 +70,7 @@ class RedisFacilities:
         return _per_day(reply)
 
     async def booked_totals(self, facility_ids: Sequence[str], days: Sequence[date]) -> list[int]:
-        def build(pipe: Any) -> None:
+        def build(pipe: Pipeline) -> None:
             for facility_id in facility_ids:
                 keys = self._day_keys(facility_id, days)
                 redis_scripts.queue(pipe, redis_lua.READ_DAYS, keys, [])

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from functools import partial
 
 import redis.asyncio as aioredis
 
@@ -35,16 +35,18 @@ from registration.stores import (
 WORKER_FIELDS = ("full_name", "phone", "profession", "facility_id")
 
 
-def record_from(replies: list[Any], nik: str) -> RegistrantRecord | None:
+def record_from(replies: list[list[str]]) -> RegistrantRecord | None:
     """The four hashes (worker, screening, booking, status) as a record."""
-    raw_worker, raw_screening, raw_booking, raw_status = map(as_dict, replies)
-    worker = worker_from(raw_worker)
-    if worker is None:
-        return None
+    worker = worker_from(as_dict(replies[0]))
+    return _record(replies, worker) if worker is not None else None
+
+
+def _record(replies: list[list[str]], worker: HealthWorker) -> RegistrantRecord:
+    _, raw_screening, raw_booking, raw_status = map(as_dict, replies)
     return RegistrantRecord(
         worker=worker,
         screening=screening_from(raw_screening),
-        ticket=ticket_from({**raw_booking, "nik": nik}),
+        ticket=ticket_from({**raw_booking, "nik": worker.nik}),
         dose2_due=parse_day(raw_status.get("dose2_due")),
         history=[line for line in raw_status.get("history", "").split("\n") if line],
     )
@@ -84,16 +86,19 @@ class RedisRegistrants:
             return VerifyReply(VerifyOutcome.WRONG_DIGITS, wrong_attempts=int(value))
         if kind != "ok":
             return VerifyReply(VerifyOutcome.NOT_LISTED)
-        record = await self.record(value)
-        if record is None:  # index left behind by an interrupted import: not listed
+        replies = await self._fast.execute_many(*self._record_reads(value))
+        worker = worker_from(as_dict(replies[0]))
+        if worker is None:  # index left behind by an interrupted import: not listed
             return VerifyReply(VerifyOutcome.NOT_LISTED)
-        return VerifyReply(VerifyOutcome.OK, record=record)
+        return VerifyReply(
+            VerifyOutcome.OK, worker=worker, record=partial(_record, replies, worker)
+        )
 
     async def worker(self, nik: str) -> HealthWorker | None:
         return worker_from(as_dict(await self._fast.execute("HGETALL", self._keys.worker(nik))))
 
     async def record(self, nik: str) -> RegistrantRecord | None:
-        return record_from(await self._fast.execute_many(*self._record_reads(nik)), nik)
+        return record_from(await self._fast.execute_many(*self._record_reads(nik)))
 
     async def niks_by_phone(self, phone: str) -> list[str]:
         return sorted(await self._fast.execute("SMEMBERS", self._keys.phone_index(phone)))

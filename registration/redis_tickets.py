@@ -24,6 +24,7 @@ from registration.redis_facilities import RedisFacilities
 from registration.stores import CLAIM_GRACE_SECONDS, CheckInMark
 
 REPAIR_GRACE_MS = CLAIM_GRACE_SECONDS * 1000  # never race a claim or cancel still in flight
+Step = tuple[Any, ...] | Call  # one entry of a lean-client batch: a command or a script call
 
 
 class RedisTickets:
@@ -38,7 +39,7 @@ class RedisTickets:
         self._redis, self._fast, self._keys = redis, fast, keys
         self._seats, self._clock = seats, clock
 
-    def _give_back_cmds(self, fid: str, day: str, nik: str, claim_id: str) -> list[Any]:
+    def _give_back_cmds(self, fid: str, day: str, nik: str, claim_id: str) -> list[Step]:
         """Release a seat, then forget its intent (both idempotent; in this order)."""
         return [
             self._seats.release_call(fid, day, f"{nik}|{claim_id}"),

@@ -8,6 +8,7 @@ without another round trip (see :class:`Prefetched`).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from registration.facilities import FacilityDirectory
 from registration.models import RegistrantStatus
@@ -43,15 +44,15 @@ class Prefetched:
     """
 
     def __init__(self) -> None:
-        self._entries: dict[str, tuple[float, RegistrantRecord]] = {}
+        self._entries: dict[str, tuple[float, Callable[[], RegistrantRecord]]] = {}
 
-    def keep(self, nik: str, record: RegistrantRecord) -> None:
+    def keep(self, nik: str, record: Callable[[], RegistrantRecord]) -> None:
         now = time.monotonic()
         if len(self._entries) >= PREFETCH_MAX:
             self._entries = {n: e for n, e in self._entries.items() if e[0] > now}
         self._entries[nik] = (now + PREFETCH_SECONDS, record)
 
-    def take(self, nik: str) -> RegistrantRecord | None:
+    def take(self, nik: str) -> Callable[[], RegistrantRecord] | None:
         entry = self._entries.pop(nik, None)
         return entry[1] if entry is not None and entry[0] > time.monotonic() else None
 

@@ -136,8 +136,8 @@ class Registry:
     async def verify(self, phone: str, last6: str) -> Verification:
         """(phone, last 6 NIK digits) -> the registrant, or why not (counts attempts, locks)."""
         result, record = await self._verifier.verify(phone, last6)
-        if record is not None:
-            self._prefetched.keep(record.worker.nik, record)
+        if result.worker is not None and record is not None:
+            self._prefetched.keep(result.worker.nik, record)
         return result
 
     async def worker(self, nik: str) -> HealthWorker | None:
@@ -244,10 +244,10 @@ class Registry:
         return [s for s in found if s is not None]
 
     async def status_by_nik(self, nik: str) -> RegistrantStatus | None:
-        record = self._prefetched.take(nik)
-        if record is None:
-            record = await self._stores.registrants.record(nik)
-        return await build_status(record, self._directory)
+        prefetched = self._prefetched.take(nik)
+        if prefetched is not None:
+            return await build_status(prefetched(), self._directory)
+        return await build_status(await self._stores.registrants.record(nik), self._directory)
 
     async def check_in(self, payload_or_code: str) -> CheckInResult:
         """Validate a scanned QR payload (signature, state) and mark the ticket used.

@@ -20,7 +20,7 @@ lean pipelined client) and memory (``registration.memory``: fast unit tests).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date
@@ -71,7 +71,10 @@ class VerifyReply:
     outcome: VerifyOutcome
     wrong_attempts: int = 0  # WRONG_DIGITS: wrong answers counted in the current window
     locked_ms: int = 0  # LOCKED: lock time left; 0 or less when the lock has no expiry
-    record: RegistrantRecord | None = None  # OK: the registrant the digits matched
+    worker: HealthWorker | None = None  # OK: the registrant the digits matched
+    # OK: their whole record, read along with the verification; parsed only when wanted
+    # (a verify alone stays cheap; the status right after it costs no round trip).
+    record: Callable[[], RegistrantRecord] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,8 @@ the status right after verifying, in the same hop.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from core.phone import normalise_phone
 from registration.models import Verification, VerifyOutcome
 from registration.stores import Lockout, RegistrantRecord, RegistrantStore
@@ -19,8 +21,10 @@ class Verifier:
     def __init__(self, registrants: RegistrantStore, lockout: Lockout) -> None:
         self._registrants, self._lockout = registrants, lockout
 
-    async def verify(self, phone: str, last6: str) -> tuple[Verification, RegistrantRecord | None]:
-        """The verification, and on OK the registrant's record."""
+    async def verify(
+        self, phone: str, last6: str
+    ) -> tuple[Verification, Callable[[], RegistrantRecord] | None]:
+        """The verification, and on OK the registrant's record (parsed when called)."""
         normalised = normalise_phone(phone)
         if not normalised.ok:
             return Verification(VerifyOutcome.NOT_LISTED), None
@@ -34,7 +38,7 @@ class Verifier:
         if reply.outcome is VerifyOutcome.WRONG_DIGITS:
             left = max(limit - reply.wrong_attempts, 0)
             return Verification(VerifyOutcome.WRONG_DIGITS, attempts_left=left), None
-        if reply.outcome is VerifyOutcome.OK and reply.record is not None:
-            worker = reply.record.worker
-            return Verification(VerifyOutcome.OK, worker=worker, attempts_left=limit), reply.record
+        if reply.outcome is VerifyOutcome.OK and reply.worker is not None:
+            ok = Verification(VerifyOutcome.OK, worker=reply.worker, attempts_left=limit)
+            return ok, reply.record
         return Verification(VerifyOutcome.NOT_LISTED), None
