@@ -13,17 +13,11 @@ from registration.models import BookingOutcome, Ticket
 from registration.service import Registry
 from registration.stores import Seat
 from tests.registry_backends import Backend
-from tests.test_registration_support import load, nik
+from tests.test_registration_support import load, nik, screened
 
 DAY = date(2021, 1, 14)  # tomorrow for the FakeClock
 # 3 seats a day: 2 in the morning ("pagi": the remainder goes to the first session), 1 after.
 SMALL = "PKM-KECIL,Puskesmas Kecil,Kota Bandung,Jl. Kecil 1,3"
-
-
-async def screened(registry: Registry, *niks: str) -> None:
-    answers = {g.group_id: False for g in registry.screening_groups()}
-    for who in niks:
-        await registry.record_screening(who, answers)
 
 
 async def booked_seats(registry: Registry, facility: str, day: date = DAY) -> dict[str, int]:
