@@ -56,7 +56,7 @@ async def load(prefix: str, subscribers: int, redis_url: str = REDIS_URL) -> int
     from core.config import load_config
     from core.redis_client import connect
     from core.settings import redis_settings
-    from registration import importer
+    from registration import redis_import
     from registration.keys import RegistryKeys
     from registration.service import Registry
 
@@ -67,9 +67,9 @@ async def load(prefix: str, subscribers: int, redis_url: str = REDIS_URL) -> int
 
     redis, keys = connect(redis_settings(config)), RegistryKeys(prefix)
     try:
-        report = await importer.import_facilities(redis, keys, facility_lines())
+        report = await redis_import.import_facilities(redis, keys, facility_lines())
         assert report.rows_bad == 0, report.errors[:3]
-        report = await importer.import_health_workers(redis, keys, worker_lines(subscribers))
+        report = await redis_import.import_health_workers(redis, keys, worker_lines(subscribers))
         assert report.rows_bad == 0, report.errors[:3]
         return len(Registry.from_config(config, redis).screening_groups())
     finally:
