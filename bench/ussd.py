@@ -125,7 +125,10 @@ def cpu_seconds(pids: list[int]) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def start_server(prefix: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_server(
+    prefix: str, port: int, workers: int, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """`serve` on the benchmark's Redis and prefix; `extra_env` adds settings (USSD_...)."""
     env = dict(
         os.environ,
         USSD_REDIS_URL=REDIS_URL,
@@ -134,6 +137,7 @@ def start_server(prefix: str, port: int, workers: int) -> subprocess.Popen[bytes
         USSD_OPERATOR_API_TOKEN="bench-operator-token-0123456789",
         USSD_SERVICE_LOG_LEVEL="WARNING",
         USSD_USSD_ALLOW_UNAUTHENTICATED="true",
+        **(extra_env or {}),
     )
     argv = [sys.executable, "-m", "ussd_server", "serve", "--port", str(port)]
     proc = subprocess.Popen(

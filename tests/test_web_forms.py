@@ -10,16 +10,24 @@ import asyncio
 import contextlib
 import logging
 import re
+import shutil
+import ssl
+import subprocess
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from bench.web_client import FormClient
+from dialogue.menus import MenuError
 from tests.conftest import make_test_config
 from tests.keys import AllKeys
 from tests.ussd_harness import PHONE, last6, load_registry, running_server
+from web.texts import load_texts
 
 OTHER_PHONE = "6281200000900"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 async def outbox(redis, keys: AllKeys, kind: str, phone: str = PHONE) -> list[str]:
@@ -127,6 +135,11 @@ async def test_nothing_personal_in_addresses_or_logs(registry, redis, keys, key_
         actions = set(re.findall(r'action="([^"]*)"', visitor.page))
         assert actions <= {"/daftar/answer", "/daftar/lang", "/daftar/logout"}
         code = await last_code(redis, keys)
+        assert await redis.hgetall(keys.web_code(PHONE)) == {}  # used: gone
+        await visitor.post("/daftar/logout")
+        await visitor.post("/daftar/phone", phone=PHONE)
+        stored = await redis.hgetall(keys.web_code(PHONE))
+        assert stored and await last_code(redis, keys) not in str(stored)  # an HMAC only
         async with visitor.http.get(visitor.base + "/daftar") as response:
             cookie = response.headers.get("Set-Cookie", "")
             assert cookie == "" and "no-store" in response.headers["Cache-Control"]
@@ -145,7 +158,35 @@ async def test_the_session_cookie_is_http_only_and_strict(registry, key_prefix) 
     ):
         cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/daftar" in cookie
-    assert "Secure" not in cookie  # plain http here; over https the cookie is Secure
+    assert "Secure" not in cookie  # plain http: a Secure cookie would never come back
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl for a certificate")
+async def test_over_https_the_cookie_is_secure(registry, key_prefix, tmp_path) -> None:
+    from ussd_server.app import create_app
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+    runner = web.AppRunner(create_app(make_test_config(key_prefix, **{"web.enabled": True})))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        async with (
+            FormClient.session() as http,
+            http.get(f"https://127.0.0.1:{port}/daftar", ssl=False) as response,
+        ):
+            cookie = response.headers["Set-Cookie"]
+    finally:
+        await runner.cleanup()
+    assert "Secure" in cookie and "HttpOnly" in cookie
 
 
 async def test_bad_forms_get_an_answer_not_an_error(registry, redis, keys, key_prefix) -> None:
@@ -161,3 +202,17 @@ async def test_bad_forms_get_an_answer_not_an_error(registry, redis, keys, key_p
         assert "tidak valid" in visitor.page and 'role="alert"' in visitor.page
         assert await visitor.post("/daftar/answer", text="123456") == 200
         assert "sudah berakhir" in visitor.page  # no phone proven yet: start there
+
+
+def test_the_site_texts_are_checked_at_start(tmp_path) -> None:
+    shipped = ROOT / "menus" / "web.toml"
+    load_texts(shipped)
+    text = shipped.read_text(encoding="utf-8")
+    for old, new, message in [
+        ('en = "Send code"', 'fr = "Envoyer"', "texts.send_code needs id and en"),
+        ("otp_sms = {", "otp_sms_old = {", "missing text.s.: otp_sms"),
+    ]:
+        broken = tmp_path / "web.toml"
+        broken.write_text(text.replace(old, new, 1), encoding="utf-8")
+        with pytest.raises(MenuError, match=message):
+            load_texts(broken)

@@ -1,6 +1,6 @@
 """Redis key names of the registration website.
 
-A browser session's state has the tag ``{w:<session hash>}``; a phone's one-time
+A browser session's state has the tag ``{b:<session hash>}``; a phone's one-time
 code and its send counter share ``{o:<phone>}`` (one script issues or checks a
 code in one slot); a client address's send counter has ``{a:<address>}``.
 The session id itself never appears in a key name: only its hash does.
@@ -17,7 +17,7 @@ from core.keys import KeySpace
 class WebKeys(KeySpace):
     def web_state(self, session_hash: str) -> str:
         """JSON: one browser session (language, phone pending or proven, hop number)."""
-        return f"{self.prefix}:web:{{w:{session_hash}}}:state"
+        return f"{self.prefix}:web:{{b:{session_hash}}}:state"
 
     def web_code(self, phone: str) -> str:
         """Hash: the phone's current one-time code (its HMAC, wrong tries); TTL = validity."""

@@ -6,6 +6,7 @@ show the ticket: "registered", "status"), and only while the ticket is active.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections import OrderedDict
 from datetime import date, timedelta
@@ -42,11 +43,12 @@ class TicketCards:
         self._registry, self._texts, self._interval = registry, texts, dose_interval_days
         self._svgs: OrderedDict[str, tuple[str, str]] = OrderedDict()
 
-    def _qr(self, ticket: Ticket, label: str) -> str:
+    async def _qr(self, ticket: Ticket, label: str) -> str:
         """Inline: no XML declaration, sized by the page's style, named for screen readers."""
         drawing = self._svgs.get(ticket.payload)
         if drawing is None:
-            raw = self._registry.ticket_svg(ticket).decode()
+            # Drawing a QR takes tens of milliseconds of pure Python: not on the event loop.
+            raw = (await asyncio.to_thread(self._registry.ticket_svg, ticket)).decode()
             opening = _SVG_OPEN.search(raw)
             if opening is None:
                 return ""
@@ -88,7 +90,7 @@ class TicketCards:
         return (
             f'<section class="ticket" aria-labelledby="ticket-h">'
             f'<h2 id="ticket-h">{kit.esc(texts.get("ticket_heading", lang))}</h2>'
-            f'<p class="code">{kit.esc(ticket.code)}</p>{self._qr(ticket, label)}'
+            f'<p class="code">{kit.esc(ticket.code)}</p>{await self._qr(ticket, label)}'
             f"<p>{kit.esc(label)}</p>"
             f"{f'<p><strong>{kit.esc(dose2)}</strong></p>' if dose2 else ''}{video}</section>"
         )
