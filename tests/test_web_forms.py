@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 
 from bench.web_client import FormClient
 from dialogue.menus import MenuError
@@ -163,8 +162,6 @@ async def test_the_session_cookie_is_http_only_and_strict(registry, key_prefix) 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl for a certificate")
 async def test_over_https_the_cookie_is_secure(registry, key_prefix, tmp_path) -> None:
-    from ussd_server.app import create_app
-
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
@@ -173,19 +170,13 @@ async def test_over_https_the_cookie_is_secure(registry, key_prefix, tmp_path) -
     )  # fmt: skip
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     tls.load_cert_chain(cert, key)
-    runner = web.AppRunner(create_app(make_test_config(key_prefix, **{"web.enabled": True})))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        async with (
-            FormClient.session() as http,
-            http.get(f"https://127.0.0.1:{port}/daftar", ssl=False) as response,
-        ):
-            cookie = response.headers["Set-Cookie"]
-    finally:
-        await runner.cleanup()
+    config = make_test_config(key_prefix, **{"web.enabled": True})
+    async with (
+        running_server(config, tls=tls) as base,
+        FormClient.session() as http,
+        http.get(base + "/daftar", ssl=False) as response,
+    ):
+        cookie = response.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie
 
 

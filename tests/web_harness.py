@@ -15,12 +15,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import pytest
-from aiohttp import web
 
 from tests.conftest import make_test_config
 from tests.keys import AllKeys
 from tests.test_smpp_support import Sim, smpp_overrides
-from tests.ussd_harness import load_registry
+from tests.ussd_harness import load_registry, running_server
 
 PAGE_LIMIT = 50_000  # bytes: every page of the site stays under this
 SCREEN_WIDTH = 360
@@ -55,19 +54,9 @@ class Site:
 @contextlib.asynccontextmanager
 async def site_server(sim: Sim, key_prefix: str, **overrides: object) -> AsyncIterator[str]:
     """The whole server (website on, SMS channel bound to `sim`) on a free port."""
-    from ussd_server.app import create_app
-
     settings = {"web.enabled": True, **smpp_overrides(sim), **overrides}
-    app = create_app(make_test_config(key_prefix, **settings), sms=True)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with running_server(make_test_config(key_prefix, **settings), sms=True) as base:
+        yield base
 
 
 @pytest.fixture(name="site")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -21,7 +22,7 @@ from dialogue.menus import LANGUAGES
 from dialogue.model import Channel, Inbound, SessionEvent, View, ViewKind
 from web import pages, screens
 from web.otp import Checked, Sent
-from web.site import SITE, Site, guarded
+from web.site import SITE, Handler, Site, guarded
 from web.state import WebState, new_session_id, session_hash, session_id, set_cookie
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,9 @@ class Posted:
     def field(self, name: str) -> str:
         value = self.form.get(name, "")
         return value[:MAX_FIELD] if isinstance(value, str) else ""
+
+
+FormHandler = Callable[[web.Request, Site, Posted], Awaitable[web.Response]]
 
 
 def _see_other() -> web.Response:
@@ -106,11 +110,7 @@ async def _posted(request: web.Request, site: Site) -> Posted | web.Response:
     return Posted(sid, await site.states.load(sid) or site.fresh(), form)
 
 
-async def post_phone(request: web.Request) -> web.Response:
-    site = request.config_dict[SITE]
-    posted = await _posted(request, site)
-    if isinstance(posted, web.Response):
-        return posted
+async def post_phone(request: web.Request, site: Site, posted: Posted) -> web.Response:
     if posted.state.phone:
         return _see_other()
     typed = posted.field("phone")
@@ -155,11 +155,7 @@ CODE_ERRORS = {
 }
 
 
-async def post_code(request: web.Request) -> web.Response:
-    site = request.config_dict[SITE]
-    posted = await _posted(request, site)
-    if isinstance(posted, web.Response):
-        return posted
+async def post_code(request: web.Request, site: Site, posted: Posted) -> web.Response:
     state = posted.state
     if state.phone or not state.pending:
         return _see_other()
@@ -201,11 +197,7 @@ async def _proven(request: web.Request, site: Site, posted: Posted) -> web.Respo
     return response
 
 
-async def post_answer(request: web.Request) -> web.Response:
-    site = request.config_dict[SITE]
-    posted = await _posted(request, site)
-    if isinstance(posted, web.Response):
-        return posted
+async def post_answer(request: web.Request, site: Site, posted: Posted) -> web.Response:
     state = posted.state
     if not state.phone:  # the session ended (or never began): start from the phone
         token, lang = site.csrf.token(posted.sid), state.lang
@@ -235,11 +227,7 @@ def _hop(posted: Posted) -> int:
     return max(1, min(int(raw), following)) if raw.isdigit() and len(raw) < 10 else following
 
 
-async def post_language(request: web.Request) -> web.Response:
-    site = request.config_dict[SITE]
-    posted = await _posted(request, site)
-    if isinstance(posted, web.Response):
-        return posted
+async def post_language(request: web.Request, site: Site, posted: Posted) -> web.Response:
     lang = posted.field("lang")
     if lang in LANGUAGES and lang != posted.state.lang:
         posted.state.lang = lang
@@ -247,15 +235,24 @@ async def post_language(request: web.Request) -> web.Response:
     return _see_other()
 
 
-async def post_logout(request: web.Request) -> web.Response:
-    site = request.config_dict[SITE]
-    posted = await _posted(request, site)
-    if isinstance(posted, web.Response):
-        return posted
+async def post_logout(request: web.Request, site: Site, posted: Posted) -> web.Response:
     await site.states.drop(posted.sid)
     response = _see_other()
     set_cookie(response, request, new_session_id())
     return response
+
+
+def with_form(handler: FormHandler) -> Handler:
+    """A POST handler that runs only for a well-formed form with its CSRF token."""
+
+    async def handle(request: web.Request) -> web.Response:
+        site = request.config_dict[SITE]
+        posted = await _posted(request, site)
+        if isinstance(posted, web.Response):
+            return posted
+        return await handler(request, site, posted)
+
+    return handle
 
 
 def add_web_routes(app: web.Application, site: Site) -> list[str]:
@@ -270,5 +267,5 @@ def add_web_routes(app: web.Application, site: Site) -> list[str]:
         "/daftar/logout": post_logout,
     }
     for path, handler in posts.items():
-        app.router.add_post(path, guarded(handler))
+        app.router.add_post(path, guarded(with_form(handler)))
     return ["/daftar", *posts]
