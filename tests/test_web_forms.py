@@ -158,6 +158,28 @@ async def test_the_session_cookie_is_http_only_and_strict(registry, key_prefix) 
         cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/daftar" in cookie
     assert "Secure" not in cookie  # plain http: a Secure cookie would never come back
+    behind_tls_proxy = make_test_config(
+        key_prefix, **{"web.enabled": True, "web.secure_cookie": True}
+    )
+    async with (
+        running_server(behind_tls_proxy) as base,
+        FormClient.session() as http,
+        http.get(base + "/daftar") as response,
+    ):
+        assert "Secure" in response.headers["Set-Cookie"]
+
+
+def test_the_site_does_not_start_without_its_secret(key_prefix, tmp_path) -> None:
+    from core.config import ConfigError, load_config
+    from ussd_server.app import create_app
+
+    environ = {"USSD_TICKETS_SIGNING_KEY": "k", "USSD_OPERATOR_API_TOKEN": "t" * 20}
+    settings = {"web.enabled": True, "web.csrf_secret_file": str(tmp_path / "absent")}
+    settings["ussd.allow_unauthenticated"] = True
+    with pytest.raises(ConfigError, match=r"secret web\.csrf_secret is not set"):
+        create_app(
+            load_config(environ=environ, overrides={**settings, "redis.key_prefix": key_prefix})
+        )
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl for a certificate")

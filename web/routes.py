@@ -88,7 +88,7 @@ async def show(request: web.Request) -> web.Response:
         main = pages.phone_form(texts, lang, token)
     response = pages.respond(pages.document(texts, lang, token, main))
     if fresh:
-        set_cookie(response, request, sid)
+        set_cookie(response, request, sid, always_secure=site.settings.secure_cookie)
     return response
 
 
@@ -193,7 +193,7 @@ async def _proven(request: web.Request, site: Site, posted: Posted) -> web.Respo
     await site.states.save(sid, state)
     log.info("web phone proven: %s", mask_phone(state.phone))
     response = _see_other()
-    set_cookie(response, request, sid)
+    set_cookie(response, request, sid, always_secure=site.settings.secure_cookie)
     return response
 
 
@@ -238,7 +238,7 @@ async def post_language(request: web.Request, site: Site, posted: Posted) -> web
 async def post_logout(request: web.Request, site: Site, posted: Posted) -> web.Response:
     await site.states.drop(posted.sid)
     response = _see_other()
-    set_cookie(response, request, new_session_id())
+    set_cookie(response, request, new_session_id(), always_secure=site.settings.secure_cookie)
     return response
 
 

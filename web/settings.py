@@ -20,6 +20,7 @@ class WebSettings:
     client_window_seconds: int
     list_page_size: int
     client_address_header: str
+    secure_cookie: bool
 
 
 def web_settings(config: Config) -> WebSettings:

@@ -42,10 +42,12 @@ def session_id(request: web.Request) -> str:
     return value if _ID.fullmatch(value) else ""
 
 
-def set_cookie(response: web.StreamResponse, request: web.Request, sid: str) -> None:
-    response.set_cookie(
-        COOKIE, sid, path=PATH, httponly=True, samesite="Strict", secure=request.secure
-    )
+def set_cookie(
+    response: web.StreamResponse, request: web.Request, sid: str, *, always_secure: bool
+) -> None:
+    """`always_secure`: behind a TLS-terminating proxy the request itself looks like http."""
+    secure = always_secure or request.secure
+    response.set_cookie(COOKIE, sid, path=PATH, httponly=True, samesite="Strict", secure=secure)
 
 
 def session_hash(sid: str) -> str:
