@@ -39,6 +39,7 @@ async def test_a_whole_registration_ends_on_the_ticket_page(site: Site, phone_pa
     assert "Lokasi vaksin: Puskesmas Coblong" in await enter_nik(page, site, last6(1))
     await page.get_by_label("Benar, lanjut").check()
     text = await go_on(page, site, "screening-1")
+    await screenshot(page, "web-screening")
     answered = 0
     while re.search(r"\(\d+/\d+\)", text):  # one screening question per page
         answered += 1
