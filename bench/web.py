@@ -121,7 +121,7 @@ def main(argv: list[str]) -> int:
         "USSD_SMPP_PORT": str(sim.smpp_port),
         "USSD_SMPP_PASSWORD": "devpass",
     }
-    proc = start_server(prefix, port, 1, env)
+    proc = start_server(prefix, port, 1, **env)
     base, smsc = f"http://127.0.0.1:{port}", sim.control_url
     try:
         pids = server_pids(proc.pid)
