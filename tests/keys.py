@@ -8,8 +8,9 @@ from dialogue.keys import DialogueKeys
 from gateways.keys import GatewayKeys
 from registration.keys import RegistryKeys
 from smpp.keys import SmsKeys
+from web.keys import WebKeys
 
 
 @dataclass(frozen=True)
-class AllKeys(RegistryKeys, DialogueKeys, SmsKeys, GatewayKeys):
+class AllKeys(RegistryKeys, DialogueKeys, SmsKeys, GatewayKeys, WebKeys):
     """The union of the layers' key classes (they share only ``prefix``)."""

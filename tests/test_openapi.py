@@ -33,8 +33,11 @@ def served_routes(app: web.Application) -> set[tuple[str, str]]:
     return found
 
 
-def test_every_route_the_app_serves_is_described_and_the_document_is_valid(config) -> None:
-    app = create_app(config)
+def test_every_route_the_app_serves_is_described_and_the_document_is_valid(key_prefix) -> None:
+    from tests.conftest import make_test_config
+
+    # Every edge on: the gateways (by default) and the registration website.
+    app = create_app(make_test_config(key_prefix, **{"web.enabled": True}))
     document = _document(app)
     validate(document)
     described = {(m, p) for p, methods in document["paths"].items() for m in methods}
