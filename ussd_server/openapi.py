@@ -27,6 +27,16 @@ def _error(description: str) -> dict[str, Any]:
     return _json(_ref("Error"), description)
 
 
+def _list_of(field: str, item: str) -> JsonSchema:
+    """``{field: [item, ...]}``, nothing else."""
+    return {
+        "type": "object",
+        "properties": {field: {"type": "array", "items": _ref(item)}},
+        "required": [field],
+        "additionalProperties": False,
+    }
+
+
 def _query(name: str, description: str, schema: JsonSchema | None = None) -> dict[str, Any]:
     return {
         "name": name,
@@ -77,17 +87,7 @@ def operator_paths() -> dict[str, Any]:
             "get": op(
                 "every facility with its capacity and seats booked over the booking window",
                 {
-                    "200": _json(
-                        {
-                            "type": "object",
-                            "properties": {
-                                "facilities": {"type": "array", "items": _ref("FacilityOverview")}
-                            },
-                            "required": ["facilities"],
-                            "additionalProperties": False,
-                        },
-                        "facilities",
-                    ),
+                    "200": _json(_list_of("facilities", "FacilityOverview"), "facilities"),
                     **UNAUTHORIZED,
                 },
             ),
@@ -115,17 +115,7 @@ def operator_paths() -> dict[str, Any]:
                 "registration status by phone (a household may share one) or by NIK",
                 {
                     "200": _json(
-                        {
-                            "type": "object",
-                            "properties": {
-                                "registrants": {
-                                    "type": "array",
-                                    "items": _ref("RegistrantStatus"),
-                                }
-                            },
-                            "required": ["registrants"],
-                            "additionalProperties": False,
-                        },
+                        _list_of("registrants", "RegistrantStatus"),
                         "registrants found (NIKs masked unless full_nik)",
                     ),
                     "400": _error("neither phone nor nik, or a bad phone"),
@@ -173,6 +163,17 @@ def operator_paths() -> dict[str, Any]:
                 },
             )
         },
+        "/api/audit": {
+            "get": op(
+                "the help desk's audit log: agent, action, masked NIK, time (newest first)",
+                {
+                    "200": _json(_list_of("entries", "AuditEntry"), "the latest entries"),
+                    "400": _error("limit is not a whole number from 1 to 1000"),
+                    **UNAUTHORIZED,
+                },
+                parameters=[_query("limit", "how many (1-1000, default 100)", {"type": "integer"})],
+            )
+        },
         **campaign_paths(op),
         **description_paths(security),
     }
@@ -217,12 +218,7 @@ def campaign_paths(op: Any) -> dict[str, Any]:
         },
         "required": ["name", "template"],
     }
-    listing = {
-        "type": "object",
-        "properties": {"campaigns": {"type": "array", "items": _ref("CampaignProgress")}},
-        "required": ["campaigns"],
-        "additionalProperties": False,
-    }
+    listing = _list_of("campaigns", "CampaignProgress")
     action = _path("action", "what to do", {"enum": ["start", "pause", "resume", "cancel"]})
     return {
         "/api/campaigns": {
@@ -256,20 +252,25 @@ def campaign_paths(op: Any) -> dict[str, Any]:
 
 
 def document(gateway_paths: dict[str, Any], public_paths: dict[str, Any]) -> dict[str, Any]:
-    """The whole description; the edges and the public routes describe their own paths."""
+    """The whole description; the edges, the public routes and the pages (console,
+    simulator) describe their own paths."""
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "Vaksin session server",
             "version": "1",
             "description": (
-                "USSD *119# gateways, QR ticket images and the operator API of the "
-                "COVID-19 vaccination registration of health workers."
+                "USSD *119# gateways, QR ticket images, the operator API and the "
+                "operator console (HTML pages) of the COVID-19 vaccination registration "
+                "of health workers."
             ),
         },
         "paths": {**gateway_paths, **public_paths, **operator_paths()},
         "components": {
             "schemas": components(),
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "console": {"type": "apiKey", "in": "cookie", "name": "vx_console"},
+            },
         },
     }
