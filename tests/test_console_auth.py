@@ -8,8 +8,19 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.console_harness import AGENT, OPERATOR_TOKEN, PASSWORD, Desk, console_config
+from core.config import ConfigError
+from tests.conftest import make_test_config
+from tests.console_harness import (
+    AGENT,
+    OPERATOR_TOKEN,
+    PASSWORD,
+    Desk,
+    console_config,
+    csrf_of,
+)
+from tests.test_openapi import served_routes
 from tests.ussd_harness import running_server
+from ussd_server.app import create_app
 from ussd_server.console.passwords import (
     check_agent,
     hash_password,
@@ -90,10 +101,8 @@ async def test_forms_without_the_sign_ins_csrf_token_do_nothing(desk: Desk) -> N
 
 async def test_the_session_cookie_is_httponly_strict_and_signing_out_ends_it(desk: Desk) -> None:
     await desk.get("/helpdesk/login")
-    form = {"csrf": "", "method": "token", "token": OPERATOR_TOKEN, "next": "/helpdesk"}
-    from tests.console_harness import csrf_of
-
-    form["csrf"] = csrf_of(desk.page)
+    form = {"csrf": csrf_of(desk.page), "method": "token", "token": OPERATOR_TOKEN}
+    form["next"] = "/helpdesk"
     async with desk.http.post(
         desk.base + "/helpdesk/login", data=form, allow_redirects=False
     ) as resp:
@@ -140,3 +149,12 @@ def test_passwords_are_salted_scrypt_hashes(tmp_path: Path) -> None:
     assert not check_agent(agents, "budi", "a long password")
     assert not check_agent(agents, "nobody", "another password")
     assert remove_agent(agents, "budi") and read_agents(agents) == {}
+
+
+def test_the_console_needs_its_key_unless_turned_off(key_prefix: str) -> None:
+    blank = make_test_config(key_prefix, environ={"USSD_CONSOLE_SESSION_KEY": " "})
+    with pytest.raises(ConfigError, match="USSD_CONSOLE_SESSION_KEY"):
+        create_app(blank)
+    off = make_test_config(key_prefix, **{"console.enabled": False})
+    routes = served_routes(create_app(off))
+    assert ("get", "/healthz") in routes and not any(p.startswith("/helpdesk") for _, p in routes)

@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from core.config import ConfigError
 from core.settings import service_settings
 from ussd_server.console import booking, dashboard, helpdesk, login
 from ussd_server.console.audit import AuditLog
@@ -49,7 +50,10 @@ def setup(app: web.Application, ctx: AppContext, tokens: OperatorTokens) -> Cons
     """Build the console (reading its session key now) and add its routes to ``app``."""
     config = ctx.config
     settings = console_settings(config)
-    secret = config.secret("console", "session_key") or ""
+    try:
+        secret = config.secret("console", "session_key") or ""
+    except ConfigError as exc:
+        raise ConfigError(f"{exc}; or turn the console off: [console] enabled = false") from exc
     keys = ShellKeys(ctx.key_prefix)
     console = Console(
         ctx=ctx,
