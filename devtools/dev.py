@@ -125,6 +125,8 @@ def _print_ready(base: str) -> None:
         "  try a phone:  .venv/bin/python -m ussd_server simulate\n"
         "  try SMS:      .venv/bin/python -m ussd_server sms-inject --from 62812... "
         "--text VAKSIN\n"
+        "  try USSD over SMPP: .venv/bin/python -m ussd_server ussd-inject --from 62812... "
+        '--text "*119#"\n'
         "Ctrl-C stops everything.",
         flush=True,
     )

@@ -31,6 +31,7 @@ from smpp.service import SmsService
 from smpp.settings import smpp_settings
 from ussd_server import console, operator_api
 from ussd_server.context import CONTEXT, build_context
+from ussd_server.metrics_route import metrics_handler
 from ussd_server.settings import console_settings, operator_api_settings
 from ussd_server.tokens import OperatorTokens
 
@@ -67,6 +68,8 @@ def create_app(config: Config, *, sms: bool = True) -> web.Application:
         service = SmsService(ctx.config, ctx.redis, ctx.outbox, ctx.registry, ctx.engine)
         app.cleanup_ctx.append(_running(service))
     gateway_routes = add_routes(app, config, ctx.engine, ctx.redis)
+    metrics_token = config.secret("metrics", "token", required=False)
+    app.router.add_get("/metrics", metrics_handler(metrics_token))
     operator_api.setup(
         app, tokens, operator_api_settings(config), max_upload, _pages(app, gateway_routes, tokens)
     )
@@ -128,6 +131,11 @@ def startup_warnings(config: Config) -> list[str]:
         warnings.append(
             "[service] public_base_url is still the default: ticket SMS would link to "
             f"{service_settings(config).public_base_url}; set USSD_SERVICE_PUBLIC_BASE_URL"
+        )
+    if config.secret("metrics", "token", required=False) is None:
+        warnings.append(
+            "GET /metrics is open: set USSD_METRICS_TOKEN or [metrics] token_file to require a "
+            "bearer token"
         )
     if gateway_settings(config).allow_unauthenticated:
         warnings.append(

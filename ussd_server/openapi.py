@@ -27,16 +27,6 @@ def _error(description: str) -> dict[str, Any]:
     return _json(_ref("Error"), description)
 
 
-def _list_of(field: str, item: str) -> JsonSchema:
-    """``{field: [item, ...]}``, nothing else."""
-    return {
-        "type": "object",
-        "properties": {field: {"type": "array", "items": _ref(item)}},
-        "required": [field],
-        "additionalProperties": False,
-    }
-
-
 def _query(name: str, description: str, schema: JsonSchema | None = None) -> dict[str, Any]:
     return {
         "name": name,
@@ -74,48 +64,81 @@ CSV_BODY = {
 }
 
 
+SECURITY = [{"bearer": []}]
+
+
+def _op(summary: str, responses: dict[str, Any], **more: Any) -> dict[str, Any]:
+    """An operator operation: bearer token required."""
+    return {"summary": summary, "security": SECURITY, "responses": responses, **more}
+
+
+def _array_of(field: str, item: str) -> JsonSchema:
+    return {
+        "type": "object",
+        "properties": {field: {"type": "array", "items": _ref(item)}},
+        "required": [field],
+        "additionalProperties": False,
+    }
+
+
 def operator_paths() -> dict[str, Any]:
     """The /api/ routes (bearer token)."""
-    security = [{"bearer": []}]
+    return {
+        **registry_paths(),
+        **lookup_paths(),
+        **audit_paths(),
+        **campaign_paths(_op),
+        **description_paths(SECURITY),
+    }
+
+
+def registry_paths() -> dict[str, Any]:
     report = _json(_ref("ImportReport"), "the import report: bad rows with line numbers")
-
-    def op(summary: str, responses: dict[str, Any], **more: Any) -> dict[str, Any]:
-        return {"summary": summary, "security": security, "responses": responses, **more}
-
+    upload_errors = {"200": report, "400": _error("empty or not UTF-8"), **UNAUTHORIZED}
     return {
         "/api/facilities": {
-            "get": op(
+            "get": _op(
                 "every facility with its capacity and seats booked over the booking window",
                 {
-                    "200": _json(_list_of("facilities", "FacilityOverview"), "facilities"),
+                    "200": _json(_array_of("facilities", "FacilityOverview"), "facilities"),
                     **UNAUTHORIZED,
                 },
             ),
-            "post": op(
+            "post": _op(
                 "upload the facilities CSV (facility_id,name,regency,address,daily_capacity)",
-                {"200": report, "400": _error("empty or not UTF-8"), **UNAUTHORIZED},
+                upload_errors,
                 requestBody=CSV_BODY,
             ),
         },
         "/api/health-workers": {
-            "post": op(
+            "post": _op(
                 "upload the health workers CSV (nik,full_name,phone,profession,facility_id)",
-                {"200": report, "400": _error("empty or not UTF-8"), **UNAUTHORIZED},
+                upload_errors,
                 requestBody=CSV_BODY,
             )
         },
         "/api/stats": {
-            "get": op(
+            "get": _op(
                 "registrations by status, overall and by regency",
                 {"200": _json(_ref("Statistics"), "statistics"), **UNAUTHORIZED},
             )
         },
+    }
+
+
+def lookup_paths() -> dict[str, Any]:
+    payload = {
+        "type": "object",
+        "properties": {"payload": {"type": "string", "maxLength": 200}},
+        "required": ["payload"],
+    }
+    return {
         "/api/registrants": {
-            "get": op(
+            "get": _op(
                 "registration status by phone (a household may share one) or by NIK",
                 {
                     "200": _json(
-                        _list_of("registrants", "RegistrantStatus"),
+                        _array_of("registrants", "RegistrantStatus"),
                         "registrants found (NIKs masked unless full_nik)",
                     ),
                     "400": _error("neither phone nor nik, or a bad phone"),
@@ -130,7 +153,7 @@ def operator_paths() -> dict[str, Any]:
             )
         },
         "/api/tickets/{code}": {
-            "get": op(
+            "get": _op(
                 "a ticket by its short code",
                 {
                     "200": _json(_ref("Ticket"), "the ticket (NIK masked unless full_nik)"),
@@ -141,7 +164,7 @@ def operator_paths() -> dict[str, Any]:
             )
         },
         "/api/check-in": {
-            "post": op(
+            "post": _op(
                 "check a ticket in at the site: a scanned QR payload or a typed code",
                 {
                     "200": _json(_ref("CheckInResult"), "the outcome"),
@@ -149,33 +172,27 @@ def operator_paths() -> dict[str, Any]:
                     **UNAUTHORIZED,
                 },
                 parameters=[FULL_NIK],
-                requestBody={
-                    "required": True,
-                    "content": {
-                        JSON: {
-                            "schema": {
-                                "type": "object",
-                                "properties": {"payload": {"type": "string", "maxLength": 200}},
-                                "required": ["payload"],
-                            }
-                        }
-                    },
-                },
+                requestBody={"required": True, "content": {JSON: {"schema": payload}}},
             )
         },
+    }
+
+
+def audit_paths() -> dict[str, Any]:
+    """The help desk's audit log (see ussd_server/console/audit.py)."""
+    limit = _query("limit", "how many (1-1000, default 100)", {"type": "integer"})
+    return {
         "/api/audit": {
-            "get": op(
+            "get": _op(
                 "the help desk's audit log: agent, action, masked NIK, time (newest first)",
                 {
-                    "200": _json(_list_of("entries", "AuditEntry"), "the latest entries"),
+                    "200": _json(_array_of("entries", "AuditEntry"), "the latest entries"),
                     "400": _error("limit is not a whole number from 1 to 1000"),
                     **UNAUTHORIZED,
                 },
-                parameters=[_query("limit", "how many (1-1000, default 100)", {"type": "integer"})],
+                parameters=[limit],
             )
-        },
-        **campaign_paths(op),
-        **description_paths(security),
+        }
     }
 
 
@@ -218,7 +235,7 @@ def campaign_paths(op: Any) -> dict[str, Any]:
         },
         "required": ["name", "template"],
     }
-    listing = _list_of("campaigns", "CampaignProgress")
+    listing = _array_of("campaigns", "CampaignProgress")
     action = _path("action", "what to do", {"enum": ["start", "pause", "resume", "cancel"]})
     return {
         "/api/campaigns": {
