@@ -16,7 +16,7 @@ from tests.console_harness import sms_channel
 from tests.test_openapi import _document, served_routes
 from tests.test_smpp_support import Sim, sim_fixture, smpp_overrides  # noqa: F401
 from tests.ussd_harness import PHONE, last6, load_registry, running_server
-from ussd_server.app import create_app
+from ussd_server.app import create_app, startup_warnings
 
 CODE = re.compile(r"Kode tiket:\s+([A-Z0-9]{6,})")  # the handset may wrap the line
 
@@ -95,6 +95,9 @@ async def test_every_dialect_can_be_dialled_without_javascript(site: str, dialec
 
 async def test_the_page_is_off_unless_enabled(config: Config, sim: Sim, key_prefix: str) -> None:
     assert ("get", "/simulator") not in served_routes(create_app(config))
-    app = create_app(simulator_config(key_prefix, sim))
+    assert not any("/simulator" in w for w in startup_warnings(config))
+    enabled = simulator_config(key_prefix, sim)
+    assert any("/simulator" in w for w in startup_warnings(enabled))  # said at `serve`
+    app = create_app(enabled)
     assert ("post", "/simulator") in served_routes(app)
     assert {"get", "post"} <= set(_document(app)["paths"]["/simulator"])

@@ -137,6 +137,11 @@ def startup_warnings(config: Config) -> list[str]:
             "GET /metrics is open: set USSD_METRICS_TOKEN or [metrics] token_file to require a "
             "bearer token"
         )
+    if simulator_settings(config).enabled:
+        warnings.append(
+            "[simulator] enabled = true: /simulator lets anyone who reaches this server dial "
+            "its USSD endpoints and text 1199 from a browser (a development tool)"
+        )
     if gateway_settings(config).allow_unauthenticated:
         warnings.append(
             "[ussd] allow_unauthenticated = true: gateway endpoints without authentication "
