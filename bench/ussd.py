@@ -133,6 +133,7 @@ def service_env(prefix: str, redis_url: str = REDIS_URL, **extra: str) -> dict[s
         USSD_REDIS_KEY_PREFIX=prefix,
         USSD_TICKETS_SIGNING_KEY="bench-signing-key",
         USSD_OPERATOR_API_TOKEN="bench-operator-token-0123456789",
+        USSD_CONSOLE_SESSION_KEY="bench-console-session-key",
         USSD_SERVICE_LOG_LEVEL="WARNING",
         USSD_USSD_ALLOW_UNAUTHENTICATED="true",
         **extra,

@@ -3,7 +3,8 @@
 Starts, in order: development secrets (once), Redis (the configured one, or a
 private append-only redis-server under var/redis), the development SMSC, demo
 data when the registry is empty, and the server with the SMS channel bound to
-the simulator. Everything it started stops on Ctrl-C (or SIGTERM), in reverse.
+the simulator, with the phone-in-the-browser page (/simulator) turned on.
+Everything it started stops on Ctrl-C (or SIGTERM), in reverse.
 """
 
 from __future__ import annotations
@@ -119,6 +120,8 @@ def _print_ready(base: str) -> None:
         f"  operator API            {base}/api/  (token in var/secrets/operator_api_token)\n"
         f"  API description         {base}/api/docs\n"
         f"  registration website    {base}/daftar  (codes arrive at the development SMSC)\n"
+        f"  help desk, dashboard    {base}/helpdesk  {base}/dashboard  (sign in with that token)\n"
+        f"  phone in the browser    {base}/simulator\n"
         f"  health                  {base}/healthz\n"
         "  try a phone:  .venv/bin/python -m ussd_server simulate\n"
         "  try SMS:      .venv/bin/python -m ussd_server sms-inject --from 62812... "
@@ -139,6 +142,7 @@ def _start_all(args: argparse.Namespace, config: Config, children: Children) -> 
         USSD_USSD_ALLOW_UNAUTHENTICATED="true",
         USSD_OPERATOR_API_PUBLIC_DESCRIPTION="true",
         USSD_WEB_ENABLED="true",
+        USSD_SIMULATOR_ENABLED="true",
     )
     print("make run: USSD gateway endpoints accept unauthenticated callers (local server)")
     if args.config:

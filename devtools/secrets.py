@@ -13,7 +13,12 @@ from pathlib import Path
 from core.config import Config
 
 # (section, name) of every secret the service reads.
-SECRETS = (("tickets", "signing_key"), ("operator_api", "token"), ("web", "csrf_secret"))
+SECRETS = (
+    ("tickets", "signing_key"),
+    ("operator_api", "token"),
+    ("web", "csrf_secret"),
+    ("console", "session_key"),
+)
 
 
 def ensure_dev_secrets(config: Config) -> list[Path]:

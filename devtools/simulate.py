@@ -87,10 +87,16 @@ class Gateway:
         return bool(data.get("end", True)), data.get("text") or str(data)
 
 
-def box(text: str, end: bool) -> str:
+def screen_lines(text: str) -> list[str]:
+    """A screen as a handset shows it: lines of at most WIDTH characters."""
     lines: list[str] = []
     for line in text.split("\n"):
         lines.extend(textwrap.wrap(line, WIDTH) or [""])
+    return lines
+
+
+def box(text: str, end: bool) -> str:
+    lines = screen_lines(text)
     top = "+" + "-" * (WIDTH + 2) + "+"
     body = [f"| {line:<{WIDTH}} |" for line in lines]
     footer = "(session ended)" if end else "(reply, or q to hang up)"

@@ -76,6 +76,7 @@ async def test_two_workers_are_summed(key_prefix: str, redis, keys, tmp_path: Pa
         "USSD_REDIS_KEY_PREFIX": key_prefix,
         "USSD_TICKETS_SIGNING_KEY": "k",
         "USSD_OPERATOR_API_TOKEN": "metrics-test-operator-token",
+        "USSD_CONSOLE_SESSION_KEY": "metrics-test-console-key",
         "USSD_USSD_ALLOW_UNAUTHENTICATED": "true",
         "USSD_METRICS_MULTIPROC_DIR": str(tmp_path / "metrics"),
     }

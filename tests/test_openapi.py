@@ -14,6 +14,8 @@ from openapi_spec_validator import validate
 from tests.test_operator_api import TOKEN, book_one, load
 from tests.ussd_harness import PHONE, nik, running_server
 from ussd_server.app import create_app
+from ussd_server.console.audit import AuditLog
+from ussd_server.keys import ShellKeys
 
 _PATTERN = re.compile(r"\{(\w+)(:[^{}]*(\{[^{}]*\}[^{}]*)*)?\}")
 
@@ -69,7 +71,7 @@ class Answers:
         assert not errors, f"{method.upper()} {path} {status}: {errors[0].message}"
 
 
-async def test_operator_answers_match_their_schemas(config, redis) -> None:
+async def test_operator_answers_match_their_schemas(config, redis, key_prefix) -> None:
     app = create_app(config)
     answers = Answers(_document(app))
     async with running_server(config) as base, aiohttp.ClientSession(headers=TOKEN) as http:
@@ -82,6 +84,10 @@ async def test_operator_answers_match_their_schemas(config, redis) -> None:
                 answers.check(method, path, resp.status, body)
                 return body
 
+        await AuditLog(redis, ShellKeys(key_prefix), 10).record("siti.desk", "view", nik(1))
+        [entry] = (await call("get", "/api/audit", "/api/audit"))["entries"]
+        assert entry["nik_masked"] == "3273************" and entry["action"] == "view"
+        await call("get", "/api/audit", "/api/audit?limit=0")  # 400
         await call("get", "/api/stats", "/api/stats")
         await call("get", "/api/facilities", "/api/facilities")
         await call("get", "/api/registrants", f"/api/registrants?phone={PHONE}")

@@ -16,12 +16,16 @@ from smpp import campaigns
 from smpp.campaign_store import CampaignError, CampaignStore
 from smpp.keys import SmsKeys
 from smpp.settings import blast_settings
-from ussd_server.context import CONTEXT
+from ussd_server.context import CONTEXT, AppContext
+
+
+def campaign_store(ctx: AppContext) -> CampaignStore:
+    """The blast campaigns of this service (the API and the dashboard read them so)."""
+    return CampaignStore(ctx.redis, SmsKeys(ctx.key_prefix))
 
 
 def _store(request: web.Request) -> CampaignStore:
-    ctx = request.config_dict[CONTEXT]
-    return CampaignStore(ctx.redis, SmsKeys(ctx.key_prefix))
+    return campaign_store(request.config_dict[CONTEXT])
 
 
 async def create_campaign(request: web.Request) -> web.Response:

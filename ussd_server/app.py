@@ -1,8 +1,9 @@
 """The aiohttp application factory and the multi-process server runner.
 
 `create_app(config)` wires Redis (opened and closed in a cleanup_ctx), the
-Registry, the dialogue engine, the gateway routes and the operator API, and,
-in one worker only, the SMS channel. `run_server()` runs `workers` processes
+Registry, the dialogue engine, the gateway routes, the operator API and console
+(help desk, dashboard), the phone simulator page when enabled, and, in one
+worker only, the SMS channel. `run_server()` runs `workers` processes
 sharing the port with SO_REUSEPORT; SIGINT/SIGTERM stop them cleanly.
 """
 
@@ -15,20 +16,23 @@ import logging
 import os
 import signal
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import redis.asyncio as aioredis
 from aiohttp import web
 
 from core.config import Config
 from core.settings import http_settings, service_settings
+from devtools import phone_page
+from devtools.phone_page import simulator_settings
 from gateways.routes import add_routes
 from gateways.settings import gateway_settings
 from smpp.service import SmsService
 from smpp.settings import smpp_settings
-from ussd_server import operator_api
+from ussd_server import console, operator_api
 from ussd_server.context import CONTEXT, build_context
 from ussd_server.metrics_route import metrics_handler
-from ussd_server.settings import operator_api_settings
+from ussd_server.settings import console_settings, operator_api_settings
 from ussd_server.tokens import OperatorTokens
 from web.routes import add_web_routes
 from web.settings import web_settings
@@ -66,7 +70,7 @@ def create_app(config: Config, *, sms: bool = True) -> web.Application:
         # Built now (settings, the bind password); it connects when the app starts.
         service = SmsService(ctx.config, ctx.redis, ctx.outbox, ctx.registry, ctx.engine)
         app.cleanup_ctx.append(_running(service))
-    add_routes(app, config, ctx.engine, ctx.redis)
+    gateway_routes = add_routes(app, config, ctx.engine, ctx.redis)
     if web_settings(config).enabled:
         site = build_site(
             config, dialogue=ctx.engine, registry=ctx.registry, outbox=ctx.outbox, kv=ctx.lean
@@ -74,8 +78,25 @@ def create_app(config: Config, *, sms: bool = True) -> web.Application:
         add_web_routes(app, site)
     metrics_token = config.secret("metrics", "token", required=False)
     app.router.add_get("/metrics", metrics_handler(metrics_token))
-    operator_api.setup(app, tokens, operator_api_settings(config), max_upload)
+    operator_api.setup(
+        app, tokens, operator_api_settings(config), max_upload, _pages(app, gateway_routes, tokens)
+    )
     return app
+
+
+def _pages(
+    app: web.Application, gateway_routes: list[str], tokens: OperatorTokens
+) -> dict[str, Any]:
+    """Mount the operator console and (when enabled) the phone simulator; their API paths."""
+    ctx, described = app[CONTEXT], dict[str, Any]()
+    if console_settings(ctx.config).enabled:
+        console.setup(app, ctx, tokens)  # reads the console's session key now
+        described.update(console.console_paths())
+    if simulator_settings(ctx.config).enabled:
+        dialects = [path.removeprefix("/ussd/") for path in gateway_routes if path.count("/") == 2]
+        phone_page.setup(app, ctx.config, dialects)
+        described.update(phone_page.paths())
+    return described
 
 
 async def _warm_up(app: web.Application) -> AsyncIterator[None]:
@@ -123,6 +144,11 @@ def startup_warnings(config: Config) -> list[str]:
         warnings.append(
             "GET /metrics is open: set USSD_METRICS_TOKEN or [metrics] token_file to require a "
             "bearer token"
+        )
+    if simulator_settings(config).enabled:
+        warnings.append(
+            "[simulator] enabled = true: /simulator lets anyone who reaches this server dial "
+            "its USSD endpoints and text 1199 from a browser (a development tool)"
         )
     if gateway_settings(config).allow_unauthenticated:
         warnings.append(

@@ -3,7 +3,8 @@
 :func:`build_context` is what `serve` (each HTTP worker), `sms-worker`, `blast run`
 and the tests call: one redis-py pool for the cold paths, one lean pipelined
 connection for the hot path (shared by the Registry, the dialogue and the
-outbox), the Registry facade and the dialogue engine.
+outbox), the Registry facade (counting each day's bookings per channel for the
+dashboard: :mod:`ussd_server.activity`) and the dialogue engine.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dialogue.engine import Engine
 from dialogue.keys import DialogueKeys
 from dialogue.session_redis import RedisSessionStore
 from registration.service import Registry
+from ussd_server.activity import ActivityCounters, CountingRegistry
 
 
 @dataclass
@@ -34,6 +36,7 @@ class AppContext:
     outbox: Outbox
     registry: Registry
     engine: Engine
+    activity: ActivityCounters
     # Per-process caches of the shell (the operator token, ...).
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -52,10 +55,11 @@ def build_context(config: Config) -> AppContext:
     settings = redis_settings(config)
     redis, lean = connect(settings), connect_lean(settings)
     outbox = Outbox(lean, OutboxKeys(settings.key_prefix))
-    registry = Registry.from_config(config, redis, fast=lean)
+    registry = CountingRegistry.from_config(config, redis, fast=lean)
+    activity = registry.activity = ActivityCounters.from_config(config, lean)
     sessions = RedisSessionStore(lean, DialogueKeys(settings.key_prefix))
     engine = Engine.from_config(config, registry, sessions, outbox=outbox)
-    return AppContext(config, redis, lean, outbox, registry, engine)
+    return AppContext(config, redis, lean, outbox, registry, engine, activity)
 
 
 CONTEXT: web.AppKey[AppContext] = web.AppKey("context", AppContext)

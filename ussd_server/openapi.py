@@ -86,6 +86,7 @@ def operator_paths() -> dict[str, Any]:
     return {
         **registry_paths(),
         **lookup_paths(),
+        **audit_paths(),
         **campaign_paths(_op),
         **description_paths(SECURITY),
     }
@@ -177,6 +178,24 @@ def lookup_paths() -> dict[str, Any]:
     }
 
 
+def audit_paths() -> dict[str, Any]:
+    """The help desk's audit log (see ussd_server/console/audit.py)."""
+    limit = _query("limit", "how many (1-1000, default 100)", {"type": "integer"})
+    return {
+        "/api/audit": {
+            "get": _op(
+                "the help desk's audit log: agent, action, masked NIK, time (newest first)",
+                {
+                    "200": _json(_array_of("entries", "AuditEntry"), "the latest entries"),
+                    "400": _error("limit is not a whole number from 1 to 1000"),
+                    **UNAUTHORIZED,
+                },
+                parameters=[limit],
+            )
+        }
+    }
+
+
 def description_paths(security: list[dict[str, list[str]]]) -> dict[str, Any]:
     """This document and its page (public when ``[operator_api] public_description``)."""
     return {
@@ -216,12 +235,7 @@ def campaign_paths(op: Any) -> dict[str, Any]:
         },
         "required": ["name", "template"],
     }
-    listing = {
-        "type": "object",
-        "properties": {"campaigns": {"type": "array", "items": _ref("CampaignProgress")}},
-        "required": ["campaigns"],
-        "additionalProperties": False,
-    }
+    listing = _array_of("campaigns", "CampaignProgress")
     action = _path("action", "what to do", {"enum": ["start", "pause", "resume", "cancel"]})
     return {
         "/api/campaigns": {
@@ -263,14 +277,17 @@ def document(edge_paths: dict[str, Any], public_paths: dict[str, Any]) -> dict[s
             "title": "Vaksin session server",
             "version": "1",
             "description": (
-                "USSD *119# gateways, the registration website, QR ticket images and the "
-                "operator API of the "
-                "COVID-19 vaccination registration of health workers."
+                "USSD *119# gateways, the registration website, QR ticket images, the "
+                "operator API and the operator console (HTML pages) of the COVID-19 "
+                "vaccination registration of health workers."
             ),
         },
         "paths": {**edge_paths, **public_paths, **operator_paths()},
         "components": {
             "schemas": components(),
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "console": {"type": "apiKey", "in": "cookie", "name": "vx_console"},
+            },
         },
     }

@@ -21,6 +21,7 @@ from registration.models import (
     RegistrantStatus,
     Ticket,
 )
+from ussd_server.console.audit import AuditEntry
 
 JsonSchema = dict[str, Any]
 
@@ -102,7 +103,7 @@ INTEGER, NUMBER, STRING, BOOLEAN = (
 def components() -> dict[str, JsonSchema]:
     """Every schema the document refers to, by name."""
     found: dict[str, JsonSchema] = {}
-    for cls in (Ticket, CheckInResult, RegistrantStatus, ImportReport):
+    for cls in (Ticket, CheckInResult, RegistrantStatus, ImportReport, AuditEntry):
         dataclass_schema(cls, found)
     found["Error"] = _object({"error": STRING})
     found["Health"] = _object({"status": {"enum": ["ok", "error"]}, "redis": STRING})

@@ -1,9 +1,10 @@
 """Operator HTTP API under ``/api/`` (bearer token; see ussd_server/tokens.py).
 
 Registry uploads, facility overview, statistics, ticket lookup and check-in,
-registrant status, blast campaigns. Every error is JSON ``{"error": reason}``; a
-wrong or missing token gets 401. NIKs in answers are masked unless the request
-says ``?full_nik=true``, and such a request is logged with the token holder's label.
+registrant status, blast campaigns, the help desk's audit log. Every error is
+JSON ``{"error": reason}``; a wrong or missing token gets 401. NIKs in answers
+are masked unless the request says ``?full_nik=true``, and such a request is
+logged with the token holder's label.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from core.privacy import mask_niks, mask_phone, redact
 from gateways.openapi import gateway_paths
 from ussd_server import api_docs_page, openapi
 from ussd_server.api_campaigns import add_campaign_routes
+from ussd_server.console.audit import audit_api
 from ussd_server.context import CONTEXT, AppContext
 from ussd_server.public_routes import add_public_routes, public_paths
 from ussd_server.settings import OperatorApiSettings
@@ -215,17 +217,24 @@ def operator_app(
     api.router.add_get("/tickets/{code}", get_ticket)
     api.router.add_post("/check-in", check_in)
     api.router.add_get("/registrants", registrant_status)
+    api.router.add_get("/audit", audit_api)
     add_campaign_routes(api)
     return api
 
 
 def setup(
-    app: web.Application, tokens: OperatorTokens, settings: OperatorApiSettings, max_upload: int
+    app: web.Application,
+    tokens: OperatorTokens,
+    settings: OperatorApiSettings,
+    max_upload: int,
+    page_paths: dict[str, Any],
 ) -> dict[str, Any]:
-    """Add the public routes and the /api/ sub-app to ``app``; returns the API description."""
+    """Add the public routes and the /api/ sub-app to ``app``; returns the API description
+    (``page_paths`` describes the pages mounted beside it: the console, the simulator)."""
     add_public_routes(app)
     config = app[CONTEXT].config
-    document = openapi.document({**gateway_paths(config), **web_paths(config)}, public_paths())
+    paths = {**public_paths(), **page_paths}
+    document = openapi.document({**gateway_paths(config), **web_paths(config)}, paths)
     app.add_subapp("/api/", operator_app(tokens, settings, document, max_upload))
     app[DOCUMENT] = document
     return document

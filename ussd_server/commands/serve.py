@@ -9,8 +9,10 @@ from typing import Any
 from core import metrics
 from core.config import Config
 from core.settings import http_settings
+from devtools.phone_page import simulator_settings
 from gateways.dialects import DIALECTS
 from ussd_server.app import create_app, run_server, startup_warnings
+from ussd_server.settings import console_settings
 
 
 def register(sub: Any) -> None:
@@ -36,7 +38,11 @@ def serve(args: argparse.Namespace, config: Config) -> int:
         print(f"  USSD gateway ({name}): POST {base}/ussd/{name}")
     print(f"  AT session events:      POST {base}/ussd/africastalking/events")
     print(f"  health:                 GET  {base}/healthz")
-    print(f"  operator API:           {base}/api/  (Bearer token)", flush=True)
+    print(f"  operator API:           {base}/api/  (Bearer token)")
+    if console_settings(config).enabled:
+        print(f"  help desk, dashboard:   {base}/helpdesk  {base}/dashboard")
+    if simulator_settings(config).enabled:
+        print(f"  phone in the browser:   {base}/simulator  (development)")
     sys.stdout.flush()
     run_server(config, host, port, workers)
     return 0

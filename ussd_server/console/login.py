@@ -1,0 +1,172 @@
+"""Signing in to the console (an operator token, or a name and password) and out.
+
+The login forms carry a CSRF token too, bound to a short-lived pre-login cookie,
+so no other site can sign a browser in under its own account. Failed attempts
+are counted per client address (``[console] login_attempts`` per
+``login_window_seconds``); past the limit every attempt, right or wrong, waits.
+A password is checked in a thread (scrypt takes tens of milliseconds of CPU).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+
+import redis.asyncio as aioredis
+from aiohttp import web
+
+from ussd_server.console.base import (
+    CONSOLE,
+    COOKIE,
+    MAX_FORM_BYTES,
+    Console,
+    Form,
+    field,
+    frame,
+    message_page,
+    operator_page,
+    respond,
+    see_other,
+)
+from ussd_server.console.passwords import AgentFileError, check_agent
+from ussd_server.console.sessions import Agent
+from web import kit
+
+log = logging.getLogger(__name__)
+
+PRE_COOKIE = "vx_console_pre"
+PRE_COOKIE_SECONDS = 3600
+LANDINGS = ("/helpdesk", "/dashboard")
+
+
+def _landing(requested: str) -> str:
+    """Where to go after signing in: one of the console's own pages, nothing else."""
+    plain = requested.replace("/", "").replace("-", "").replace("_", "").isalnum()
+    for page in LANDINGS:
+        if plain and (requested == page or requested.startswith(page + "/")):
+            return requested
+    return "/helpdesk"
+
+
+def _secure(console: Console, request: web.Request) -> bool:
+    return console.https or request.secure
+
+
+def login_html(console: Console, pre: str, landing: str, error: str = "") -> str:
+    token = console.csrf.token("pre:" + pre)
+    hidden = f'<input type="hidden" name="next" value="{kit.esc(landing)}">'
+    notice = f'<p class="error" role="alert">{kit.esc(error)}</p>' if error else ""
+    password_form = ""
+    if console.agents_path is not None:
+        password_form = kit.form(
+            "/helpdesk/login",
+            token,
+            '<input type="hidden" name="method" value="password">'
+            + hidden
+            + "<h2>Agent name and password</h2>"
+            + kit.text_input("name", "Agent name", autocomplete="username")
+            + kit.text_input(
+                "secret", "Password", kind="password", autocomplete="current-password"
+            ),
+            kit.button("Sign in"),
+        )
+    token_form = kit.form(
+        "/helpdesk/login",
+        token,
+        '<input type="hidden" name="method" value="token">'
+        + hidden
+        + "<h2>Operator token</h2>"
+        + kit.text_input("token", "Token", kind="password"),
+        kit.button("Sign in with the token"),
+    )
+    body = f"<h1>Sign in</h1>{notice}{password_form}<p></p>{token_form}"
+    return frame("Sign in - Vaksin console", body)
+
+
+async def login_page(request: web.Request) -> web.Response:
+    console = request.config_dict[CONSOLE]
+    pre = request.cookies.get(PRE_COOKIE) or secrets.token_urlsafe(18)
+    response = respond(login_html(console, pre, _landing(request.query.get("next", ""))))
+    response.set_cookie(
+        PRE_COOKIE,
+        pre,
+        max_age=PRE_COOKIE_SECONDS,
+        path="/helpdesk",
+        httponly=True,
+        samesite="Strict",
+        secure=_secure(console, request),
+    )
+    return response
+
+
+async def _who(console: Console, form: Form) -> tuple[str | None, str]:
+    """(the agent these credentials name or None, how they signed in)."""
+    if field(form, "method") == "password" and console.agents_path is not None:
+        name, password = field(form, "name"), field(form, "secret")
+        ok = await asyncio.to_thread(check_agent, console.agents_path, name, password)
+        return (name if ok else None), "password"
+    return console.tokens.label_for("Bearer " + field(form, "token")), "token"
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    console = request.config_dict[CONSOLE]
+    pre = request.cookies.get(PRE_COOKIE, "")
+    if (request.content_length or 0) > MAX_FORM_BYTES:
+        return respond(message_page("Too large", "That form is too large."), 413)
+    form = await request.post()
+    landing = _landing(field(form, "next"))
+    if not console.csrf.valid("pre:" + pre, field(form, "csrf")):
+        text = "This sign-in form has expired. Reload the page and sign in again."
+        return respond(message_page("Form refused", text, ("/helpdesk/login", "Sign in")), 403)
+    address = request.remote or "unknown"
+    try:
+        if await console.limiter.blocked(address):
+            return _too_many(console, pre, landing)
+        agent, how = await _who(console, form)
+        if agent is None:
+            await console.limiter.failed(address)
+            given = field(form, "name") if how == "password" else "(token)"
+            await console.audit.record(
+                given or "?", "login_refused", detail=f"{how} from {address}"
+            )
+            error = "Wrong name or password." if how == "password" else "Unknown token."
+            return respond(login_html(console, pre, landing, error), 401)
+        cookie = await console.sessions.open(agent, how)
+        await console.audit.record(agent, "login", detail=how)
+    except AgentFileError as exc:
+        log.error("console agents file: %s", exc)
+        text = "Password sign-in is unavailable (the agents file has an error); use a token."
+        return respond(message_page("Sign-in unavailable", text), 503)
+    except (aioredis.RedisError, OSError) as exc:
+        log.warning("console login: Redis not reachable: %s", exc)
+        return respond(message_page("Try again", "The database does not answer."), 503)
+    response = see_other(landing)
+    response.set_cookie(
+        COOKIE,
+        cookie,
+        max_age=console.sessions.lifetime,
+        path="/",
+        httponly=True,
+        samesite="Strict",
+        secure=_secure(console, request),
+    )
+    response.del_cookie(PRE_COOKIE, path="/helpdesk")
+    return response
+
+
+def _too_many(console: Console, pre: str, landing: str) -> web.Response:
+    minutes = max(console.limiter.window // 60, 1)
+    error = f"Too many failed sign-ins from this address. Try again in {minutes} minutes."
+    return respond(login_html(console, pre, landing, error), 429)
+
+
+@operator_page
+async def logout(
+    request: web.Request, console: Console, agent: Agent, form: Form
+) -> web.StreamResponse:
+    await console.sessions.close(agent.session_id)
+    await console.audit.record(agent.name, "logout")
+    response = see_other("/helpdesk/login")
+    response.del_cookie(COOKIE, path="/")
+    return response

@@ -1,0 +1,117 @@
+"""Console sign-ins: a signed session cookie backed by a Redis hash, and a login limiter.
+
+The cookie is ``<session id>.<expiry>.<signature>`` (HMAC-SHA256 with ``[console]
+session_key``): a forged or altered one is refused without asking Redis, and
+signing out deletes the hash, so a copied cookie stops working too. The hash
+also keeps the registrant references handed out in pages (``ref:<id>`` -> NIK):
+a form names a registrant by a reference that means nothing outside this
+sign-in, so no NIK travels in a URL or sits in a page's source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+
+from ussd_server.keys import ShellKeys
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    name: str  # the operator token's label or the agents file's name
+    session_id: str
+
+
+class Sessions:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        keys: ShellKeys,
+        secret: str,
+        lifetime_seconds: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._redis, self._keys, self._clock = redis, keys, clock
+        self._key = hashlib.sha256(("console-session:" + secret).encode()).digest()
+        self.lifetime = lifetime_seconds
+
+    def _sign(self, text: str) -> str:
+        return hmac.new(self._key, text.encode(), hashlib.sha256).hexdigest()[:40]
+
+    async def open(self, agent: str, how: str) -> str:
+        """A new sign-in for ``agent``; returns the cookie's value."""
+        session_id = secrets.token_urlsafe(18)
+        expires = int(self._clock()) + self.lifetime
+        key = self._keys.console_session(session_id)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(key, mapping={"agent": agent, "how": how, "expires": expires})
+            pipe.expire(key, self.lifetime)
+            await pipe.execute()
+        body = f"{session_id}.{expires}"
+        return f"{body}.{self._sign(body)}"
+
+    def session_id(self, cookie: str) -> str | None:
+        """The session id of a well-signed, unexpired cookie (no Redis asked)."""
+        session_id, _, rest = cookie.partition(".")
+        expires, _, signature = rest.partition(".")
+        if not (session_id and expires.isdigit() and signature):
+            return None
+        if not hmac.compare_digest(self._sign(f"{session_id}.{expires}"), signature):
+            return None
+        return session_id if int(expires) > self._clock() else None
+
+    async def agent(self, cookie: str) -> Agent | None:
+        """Who holds this cookie, if the sign-in is still open."""
+        session_id = self.session_id(cookie)
+        if session_id is None:
+            return None
+        name = await self._redis.hget(self._keys.console_session(session_id), "agent")
+        return Agent(name, session_id) if name else None
+
+    async def close(self, session_id: str) -> None:
+        await self._redis.delete(self._keys.console_session(session_id))
+
+    def reference(self, session_id: str, nik: str) -> str:
+        """The same registrant gets the same reference within one sign-in."""
+        return self._sign(f"ref:{session_id}:{nik}")[:20]
+
+    async def remember(self, session_id: str, niks: list[str]) -> dict[str, str]:
+        """References for ``niks`` (nik -> ref), kept with the sign-in."""
+        refs = {nik: self.reference(session_id, nik) for nik in niks}
+        if refs:
+            key = self._keys.console_session(session_id)
+            await self._redis.hset(key, mapping={f"ref:{r}": nik for nik, r in refs.items()})
+        return refs
+
+    async def recall(self, session_id: str, ref: str) -> str | None:
+        """The NIK behind a reference this sign-in handed out, else None."""
+        if not ref.isalnum() or len(ref) > 40:
+            return None
+        return await self._redis.hget(self._keys.console_session(session_id), f"ref:{ref}")
+
+
+class LoginLimiter:
+    """At most ``attempts`` failed sign-ins per client address per window."""
+
+    def __init__(
+        self, redis: aioredis.Redis, keys: ShellKeys, attempts: int, window_seconds: int
+    ) -> None:
+        self._redis, self._keys = redis, keys
+        self.attempts, self.window = attempts, window_seconds
+
+    async def blocked(self, address: str) -> bool:
+        failures = await self._redis.get(self._keys.console_login_failures(address))
+        return int(failures or 0) >= self.attempts
+
+    async def failed(self, address: str) -> None:
+        key = self._keys.console_login_failures(address)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, self.window, nx=True)
+            await pipe.execute()
