@@ -15,25 +15,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
-import json
-import resource
 import sys
 import time
-import urllib.request
 import uuid
 from typing import Any
 
 import redis.asyncio as aioredis
 
+from bench.sms_peers import Keys, Smsc, cpu, redis_cpu, seed
 from core.config import load_config
-from devtools.smsc_process import SimProcess
-from registration.keys import RegistryKeys
 from registration.service import Registry
 from smpp import campaigns
 from smpp.blaster import CampaignRunner
 from smpp.campaign_store import CampaignStore
-from smpp.keys import SmsKeys
 from smpp.mt import MtBuilder
 from smpp.pool import SmppPool
 from smpp.settings import blast_settings, smpp_settings
@@ -44,56 +38,31 @@ TEMPLATE = (
 )
 
 
-def cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
+async def _runner(
+    config: Any, redis: aioredis.Redis, keys: Keys, store: CampaignStore, name: str
+) -> tuple[CampaignRunner, SmppPool]:
+    """A started campaign and its runner on a bound pool (not measured)."""
+    settings = smpp_settings(config)
+    await campaigns.create(store, blast_settings(config), name, TEMPLATE, {}, False)
+    await campaigns.transition(store, name, "start")
+    registry = Registry.from_config(config, redis)
+    pool = SmppPool(settings.binds("devpass"), None)
+    pool.start()
+    await pool.wait_ready(10)
+    mt = MtBuilder(settings, redis, keys)
+    return CampaignRunner(store, registry, pool, mt, blast_settings(config)), pool
 
 
-async def redis_cpu(redis: aioredis.Redis) -> float:
-    info = await redis.info("cpu")
-    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
-
-
-class Smsc(SimProcess):
-    """A lean simulator (counts only, no receipts) with a blocking control client."""
-
-    @classmethod
-    def lean(cls, *args: str) -> Smsc:
-        return cls.start("--lean", "--no-receipts", *args)
-
-    def call(self, path: str, body: dict[str, Any] | None = None) -> Any:
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(
-            f"{self.control_url}{path}",
-            data=data,
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return json.loads(resp.read())
-
-
-@dataclasses.dataclass(frozen=True)
-class Keys(RegistryKeys, SmsKeys):
-    """The registry's keys (seeded here) and the SMS channel's (the campaign)."""
-
-
-async def seed(redis: aioredis.Redis, keys: Keys, n: int) -> None:
-    for start in range(0, n, 5000):
-        async with redis.pipeline(transaction=False) as pipe:
-            for i in range(start, min(start + 5000, n)):
-                nik = f"32010141{i:08d}"
-                pipe.sadd(keys.all_workers(), nik)
-                pipe.hset(
-                    keys.worker(nik),
-                    mapping={
-                        "nik": nik,
-                        "full_name": f"Siti Rahmawati {i}",
-                        "phone": f"628{i:010d}",
-                        "profession": "bidan",
-                        "facility_id": "F1",
-                    },
-                )
-            await pipe.execute()
+async def _watch_gaps(pool: SmppPool, gaps: list[float]) -> None:
+    """Record how long each loss of the connection lasted."""
+    down_at = None
+    while True:
+        if not pool.connected and down_at is None:
+            down_at = time.perf_counter()
+        elif pool.connected and down_at is not None:
+            gaps.append(time.perf_counter() - down_at)
+            down_at = None
+        await asyncio.sleep(0.001)
 
 
 async def blast(
@@ -116,32 +85,13 @@ async def blast(
             "smpp.reconnect_max": max(reconnect_min, 1.0),
         },
     )
-    settings = smpp_settings(config)
     store = CampaignStore(redis, keys)
-    await campaigns.create(store, blast_settings(config), name, TEMPLATE, {}, False)
-    await campaigns.transition(store, name, "start")
-    registry = Registry.from_config(config, redis)
-    pool = SmppPool(settings.binds("devpass"), None)
-    pool.start()
-    await pool.wait_ready(10)
-    mt = MtBuilder(settings, redis, keys)
-    runner = CampaignRunner(store, registry, pool, mt, blast_settings(config))
+    runner, pool = await _runner(config, redis, keys, store, name)
     t0 = time.perf_counter()
     await runner.materialize(name)
     prepared = time.perf_counter() - t0
     gaps: list[float] = []
-
-    async def watch() -> None:
-        down_at = None
-        while True:
-            if not pool.connected and down_at is None:
-                down_at = time.perf_counter()
-            elif pool.connected and down_at is not None:
-                gaps.append(time.perf_counter() - down_at)
-                down_at = None
-            await asyncio.sleep(0.001)
-
-    watcher = asyncio.create_task(watch()) if watch_gap else None
+    watcher = asyncio.create_task(_watch_gaps(pool, gaps)) if watch_gap else None
     redis_cpu0 = await redis_cpu(redis)
     sim_cpu0, cpu0, t1 = smsc.call("/stats")["cpu_seconds"], cpu(), time.perf_counter()
     state = await runner.run(name)
@@ -172,7 +122,6 @@ async def run(args: argparse.Namespace) -> int:
     redis = aioredis.Redis.from_url(args.redis_url, decode_responses=True)
     prefix = "bsms" + uuid.uuid4().hex[:8]
     keys = Keys(prefix=prefix)
-    failures = 0
     smsc = Smsc.lean()
     try:
         t = time.perf_counter()
@@ -181,63 +130,9 @@ async def run(args: argparse.Namespace) -> int:
             f"seeded {args.recipients:,} health workers in {time.perf_counter() - t:.1f}s "
             "(not timed below)"
         )
-
-        r = await blast(redis, keys, smsc, "throughput")
-        n = r["progress"]["submitted"]
-        rate = n / r["wall_s"]
-        per_k = r["cpu_s"] / (n / 1000)
-        print(f"recipients selected and queued: {r['prepare_s']:.2f}s")
-        print(
-            f"blast throughput: {n:,} submit_sm in {r['wall_s']:.2f}s = {rate:,.0f}/s "
-            f"(one bind, window 50, state per recipient in Redis)  [target >= 5,000/s]"
-        )
-        print(f"client CPU: {r['cpu_s']:.2f}s = {per_k:.3f} CPU s per 1,000  [target <= 0.2]")
-        print(
-            f"SMSC simulator CPU (separate process): {r['sim_cpu_s']:.2f}s = "
-            f"{r['sim_cpu_s'] / (n / 1000):.3f} CPU s per 1,000"
-        )
-        print(
-            f"Redis server CPU meanwhile: {r['redis_cpu_s']:.2f}s = "
-            f"{r['redis_cpu_s'] / (n / 1000):.3f} CPU s per 1,000 (shared instance: includes "
-            "anything else using it)"
-        )
-        print(
-            f"the SMSC counted {r['smsc_submits']:,} submit_sm; campaign state: "
-            f"{r['progress']['submitted']:,} submitted, {r['progress']['queued']} queued, "
-            f"{r['progress']['failed']} failed"
-        )
-        failures += rate < 5000 or per_k > 0.2 or n != args.recipients
-        failures += r["smsc_submits"] != args.recipients
-
-        limit = args.limit
-        count = int(limit * args.limit_seconds)
-        smsc.call("/reset", {})
-        smsc.call("/config", {"max_rate": limit})
-        await redis.delete(keys.campaign_state("throughput"))
-        lim = await _fresh_blast(redis, keys, smsc, "limited", count, rate=limit)
-        got = lim["progress"]["submitted"] / lim["wall_s"]
-        print(
-            f"rate limit: SMSC allows {limit:.0f}/s, client sent {got:,.1f}/s "
-            f"({(got / limit - 1) * 100:+.2f}%), throttled by SMSC: {lim['throttled']}"
-            "  [target within 2%, never throttled]"
-        )
-        failures += abs(got / limit - 1) > 0.02 or lim["throttled"] > 0
-
-        smsc.call("/config", {"max_rate": 0, "drop_after": count // 2})
-        smsc.call("/reset", {})
-        drop = await _fresh_blast(
-            redis, keys, smsc, "dropped", count, reconnect_min=0.1, watch_gap=True
-        )
-        counts = smsc.call("/counts")
-        dups = sum(counts.values()) - count
-        gap = max(drop["gaps"]) if drop["gaps"] else float("nan")
-        print(
-            f"forced disconnect after {count // 2:,} submits: resumed sending after "
-            f"{gap * 1000:.0f} ms (reconnect backoff min 0.1 s + jitter), "
-            f"{drop['progress']['submitted']:,}/{count:,} submitted, lost 0, "
-            f"duplicates {dups}"
-        )
-        failures += drop["progress"]["submitted"] != count
+        failures = await _throughput(args, redis, keys, smsc)
+        failures += await _rate_limit(args, redis, keys, smsc)
+        failures += await _disconnect(args, redis, keys, smsc)
     finally:
         smsc.stop()
         deleted = 0
@@ -247,6 +142,76 @@ async def run(args: argparse.Namespace) -> int:
         await redis.aclose()
         print(f"deleted {deleted:,} benchmark keys ({prefix}:*)")
     return 1 if failures else 0
+
+
+async def _throughput(
+    args: argparse.Namespace, redis: aioredis.Redis, keys: Keys, smsc: Smsc
+) -> int:
+    r = await blast(redis, keys, smsc, "throughput")
+    n = r["progress"]["submitted"]
+    rate = n / r["wall_s"]
+    per_k = r["cpu_s"] / (n / 1000)
+    print(f"recipients selected and queued: {r['prepare_s']:.2f}s")
+    print(
+        f"blast throughput: {n:,} submit_sm in {r['wall_s']:.2f}s = {rate:,.0f}/s "
+        f"(one bind, window 50, state per recipient in Redis)  [target >= 5,000/s]"
+    )
+    print(f"client CPU: {r['cpu_s']:.2f}s = {per_k:.3f} CPU s per 1,000  [target <= 0.2]")
+    print(
+        f"SMSC simulator CPU (separate process): {r['sim_cpu_s']:.2f}s = "
+        f"{r['sim_cpu_s'] / (n / 1000):.3f} CPU s per 1,000"
+    )
+    print(
+        f"Redis server CPU meanwhile: {r['redis_cpu_s']:.2f}s = "
+        f"{r['redis_cpu_s'] / (n / 1000):.3f} CPU s per 1,000 (shared instance: includes "
+        "anything else using it)"
+    )
+    print(
+        f"the SMSC counted {r['smsc_submits']:,} submit_sm; campaign state: "
+        f"{r['progress']['submitted']:,} submitted, {r['progress']['queued']} queued, "
+        f"{r['progress']['failed']} failed"
+    )
+    failures = rate < 5000 or per_k > 0.2 or n != args.recipients
+    return failures + (r["smsc_submits"] != args.recipients)
+
+
+async def _rate_limit(
+    args: argparse.Namespace, redis: aioredis.Redis, keys: Keys, smsc: Smsc
+) -> int:
+    limit = args.limit
+    count = int(limit * args.limit_seconds)
+    smsc.call("/reset", {})
+    smsc.call("/config", {"max_rate": limit})
+    await redis.delete(keys.campaign_state("throughput"))
+    lim = await _fresh_blast(redis, keys, smsc, "limited", count, rate=limit)
+    got = lim["progress"]["submitted"] / lim["wall_s"]
+    print(
+        f"rate limit: SMSC allows {limit:.0f}/s, client sent {got:,.1f}/s "
+        f"({(got / limit - 1) * 100:+.2f}%), throttled by SMSC: {lim['throttled']}"
+        "  [target within 2%, never throttled]"
+    )
+    return int(abs(got / limit - 1) > 0.02 or lim["throttled"] > 0)
+
+
+async def _disconnect(
+    args: argparse.Namespace, redis: aioredis.Redis, keys: Keys, smsc: Smsc
+) -> int:
+    count = int(args.limit * args.limit_seconds)
+    smsc.call("/config", {"max_rate": 0, "drop_after": count // 2})
+    smsc.call("/reset", {})
+    drop = await _fresh_blast(
+        redis, keys, smsc, "dropped", count, reconnect_min=0.1, watch_gap=True
+    )
+    counts = smsc.call("/counts")
+    dups = sum(counts.values()) - count
+    gap = max(drop["gaps"]) if drop["gaps"] else float("nan")
+    print(
+        f"forced disconnect after {count // 2:,} submits: resumed sending after "
+        f"{gap * 1000:.0f} ms (reconnect backoff min 0.1 s + jitter), "
+        f"{drop['progress']['submitted']:,}/{count:,} submitted, lost 0, "
+        f"duplicates {dups}"
+    )
+    return int(drop["progress"]["submitted"] != count)
 
 
 async def _fresh_blast(
