@@ -1,10 +1,9 @@
-"""The SMS benchmarks' peers: the lean development SMSC, CPU readings, seeded workers."""
+"""The SMS benchmarks' peers: the lean development SMSC, Redis's CPU, seeded workers."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import resource
 import urllib.request
 from typing import Any
 
@@ -13,11 +12,6 @@ import redis.asyncio as aioredis
 from devtools.smsc_process import SimProcess
 from registration.keys import RegistryKeys
 from smpp.keys import SmsKeys
-
-
-def cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
 
 
 async def redis_cpu(redis: aioredis.Redis) -> float:
@@ -48,6 +42,9 @@ class Keys(RegistryKeys, SmsKeys):
     """The registry's keys (seeded here) and the SMS channel's (the campaign)."""
 
 
+GROUPS = 10  # worker i works at facility F<i % GROUPS>: a tenth of them by filter
+
+
 async def seed(redis: aioredis.Redis, keys: Keys, n: int) -> None:
     for start in range(0, n, 5000):
         async with redis.pipeline(transaction=False) as pipe:
@@ -61,7 +58,7 @@ async def seed(redis: aioredis.Redis, keys: Keys, n: int) -> None:
                         "full_name": f"Siti Rahmawati {i}",
                         "phone": f"628{i:010d}",
                         "profession": "bidan",
-                        "facility_id": "F1",
+                        "facility_id": f"F{i % GROUPS}",
                     },
                 )
             await pipe.execute()

@@ -42,6 +42,8 @@ class SmscConnection(asyncio.Protocol):
         self.dead = True
         if self in self.state.connections:
             self.state.connections.remove(self)
+            if self.bound:
+                self.state.closed_submits.append(self.submits)
 
     def data_received(self, data: bytes) -> None:
         if self.dead:
@@ -123,6 +125,7 @@ class SmscConnection(asyncio.Protocol):
                 status = codec.ESME_ROK
         if status == codec.ESME_ROK:
             self.bound = frame.command_id
+            self.state.events.append((time.monotonic(), "bind"))
         else:
             self.state.binds_rejected += 1
         return codec.build_bind_resp(frame.command_id, frame.sequence, status, "SIMSC")
@@ -175,6 +178,7 @@ class SmscConnection(asyncio.Protocol):
         self.submits += 1
         if s.drop_after and self.submits >= s.drop_after:
             st.drops += 1
+            st.events.append((time.monotonic(), "drop"))
             self.dead = True  # answer this one, then cut the line
         return codec.build_submit_sm_resp(frame.sequence, codec.ESME_ROK, message_id)
 

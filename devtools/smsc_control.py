@@ -1,6 +1,7 @@
 """The simulator's control port (HTTP/JSON) and its process entry point.
 
-GET  /stats                 submits, throttled, drops, binds, CPU seconds used
+GET  /stats                 submits, throttled, drops, binds, submits per bind, the last
+                            binds and drops (monotonic times), CPU seconds used
 GET  /counts                submits per destination
 GET  /messages?to=62...     MT texts to a number (multipart joined)
 POST /inject   {"from", "to", "text", "mode": "udh"|"sar"}   an incoming SMS
@@ -65,6 +66,10 @@ async def stats(request: web.Request) -> web.Response:
             "throttled": st.throttled,
             "drops": st.drops,
             "binds": len([c for c in st.connections if c.bound]),
+            # submit_sm per bind: the open ones, then those closed since the last reset
+            "bind_submits": [c.submits for c in st.connections if c.bound]
+            + list(st.closed_submits),
+            "events": list(st.events),
             "binds_rejected": st.binds_rejected,
             "cpu_seconds": cpu_seconds(),
             "deliver_resp": {str(k): v for k, v in st.deliver_resp.items()},
@@ -171,6 +176,8 @@ async def reset(request: web.Request) -> web.Response:
     st.texts.clear()
     st.handsets.reset()
     st.submits = st.throttled = st.drops = 0
+    st.events.clear()
+    st.closed_submits.clear()
     return web.json_response({"ok": True})
 
 

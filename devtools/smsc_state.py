@@ -22,6 +22,7 @@ class Peer(Protocol):
 
     bound: int
     dead: bool
+    submits: int
     transport: asyncio.Transport | None
 
     def send_pdu(self, build: Callable[[int], bytes]) -> None: ...
@@ -45,6 +46,10 @@ class SimState:
     connections: list[Peer] = field(default_factory=list)
     binds_rejected: int = 0
     drops: int = 0
+    # The last binds and dropped connections: (monotonic time, "bind" or "drop").
+    events: deque[tuple[float, str]] = field(default_factory=lambda: deque(maxlen=200))
+    # Submits of each connection that has closed (the open ones count their own).
+    closed_submits: deque[int] = field(default_factory=lambda: deque(maxlen=200))
     handsets: Handsets = field(init=False)
 
     def __post_init__(self) -> None:

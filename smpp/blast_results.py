@@ -6,6 +6,10 @@ message id, temporary or permanent error) is written to the campaign in Redis.
 window: a crash can then leave at most one window of recipients whose SMS the SMSC
 took without Redis knowing, and only those are sent again (at least once, at most
 one window re-sent per crash).
+
+A flush is one round trip on the lean client: the message id -> recipient keys
+(with the submit time, for the receipt latency), then one script call per kind of
+outcome, then the release of the batches it completes.
 """
 
 from __future__ import annotations
@@ -13,53 +17,91 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from redis.exceptions import RedisError
 
 from smpp import codec
-from smpp.campaign_store import CampaignStore
+from smpp.campaign_batches import CampaignBatches, Groups
 from smpp.receipts import normalise_id
 
 log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL = 0.02
+ROK = codec.ESME_ROK
 
 
-@dataclass
-class _Pending:
+@dataclass(slots=True)
+class Parts:
+    """The token of a multipart recipient's submits: the answers of all its parts."""
+
+    nik: str
+    batch: str
     remaining: int
     mids: list[str] = field(default_factory=list)
     status: int = 0
 
 
+@dataclass(slots=True)
+class Outcomes:
+    """Answers not yet written to Redis."""
+
+    ok: list[tuple[str, str, str]] = field(default_factory=list)  # (batch, nik, message id)
+    more_mids: list[tuple[str, str]] = field(default_factory=list)  # (id, nik): parts 2..n
+    retry: list[tuple[str, str, str]] = field(default_factory=list)  # (batch, nik, reason)
+    failed: list[tuple[str, str, str]] = field(default_factory=list)  # (batch, nik, f:reason)
+    opted: list[tuple[str, str, str]] = field(default_factory=list)  # (batch, nik, "o")
+    settled: dict[str, int] = field(default_factory=dict)  # batch -> recorded by other means
+    answers: int = 0  # answers among them (a flush is due at half the bound)
+
+    def __bool__(self) -> bool:
+        return bool(self.ok or self.retry or self.failed or self.opted or self.settled)
+
+    def recorded(self) -> int:
+        """Submitted recipients these outcomes record."""
+        return len(self.ok) + len(self.retry) + len(self.failed)
+
+    def put_back(self, newer: Outcomes) -> Outcomes:
+        """These (a failed write) before the ones collected since."""
+        merged = Outcomes(
+            self.ok + newer.ok,
+            self.more_mids + newer.more_mids,
+            self.retry + newer.retry,
+            self.failed + newer.failed,
+            self.opted + newer.opted,
+            dict(self.settled),
+            self.answers + newer.answers,
+        )
+        for batch, n in newer.settled.items():
+            merged.settled[batch] = merged.settled.get(batch, 0) + n
+        return merged
+
+
 class ResultBook:
     def __init__(
         self,
-        store: CampaignStore,
-        name: str,
+        batches: CampaignBatches,
         bound: int,
         *,
         id_base: str,
         receipt_ttl: int,
         max_attempts: int,
     ) -> None:
-        self.store, self.name, self.bound = store, name, max(bound, 1)
+        self.batches, self.bound = batches, max(bound, 1)
         self.id_base = id_base  # how submit_sm_resp ids are spelled
         self.receipt_ttl, self.max_attempts = receipt_ttl, max_attempts
-        self._pending: dict[str, _Pending] = {}
-        self._ok: list[tuple[str, str]] = []
-        self._mids: dict[str, str] = {}
-        self._retry: list[tuple[str, str]] = []
-        self._failed: list[tuple[str, str]] = []
+        self._out = Outcomes()
         self._flush_now = asyncio.Event()
+        self._outstanding = 0  # submitted, not every answer in
         self._unrecorded = 0  # submitted, answer not in Redis yet
         self._room = asyncio.Event()
 
     @property
     def pending(self) -> int:
         """Recipients whose answers have not all arrived."""
-        return len(self._pending)
+        return self._outstanding
 
     async def wait_for_room(self) -> None:
         """Block while the bound of unrecorded recipients is reached."""
@@ -68,70 +110,95 @@ class ResultBook:
             self._flush_now.set()
             await self._room.wait()
 
-    def submitted(self, nik: str, parts: int) -> tuple[str, int]:
-        """Count a recipient as sent (``parts`` submits); returns the submits' token."""
-        self._pending[nik] = _Pending(parts)
+    def submitted(self) -> None:
+        """Count one recipient as sent (call before its submits are written)."""
+        self._outstanding += 1
         self._unrecorded += 1
-        return (nik, parts)
 
-    def on_result(self, token: tuple[str, int], status: int, message_id: str) -> None:
-        """One submit_sm_resp (called by the SMPP session, synchronously)."""
-        nik = token[0]
-        p = self._pending.get(nik)
-        if p is None:
-            return
-        p.remaining -= 1
-        if status == codec.ESME_ROK:
-            p.mids.append(message_id)
-        elif not p.status or codec.is_temporary(p.status):
-            p.status = status
-        if p.remaining > 0:
-            return
-        del self._pending[nik]
-        if p.status == 0:
-            self._ok.append((nik, p.mids[0]))
-            target = f"c\t{self.name}\t{nik}"
-            for mid in p.mids:
-                self._mids[normalise_id(mid, self.id_base)] = target
-        elif codec.is_temporary(p.status):
-            self._retry.append((nik, codec.status_name(p.status)))
+    def opted_out(self, batch: str, niks: list[str]) -> None:
+        self._out.opted += [(batch, nik, "o") for nik in niks]
+
+    def settle(self, batch: str, count: int) -> None:
+        """Recipients of `batch` recorded outside the book (put back in the queue)."""
+        settled = self._out.settled
+        settled[batch] = settled.get(batch, 0) + count
+
+    def on_single(self, token: tuple[str, str], status: int, message_id: str) -> None:
+        """The submit_sm_resp of a one-part recipient (token: batch, nik)."""
+        batch, nik = token
+        if status == ROK:
+            self._out.ok.append((batch, nik, message_id))
         else:
-            self._failed.append((nik, "f:" + codec.status_name(p.status)))
+            self._failure(batch, nik, status)
+        self._answer()
+
+    def on_part(self, token: Parts, status: int, message_id: str) -> None:
+        """The submit_sm_resp of one part of a multipart recipient."""
+        token.remaining -= 1
+        if status == ROK:
+            token.mids.append(message_id)
+        elif not token.status or codec.is_temporary(token.status):
+            token.status = status
+        if token.remaining > 0:
+            return
+        if token.status:
+            self._failure(token.batch, token.nik, token.status)
+        else:
+            self._out.ok.append((token.batch, token.nik, token.mids[0]))
+            self._out.more_mids += [(mid, token.nik) for mid in token.mids[1:]]
+        self._answer()
+
+    def _failure(self, batch: str, nik: str, status: int) -> None:
+        if codec.is_temporary(status):
+            self._out.retry.append((batch, nik, codec.status_name(status)))
+        else:
+            self._out.failed.append((batch, nik, "f:" + codec.status_name(status)))
+
+    def _answer(self) -> None:
+        self._outstanding -= 1
+        self._out.answers += 1
         # Flush early enough that the sender rarely waits for room under the bound.
-        if len(self._ok) + len(self._retry) + len(self._failed) >= self.bound // 2:
+        if self._out.answers >= self.bound // 2:
             self._flush_now.set()
 
     async def flush(self) -> None:
-        """Write the answers collected so far; each kind leaves memory once it is written."""
-        if self._ok:
-            ok, mids = self._ok, self._mids
-            self._ok, self._mids = [], {}
-            try:
-                await self.store.commit(self.name, ok, mids, self.receipt_ttl)
-            except BaseException:
-                self._ok, self._mids = ok + self._ok, {**mids, **self._mids}
-                raise
-            self._recorded(len(ok))
-        if self._retry:
-            retry, self._retry = self._retry, []
-            try:
-                await self.store.retry(self.name, retry, self.max_attempts)
-            except BaseException:
-                self._retry = retry + self._retry
-                raise
-            self._recorded(len(retry))
-        if self._failed:
-            failed, self._failed = self._failed, []
-            try:
-                await self.store.finish(self.name, "failed", failed)
-            except BaseException:
-                self._failed = failed + self._failed
-                raise
-            self._recorded(len(failed))
-
-    def _recorded(self, count: int) -> None:
-        self._unrecorded -= count
+        """Write everything collected so far in one round trip; kept in memory on failure."""
+        out = self._out
+        if not out:
+            return
+        self._out = Outcomes()
+        try:
+            await self._write(out)
+        except BaseException:
+            self._out = out.put_back(self._out)
+            raise
+        self._unrecorded -= out.recorded()
         self._room.set()
+
+    async def _write(self, out: Outcomes) -> None:
+        b = self.batches
+        counts = dict(out.settled)
+        groups: list[Groups] = []
+        for rows in (out.ok, out.retry, out.failed, out.opted):
+            grouped: Groups = {}
+            for batch, nik, value in rows:
+                grouped.setdefault(batch, []).extend((nik, value))
+                counts[batch] = counts.get(batch, 0) + 1
+            groups.append(grouped)
+        target = f"c\t{b.name}\t"
+        stamp = f"\t{time.time():.2f}"  # the submit time, to within the flush interval
+        key, base, ttl = b.keys.sms_message_id, self.id_base, self.receipt_ttl
+        mids = [(mid, nik) for _, nik, mid in out.ok] + out.more_mids
+        items: list[Any] = [
+            ("SET", key(normalise_id(mid, base)), target + nik + stamp, "EX", ttl)
+            for mid, nik in mids
+        ]
+        items += b.outcome_calls(*groups, max_attempts=self.max_attempts)
+        complete = b.leases.completed_by(counts)
+        if complete:
+            items.append(b.release_call(complete))
+        await b.lean.batch(items)
+        b.leases.recorded(counts)
 
     async def flusher(self) -> None:
         """Flush every FLUSH_INTERVAL, or sooner when asked; Redis hiccups are retried."""
@@ -142,5 +209,7 @@ class ResultBook:
             try:
                 await self.flush()
             except (RedisError, OSError) as exc:  # kept in memory; written on the next try
-                log.warning("campaign %s: recording answers failed (%s); retrying", self.name, exc)
+                log.warning(
+                    "campaign %s: recording answers failed (%s); retrying", self.batches.name, exc
+                )
                 await asyncio.sleep(0.5)

@@ -1,11 +1,13 @@
-"""Runs one blast campaign: takes recipients from Redis, submits, records outcomes.
+"""Runs one blast campaign in one process: takes batches of recipients from Redis,
+submits, records outcomes. Several processes may run the same campaign at once.
 
-Results of submit_sm_resp are collected in memory and written in batches (one
-Lua call per kind per flush, see smpp/blast_results.py) so Redis is not a round
-trip per message; at most one window of recipients is ever unrecorded, which is
-the delivery guarantee (at least once, at most one window re-sent per crash).
-Only one process sends a campaign at a time (a lease in Redis, renewed while
-sending).
+Each batch is taken under a lease (smpp/campaign_batches.py) renewed every half
+second; a batch whose sender died is put back in the queue by another sender once
+its lease has expired, so no live sender ever sends a recipient another live
+sender holds. Answers are collected in memory and written in batches
+(smpp/blast_results.py): at most one window of recipients is ever unrecorded,
+which is the delivery guarantee (at least once, at most one window re-sent per
+crash).
 """
 
 from __future__ import annotations
@@ -19,15 +21,20 @@ import socket
 import time
 from datetime import UTC, datetime, timedelta
 
-from smpp.blast_results import ResultBook
+from redis.exceptions import RedisError
+
+from core.redis_lean import FastRedis
+from smpp.blast_results import Parts, ResultBook
+from smpp.campaign_batches import CampaignBatches
 from smpp.campaign_store import CampaignStore
 from smpp.mt import MtBuilder, Source
 from smpp.pool import SmppPool
 from smpp.recipients import RecipientSource, queue_entries, split_entry
 from smpp.settings import BlastSettings
-from smpp.templates import render
+from smpp.templates import BlastText
 
 log = logging.getLogger(__name__)
+HEARTBEAT_SECONDS = 0.5
 
 
 def in_quiet_hours(spec: str, utc_offset_hours: float, now: datetime | None = None) -> bool:
@@ -59,14 +66,13 @@ class CampaignRunner:
         mt: MtBuilder,
         settings: BlastSettings,
         *,
+        lean: FastRedis,
         message_id_base: str = "as_is",
         utc_offset_hours: float = 7.0,
     ) -> None:
-        self.store = store
-        self.registry = registry
-        self.pool = pool
-        self.mt = mt
+        self.store, self.registry, self.pool, self.mt = store, registry, pool, mt
         self.settings = settings
+        self.lean = lean
         self.id_base = message_id_base  # how submit_sm_resp ids are spelled
         self.utc_offset = utc_offset_hours
         self.owner = owner_id()
@@ -75,94 +81,117 @@ class CampaignRunner:
         self.state = ""
         self.sent = 0
 
-    # --- the run ----------------------------------------------------------------------
+    def batches(self, name: str) -> CampaignBatches:
+        lease = self.settings.lease_seconds
+        return CampaignBatches(self.lean, self.store.keys, name, self.owner, lease)
 
-    async def materialize(self, name: str) -> int:
-        camp = await self.store.get(name)
-        if camp is None:
-            raise LookupError(name)
-        if camp.meta.get("materialized") == "1":
-            return 0
+    async def materialize(self, name: str, batches: CampaignBatches | None = None) -> int:
+        """Queue the campaign's recipients (once: one sender does it, the others wait)."""
+        batches = batches or self.batches(name)
+        while True:
+            camp = await self.store.get(name)
+            if camp is None:
+                raise LookupError(name)
+            if camp.meta.get("materialized") == "1":
+                return 0
+            if await self.store.claim_materializer(name, self.owner):
+                break
+            await asyncio.sleep(0.5)
         added = opted = 0
-        async for entries, opted_out in queue_entries(
-            self.registry, self.store.opted_out, camp.filters, camp.only_unregistered
-        ):
-            added += await self.store.add(name, entries)
-            opted += opted_out
-        await self.store.set_fields(name, materialized="1", opted_out=str(opted))
+        try:
+            async for entries, opted_out in queue_entries(
+                self.registry, self.store.opted_out, camp.filters, camp.only_unregistered
+            ):
+                added += await batches.add(entries)
+                opted += opted_out
+                await self.store.claim_materializer(name, self.owner)  # still alive
+            await self.store.set_fields(name, materialized="1", opted_out=str(opted))
+        finally:
+            await self.store.release_materializer(name, self.owner)
         log.info("campaign %s: %d recipients queued (%d opted out)", name, added, opted)
         return added
 
-    async def run(self, name: str, stop: asyncio.Event | None = None) -> str:
-        """Send campaign `name` until done, paused-and-stopped, cancelled or `stop` is set."""
+    async def run(
+        self, name: str, stop: asyncio.Event | None = None, *, takeover: bool = False
+    ) -> str:
+        """Send campaign `name` until done, paused-and-stopped, cancelled or `stop` is set.
+
+        `takeover` puts every batch other senders hold back in the queue at once (an
+        operator's word that they are dead), instead of waiting for their leases."""
         stop = stop or asyncio.Event()
         self.name = name
-        while not await self.store.acquire(name, self.owner):
-            log.info("campaign %s is being sent by another process; waiting", name)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 5)
-            if stop.is_set():
-                return "stopped"
+        batches = self.batches(name)
+        window = sum(b.window for b in self.pool.binds if b.carries_sms)
         results = ResultBook(
-            self.store,
-            name,
-            sum(b.window for b in self.pool.binds),
+            batches,
+            window,
             id_base=self.id_base,
             receipt_ttl=self.settings.receipt_ttl_seconds,
             max_attempts=self.settings.max_attempts,
         )
         flusher = asyncio.create_task(results.flusher())
         try:
-            recovered = await self.store.recover(name)
-            if recovered:
+            requeued = await batches.reclaim("all" if takeover else "orphans")
+            if requeued:
                 log.warning(
-                    "campaign %s: %d recipients were in flight at the last stop; "
-                    "re-queued (no message id recorded)",
+                    "campaign %s: %d recipients in flight with no live sender re-queued",
                     name,
-                    recovered,
+                    requeued,
                 )
-            await self.materialize(name)
+            await self.materialize(name, batches)
             camp = await self.store.get(name)
             if camp is not None and not camp.meta.get("started"):
                 await self.store.set_fields(name, started=str(time.time()))
-            return await self._loop(name, stop, results)
+            return await self._loop(batches, stop, results)
         finally:
             await self._drain(results)
             flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
             await results.flush()
-            # Whatever is still in flight was never answered: safe to queue again.
-            await self.store.recover(name)
-            await self.store.set_fields(name, rate="0")
-            await self.store.release(name, self.owner)
+            # Whatever of ours is still in flight was never answered: safe to queue again.
+            await batches.leave()
 
     async def _drain(self, results: ResultBook, timeout: float = 15.0) -> None:
         deadline = time.monotonic() + timeout
         while results.pending and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
 
-    async def _watch(self, name: str) -> None:
-        """Every half second: the campaign's state (pause/cancel), the lease, the rate."""
+    async def _watch(self, batches: CampaignBatches) -> None:
+        """Every half second: the campaign's state (pause/cancel), our leases (renewed),
+        expired leases of others (reclaimed), our rate (published)."""
         rate_t, sent_mark = time.monotonic(), 0
         while True:
-            camp = await self.store.get(name)
-            state = camp.state if camp else "cancelled"
-            if state == "running" and in_quiet_hours(self.settings.quiet_hours, self.utc_offset):
-                state = "quiet"
-            self.state = state
-            await self.store.renew(name, self.owner)
             now = time.monotonic()
-            rate = (self.sent - sent_mark) / (now - rate_t) if state == "running" else 0.0
+            rate = (self.sent - sent_mark) / (now - rate_t) if self.state == "running" else 0.0
             rate_t, sent_mark = now, self.sent
-            await self.store.set_fields(name, rate=f"{rate:.1f}")
-            await asyncio.sleep(0.5)
+            try:
+                state, requeued = await batches.heartbeat(rate, self.sent)
+            except (RedisError, OSError) as exc:  # leases lapse; sending stops by itself
+                log.warning("campaign %s: heartbeat failed (%s)", batches.name, exc)
+            else:
+                if state == "running" and in_quiet_hours(
+                    self.settings.quiet_hours, self.utc_offset
+                ):
+                    state = "quiet"
+                self.state = state
+                if requeued:
+                    log.warning(
+                        "campaign %s: %d recipients of a sender whose lease expired re-queued",
+                        batches.name,
+                        requeued,
+                    )
+            await asyncio.sleep(HEARTBEAT_SECONDS)
 
-    async def _loop(self, name: str, stop: asyncio.Event, results: ResultBook) -> str:
-        template = (await self.store.get(name)).template  # type: ignore[union-attr]
-        keyword, short_code = self.settings.keyword, self.settings.short_code
+    async def _loop(
+        self, batches: CampaignBatches, stop: asyncio.Event, results: ResultBook
+    ) -> str:
+        name = batches.name
+        camp = await self.store.get(name)
+        assert camp is not None
+        text = BlastText(camp.template, self.settings.keyword, self.settings.short_code)
         self.state = ""
-        watcher = asyncio.create_task(self._watch(name))
+        watcher = asyncio.create_task(self._watch(batches))
         try:
             while not stop.is_set():
                 if not self.state:
@@ -174,17 +203,15 @@ class CampaignRunner:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), 0.2)
                     continue
-                batch = await self.store.take(name, self.settings.batch_size)
-                if not batch:
-                    await self._drain(results)
-                    await results.flush()
-                    progress = await self.store.progress(name)
-                    if progress and not progress["queued"] and not progress["in_flight"]:
-                        await self.store.set_fields(name, state="done", finished=str(time.time()))
-                        return "done"
-                    await asyncio.sleep(0.1)
+                batch, entries = await batches.take(self.settings.batch_size)
+                if entries:
+                    await self._send_batch(batches, batch, entries, text, stop, results)
                     continue
-                await self._send_batch(name, batch, (template, keyword, short_code), stop, results)
+                await self._drain(results)
+                await results.flush()
+                if await self.store.finish_if_sent(name):
+                    return "done"
+                await asyncio.sleep(0.1)  # other senders' batches are still in flight
             return "stopped"
         finally:
             watcher.cancel()
@@ -193,35 +220,38 @@ class CampaignRunner:
 
     async def _send_batch(
         self,
-        name: str,
-        batch: list[str],
-        texts: tuple[str, str, str],
+        batches: CampaignBatches,
+        batch: str,
+        entries: list[str],
+        text: BlastText,
         stop: asyncio.Event,
         results: ResultBook,
     ) -> None:
-        template, keyword, short_code = texts
-        rows = [split_entry(e) for e in batch]
-        flags = await self.store.opted_out([r[1] for r in rows])
-        opted = [(r[0], "o") for r, f in zip(rows, flags, strict=True) if f]
+        rows = [split_entry(e) for e in entries]
+        flags = await batches.opted_out([r[1] for r in rows])
+        opted = [r[0] for r, flag in zip(rows, flags, strict=True) if flag]
         if opted:
-            await self.store.finish(name, "opted_out", opted)
-        for index, ((nik, phone, first), flag) in enumerate(zip(rows, flags, strict=True)):
-            if flag:
+            results.opted_out(batch, opted)
+        leases, pool, mt, source = batches.leases, self.pool, self.mt, self.source
+        for index, (nik, phone, first) in enumerate(rows):
+            if flags[index]:
                 continue
-            if self.state != "running" or stop.is_set():
-                # Paused or stopping mid-batch: the rest goes back to the front of the queue.
-                await self.store.unsend(name, batch[index:])
+            if self.state != "running" or stop.is_set() or not leases.holds(batch):
+                # Paused, stopping or the lease lapsed: the rest goes back to the queue front
+                # (only where the lease is still ours: the script checks).
+                rest = [e for e, f in zip(entries[index:], flags[index:], strict=True) if not f]
+                await batches.unsend(batch, rest)
+                results.settle(batch, len(rest))
                 return
-            text = render(
-                template, first_name=first, nik=nik, keyword=keyword, short_code=short_code
-            )
-            enc = self.mt.split(text)
-            if len(enc.parts) == 1:
-                builds = [self.mt.build_single(phone, self.source, enc)]
-            else:
-                builds = await self.mt.build(phone, text, self.source)
+            body = text.render(first, nik)
             await results.wait_for_room()
-            token = results.submitted(nik, len(builds))
-            for build in builds:
-                await self.pool.submit(build, token, results.on_result)
+            results.submitted()
+            single = mt.build_blast(phone, source, body)
+            if single is not None:
+                await pool.submit(single, (batch, nik), results.on_single)
+            else:
+                builds = await mt.build(phone, body, source)
+                token = Parts(nik, batch, len(builds))
+                for build in builds:
+                    await pool.submit(build, token, results.on_part)
             self.sent += 1

@@ -1,12 +1,15 @@
-"""Campaign state in Redis: one hash of metadata and counters, a queue, an in-flight hash
-and a per-recipient state hash, all under the campaign's hash tag `{c:<name>}` so
-every script below touches one slot.
+"""Campaign state in Redis: one hash of metadata and counters, a queue, an in-flight hash,
+a per-recipient state hash, batch leases, the senders' heartbeats and the receipt
+latency buckets, all under the campaign's hash tag `{c:<name>}` so every script
+touches one slot. This module is the cold side (create, read, progress); the
+sending hot path is :mod:`smpp.campaign_batches`.
 
-Exactly-once: a recipient moves queue -> in-flight (state "i") atomically BEFORE its
-submit_sm is written; the submit_sm_resp moves it to "s:<message id>" (or back to
-the queue on a temporary error, or to "f:<reason>"). After a crash the only
-ambiguous recipients are those still in-flight; :meth:`CampaignStore.recover`
-re-queues them (at most one window of possible duplicates, never a loss).
+At least once: a recipient moves queue -> in-flight (state "i") atomically BEFORE
+its submit_sm is written; the submit_sm_resp moves it to "s:<message id>" (or back
+to the queue on a temporary error, or to "f:<reason>"), a final receipt to "d",
+"x" or "f:<stat>". After a crash the only ambiguous recipients are the dead
+sender's in-flight ones, re-queued when its batch leases expire (at most one
+window of possible duplicates, never a loss).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from smpp import campaign_lua as lua
+from smpp import receipt_latency
 from smpp.keys import SmsKeys
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -51,16 +54,6 @@ class CampaignStore:
     def __init__(self, redis: aioredis.Redis, keys: SmsKeys) -> None:
         self.redis = redis
         self.keys = keys
-        self._take = redis.register_script(lua.TAKE)
-        self._commit = redis.register_script(lua.COMMIT)
-        self._retry = redis.register_script(lua.RETRY)
-        self._finish = redis.register_script(lua.FINISH)
-        self._receipt = redis.register_script(lua.RECEIPT)
-        self._add = redis.register_script(lua.ADD)
-        self._recover = redis.register_script(lua.RECOVER)
-        self._unsend = redis.register_script(lua.UNSEND)
-        self._renew = redis.register_script(lua.RENEW)
-        self._release = redis.register_script(lua.RELEASE)
 
     # --- campaigns ------------------------------------------------------------------
 
@@ -121,13 +114,21 @@ class CampaignStore:
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.llen(self.keys.campaign_queue(name))
             pipe.hlen(self.keys.campaign_inflight(name))
-            queued, inflight = await pipe.execute()
+            pipe.hgetall(self.keys.campaign_latency(name))
+            pipe.hgetall(self.keys.campaign_senders(name))
+            pipe.time()
+            queued, inflight, latency, senders, (now, _) = await pipe.execute()
         out: dict[str, Any] = {"name": name, "state": camp.state}
         out.update({c: camp.counter(c) for c in COUNTERS})
         out["queued"] = int(queued)
         out["in_flight"] = int(inflight)
+        # Accepted by the SMSC, no final receipt yet.
+        out["pending"] = max(0, out["submitted"] - camp.counter("receipted"))
+        out["receipt_seconds"] = receipt_latency.percentiles(latency)
+        live = _live_rates(senders.values(), now)
+        out["senders"] = len(live)
+        out["rate"] = round(sum(live), 1)
         out["materialized"] = camp.meta.get("materialized") == "1"
-        out["rate"] = float(camp.meta.get("rate", 0) or 0)
         out["template"] = camp.template
         out["filters"] = camp.filters
         out["only_unregistered"] = camp.only_unregistered
@@ -140,69 +141,34 @@ class CampaignStore:
                 out[stamp] = int(float(camp.meta[stamp]))
         return out
 
-    # --- recipients -----------------------------------------------------------------
+    # --- sending ----------------------------------------------------------------------
 
-    def _k(self, name: str) -> tuple[str, str, str, str, str]:
-        k = self.keys
-        return (
-            k.campaign_queue(name),
-            k.campaign_inflight(name),
-            k.campaign_state(name),
-            k.campaign_meta(name),
-            k.campaign_attempts(name),
-        )
+    async def finish_if_sent(self, name: str) -> bool:
+        """Mark a running campaign done once nothing is queued or in flight (any sender)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.llen(self.keys.campaign_queue(name))
+            pipe.hlen(self.keys.campaign_inflight(name))
+            pipe.hmget(self.keys.campaign_meta(name), ["materialized", "state"])
+            queued, inflight, (materialized, state) = await pipe.execute()
+        if queued or inflight or materialized != "1" or state != "running":
+            return False
+        await self.set_fields(name, state="done", finished=str(time.time()))
+        return True
 
-    async def add(self, name: str, entries: list[str]) -> int:
-        q, _, st, meta, _ = self._k(name)
-        return int(await self._add(keys=[q, st, meta], args=entries)) if entries else 0
+    async def claim_materializer(self, name: str, owner: str, ttl: int = 30) -> bool:
+        """Choosing the recipients is one sender's job: take (or keep) it for `ttl` seconds."""
+        key = self.keys.campaign_materializer(name)
+        if await self.redis.set(key, owner, nx=True, ex=ttl):
+            return True
+        if await self.redis.get(key) == owner:
+            await self.redis.expire(key, ttl)
+            return True
+        return False
 
-    async def take(self, name: str, n: int) -> list[str]:
-        q, inf, st, _, _ = self._k(name)
-        return list(await self._take(keys=[q, inf, st], args=[n]))
-
-    async def commit(
-        self, name: str, pairs: list[tuple[str, str]], mids: dict[str, str], ttl: int
-    ) -> int:
-        """Record submit_sm_resp successes: message id -> recipient map first, then state."""
-        if mids:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for mid, target in mids.items():
-                    pipe.set(self.keys.sms_message_id(mid), target, ex=ttl)
-                await pipe.execute()
-        _, inf, st, meta, _ = self._k(name)
-        flat = [x for pair in pairs for x in pair]
-        return int(await self._commit(keys=[inf, st, meta], args=flat)) if flat else 0
-
-    async def retry(self, name: str, failures: list[tuple[str, str]], max_attempts: int) -> int:
-        q, inf, st, meta, att = self._k(name)
-        flat = [x for pair in failures for x in pair]
-        if not flat:
-            return 0
-        return int(await self._retry(keys=[inf, st, meta, att, q], args=[max_attempts, *flat]))
-
-    async def finish(self, name: str, counter: str, outcomes: list[tuple[str, str]]) -> int:
-        _, inf, st, meta, _ = self._k(name)
-        flat = [x for pair in outcomes for x in pair]
-        if not flat:
-            return 0
-        return int(await self._finish(keys=[inf, st, meta], args=[counter, *flat]))
-
-    async def receipt(self, name: str, nik: str, state: str, counter: str) -> bool:
-        _, _, st, meta, _ = self._k(name)
-        return bool(await self._receipt(keys=[st, meta], args=[nik, state, counter]))
-
-    async def receipt_in(self, pipe: Any, name: str, nik: str, state: str, counter: str) -> None:
-        """The same as :meth:`receipt`, queued on a pipeline (batched receipts)."""
-        _, _, st, meta, _ = self._k(name)
-        await self._receipt(keys=[st, meta], args=[nik, state, counter], client=pipe)
-
-    async def recover(self, name: str) -> int:
-        q, inf, st, _, _ = self._k(name)
-        return int(await self._recover(keys=[inf, st, q]))
-
-    async def unsend(self, name: str, entries: list[str]) -> int:
-        q, inf, st, _, _ = self._k(name)
-        return int(await self._unsend(keys=[inf, st, q], args=entries)) if entries else 0
+    async def release_materializer(self, name: str, owner: str) -> None:
+        key = self.keys.campaign_materializer(name)
+        if await self.redis.get(key) == owner:
+            await self.redis.delete(key)
 
     async def opted_out(self, phones: list[str]) -> list[bool]:
         """For each phone: did it send BERHENTI/STOP?"""
@@ -216,17 +182,16 @@ class CampaignStore:
     async def recipient_state(self, name: str, nik: str) -> str | None:
         return await self.redis.hget(self.keys.campaign_state(name), nik)
 
-    # --- the sending lease ------------------------------------------------------------
 
-    async def acquire(self, name: str, owner: str, ttl: int = 30) -> bool:
-        return bool(await self.redis.set(self.keys.campaign_lease(name), owner, nx=True, ex=ttl))
-
-    async def break_lease(self, name: str) -> None:
-        """Take the sending lease from a process that died holding it."""
-        await self.redis.delete(self.keys.campaign_lease(name))
-
-    async def renew(self, name: str, owner: str, ttl: int = 30) -> bool:
-        return bool(await self._renew(keys=[self.keys.campaign_lease(name)], args=[owner, ttl]))
-
-    async def release(self, name: str, owner: str) -> None:
-        await self._release(keys=[self.keys.campaign_lease(name)], args=[owner])
+def _live_rates(senders: Any, now: int, fresh: float = 5.0) -> list[float]:
+    """The rates of the senders heard from in the last `fresh` seconds (a crashed one
+    stays in the hash, silent)."""
+    rates = []
+    for value in senders:
+        rate, _, rest = value.partition("\t")
+        try:
+            if now - float(rest.rpartition("\t")[2]) <= fresh:
+                rates.append(float(rate))
+        except ValueError:
+            continue
+    return rates

@@ -30,6 +30,7 @@ from smpp.frames import (  # noqa: F401  (re-exported)
 from smpp.pdu import (  # noqa: F401  (re-exported)
     MissingTlv,
     ShortMessage,
+    SubmitPrefab,
     UssdFields,
     build_submit_sm,
     build_submit_sm_resp,

@@ -73,6 +73,15 @@ def decode_gsm7(data: bytes) -> str:
     return "".join(out)
 
 
+def gsm7_single(text: str) -> bytes | None:
+    """The unpacked septets of a text that fits one GSM-7 part; None otherwise (the blast
+    fast path: one alphabet check and one translation, no splitting)."""
+    if not _GSM_ALL.issuperset(text):
+        return None
+    septets = text.translate(_TO_SEPTETS)
+    return septets.encode("latin-1") if len(septets) <= LIMITS[GSM7][0] else None
+
+
 def encode_ucs2(text: str) -> bytes:
     return text.encode("utf-16-be")
 

@@ -18,12 +18,14 @@ import redis.asyncio as aioredis
 from core.outbox import OutboundSms, Outbox
 from core.phone import normalise_phone
 from core.privacy import mask_phone
+from core.redis_lean import FastRedis
 from dialogue.model import Channel, Inbound, SessionEvent
 from smpp import codec, concat, encoding
 from smpp.campaign_store import CampaignStore
 from smpp.keys import SmsKeys
 from smpp.locks import KeyedLocks
-from smpp.receipts import Receipt, is_receipt, parse_receipt
+from smpp.receipt_book import ReceiptBook
+from smpp.receipts import is_receipt
 from smpp.settings import SmppSettings, SmsSettings
 
 log = logging.getLogger(__name__)
@@ -35,8 +37,6 @@ OPT_OUT_REPLY = (
     "Anda tidak akan menerima SMS PEDULICOVID lagi. Kirim VAKSIN ke {number} untuk mendaftar. / "
     "You will get no more PEDULICOVID SMS."
 )
-RECEIPT_BATCH = 500
-RECEIPT_COUNTERS = {"delivered": ("d", "delivered"), "expired": ("x", "expired")}
 
 
 def sender_address(addr: str) -> str:
@@ -49,6 +49,7 @@ class InboundHandler:
     def __init__(
         self,
         redis: aioredis.Redis,
+        lean: FastRedis,
         keys: SmsKeys,
         smpp: SmppSettings,
         sms: SmsSettings,
@@ -65,15 +66,14 @@ class InboundHandler:
         self.store = store
         self.reassembler = concat.Reassembler(smpp.reassembly_timeout, smpp.reassembly_max_sets)
         self._locks = KeyedLocks()
-        self._receipts: list[tuple[Receipt | None, asyncio.Future[None]]] = []
-        self._receipt_task: asyncio.Task[None] | None = None
+        self.receipts = ReceiptBook(lean, keys, smpp.receipt_id_base)
         # Each MO holds a Redis connection through the dialogue: bound the concurrency.
         self._mo_slots = asyncio.Semaphore(16)
 
     async def __call__(self, sm: codec.ShortMessage) -> int:
         """The deliver_sm handler: returns the status for deliver_sm_resp."""
         if is_receipt(sm):
-            await self.on_receipt(sm)
+            await self.receipts.on_receipt(sm)
             return codec.ESME_ROK
         try:
             info, payload = concat.part_info(sm)
@@ -92,61 +92,6 @@ class InboundHandler:
         async with self._mo_slots, self._locks.hold(sender):
             await self.on_message(sender, sm.destination, text)
         return codec.ESME_ROK
-
-    async def on_receipt(self, sm: codec.ShortMessage) -> None:
-        """Queue the receipt for the next batch and wait until it is recorded.
-
-        Receipts arrive at blast speed: they are written in batches (one pipeline to find
-        the recipients, one to update them) rather than a few round trips each.
-        """
-        receipt = parse_receipt(sm, self.smpp.receipt_id_base)
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._receipts.append((receipt, fut))
-        if self._receipt_task is None or self._receipt_task.done():
-            self._receipt_task = asyncio.create_task(self._flush_receipts())
-        await fut
-
-    async def _flush_receipts(self) -> None:
-        while self._receipts:
-            batch, self._receipts = self._receipts[:RECEIPT_BATCH], self._receipts[RECEIPT_BATCH:]
-            try:
-                await self._record_receipts([r for r, _ in batch])
-            except Exception as exc:
-                for _, fut in batch:
-                    if not fut.done():
-                        fut.set_exception(exc)
-            else:
-                for _, fut in batch:
-                    if not fut.done():
-                        fut.set_result(None)
-
-    async def _record_receipts(self, batch: list[Receipt | None]) -> None:
-        final = [r for r in batch if r is not None and r.state != "enroute"]
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hincrby(self.keys.sms_stats(), "receipts", len(batch))
-            for r in final:
-                pipe.get(self.keys.sms_message_id(r.message_id))
-            targets = (await pipe.execute())[1:]
-        updates: list[tuple[str, str, str, str]] = []
-        outbox: dict[str, int] = {}
-        for r, target in zip(final, targets, strict=True):
-            if not target:
-                continue
-            kind, _, rest = target.partition("\t")
-            if kind != "c":
-                outbox[r.state] = outbox.get(r.state, 0) + 1
-                continue
-            name, _, nik = rest.partition("\t")
-            state, counter = RECEIPT_COUNTERS.get(r.state, (f"f:{r.stat or 'UNDELIV'}", "failed"))
-            updates.append((name, nik, state, counter))
-        if not updates and not outbox:
-            return
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for name, nik, state, counter in updates:
-                await self.store.receipt_in(pipe, name, nik, state, counter)
-            for state, n in outbox.items():
-                pipe.hincrby(self.keys.sms_stats(), f"outbox_{state}", n)
-            await pipe.execute()
 
     async def on_message(self, sender: str, to: str, text: str) -> None:
         await self.redis.hincrby(self.keys.sms_stats(), "mo", 1)

@@ -41,12 +41,29 @@ class SmsKeys(OutboxKeys):
         """Hash nik -> temporary failures so far."""
         return f"{self.prefix}:c:{{c:{name}}}:attempts"
 
-    def campaign_lease(self, name: str) -> str:
-        """Who is sending this campaign now (SET NX with a TTL renewed while sending)."""
-        return f"{self.prefix}:c:{{c:{name}}}:lease"
+    def campaign_materializer(self, name: str) -> str:
+        """The sender choosing the recipients of this campaign now (SET NX with a TTL)."""
+        return f"{self.prefix}:c:{{c:{name}}}:materializer"
+
+    def campaign_leases(self, name: str) -> str:
+        """Sorted set batch id -> lease expiry (Redis time, ms): the batches being sent."""
+        return f"{self.prefix}:c:{{c:{name}}}:leases"
+
+    def campaign_batch_owners(self, name: str) -> str:
+        """Hash batch id -> the sender holding its lease."""
+        return f"{self.prefix}:c:{{c:{name}}}:batch-owners"
+
+    def campaign_senders(self, name: str) -> str:
+        """Hash sender -> "rate<TAB>sent<TAB>unix time": the processes sending the campaign."""
+        return f"{self.prefix}:c:{{c:{name}}}:senders"
+
+    def campaign_latency(self, name: str) -> str:
+        """Hash latency bucket -> final receipts (submit to receipt; smpp.receipt_latency)."""
+        return f"{self.prefix}:c:{{c:{name}}}:latency"
 
     def sms_message_id(self, message_id: str) -> str:
-        """String "campaign\\tnik" or "outbox\\t<dedupe_key>": receipts find their message."""
+        """String "c\\t<campaign>\\t<nik>\\t<submit unix time>" or "o\\t<dedupe_key>":
+        receipts find their message (and the submit time, for the receipt latency)."""
         return f"{self.prefix}:sms:{{m:{message_id}}}:mid"
 
     def sms_optouts(self) -> str:
@@ -68,6 +85,11 @@ class SmsKeys(OutboxKeys):
     def sms_outbox_failed(self) -> str:
         """Stream of outbox SMS that failed permanently (with the reason)."""
         return f"{self.prefix}:sms:outbox:failed"
+
+    def smsc_budget(self, account: str) -> str:
+        """Hash tokens/stamp: the messages-per-second budget of one SMSC account, shared
+        by every bind and process sending to it (smpp.budget)."""
+        return f"{self.prefix}:smsc:{{r:{account}}}:budget"
 
     def sms_stats(self) -> str:
         """Hash of SMS channel counters (MO received, receipts, replies...)."""

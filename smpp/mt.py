@@ -29,6 +29,7 @@ class MtBuilder:
         self.gsm_dc0 = settings.data_coding_default != encoding.LATIN1
         self.mode = settings.long_message
         self.registered_delivery = settings.registered_delivery
+        self._prefabs: dict[Source, codec.SubmitPrefab] = {}
 
     def split(self, text: str) -> encoding.Encoded:
         return encoding.encode_message(
@@ -51,9 +52,24 @@ class MtBuilder:
         ref = await self.next_ref(to) if total > 1 else 0
         return [self._part(to, source, enc, i, total, ref) for i in range(total)]
 
-    def build_single(self, to: str, source: Source, enc: encoding.Encoded) -> Build:
-        """The one-part fast path (no Redis round trip)."""
-        return self._part(to, source, enc, 0, 1, 0)
+    def build_blast(self, to: str, source: Source, text: str) -> Build | None:
+        """A text that fits one GSM-7 part (the blast's common case), built with the fields
+        around destination and text packed once; None: use :meth:`build`."""
+        payload = encoding.gsm7_single(text) if self.gsm_dc0 else None
+        if payload is None:
+            return None
+        prefab = self._prefabs.get(source)
+        if prefab is None:
+            prefab = self._prefabs[source] = codec.SubmitPrefab(
+                source.addr, source.ton, source.npi, encoding.DC_DEFAULT, self.registered_delivery
+            )
+        body = prefab.body(to, payload)
+        length, pack = 16 + len(body), codec.HEADER.pack
+
+        def build(seq: int) -> bytes:
+            return pack(length, codec.SUBMIT_SM, 0, seq) + body
+
+        return build
 
     def _part(
         self, to: str, source: Source, enc: encoding.Encoded, index: int, total: int, ref: int

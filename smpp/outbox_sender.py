@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
@@ -150,7 +151,7 @@ class OutboxSender:
                 for mid in job.mids:
                     pipe.set(
                         self.keys.sms_message_id(normalise_id(mid, self.smpp.message_id_base)),
-                        f"o\t{job.fields.get('dedupe_key', '')}",
+                        f"o\t{job.fields.get('dedupe_key', '')}\t{time.time():.2f}",
                         ex=259200,
                     )
                 pipe.xack(self.keys.sms_outbox(), self.group, job.entry_id)

@@ -64,6 +64,31 @@ def build_submit_sm(
     return HEADER.pack(16 + len(body), command_id, 0, sequence) + body
 
 
+class SubmitPrefab:
+    """submit_sm bodies that differ only in destination and short_message (blasts): the
+    fields around them are packed once."""
+
+    __slots__ = ("_head", "_middle")
+
+    def __init__(
+        self, source: str, source_ton: int, source_npi: int, data_coding: int, registered: int
+    ) -> None:
+        self._head = _cstr("") + bytes((source_ton, source_npi)) + _cstr(source) + b"\x01\x01"
+        # The destination's NUL, esm_class, protocol_id, priority_flag, two empty times,
+        # registered_delivery, replace_if_present, data_coding, sm_default_msg_id.
+        self._middle = b"\x00" * 6 + bytes((registered, 0, data_coding, 0))
+
+    def body(self, destination: str, short_message: bytes) -> bytes:
+        """The body (after the header); `short_message` at most 254 octets."""
+        return (
+            self._head
+            + destination.encode("latin-1")
+            + self._middle
+            + bytes((len(short_message),))
+            + short_message
+        )
+
+
 def tlv(tag: int, value: bytes | int, size: int = 1) -> bytes:
     if isinstance(value, int):
         value = value.to_bytes(size, "big")

@@ -11,7 +11,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from core import metrics
 from smpp import codec
+from smpp.budget import Budgets
 from smpp.ratelimit import Backoff
 from smpp.session import BindRejected, DeliverHandler, ResultCallback, SessionClosed, SmppSession
 from smpp.settings import BindSettings
@@ -28,9 +30,17 @@ def _bind_commands(mode: str) -> list[int]:
 
 
 class SmppPool:
-    def __init__(self, binds: list[BindSettings], on_deliver: DeliverHandler | None) -> None:
+    def __init__(
+        self,
+        binds: list[BindSettings],
+        on_deliver: DeliverHandler | None,
+        budgets: Budgets | None = None,
+    ) -> None:
         self.binds = binds
         self.on_deliver = on_deliver
+        # Each SMSC account's messages per second, shared by its binds (and, through
+        # Redis, by every process): without Redis, paced in this process alone.
+        self.budgets = budgets or Budgets(None, None)
         self.sessions: list[SmppSession] = []
         self._ready = asyncio.Event()
         self._stopping = False
@@ -48,7 +58,8 @@ class SmppPool:
     async def _keep(self, bind: BindSettings, command: int, name: str) -> None:
         backoff = Backoff(bind.reconnect_min, bind.reconnect_max)
         while not self._stopping:
-            session = SmppSession(bind, command, self.on_deliver, name)
+            budget = self.budgets.for_bind(bind)
+            session = SmppSession(bind, command, self.on_deliver, name, budget)
             try:
                 await session.open()
             except BindRejected as exc:
@@ -60,6 +71,7 @@ class SmppPool:
             else:
                 backoff.reset()
                 self.connects += 1
+                metrics.SMPP_RECONNECTS.inc()
                 self.sessions.append(session)
                 self._update_ready()
                 await session.closed.wait()
@@ -122,7 +134,7 @@ class SmppPool:
         hop came). False when none is up: the network has lost that dialogue anyway."""
         for session in [s for s in self.sessions if s.settings is bind and s.can_submit]:
             try:
-                await session.submit(build, token, callback)
+                await session.submit(build, token, callback, paced=False)
                 return True
             except SessionClosed:
                 continue

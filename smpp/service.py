@@ -16,9 +16,11 @@ import redis.asyncio as aioredis
 
 from core.config import Config
 from core.outbox import Outbox
+from core.redis_lean import FastRedis
 from core.settings import redis_settings, service_settings
 from smpp import codec, outbox_trim
 from smpp.blaster import CampaignRunner
+from smpp.budget import Budgets
 from smpp.campaign_store import CampaignStore
 from smpp.inbound import InboundHandler
 from smpp.keys import SmsKeys
@@ -52,6 +54,7 @@ class SmsService:
         registry: RecipientSource,
         engine: Any,
         *,
+        lean: FastRedis | None = None,
         run_campaigns: bool = True,
         run_outbox: bool = True,
     ) -> None:
@@ -61,9 +64,15 @@ class SmsService:
         self.utc_offset = service_settings(config).utc_offset_hours
         keys = SmsKeys(redis_settings(config).key_prefix)
         self.registry = registry
+        # The blast, the receipts and the shared budget use the process's lean client.
+        self._own_lean = lean is None
+        self.lean = lean or FastRedis.like(redis)
         self.store = CampaignStore(redis, keys)
-        self.inbound = InboundHandler(redis, keys, self.smpp, self.sms, engine, self.store, outbox)
-        self.pool = SmppPool(self.smpp.binds(smpp_password(config)), self.on_deliver)
+        self.inbound = InboundHandler(
+            redis, self.lean, keys, self.smpp, self.sms, engine, self.store, outbox
+        )
+        budgets = Budgets(self.lean, keys)
+        self.pool = SmppPool(self.smpp.binds(smpp_password(config)), self.on_deliver, budgets)
         self.ussd = UssdEdge(engine, self.pool, self.smpp.data_coding_default)
         self.mt = MtBuilder(self.smpp, redis, keys)
         self.outbox = OutboxSender(redis, keys, self.pool, self.mt, self.smpp, self.sms, self.blast)
@@ -88,6 +97,7 @@ class SmsService:
             self.pool,
             self.mt,
             self.blast,
+            lean=self.lean,
             message_id_base=self.smpp.message_id_base,
             utc_offset_hours=self.utc_offset,
         )
@@ -119,7 +129,8 @@ class SmsService:
                 await asyncio.sleep(2)
 
     async def _watch(self) -> None:
-        """Start a runner for every campaign in state running (the lease keeps it single)."""
+        """Start a runner for every campaign in state running (other processes may send it
+        too: batches under leases keep each recipient to one sender)."""
         while not self._stop.is_set():
             for name in await self.store.names():
                 task = self._runners.get(name)
@@ -147,4 +158,6 @@ class SmsService:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._finisher
             await self.outbox.flush()
+        if self._own_lean:
+            await self.lean.aclose()
         log.info("SMS channel stopped")

@@ -15,9 +15,10 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from core import metrics
 from smpp import codec
 from smpp.bind import BindRejected, open_bind
-from smpp.ratelimit import TokenBucket
+from smpp.budget import Budget, LocalBudget
 from smpp.settings import BindSettings
 from smpp.window import ResultCallback, SubmitWindow
 
@@ -40,12 +41,16 @@ class SmppSession:
         bind_command: int,
         on_deliver: DeliverHandler | None,
         name: str = "smpp",
+        budget: Budget | None = None,
     ) -> None:
         self.settings = settings
         self.bind_command = bind_command
         self.on_deliver = on_deliver
         self.name = name
-        self.bucket = TokenBucket(settings.rate)
+        # The SMSC account's messages per second (the pool shares one between binds).
+        if budget is None and settings.rate > 0:
+            budget = LocalBudget(settings.rate)
+        self.budget = budget
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
         self._seq = 0
@@ -58,6 +63,7 @@ class SmppSession:
         self._last_heard = time.monotonic()
         self._unbinding = False
         self._unsent: list[bytes] = []
+        self._window_shown = 0  # what this session adds to the window-in-use gauge
 
     @property
     def can_submit(self) -> bool:
@@ -118,6 +124,7 @@ class SmppSession:
             log.warning("%s connection closed: %s", self.name, why)
         self._abort()
         self.window.fail_all()
+        self._show_window(0)
         for fut in self._pending_other.values():
             if not fut.done():
                 fut.set_exception(SessionClosed(why))
@@ -151,17 +158,27 @@ class SmppSession:
     # --- submitting --------------------------------------------------------------------
 
     async def submit(
-        self, build: Callable[[int], bytes], token: Any, callback: ResultCallback
+        self,
+        build: Callable[[int], bytes],
+        token: Any,
+        callback: ResultCallback,
+        *,
+        paced: bool = True,
     ) -> None:
-        """Wait for window room, rate and any throttle pause, then write one PDU.
+        """Wait for window room, the account's budget (unless not `paced`: charged
+        afterwards) and any throttle pause, then write one PDU.
 
         Raises SessionClosed (nothing written) when the connection goes meanwhile.
         """
         if not await self.window.wait_for_room(self.closed):
             raise SessionClosed(self.name)
-        await self.bucket.take()
+        budget = self.budget
+        if budget is not None and paced:
+            await budget.take()
         if self.closed.is_set():
             raise SessionClosed(self.name)
+        if budget is not None and not paced:
+            budget.charge()
         seq = self._next_seq()
         data = build(seq)
         self._write(data)  # raises SessionClosed before anything is registered
@@ -261,11 +278,17 @@ class SmppSession:
                 await asyncio.sleep(tick)
                 now = time.monotonic()
                 self.window.expire(now)
+                self._show_window(len(self.window))
                 if now >= next_ping:
                     next_ping = now + interval
                     self._spawn(self._ping())
         except asyncio.CancelledError:
             pass
+
+    def _show_window(self, in_use: int) -> None:
+        """Sampled (each keep-alive tick), not per submit: the gauge is the sum of binds."""
+        metrics.SMPP_WINDOW.inc(in_use - self._window_shown)
+        self._window_shown = in_use
 
     async def _ping(self) -> None:
         try:

@@ -24,7 +24,8 @@ class BindFields:
     bind_mode: str
     window: int
     response_timeout: float
-    # Messages per second through this bind (token bucket); 0 = no limit.
+    # Messages per second for the SMSC account (system_id at host:port), shared by every
+    # bind and process sending to it; 0 = no limit.
     rate: float
     enquire_link_interval: float
     reconnect_min: float
@@ -100,7 +101,21 @@ class SmppSettings(BindFields):
                 binds.append(BindSettings(**{**base, **table}))
             except ValueError as exc:
                 raise ConfigError(f"[[smpp.connections]] #{i + 1}: {exc}") from exc
+        _one_rate_per_account(binds)
         return binds
+
+
+def _one_rate_per_account(binds: list[BindSettings]) -> None:
+    """The contract gives an account one rate: binds to it must not disagree."""
+    rates: dict[tuple[str, int, str], float] = {}
+    for i, bind in enumerate(binds):
+        account = (bind.host, bind.port, bind.system_id)
+        if rates.setdefault(account, bind.rate) != bind.rate:
+            raise ConfigError(
+                f"[[smpp.connections]] #{i + 1}: rate {bind.rate:g} differs from "
+                f"{rates[account]:g} for the same SMSC account ({bind.system_id} at "
+                f"{bind.host}:{bind.port}); the rate is the account's, one for all its binds"
+            )
 
 
 @dataclass(frozen=True)
@@ -134,6 +149,9 @@ class BlastSettings:
     max_attempts: int
     # Message id -> recipient mapping lifetime (receipts arrive within this time).
     receipt_ttl_seconds: int
+    # A batch's lease: a sender that stops renewing it (crashed) loses its batch to the
+    # other senders after this many seconds.
+    lease_seconds: float
 
 
 def smpp_settings(config: Config) -> SmppSettings:

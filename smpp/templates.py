@@ -100,6 +100,29 @@ def first_name(full_name: str) -> str:
     return parts[0].title() if parts else ""
 
 
+class BlastText:
+    """A campaign's template with {keyword} and {short_code} filled in once: per recipient
+    only {first_name} and {nik_masked} are formatted (the same text as :func:`render`)."""
+
+    def __init__(self, template: str, keyword: str, short_code: str) -> None:
+        fixed = {"keyword": keyword, "short_code": short_code}
+        pieces: list[str] = []
+        for literal, name, _, _ in string.Formatter().parse(template):
+            pieces.append(_escape(literal))
+            if name in fixed:
+                pieces.append(_escape(fixed[name]))
+            elif name is not None:
+                pieces.append("{" + name + "}")
+        self._format = "".join(pieces).format
+
+    def render(self, first_name: str, nik: str) -> str:
+        return self._format(first_name=first_name, nik_masked=mask_nik(nik) if nik else "")
+
+
+def _escape(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
+
+
 def render(template: str, *, first_name: str, nik: str, keyword: str, short_code: str) -> str:
     return template.format_map(
         {

@@ -12,12 +12,21 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from core import metrics
 from smpp import codec
 from smpp.settings import BindSettings
 
 # (token, status, message_id) -> None; status is an ESME code or codec.LOCAL_*.
 ResultCallback = Callable[[Any, int, str], None]
 MAX_THROTTLE_PAUSE = 30.0
+_SUBMITS: dict[int, Any] = {}  # status -> its labelled counter (looked up once)
+
+
+def _count(status: int) -> None:
+    child = _SUBMITS.get(status)
+    if child is None:
+        child = _SUBMITS[status] = metrics.SMPP_SUBMITS.labels(codec.status_name(status))
+    child.inc()
 
 
 class SubmitWindow:
@@ -62,8 +71,10 @@ class SubmitWindow:
             return  # a late answer to something already timed out: already retried
         if len(self._outstanding) < self.settings.window:
             self._slot.set()
+        _count(status)
         if status in (codec.ESME_RTHROTTLED, codec.ESME_RMSGQFUL):
             self.stats["throttled"] += 1
+            metrics.SMPP_THROTTLED.inc()
             self._throttle_streak += 1
             pause = self.settings.throttle_pause * 2 ** (self._throttle_streak - 1)
             pause = min(pause, MAX_THROTTLE_PAUSE)

@@ -68,7 +68,9 @@ def create_app(config: Config, *, sms: bool = True) -> web.Application:
         app.cleanup_ctx.append(_booking_repair)
     if sms and smpp_settings(config).enabled:
         # Built now (settings, the bind password); it connects when the app starts.
-        service = SmsService(ctx.config, ctx.redis, ctx.outbox, ctx.registry, ctx.engine)
+        service = SmsService(
+            ctx.config, ctx.redis, ctx.outbox, ctx.registry, ctx.engine, lean=ctx.lean
+        )
         app.cleanup_ctx.append(_running(service))
     gateway_routes = add_routes(app, config, ctx.engine, ctx.redis)
     if web_settings(config).enabled:

@@ -22,7 +22,10 @@ from smpp.settings import sms_settings
 from ussd_server.context import CONTEXT, AppContext
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-BLAST_STATES = ("queued", "in_flight", "submitted", "delivered", "failed", "expired", "opted_out")
+BLAST_STATES = (
+    *("queued", "in_flight", "submitted", "pending"),
+    *("delivered", "failed", "expired", "opted_out"),
+)
 
 
 async def _outbox_depth(ctx: AppContext, keys: SmsKeys) -> int:

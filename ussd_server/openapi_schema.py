@@ -141,6 +141,9 @@ def campaign_progress() -> JsonSchema:
             "warnings": {"type": "array", "items": STRING},
         },
     }
+    # Submit-to-receipt latency percentiles in seconds (null until a final receipt).
+    seconds = {"type": ["number", "null"]}
+    receipt_seconds = _object({"count": INTEGER, "p50": seconds, "p90": seconds, "p99": seconds})
     return _object(
         {
             "name": STRING,
@@ -148,6 +151,9 @@ def campaign_progress() -> JsonSchema:
             **{c: INTEGER for c in counters},
             "queued": INTEGER,
             "in_flight": INTEGER,
+            "pending": INTEGER,
+            "receipt_seconds": receipt_seconds,
+            "senders": INTEGER,
             "materialized": BOOLEAN,
             "rate": NUMBER,
             "template": STRING,

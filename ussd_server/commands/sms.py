@@ -62,7 +62,8 @@ def register(sub: Any) -> None:
     run.add_argument(
         "--takeover",
         action="store_true",
-        help="take the sending lease even if a (crashed) process still holds it",
+        help="re-queue at once the batches other senders hold (they crashed), "
+        "instead of waiting for their leases to expire",
     )
     run.set_defaults(func=run_blast)
 
@@ -73,7 +74,9 @@ def register(sub: Any) -> None:
 @contextlib.asynccontextmanager
 async def _service(ctx: AppContext, **kw: bool) -> AsyncIterator[tuple[SmsService, asyncio.Event]]:
     """The SMS channel started, and an event set by SIGINT/SIGTERM; stopped on the way out."""
-    service = SmsService(ctx.config, ctx.redis, ctx.outbox, ctx.registry, ctx.engine, **kw)
+    service = SmsService(
+        ctx.config, ctx.redis, ctx.outbox, ctx.registry, ctx.engine, lean=ctx.lean, **kw
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -106,20 +109,29 @@ def _bar(p: dict[str, Any], width: int = 30) -> str:
     return (
         f"[{'#' * filled}{'.' * (width - filled)}] {done}/{p['total']} "
         f"queued {p['queued']} submitted {p['submitted']} delivered {p['delivered']} "
-        f"failed {p['failed']} expired {p['expired']} {p['rate']:.0f}/s {p['state']}"
+        f"failed {p['failed']} expired {p['expired']} pending {p['pending']} "
+        f"{p['rate']:.0f}/s {p['state']}"
     )
 
 
 PROGRESS_FIELDS = (
-    *("total", "queued", "in_flight", "submitted", "delivered"),
-    *("failed", "expired", "opted_out", "rate"),
+    *("total", "queued", "in_flight", "submitted", "delivered", "failed"),
+    *("expired", "pending", "opted_out", "rate", "senders"),
 )
+
+
+def _latency_line(latency: dict[str, Any]) -> str:
+    if not latency.get("count"):
+        return "no final receipt yet"
+    spread = ", ".join(f"{q} {latency[q]:g} s" for q in ("p50", "p90", "p99"))
+    return f"{spread} ({latency['count']} receipts)"
 
 
 def _print_progress(p: dict[str, Any]) -> None:
     print(f"campaign {p['name']}: {p['state']}")
     for key in PROGRESS_FIELDS:
         print(f"  {key:<10} {p[key]}")
+    print(f"  {'receipts':<10} {_latency_line(p['receipt_seconds'])}")
     lint = p.get("lint") or {}
     if lint:
         print(f"  encoding   {lint.get('encoding')}, {lint.get('parts')} part(s) per message")
@@ -164,9 +176,7 @@ async def _command(ctx: AppContext, store: CampaignStore, args: argparse.Namespa
     elif cmd == "status":
         await _status(store, args)
     elif cmd == "run":
-        if args.takeover:
-            await store.break_lease(args.name)
-        return await _run_campaign(ctx, store, args.name)
+        return await _run_campaign(ctx, store, args.name, args.takeover)
     return 0
 
 
@@ -185,12 +195,12 @@ async def _blast(args: argparse.Namespace, config: Config) -> int:
         await ctx.aclose()
 
 
-async def _run_campaign(ctx: AppContext, store: CampaignStore, name: str) -> int:
+async def _run_campaign(ctx: AppContext, store: CampaignStore, name: str, takeover: bool) -> int:
     p = await campaigns.progress(store, name)
     if p["state"] == "draft":
         await campaigns.transition(store, name, "start")
     async with _service(ctx, run_campaigns=False, run_outbox=False) as (service, stop):
-        task = asyncio.create_task(service.runner().run(name, stop))
+        task = asyncio.create_task(service.runner().run(name, stop, takeover=takeover))
         while not task.done():
             await asyncio.wait({task}, timeout=1)
             p = await campaigns.progress(store, name)
