@@ -33,7 +33,7 @@ TARGET_CPU_PER_1000 = 0.05
 
 def _layouts(text: str) -> list[tuple[int, int]]:
     out = []
-    for item in text.split(","):
+    for item in filter(None, text.split(",")):
         workers, _, binds = item.strip().partition("x")
         out.append((int(workers), int(binds or 1)))
     return out

@@ -108,8 +108,8 @@ async def measure(
     ]
     meta = keys.campaign_meta(blast.name)
     try:
-        started = await _started(redis, keys.campaign_senders(blast.name), procs)
-        t0, sim0, redis0 = time.perf_counter(), smsc.call("/stats"), await redis_cpu(redis)
+        sim0, redis0 = smsc.call("/stats"), await redis_cpu(redis)
+        t0, started = await _started(redis, keys.campaign_senders(blast.name), procs)
         while await redis.hget(meta, "state") != "done":
             await asyncio.sleep(0.005)
         wall = time.perf_counter() - t0
@@ -139,19 +139,22 @@ async def measure(
 
 async def _started(
     redis: aioredis.Redis, senders: str, procs: list[subprocess.Popen[bytes]]
-) -> list[float]:
-    """Each process's CPU when it starts sending: its first heartbeat names its pid."""
+) -> tuple[float, list[float]]:
+    """When the first process starts sending, and each one's CPU when it does (its first
+    heartbeat names its pid)."""
     started: dict[int, float] = {}
+    first = 0.0
     while len(started) < len(procs):
         owners = await redis.hkeys(senders)
         pids = {int(owner.split(":")[-2]) for owner in owners}
         for proc in procs:
             if proc.pid in pids and proc.pid not in started:
                 started[proc.pid] = proc_cpu(proc.pid)
+                first = first or time.perf_counter()
             if proc.poll() is not None:
                 raise RuntimeError(f"blast run exited early ({proc.returncode})")
         await asyncio.sleep(0.002)
-    return [started[p.pid] for p in procs]
+    return first, [started[p.pid] for p in procs]
 
 
 def _reap(proc: subprocess.Popen[bytes]) -> float:

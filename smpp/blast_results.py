@@ -15,7 +15,6 @@ outcome, then the release of the batches it completes.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -202,9 +201,12 @@ class ResultBook:
 
     async def flusher(self) -> None:
         """Flush every FLUSH_INTERVAL, or sooner when asked; Redis hiccups are retried."""
+        loop = asyncio.get_running_loop()
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._flush_now.wait(), FLUSH_INTERVAL)
+            if not self._flush_now.is_set():
+                timer = loop.call_later(FLUSH_INTERVAL, self._flush_now.set)
+                await self._flush_now.wait()
+                timer.cancel()
             self._flush_now.clear()
             try:
                 await self.flush()

@@ -243,15 +243,17 @@ class CampaignRunner:
                 await batches.unsend(batch, rest)
                 results.settle(batch, len(rest))
                 return
-            body = text.render(first, nik)
+            septets = text.septets(first, nik)
+            single = mt.build_blast(phone, source, septets) if septets is not None else None
             await results.wait_for_room()
             results.submitted()
-            single = mt.build_blast(phone, source, body)
             if single is not None:
-                await pool.submit(single, (batch, nik), results.on_single)
+                token = (batch, nik)
+                if not pool.try_submit(single, token, results.on_single):
+                    await pool.submit(single, token, results.on_single)
             else:
-                builds = await mt.build(phone, body, source)
-                token = Parts(nik, batch, len(builds))
+                builds = await mt.build(phone, text.render(first, nik), source)
+                parts = Parts(nik, batch, len(builds))
                 for build in builds:
-                    await pool.submit(build, token, results.on_part)
+                    await pool.submit(build, parts, results.on_part)
             self.sent += 1

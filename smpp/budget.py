@@ -1,10 +1,10 @@
 """The messages-per-second budget of one SMSC account, shared by every bind and every
 process sending to it: the contract counts the account, not the connection.
 
-A token bucket lives in Redis (one hash per account, hash-tagged, Redis's clock):
-a sender asks for a few tokens at a time (half a small burst, 0.25 % of the rate
-per request), spends them at once and asks again; when the bucket is empty Redis
-says how long to wait. Tokens left unspent for more than a few milliseconds are
+A token bucket lives in Redis (one hash per account, hash-tagged, Redis's clock,
+a burst of 1 % of the rate): a sender takes every whole token there is, spends
+them at once and asks again; when the bucket is empty Redis says how long until
+a few (a quarter of the burst) are there. Tokens left unspent for more than a few milliseconds are
 dropped, so nobody can save them up into a burst the SMSC would count. USSD
 answers never wait for the budget (a hop is answered at once); they are charged
 to it afterwards. If Redis cannot be reached, each process paces itself alone at
@@ -29,8 +29,9 @@ from smpp.settings import BindSettings
 
 log = logging.getLogger(__name__)
 
-# KEYS: the account's bucket. ARGV: rate/s, burst, tokens wanted, tokens already spent
-# without asking (USSD answers). -> {tokens granted, microseconds to wait when none}.
+# KEYS: the account's bucket. ARGV: rate/s, burst, tokens worth waiting for, tokens
+# already spent without asking (USSD answers). -> {tokens granted (every whole one there
+# is: none is left to overflow while the asker is busy), microseconds to wait when none}.
 BUDGET = Script("""
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
@@ -40,11 +41,12 @@ local saved = redis.call('HMGET', KEYS[1], 'tokens', 'stamp')
 local tokens, stamp = tonumber(saved[1]), tonumber(saved[2])
 if not tokens then tokens, stamp = 0, now end
 tokens = math.min(burst, tokens + math.max(0, now - stamp) * rate) - spent
-local grant = math.max(0, math.min(want, math.floor(tokens)))
+local grant = 0
+if want > 0 then grant = math.max(0, math.floor(tokens)) end
 tokens = tokens - grant
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'stamp', tostring(now))
 redis.call('PEXPIRE', KEYS[1], 60000)
-if grant > 0 then return {grant, 0} end
+if grant > 0 or want == 0 then return {grant, 0} end
 return {0, math.ceil((want - tokens) / rate * 1000000)}
 """)
 
@@ -63,9 +65,12 @@ def account(bind: BindSettings) -> str:
 class SharedBudget:
     def __init__(self, lean: FastRedis, key: str, rate: float) -> None:
         self.lean, self.key, self.rate = lean, key, float(rate)
-        self.burst = max(1.0, self.rate * 0.005)
-        self.chunk = max(1, math.ceil(self.burst / 2))
-        self.max_age = max(0.01, 2 * self.chunk / self.rate)  # seconds a grant stays good
+        # A burst of 1 % (as an SMSC counting per second tolerates), waits for a quarter of
+        # it (the rest is slack for a late wake-up), grants spent within 5 ms or dropped:
+        # no second ever sees more than about 1.015 x the rate leave, whoever sends.
+        self.burst = max(1.0, self.rate * 0.01)
+        self.chunk = max(1, math.ceil(self.burst / 4))
+        self.max_age = 0.005
         self.tokens = 0
         self.granted_at = 0.0
         self.spent = 0  # charged (USSD) and not yet told to Redis

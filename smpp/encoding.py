@@ -73,13 +73,14 @@ def decode_gsm7(data: bytes) -> str:
     return "".join(out)
 
 
-def gsm7_single(text: str) -> bytes | None:
-    """The unpacked septets of a text that fits one GSM-7 part; None otherwise (the blast
-    fast path: one alphabet check and one translation, no splitting)."""
+def gsm7_septets(text: str) -> bytes | None:
+    """Unpacked septets of a GSM-7 text (any length); None when it needs UCS-2."""
     if not _GSM_ALL.issuperset(text):
         return None
-    septets = text.translate(_TO_SEPTETS)
-    return septets.encode("latin-1") if len(septets) <= LIMITS[GSM7][0] else None
+    return text.translate(_TO_SEPTETS).encode("latin-1")
+
+
+SINGLE_GSM7 = LIMITS[GSM7][0]  # septets in one part
 
 
 def encode_ucs2(text: str) -> bytes:

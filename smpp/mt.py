@@ -52,18 +52,17 @@ class MtBuilder:
         ref = await self.next_ref(to) if total > 1 else 0
         return [self._part(to, source, enc, i, total, ref) for i in range(total)]
 
-    def build_blast(self, to: str, source: Source, text: str) -> Build | None:
-        """A text that fits one GSM-7 part (the blast's common case), built with the fields
-        around destination and text packed once; None: use :meth:`build`."""
-        payload = encoding.gsm7_single(text) if self.gsm_dc0 else None
-        if payload is None:
+    def build_blast(self, to: str, source: Source, septets: bytes) -> Build | None:
+        """One GSM-7 part (the blast's common case: see ``BlastText.septets``) with the
+        fields around destination and text packed once; None: use :meth:`build`."""
+        if not self.gsm_dc0 or len(septets) > encoding.SINGLE_GSM7:
             return None
         prefab = self._prefabs.get(source)
         if prefab is None:
             prefab = self._prefabs[source] = codec.SubmitPrefab(
                 source.addr, source.ton, source.npi, encoding.DC_DEFAULT, self.registered_delivery
             )
-        body = prefab.body(to, payload)
+        body = prefab.body(to, septets)
         length, pack = 16 + len(body), codec.HEADER.pack
 
         def build(seq: int) -> bytes:

@@ -46,6 +46,7 @@ class SmppPool:
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
         self._rr = itertools.count()
+        self._senders: list[SmppSession] = []  # the SMS transmitters up (kept by _update_ready)
         self.connects = 0
         self.last_error = ""
 
@@ -87,10 +88,22 @@ class SmppPool:
         return [s for s in self.sessions if s.can_submit and s.settings.carries_sms]
 
     def _update_ready(self) -> None:
-        if self._sms_senders():
+        self._senders = self._sms_senders()
+        if self._senders:
             self._ready.set()
         else:
             self._ready.clear()
+
+    def try_submit(
+        self, build: Callable[[int], bytes], token: Any, callback: ResultCallback
+    ) -> bool:
+        """Write one SMS submit at once on a bound transmitter with room; False: nothing
+        written (use :meth:`submit`, which waits)."""
+        senders = self._senders
+        if not senders:
+            return False
+        session = senders[next(self._rr) % len(senders)]
+        return session.try_submit(build, token, callback)
 
     @property
     def connected(self) -> bool:
@@ -112,7 +125,7 @@ class SmppPool:
         """Write one SMS submit on some bound transmitter, waiting for one to be up."""
         while True:
             await self._ready.wait()
-            candidates = self._sms_senders()
+            candidates = self._senders
             if not candidates:
                 self._update_ready()
                 continue

@@ -15,12 +15,11 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from core import metrics
 from smpp import codec
 from smpp.bind import BindRejected, open_bind
 from smpp.budget import Budget, LocalBudget
 from smpp.settings import BindSettings
-from smpp.window import ResultCallback, SubmitWindow
+from smpp.window import Build, ResultCallback, SubmitWindow
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +62,6 @@ class SmppSession:
         self._last_heard = time.monotonic()
         self._unbinding = False
         self._unsent: list[bytes] = []
-        self._window_shown = 0  # what this session adds to the window-in-use gauge
 
     @property
     def can_submit(self) -> bool:
@@ -124,7 +122,7 @@ class SmppSession:
             log.warning("%s connection closed: %s", self.name, why)
         self._abort()
         self.window.fail_all()
-        self._show_window(0)
+        self.window.publish()
         for fut in self._pending_other.values():
             if not fut.done():
                 fut.set_exception(SessionClosed(why))
@@ -158,12 +156,7 @@ class SmppSession:
     # --- submitting --------------------------------------------------------------------
 
     async def submit(
-        self,
-        build: Callable[[int], bytes],
-        token: Any,
-        callback: ResultCallback,
-        *,
-        paced: bool = True,
+        self, build: Build, token: Any, callback: ResultCallback, *, paced: bool = True
     ) -> None:
         """Wait for window room, the account's budget (unless not `paced`: charged
         afterwards) and any throttle pause, then write one PDU.
@@ -179,13 +172,23 @@ class SmppSession:
             raise SessionClosed(self.name)
         if budget is not None and not paced:
             budget.charge()
-        seq = self._next_seq()
-        data = build(seq)
-        self._write(data)  # raises SessionClosed before anything is registered
-        self.window.add(seq, token, callback)
+        self._send(build, token, callback)
         transport = self.writer.transport if self.writer else None
         if transport is not None and transport.get_write_buffer_size() > 1 << 20:
             await self.writer.drain()  # type: ignore[union-attr]
+
+    def try_submit(self, build: Build, token: Any, callback: ResultCallback) -> bool:
+        """Write one PDU at once if nothing needs waiting for (a free slot, no throttle
+        pause, no budget to ask); False: nothing written, use :meth:`submit`."""
+        if self.budget is not None or self.closed.is_set() or not self.window.has_room():
+            return False
+        self._send(build, token, callback)
+        return True
+
+    def _send(self, build: Build, token: Any, callback: ResultCallback) -> None:
+        seq = self._next_seq()
+        self._write(build(seq))  # raises SessionClosed before anything is registered
+        self.window.add(seq, token, callback)
 
     # --- reading -----------------------------------------------------------------------
 
@@ -278,17 +281,12 @@ class SmppSession:
                 await asyncio.sleep(tick)
                 now = time.monotonic()
                 self.window.expire(now)
-                self._show_window(len(self.window))
+                self.window.publish()
                 if now >= next_ping:
                     next_ping = now + interval
                     self._spawn(self._ping())
         except asyncio.CancelledError:
             pass
-
-    def _show_window(self, in_use: int) -> None:
-        """Sampled (each keep-alive tick), not per submit: the gauge is the sum of binds."""
-        metrics.SMPP_WINDOW.inc(in_use - self._window_shown)
-        self._window_shown = in_use
 
     async def _ping(self) -> None:
         try:

@@ -102,21 +102,52 @@ def first_name(full_name: str) -> str:
 
 class BlastText:
     """A campaign's template with {keyword} and {short_code} filled in once: per recipient
-    only {first_name} and {nik_masked} are formatted (the same text as :func:`render`)."""
+    only {first_name} and {nik_masked} are formatted (the same text as :func:`render`),
+    and, for GSM-7, only they are encoded (the rest of the septets are ready)."""
 
     def __init__(self, template: str, keyword: str, short_code: str) -> None:
         fixed = {"keyword": keyword, "short_code": short_code}
         pieces: list[str] = []
+        # GSM-7 septets of the fixed text, and the placeholder after each piece ("" at the end).
+        self._septets: list[tuple[bytes, str]] | None = []
+        literal_run = ""
         for literal, name, _, _ in string.Formatter().parse(template):
             pieces.append(_escape(literal))
+            literal_run += literal
             if name in fixed:
                 pieces.append(_escape(fixed[name]))
+                literal_run += fixed[name]
             elif name is not None:
                 pieces.append("{" + name + "}")
+                self._add_septets(literal_run, name)
+                literal_run = ""
+        self._add_septets(literal_run, "")
         self._format = "".join(pieces).format
+
+    def _add_septets(self, literal: str, name: str) -> None:
+        septets = encoding.gsm7_septets(literal)
+        if septets is None or self._septets is None:
+            self._septets = None  # the template itself needs UCS-2
+        else:
+            self._septets.append((septets, name))
 
     def render(self, first_name: str, nik: str) -> str:
         return self._format(first_name=first_name, nik_masked=mask_nik(nik) if nik else "")
+
+    def septets(self, first_name: str, nik: str) -> bytes | None:
+        """The text as GSM-7 septets (any length); None when it needs UCS-2."""
+        if self._septets is None:
+            return None
+        values = {"first_name": first_name, "nik_masked": mask_nik(nik) if nik else ""}
+        out = []
+        for fixed, name in self._septets:
+            out.append(fixed)
+            if name:
+                value = encoding.gsm7_septets(values[name])
+                if value is None:
+                    return None
+                out.append(value)
+        return b"".join(out)
 
 
 def _escape(text: str) -> str:

@@ -18,15 +18,19 @@ from smpp.settings import BindSettings
 
 # (token, status, message_id) -> None; status is an ESME code or codec.LOCAL_*.
 ResultCallback = Callable[[Any, int, str], None]
+# sequence number -> the PDU's bytes
+Build = Callable[[int], bytes]
 MAX_THROTTLE_PAUSE = 30.0
 _SUBMITS: dict[int, Any] = {}  # status -> its labelled counter (looked up once)
 
 
-def _count(status: int) -> None:
-    child = _SUBMITS.get(status)
-    if child is None:
-        child = _SUBMITS[status] = metrics.SMPP_SUBMITS.labels(codec.status_name(status))
-    child.inc()
+def _publish(counts: dict[int, int]) -> None:
+    for status, n in counts.items():
+        child = _SUBMITS.get(status)
+        if child is None:
+            child = _SUBMITS[status] = metrics.SMPP_SUBMITS.labels(codec.status_name(status))
+        child.inc(n)
+    counts.clear()
 
 
 class SubmitWindow:
@@ -38,12 +42,30 @@ class SubmitWindow:
         self._slot.set()
         self.paused_until = 0.0
         self._throttle_streak = 0
+        # Answers by status since the last publish (a metric increment per answer costs
+        # more than the rest of its handling in multiprocess mode).
+        self._answers: dict[int, int] = {}
+        self._shown = 0  # what this window adds to the window-in-use gauge
 
     def __len__(self) -> int:
         return len(self._outstanding)
 
     def __contains__(self, sequence: int) -> bool:
         return sequence in self._outstanding
+
+    def has_room(self) -> bool:
+        """A submit could go now: a free slot and no throttle pause."""
+        return (
+            len(self._outstanding) < self.settings.window and time.monotonic() >= self.paused_until
+        )
+
+    def publish(self) -> None:
+        """To the metrics (each keep-alive tick, and at the end): the answers counted since
+        the last call and this window's share of the window-in-use gauge (a sample)."""
+        _publish(self._answers)
+        in_use = len(self._outstanding)
+        metrics.SMPP_WINDOW.inc(in_use - self._shown)
+        self._shown = in_use
 
     async def wait_for_room(self, closed: asyncio.Event) -> bool:
         """Wait for a free slot and the end of any throttle pause; False once `closed`."""
@@ -71,7 +93,8 @@ class SubmitWindow:
             return  # a late answer to something already timed out: already retried
         if len(self._outstanding) < self.settings.window:
             self._slot.set()
-        _count(status)
+        answers = self._answers
+        answers[status] = answers.get(status, 0) + 1
         if status in (codec.ESME_RTHROTTLED, codec.ESME_RMSGQFUL):
             self.stats["throttled"] += 1
             metrics.SMPP_THROTTLED.inc()
