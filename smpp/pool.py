@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -45,7 +44,7 @@ class SmppPool:
         self._ready = asyncio.Event()
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
-        self._rr = itertools.count()
+        self._rr = 0  # round robin over the transmitters
         self._senders: list[SmppSession] = []  # the SMS transmitters up (kept by _update_ready)
         self.connects = 0
         self.last_error = ""
@@ -102,8 +101,11 @@ class SmppPool:
         senders = self._senders
         if not senders:
             return False
-        session = senders[next(self._rr) % len(senders)]
-        return session.try_submit(build, token, callback)
+        for _ in range(len(senders)):
+            self._rr += 1
+            if senders[self._rr % len(senders)].try_submit(build, token, callback):
+                return True
+        return False
 
     @property
     def connected(self) -> bool:
@@ -129,7 +131,8 @@ class SmppPool:
             if not candidates:
                 self._update_ready()
                 continue
-            session = candidates[next(self._rr) % len(candidates)]
+            session = candidates[self._rr % len(candidates)]
+            self._rr += 1
             try:
                 await session.submit(build, token, callback)
                 return

@@ -47,7 +47,8 @@ class ReceiptBook:
         self.lean, self.keys, self.id_base = lean, keys, receipt_id_base
         self._queue: list[tuple[_Item | None, asyncio.Future[None] | None]] = []
         self._task: asyncio.Task[None] | None = None
-        self._waiting = 0
+        self._later: list[_Item] = []  # waiting for a retry
+        self._timer: asyncio.TimerHandle | None = None
         self._by_state = {s: metrics.RECEIPTS.labels(s) for s in ("delivered", "expired", "failed")}
 
     async def on_receipt(self, sm: codec.ShortMessage) -> None:
@@ -126,17 +127,25 @@ class ReceiptBook:
         return str(receipt_latency.bucket(seconds))
 
     def _retry_later(self, items: list[_Item]) -> None:
-        again = []
         for item in items:
             item.tries += 1
-            if item.tries < MAX_TRIES and self._waiting < MAX_WAITING:
-                again.append(item)
-        if not again:
-            return
-        self._waiting += len(again)
-        asyncio.get_running_loop().call_later(RETRY_SECONDS, self._requeue, again)
+            if item.tries < MAX_TRIES and len(self._later) < MAX_WAITING:
+                self._later.append(item)
+        if self._later and self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(RETRY_SECONDS, self._requeue)
 
-    def _requeue(self, items: list[_Item]) -> None:
-        self._waiting -= len(items)
-        self._queue += [(item, None) for item in items]
+    def _requeue(self) -> None:
+        self._timer = None
+        self._queue += [(item, None) for item in self._later]
+        self._later = []
         self._kick()
+
+    async def settle(self) -> None:
+        """Look up once more, now, the receipts waiting for a retry (at a clean stop, after
+        the blast's last answers are written: they were answered to the SMSC already)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        later, self._later = self._later, []
+        if later:
+            await self._record([(item, None) for item in later])

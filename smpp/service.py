@@ -152,6 +152,8 @@ class SmsService:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        with contextlib.suppress(Exception):  # best effort: a statistic, not a message
+            await self.inbound.receipts.settle()
         await self.pool.stop()  # waits (a few seconds at most) for outstanding answers
         if self._finisher is not None:
             self._finisher.cancel()

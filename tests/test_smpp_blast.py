@@ -194,3 +194,18 @@ async def test_failed_and_expired_receipts_are_counted(
     assert p["delivered"] == 0 and p["submitted"] == 20
     state = await service.store.recipient_state("r", workers[0][0])
     assert state == ("x" if stat == "EXPIRED" else "f:UNDELIV")
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.6], ids=["fast", "slow"])
+async def test_receipts_feed_pending_and_latency_percentiles(
+    sim: Sim, service: SmsService, redis: aioredis.Redis, keys: AllKeys, delay: float
+) -> None:
+    await sim.call("/config", {"receipt_delay": delay})
+    await seed_workers(redis, keys, 30)
+    p = await run_campaign(service, "lat")
+    assert p["pending"] == p["submitted"] - p["delivered"]
+    p = await wait_progress(service, "lat", lambda p: p["delivered"] == 30, timeout=20)
+    latency = p["receipt_seconds"]
+    assert (p["pending"], latency["count"]) == (0, 30)
+    # Percentiles are bucket upper bounds: never below what the receipts took.
+    assert delay <= latency["p50"] <= latency["p90"] <= latency["p99"] < delay + 5

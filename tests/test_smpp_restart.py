@@ -4,19 +4,17 @@ duplicates are bounded (only submits whose answer was never recorded in Redis)."
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 
 import redis.asyncio as aioredis
 
 from smpp import campaigns
 from smpp.campaign_store import CampaignStore
 from smpp.settings import blast_settings
-from tests.conftest import TEST_REDIS_URL, make_test_config
+from tests.conftest import make_test_config
 from tests.keys import AllKeys
-from tests.test_smpp_support import ROOT, Sim, seed_workers, sim_fixture  # noqa: F401
+from tests.test_smpp_support import Sim, blast_process, seed_workers, sim_fixture  # noqa: F401
 
 TEMPLATE = "Halo {first_name}, Anda calon penerima Vaksin COVID-19. Balas {keyword}."
 WINDOW = 20
@@ -24,22 +22,7 @@ TOTAL = 4000
 
 
 def blast_run(sim: Sim, prefix: str, name: str, *extra: str) -> subprocess.Popen[bytes]:
-    env = dict(
-        os.environ,
-        USSD_REDIS_URL=TEST_REDIS_URL,
-        USSD_REDIS_KEY_PREFIX=prefix,
-        USSD_SMPP_PORT=str(sim.smpp_port),
-        USSD_SMPP_WINDOW=str(WINDOW),
-        USSD_SMPP_PASSWORD="devpass",
-        USSD_TICKETS_SIGNING_KEY="test-signing-key",
-    )
-    return subprocess.Popen(
-        [sys.executable, "-m", "ussd_server", "blast", "run", name, *extra],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    return blast_process(sim, prefix, name, *extra, window=WINDOW)
 
 
 async def test_killed_blast_resumes_without_loss(

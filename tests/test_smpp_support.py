@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +15,7 @@ import redis.asyncio as aioredis
 
 from devtools.smsc_process import SimProcess
 from registration import redis_import
+from tests.conftest import TEST_REDIS_URL
 from tests.keys import AllKeys
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,3 +91,35 @@ async def seed_workers(
     report = await redis_import.import_health_workers(redis, keys, rows)
     assert report.rows_bad == 0, report.errors
     return out
+
+
+def sms_process(
+    sim: Sim, prefix: str, *argv: str, window: int, **env: str
+) -> subprocess.Popen[bytes]:
+    """`python -m ussd_server <argv>` (``blast run NAME``, ``sms-worker``) bound to the
+    simulator; ``env``: more ``USSD_*`` settings (e.g. ``USSD_BLAST_LEASE_SECONDS="1.5"``)."""
+    environ = dict(
+        os.environ,
+        USSD_REDIS_URL=TEST_REDIS_URL,
+        USSD_REDIS_KEY_PREFIX=prefix,
+        USSD_SMPP_PORT=str(sim.smpp_port),
+        USSD_SMPP_WINDOW=str(window),
+        USSD_SMPP_PASSWORD="devpass",
+        USSD_TICKETS_SIGNING_KEY="test-signing-key",
+        USSD_METRICS_MULTIPROC_DIR="",
+        **env,
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "ussd_server", *argv],
+        cwd=ROOT,
+        env=environ,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def blast_process(
+    sim: Sim, prefix: str, name: str, *args: str, window: int, **env: str
+) -> subprocess.Popen[bytes]:
+    """`python -m ussd_server blast run NAME [args]` bound to the simulator."""
+    return sms_process(sim, prefix, "blast", "run", name, *args, window=window, **env)
