@@ -127,7 +127,7 @@ class CampaignStore:
         out["receipt_seconds"] = receipt_latency.percentiles(latency)
         live = _live_rates(senders.values(), now)
         out["senders"] = len(live)
-        out["rate"] = round(sum(live), 1)
+        out["rate"] = round(float(sum(live)), 1)
         out["materialized"] = camp.meta.get("materialized") == "1"
         out["template"] = camp.template
         out["filters"] = camp.filters

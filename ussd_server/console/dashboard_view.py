@@ -158,9 +158,7 @@ def _blasts(figures: Figures) -> str:
     ]
     rows = []
     for c in figures.campaigns:
-        done = c["delivered"] + c["failed"] + c["expired"]
-        waiting = max(c["submitted"] - done, 0)
-        parts = [c["delivered"], waiting, c["failed"], c["expired"], c["opted_out"]]
+        parts = [c["delivered"], c["pending"], c["failed"], c["expired"], c["opted_out"]]
         rows.append((f"{c['name']} ({c['state']})", parts, c["total"]))
     more = f"<p>And {figures.more_campaigns} older campaigns.</p>" if figures.more_campaigns else ""
     return (
