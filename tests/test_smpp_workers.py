@@ -5,9 +5,11 @@ leases expire, and the SMSC account's rate is one budget for all of them."""
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import subprocess
 
+import pytest
 import redis.asyncio as aioredis
 
 from smpp import campaigns
@@ -86,34 +88,24 @@ async def test_a_killed_senders_batches_are_taken_over_after_its_leases_expire(
     assert 0 <= sum(counts.values()) - 4000 <= WINDOW
 
 
-async def test_two_senders_stay_within_the_accounts_rate_together(
-    sim: Sim, redis: aioredis.Redis, keys: AllKeys, key_prefix: str
+@pytest.mark.parametrize(
+    ("processes", "binds"), [(2, 1), (1, 2)], ids=["two-processes", "two-binds"]
+)
+async def test_two_binds_stay_within_the_accounts_rate_together(
+    sim: Sim, redis: aioredis.Redis, keys: AllKeys, key_prefix: str, processes: int, binds: int
 ) -> None:
-    limit = 200
+    limit, total = 200, 800
     await sim.call("/config", {"receipts": False, "max_rate": limit})
-    store, _ = await start_campaign(redis, keys, key_prefix, 800)
-    rate = {"USSD_SMPP_RATE": str(limit)}  # the account's rate: one budget for both
-    procs = [blast_process(sim, key_prefix, "w", window=WINDOW, **rate) for _ in range(2)]
-    assert wait_all(procs) == [0, 0]
+    store, _ = await start_campaign(redis, keys, key_prefix, total)
+    # The account's rate: one budget for every bind of every process.
+    env = {"USSD_SMPP_RATE": str(limit), "USSD_SMPP_CONNECTIONS": json.dumps([{}] * binds)}
+    procs = [blast_process(sim, key_prefix, "w", window=WINDOW, **env) for _ in range(processes)]
+    assert wait_all(procs) == [0] * processes
     stats = await sim.call("/stats")
     # The simulator answers RTHROTTLED the moment one second sees more than the limit.
     assert stats["throttled"] == 0
     assert len(stats["bind_submits"]) == 2 and all(n > 0 for n in stats["bind_submits"])
-    assert (await campaigns.progress(store, "w"))["submitted"] == 800
-
-
-async def test_two_binds_of_one_process_share_the_accounts_rate(
-    sim: Sim, redis: aioredis.Redis, keys: AllKeys, key_prefix: str
-) -> None:
-    limit = 200
-    await sim.call("/config", {"receipts": False, "max_rate": limit})
-    store, _ = await start_campaign(redis, keys, key_prefix, 500)
-    two_binds = {"USSD_SMPP_RATE": str(limit), "USSD_SMPP_CONNECTIONS": "[{}, {}]"}
-    assert wait_all([blast_process(sim, key_prefix, "w", window=WINDOW, **two_binds)]) == [0]
-    stats = await sim.call("/stats")
-    assert stats["throttled"] == 0
-    assert len(stats["bind_submits"]) == 2 and all(n > 0 for n in stats["bind_submits"])
-    assert (await campaigns.progress(store, "w"))["submitted"] == 500
+    assert (await campaigns.progress(store, "w"))["submitted"] == total
 
 
 async def test_two_sms_workers_send_a_started_campaign_and_count_every_receipt(
