@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from core import metrics
 from core.outbox import OutboundSms
 from core.privacy import mask_phone
 from dialogue.context import Turn
@@ -216,6 +217,7 @@ async def resume_session(turn: Turn, _: str) -> str | None:
     if snapshot is None or snapshot.screen not in turn.ctx.menus.screens:
         return "gone"
     turn.session.resume_from(snapshot)
+    metrics.SESSIONS.labels(turn.channel, "resumed").inc()
     return None
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+from core import metrics
 from dialogue import steps
 from dialogue.context import DialogueContext, Turn
 from dialogue.gsm import to_gsm
@@ -27,6 +28,10 @@ from dialogue.views import INVALID, build_view, typed_answer
 
 _KEYWORD = re.compile(r"[^A-Z]")
 KEYWORD_MAX_CHARS = 40  # longer texts are answers or chatter, never a keyword
+
+
+def _count(channel: Channel, event: str) -> None:
+    metrics.SESSIONS.labels(channel.value, event).inc()
 
 
 def notice(ctx: DialogueContext, key: str, lang: str) -> Outbound:
@@ -99,6 +104,9 @@ async def ussd_hop(ctx: DialogueContext, inbound: Inbound, layout: Layout) -> Ou
     """A USSD hop, or a web form (the same rules: a session per dial or browser session)."""
     ref = SessionRef(inbound.dialect, inbound.session_id, inbound.msisdn)
     if inbound.event in (SessionEvent.CLOSE, SessionEvent.TIMEOUT):
+        gone = (await ctx.store.load(ref, with_resume=False)).session
+        if gone is not None and not gone.finished:
+            _count(inbound.channel, "abandoned")  # hung up (or timed out) before the end
         await ctx.store.drop(ref)  # the resume snapshot stays for the next dial
         return Outbound("", end=True)
     web = inbound.channel is Channel.WEB
@@ -119,6 +127,7 @@ async def ussd_hop(ctx: DialogueContext, inbound: Inbound, layout: Layout) -> Ou
         session = Session(lang=_language(ctx, lang))
         session.holds_resume = resume is not None  # finishing this one settles the old one
         turn = Turn(ctx, session, inbound.msisdn, inbound.channel.value, resume)
+        _count(inbound.channel, "started")
         await _start(turn, inbound.channel)
     else:
         if session is None:
@@ -128,6 +137,8 @@ async def ussd_hop(ctx: DialogueContext, inbound: Inbound, layout: Layout) -> Ou
         turn = Turn(ctx, session, inbound.msisdn, inbound.channel.value, resume)
         error = await _answer(turn, inbound, layout)
     view, text, end = _shown(turn, error, layout)
+    if end:
+        _count(inbound.channel, "completed")
     session.last_hop, session.reply, session.error = inbound.hop, text, error
     session.hops += 1
     settings = ctx.settings
@@ -155,6 +166,7 @@ async def sms_message(ctx: DialogueContext, inbound: Inbound, layout: Layout) ->
         session = Session(lang=_language(ctx, stored.language))
         session.vars.update(kw.set)
         turn = Turn(ctx, session, inbound.msisdn, inbound.channel.value)
+        _count(inbound.channel, "started")
         await steps.enter(turn, kw.screen)
     elif session is not None and not session.finished:
         turn = Turn(ctx, session, inbound.msisdn, inbound.channel.value)
@@ -164,6 +176,8 @@ async def sms_message(ctx: DialogueContext, inbound: Inbound, layout: Layout) ->
         view = build_view(ctx, help_session, long_form=layout.long_form)
         return Outbound(layout.text(view), end=True, fallback=True, view=view)
     view, text, end = _shown(turn, error, layout)
+    if end:
+        _count(inbound.channel, "completed")
     session.hops += 1
     await ctx.store.save(ref, session, ctx.settings.sms_session_ttl_seconds)
     return Outbound(text, end, view=view)

@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
+from core import metrics
 from core.config import Config
 from core.phone import normalise_phone
 from core.settings import redis_settings
@@ -136,6 +137,7 @@ class Registry:
     async def verify(self, phone: str, last6: str) -> Verification:
         """(phone, last 6 NIK digits) -> the registrant, or why not (counts attempts, locks)."""
         result, record = await self._verifier.verify(phone, last6)
+        metrics.VERIFICATIONS.labels(result.outcome.value).inc()
         if result.worker is not None and record is not None:
             self._prefetched.keep(result.worker.nik, record)
         return result
@@ -176,7 +178,9 @@ class Registry:
         A NIK that is not listed gets NOT_ELIGIBLE with reason_id "not_listed" (nothing stored).
         """
         self._prefetched.forget(nik)
-        return await self._screener.record(nik, answers)
+        result = await self._screener.record(nik, answers)
+        metrics.SCREENINGS.labels(result.outcome.value).inc()
+        return result
 
     # --- when ------------------------------------------------------------------
     async def available_slots(self, facility_id: str) -> list[SlotAvailability]:
@@ -194,7 +198,9 @@ class Registry:
     ) -> BookingResult:
         """Atomically take a seat and issue the ticket. Idempotent for the same slot."""
         self._prefetched.forget(nik)
-        return await self._booker.book(nik, facility_id, day, session_id)
+        result = await self._booker.book(nik, facility_id, day, session_id)
+        metrics.BOOKINGS.labels(result.outcome.value, channel or "other").inc()
+        return result
 
     async def reschedule(
         self, nik: str, facility_id: str, day: date, session_id: str, *, channel: str = ""
@@ -205,7 +211,9 @@ class Registry:
         full the result is FULL and the current booking stays as it was.
         """
         self._prefetched.forget(nik)
-        return await self._booker.book(nik, facility_id, day, session_id, reschedule=True)
+        result = await self._booker.book(nik, facility_id, day, session_id, reschedule=True)
+        metrics.BOOKINGS.labels(f"reschedule_{result.outcome.value}", channel or "other").inc()
+        return result
 
     async def cancel(self, nik: str) -> Ticket | None:
         """Cancel the active booking, giving the seat back; returns the cancelled ticket."""
