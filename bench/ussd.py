@@ -34,8 +34,9 @@ FACILITIES = 20
 
 
 def nik(i: int) -> str:
-    """Index -> a valid NIK whose last 6 digits journey.lua can compute (yy + serial)."""
-    serial, yy, district = i % 9999 + 1, (i // 9999) % 100, 1 + i // (9999 * 100)
+    """Index -> a valid NIK whose last 6 digits journey.lua can compute (yy + serial); born
+    1 January 1970-1999, inside this phase's age band (18-59) now as in 2021."""
+    serial, yy, district = i % 9999 + 1, 70 + (i // 9999) % 30, 1 + i // (9999 * 30)
     return f"3273{district:02d}0101{yy:02d}{serial:04d}"
 
 

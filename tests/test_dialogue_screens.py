@@ -11,9 +11,10 @@ from dialogue.engine import Engine
 from dialogue.gsm import is_gsm, septets, to_gsm
 from dialogue.lookups import FACILITY_NAME_CHARS
 from dialogue.model import ViewKind
-from dialogue.render import UssdLayout, compose_ussd, render_sms, render_ussd
+from dialogue.render import SmsLayout, UssdLayout, compose_ussd, render_sms, render_ussd
 from dialogue.session import Session
 from dialogue.views import build_view
+from smpp.encoding import count_parts
 from tests.ussd_harness import LONG_FACILITY
 
 LONGEST_NAME = "Muhammadiyahsyahputra Abdurrahmanwahid Sastrowardoyo Wicaksono"
@@ -97,7 +98,30 @@ def test_every_screen_fits_and_is_gsm7(engine: Engine, lang: str, limit: int) ->
         assert not [t for t in too_long if t.split(":")[0].split("+")[0] in LIST_SCREENS], too_long
 
 
-LIST_SCREENS = {"facility_list", "slot_list", "slot_full"}
+LIST_SCREENS = {"facility_list", "slot_list", "slot_full", "slot_again"}
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_every_sms_reply_fits_two_segments(engine: Engine, lang: str) -> None:
+    """The schedule question was one reply of ~1,000 characters: seven SMS segments."""
+    layout = SmsLayout(engine.menus)
+    too_long: list[str] = []
+    for sid, error, session in views(engine, lang):
+        pages = layout.pages(build_view(engine.context, session, error, long_form=True))
+        shown: set[int] = set()
+        for page in range(pages):
+            session.page = page if engine.menus.screens[sid].type == "list" else session.page
+            text = layout.text(build_view(engine.context, session, error, long_form=True))
+            encoding, parts = count_parts(text)
+            if encoding != "gsm7" or parts > 2:
+                too_long.append(f"{sid}{'+error' if error else ''} p{page}: {encoding} {parts}")
+            shown |= {int(n) for n in re.findall(r"^\w+ (\d+) \w+ ", text, re.M)}
+        if engine.menus.screens[sid].type == "list":
+            assert shown - {0, 98} == set(range(1, len(session.items) + 1)), sid
+    assert not too_long, too_long
+    values = {"help_email": engine.context.settings.help_email}
+    not_listed = engine.menus.text("not_listed_sms", lang).format(**values)
+    assert count_parts(not_listed) in (("gsm7", 1), ("gsm7", 2))
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])

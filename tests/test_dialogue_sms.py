@@ -32,8 +32,12 @@ async def test_register_check_and_cancel_by_sms(sms, redis, keys):
     while re.match(r"\(\d+/\d+\)", reply.text):
         assert "Balas YA atau TIDAK" in reply.text
         reply = await sms("tidak")
-    assert "Balas 1 untuk " in reply.text and "98" not in reply.text  # whole list, no paging
-    assert "Konfirmasi" in (await sms("1")).text
+    # The schedule comes a page at a time, each reply within two SMS segments.
+    assert "Balas 1 untuk " in reply.text and "Balas 98 untuk pilihan lain" in reply.text
+    following = await sms("98")
+    first_on_next = int(re.search(r"^Balas (\d+) untuk", following.text, re.M).group(1))
+    assert first_on_next > 1 and f"Balas {first_on_next - 1} untuk" not in following.text
+    assert "Konfirmasi" in (await sms(str(first_on_next))).text
     done = await sms("1")
     assert done.end and "Kode tiket: " in done.text
     code = re.search(r"Kode tiket: (\w+)", done.text).group(1)

@@ -96,7 +96,7 @@ async def test_operator_answers_match_their_schemas(config, redis, key_prefix) -
         await call("get", "/api/tickets/{code}", f"/api/tickets/{code}")
         await call("get", "/api/tickets/{code}", "/api/tickets/NOSUCH22")  # 404
         ticket = await call("get", "/api/tickets/{code}", f"/api/tickets/{code}?full_nik=1")
-        payload = {"payload": ticket["payload"]}
+        payload = {"payload": ticket["payload"], "facility_id": "F001"}  # a day early: wrong_day
         await call("post", "/api/check-in", "/api/check-in", json=payload)
         await call("post", "/api/check-in", "/api/check-in", json={"payload": 5})  # 400
         template = {"name": "c1", "template": "Halo {first_name}. Balas {keyword}."}

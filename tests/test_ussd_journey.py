@@ -298,3 +298,25 @@ async def test_change_schedule_gives_new_ticket_and_cancels_old(server, redis, k
     assert await redis.hget(keys.ticket(old), "state") == "cancelled"
     texts = [m["text"] for m in await outbox(redis, keys)]
     assert len(texts) == 2 and new in texts[1]
+
+
+async def test_statistics_count_each_screen_yes_under_its_own_outcome(server) -> None:
+    """One "yes" to screen 1 (a cough) and one to screen 2 (past COVID-19) used to show
+    0 deferred and 2 not eligible in /api/stats."""
+    base, http = server
+    ends = []
+    for serial, answers in ((1000, ["1"]), (1001, ["2", "1"])):
+        phone = AtPhone(http, base, f"62813{serial - 1000:08d}", f"stats-{serial}")
+        await phone.dial()
+        await phone.send("1")
+        await phone.send("1")
+        await phone.send(last6(serial))
+        await phone.send("1")
+        for answer in answers:
+            end = await phone.send(answer)
+        ends.append(end)
+    assert ends[0].startswith("Ditunda: Ada gejala") and ends[1].startswith("Belum dapat")
+    token = {"Authorization": "Bearer test-operator-token"}
+    async with http.get(f"{base}/api/stats", headers=token) as resp:
+        totals = (await resp.json())["totals"]
+    assert (totals["screened"], totals["deferred"], totals["not_eligible"]) == (2, 1, 1)
