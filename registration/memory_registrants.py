@@ -96,7 +96,7 @@ class MemoryRegistrants:
         answers = {q: bool(a) for q, a in entry.answers.items()}
         data.screenings[nik] = StoredScreening(entry.result, answers, entry.at, dose)
         before = previous.result.outcome.value if previous else ""
-        return ScreeningStored(previous=before, facility_id=worker.facility_id)
+        return ScreeningStored(before, worker.facility_id, dose2_due=data.dose2_due.get(nik))
 
     async def listed(self, *, with_booking: bool, batch: int) -> AsyncIterator[list[ListedWorker]]:
         workers = sorted(self._data.workers.values(), key=lambda w: w.nik)

@@ -177,7 +177,7 @@ return {'ok', dose}
 """
 
 # KEYS: screening, worker, status. ARGV: outcome, reason_id, retry_on, answers_json, at, today
-# (dates yyyymmdd) -> {previous_outcome, facility_id} | {'not_listed'} |
+# (dates yyyymmdd) -> {previous_outcome, facility_id, dose2_due} | {'not_listed'} |
 # {'kept', reason_id, retry_on}: a deferral whose retry date is after today stays.
 RECORD_SCREENING_BODY = """
 local fid = redis.call('HGET', KEYS[2], 'facility_id')
@@ -185,11 +185,12 @@ if not fid then return {'not_listed'} end
 local s = redis.call('HMGET', KEYS[1], 'outcome', 'reason_id', 'retry_on')
 if s[1] == 'deferred' and s[3] and s[3] > ARGV[6] then return {'kept', s[2] or '', s[3]} end
 local prev = s[1] or ''
-local dose = tonumber(redis.call('HGET', KEYS[3], 'doses_done') or '0') + 1
+local st = redis.call('HMGET', KEYS[3], 'doses_done', 'dose2_due')
+local dose = tonumber(st[1] or '0') + 1
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'outcome', ARGV[1], 'reason_id', ARGV[2], 'retry_on', ARGV[3],
   'answers', ARGV[4], 'at', ARGV[5], 'dose', dose)
-return {prev, fid}
+return {prev, fid, st[2] or ''}
 """
 
 

@@ -141,7 +141,7 @@ class RedisRegistrants:
         if reply[0] == "kept":
             kept = ScreeningResult(ScreeningOutcome.DEFERRED, reply[1], parse_day(reply[2]))
             return ScreeningStored(previous="deferred", facility_id="", kept=kept)
-        return ScreeningStored(previous=reply[0], facility_id=reply[1])
+        return ScreeningStored(reply[0], reply[1], dose2_due=parse_day(reply[2]))
 
     async def listed(self, *, with_booking: bool, batch: int) -> AsyncIterator[list[ListedWorker]]:
         """SSCAN over every listed NIK; one pipelined read of the records per batch."""

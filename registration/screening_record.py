@@ -9,7 +9,7 @@ of any new outcome: nobody screens again before their retry date.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from core import metrics
 from registration import stats
@@ -17,21 +17,22 @@ from registration.eligibility import Eligibility
 from registration.facilities import FacilityDirectory
 from registration.models import ScreeningGroup, ScreeningOutcome, ScreeningResult
 from registration.screening import NOT_LISTED, evaluate
-from registration.stores import RegistrantStore, ScreeningEntry, StatsStore
+from registration.stores import ScreeningEntry, Stores
 
 
 class Screener:
     def __init__(
         self,
         groups: list[ScreeningGroup],
-        registrants: RegistrantStore,
-        counters: StatsStore,
+        stores: Stores,
         directory: FacilityDirectory,
         eligibility: Eligibility,
+        dose2_due_read: Callable[[str, date | None], None],
         clock: Callable[[], float],
     ) -> None:
-        self.groups, self._registrants, self._counters = groups, registrants, counters
+        self.groups, self._registrants, self._counters = groups, stores.registrants, stores.stats
         self._dir, self._eligibility, self._clock = directory, eligibility, clock
+        self._dose2_due_read = dose2_due_read  # the times are offered next: no second read
 
     async def record(self, nik: str, answers: dict[str, bool]) -> ScreeningResult:
         """The outcome (deferrals dated from today, local), stored for the next dose; a
@@ -49,6 +50,7 @@ class Screener:
             return ScreeningResult(ScreeningOutcome.NOT_ELIGIBLE, NOT_LISTED)
         if stored.kept is not None:
             return stored.kept
+        self._dose2_due_read(nik, stored.dose2_due)
         metrics.SCREENINGS.labels(result.outcome.value).inc()
         await self._dir.ensure()
         moves = stats.screened(stored.previous, result.outcome.value)

@@ -10,7 +10,6 @@ connection on the hot path; round trips in docs/registration.md) or memory
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -27,6 +26,7 @@ from registration.eligibility import Eligibility
 from registration.facilities import FacilityDirectory
 from registration.keys import RegistryKeys
 from registration.models import (
+    BookingOutcome,
     BookingResult,
     CheckInResult,
     Facility,
@@ -40,6 +40,7 @@ from registration.models import (
     Ticket,
     Verification,
 )
+from registration.offer import SlotOffer
 from registration.overview import FacilityLoad
 from registration.recipients import Recipient
 from registration.redis_stores import redis_stores
@@ -78,8 +79,11 @@ class Registry:
         self._verifier = Verifier(stores.registrants, rules.lockout)
         self._eligibility = eligibility = Eligibility(rules.screening, rules.calendar)
         self._statuses = Statuses(stores.registrants, directory, eligibility)  # + verify's reads
+        self._offer = SlotOffer(
+            stores.facilities, stores.registrants, directory, rules.calendar, eligibility
+        )
         self._screener = Screener(
-            rules.screening.groups, stores.registrants, stores.stats, directory, eligibility, clock
+            rules.screening.groups, stores, directory, eligibility, self._offer.hint, clock
         )
         self._booker = Booker(stores.bookings, stores.stats, directory, rules, eligibility)
         self._checkin = CheckIn(stores.bookings, stores.stats, directory, rules, eligibility)
@@ -186,21 +190,8 @@ class Registry:
     async def available_slots(self, facility_id: str, *, nik: str = "") -> list[SlotAvailability]:
         """Every (day, session) in the booking window, with seats left (full ones too); with
         ``nik``, only the days that registrant may book (their age band on the day; a dose 2
-        not before its due date). Both reads go out together: one round trip."""
-        days = self._calendar.window()
-        seats = self._stores.facilities.seats_booked(facility_id, days)
-        due: date | None = None
-        if nik:
-            booked, record = await asyncio.gather(seats, self._stores.registrants.record(nik))
-            due = record.dose2_due if record is not None else None
-        else:
-            booked = await seats
-        await self._directory.ensure_recent()
-        facility = self._directory.get(facility_id)
-        if facility is None:
-            return []
-        slots = self._calendar.availability(facility, days, booked)
-        return [s for s in slots if not nik or self._eligibility.may_book(nik, s.day, due)]
+        not before its due date), seat counts up to a second old (see registration.offer)."""
+        return await self._offer.slots(facility_id, nik)
 
     async def book(
         self, nik: str, facility_id: str, day: date, session_id: str, *, channel: str = ""
@@ -209,6 +200,8 @@ class Registry:
         self._statuses.forget(nik)
         result = await self._booker.book(nik, facility_id, day, session_id)
         metrics.BOOKINGS.labels(result.outcome.value, channel or "other").inc()
+        if result.outcome is BookingOutcome.FULL:
+            self._offer.forget(facility_id)
         return result
 
     async def reschedule(
@@ -222,6 +215,8 @@ class Registry:
         self._statuses.forget(nik)
         result = await self._booker.book(nik, facility_id, day, session_id, reschedule=True)
         metrics.BOOKINGS.labels(f"reschedule_{result.outcome.value}", channel or "other").inc()
+        if result.outcome is BookingOutcome.FULL:
+            self._offer.forget(facility_id)
         return result
 
     async def cancel(self, nik: str) -> Ticket | None:

@@ -93,6 +93,7 @@ class ScreeningStored:
     facility_id: str  # the registrant's assigned facility (for the regional counters)
     # A deferral still running, kept instead of the new screening (nothing was stored).
     kept: ScreeningResult | None = None
+    dose2_due: date | None = None  # read along: the times offered next need it
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -14,9 +15,11 @@ from dialogue.model import ViewKind
 from dialogue.render import SmsLayout, UssdLayout, compose_ussd, render_sms, render_ussd
 from dialogue.session import Session
 from dialogue.views import build_view
+from registration.screening import load_screening
 from smpp.encoding import count_parts
 from tests.ussd_harness import LONG_FACILITY
 
+SCREENING_FILE = Path(__file__).resolve().parent.parent / "menus" / "screening.toml"
 LONGEST_NAME = "Muhammadiyahsyahputra Abdurrahmanwahid Sastrowardoyo Wicaksono"
 
 
@@ -26,10 +29,14 @@ def engine(context) -> Engine:
 
 
 def worst_vars(engine: Engine, lang: str, sid: str = "") -> dict[str, str]:
-    groups = engine.context.registry.screening_groups()
-    if sid in ("deferred", "not_eligible"):  # the texts of the groups that lead there
-        groups = [g for g in groups if g.on_yes.value == sid] or groups
-    pair = max(groups, key=lambda g: len(g.reason[lang]) + len(g.advice[lang]))
+    """The longest values a screen can show; for an outcome screen, the longest reason and
+    advice of the screening groups and age bands that lead there."""
+    rules = load_screening(SCREENING_FILE)  # the file the engine's Registry loaded
+    pairs = [(g.on_yes.value, g.reason, g.advice) for g in rules.groups]
+    pairs += [(b.outcome.value, b.reason, b.advice) for b in rules.bands.bands if b.reason]
+    if sid in ("deferred", "not_eligible"):
+        pairs = [p for p in pairs if p[0] == sid] or pairs
+    _, reason, advice = max(pairs, key=lambda p: len(p[1][lang]) + len(p[2][lang]))
     facility = to_gsm(LONG_FACILITY)[:FACILITY_NAME_CHARS]  # as Lookups.facility_name
     states = [engine.menus.text(f"ticket_{s}", lang) for s in ("active", "used", "cancelled")]
     return {
@@ -41,8 +48,8 @@ def worst_vars(engine: Engine, lang: str, sid: str = "") -> dict[str, str]:
         "session": "08:00-12:00",
         "attempts_left": "3",
         "locked_until": "23:59",
-        "reason": pair.reason[lang].rstrip("."),
-        "advice": pair.advice[lang],
+        "reason": reason[lang].rstrip("."),
+        "advice": advice[lang],
         "retry_on": "Sab 28/11",
         "ticket_state": max(states, key=len),
     }
