@@ -29,6 +29,12 @@ NAVIGATION = frozenset({BACK, MAIN_MENU, NEXT_PAGE})
 class Channel(StrEnum):
     USSD = "ussd"
     SMS = "sms"
+    WHATSAPP = "whatsapp"
+
+
+# Message channels: one conversation per phone (long TTL), keywords start the dialogue
+# anywhere, unknown text outside a conversation gets help; screens in their long form.
+MESSAGE_CHANNELS = frozenset({Channel.SMS, Channel.WHATSAPP})
 
 
 class SessionEvent(StrEnum):
@@ -41,7 +47,7 @@ class SessionEvent(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Inbound:
     channel: Channel
-    # Which adapter produced it ("africastalking", "hubtel", "json", "smpp").
+    # Which adapter produced it ("africastalking", "hubtel", "json", "smpp", "whatsapp").
     dialect: str
     session_id: str
     msisdn: str  # normalised 62... form

@@ -8,8 +8,9 @@ from dialogue.keys import DialogueKeys
 from gateways.keys import GatewayKeys
 from registration.keys import RegistryKeys
 from smpp.keys import SmsKeys
+from whatsapp.keys import WhatsAppKeys
 
 
 @dataclass(frozen=True)
-class AllKeys(RegistryKeys, DialogueKeys, SmsKeys, GatewayKeys):
+class AllKeys(RegistryKeys, DialogueKeys, SmsKeys, GatewayKeys, WhatsAppKeys):
     """The union of the layers' key classes (they share only ``prefix``)."""

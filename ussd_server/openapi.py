@@ -255,7 +255,7 @@ def campaign_paths(op: Any) -> dict[str, Any]:
     }
 
 
-def document(gateway_paths: dict[str, Any], public_paths: dict[str, Any]) -> dict[str, Any]:
+def document(edge_paths: dict[str, Any], public_paths: dict[str, Any]) -> dict[str, Any]:
     """The whole description; the edges and the public routes describe their own paths."""
     return {
         "openapi": "3.1.0",
@@ -263,11 +263,12 @@ def document(gateway_paths: dict[str, Any], public_paths: dict[str, Any]) -> dic
             "title": "Vaksin session server",
             "version": "1",
             "description": (
-                "USSD *119# gateways, QR ticket images and the operator API of the "
+                "USSD *119# gateways, the WhatsApp webhook, QR ticket images and the "
+                "operator API of the "
                 "COVID-19 vaccination registration of health workers."
             ),
         },
-        "paths": {**gateway_paths, **public_paths, **operator_paths()},
+        "paths": {**edge_paths, **public_paths, **operator_paths()},
         "components": {
             "schemas": components(),
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

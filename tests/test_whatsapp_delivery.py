@@ -1,0 +1,163 @@
+"""The WhatsApp channel's promises: signed webhooks only, answered once, every reply sent
+once and in order through 429s, 5xx and a restart, the 24-hour window kept."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import aiohttp
+import pytest
+
+from core.config import ConfigError
+from devtools import wa_webhooks
+from tests.conftest import make_test_config
+from tests.keys import AllKeys
+from tests.ussd_harness import PHONE, load_registry
+from tests.whatsapp_harness import (
+    NUMBER_ID,
+    SIM,
+    Server,
+    WaPhone,
+    WaSim,
+    body,
+    whatsapp_config,
+    whatsapp_server,
+)
+from ussd_server.app import create_app
+
+TEMPLATE = {"whatsapp.template_name": "vaksin_lanjut", "whatsapp.template_language": "id"}
+
+
+@pytest.fixture
+def sim() -> Iterator[WaSim]:
+    process = WaSim.start()  # with sent/delivered statuses posted back, as WhatsApp does
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+async def server(sim: WaSim, redis, keys: AllKeys, key_prefix: str) -> AsyncIterator[Server]:
+    await load_registry(redis, keys)
+    async with whatsapp_server(whatsapp_config(key_prefix, sim, **TEMPLATE), sim) as running:
+        yield running
+
+
+@pytest.fixture
+def phone(sim: WaSim, server: Server) -> WaPhone:
+    return WaPhone(sim, PHONE)
+
+
+async def post(server: Server, data: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as http:
+        url = f"{server.base}/whatsapp/webhook"
+        async with http.post(url, data=data, headers=headers) as resp:
+            return resp.status, await resp.text()
+
+
+async def test_the_verification_handshake_echoes_the_challenge_only_for_our_token(
+    server: Server,
+) -> None:
+    token = SIM["USSD_WHATSAPP_VERIFY_TOKEN"]
+    async with aiohttp.ClientSession() as http:
+        url = f"{server.base}/whatsapp/webhook"
+        query = {"hub.mode": "subscribe", "hub.verify_token": token, "hub.challenge": "1158201444"}
+        async with http.get(url, params=query) as resp:
+            assert (resp.status, await resp.text()) == (200, "1158201444")
+        async with http.get(url, params={**query, "hub.verify_token": "guess"}) as resp:
+            assert resp.status == 403
+        async with http.get(url, params={**query, "hub.mode": "unsubscribe"}) as resp:
+            assert resp.status == 403
+
+
+async def test_a_badly_signed_notification_is_refused_and_never_answered(
+    server: Server, phone: WaPhone
+) -> None:
+    incoming = wa_webhooks.message(PHONE, text="VAKSIN")
+    notification = wa_webhooks.message_notification(NUMBER_ID, incoming)
+    data, headers = wa_webhooks.signed("not-the-app-secret", notification)
+    assert (await post(server, data, headers))[0] == 401
+    assert (await post(server, data, {"Content-Type": "application/json"}))[0] == 401
+    _, good = wa_webhooks.signed(SIM["USSD_WHATSAPP_APP_SECRET"], notification)
+    assert (await post(server, data + b" ", good))[0] == 401  # the body was changed
+    assert await phone.settle() == []
+
+
+async def test_a_signed_body_that_is_not_a_notification_gets_400_with_the_reason(
+    server: Server,
+) -> None:
+    secret = SIM["USSD_WHATSAPP_APP_SECRET"]
+    data, headers = wa_webhooks.signed(secret, {"object": "page", "entry": []})
+    status, text = await post(server, data, headers)
+    assert status == 400 and "whatsapp_business_account" in text
+
+
+async def test_a_429_from_the_graph_api_delays_the_reply_but_sends_it_once(
+    phone: WaPhone, sim: WaSim
+) -> None:
+    await sim.call("/control/config", {"fail": [429, 429, 503]})
+    [question] = await phone.type("VAKSIN")
+    assert "tenaga kesehatan" in body(question)
+    assert (await sim.call("/control/stats"))["refused"] == 3
+    assert await phone.settle() == []
+
+
+async def test_a_restart_in_the_middle_of_sending_loses_nothing_and_repeats_nothing(
+    phone: WaPhone, server: Server, sim: WaSim
+) -> None:
+    await phone.type("VAKSIN")
+    await sim.call("/control/config", {"fail": [503] * 1000})  # the Graph API is down
+    await sim.call("/control/inject", {"from": PHONE, "button": "hw_confirm.yes"})
+    await sim.call("/control/inject", {"from": PHONE, "type": "audio"})
+    for _ in range(100):  # until the sender has tried (and failed) at least once
+        if (await sim.call("/control/stats"))["refused"]:
+            break
+        await asyncio.sleep(0.05)
+    await server.stop()
+    assert await phone.settle(0.3) == []
+    await sim.call("/control/config", {"fail": []})  # the Graph API is back
+    await server.start()
+    ask, notice = (await sim.received(PHONE, phone.seen + 2))[phone.seen :]
+    assert "6 digit terakhir NIK" in body(ask)  # in the order they were answered
+    assert "Mohon balas dengan teks" in body(notice)
+    phone.seen += 2
+    assert await phone.settle() == []
+
+
+async def test_delivery_statuses_are_recorded_per_message(
+    phone: WaPhone, server: Server, redis, keys: AllKeys
+) -> None:
+    [question] = await phone.type("VAKSIN")
+    for _ in range(100):
+        if await redis.hget(keys.wa_statuses(PHONE), question["id"]) == "delivered":
+            break
+        await asyncio.sleep(0.05)
+    assert await redis.hget(keys.wa_statuses(PHONE), question["id"]) == "delivered"
+    # A "sent" arriving late (statuses come out of order) does not undo "delivered".
+    late = wa_webhooks.status_notification(NUMBER_ID, question["id"], PHONE, "sent")
+    data, headers = wa_webhooks.signed(SIM["USSD_WHATSAPP_APP_SECRET"], late)
+    assert (await post(server, data, headers))[0] == 200
+    await asyncio.sleep(0.3)
+    assert await redis.hget(keys.wa_statuses(PHONE), question["id"]) == "delivered"
+
+
+async def test_outside_the_24_hour_window_only_the_template_is_sent(phone: WaPhone) -> None:
+    # Meta delivers (after a day of retries) a message written 25 hours ago.
+    [template] = await phone.type("VAKSIN", timestamp=int(time.time()) - 25 * 3600)
+    assert template["type"] == "template" and template["template"]["name"] == "vaksin_lanjut"
+    [question] = await phone.type("VAKSIN")  # writing again opens the window again
+    assert "tenaga kesehatan" in body(question)
+
+
+def test_serve_refuses_to_start_with_the_channel_on_and_a_secret_missing(key_prefix) -> None:
+    for missing in SIM:
+        environ = {k: v for k, v in SIM.items() if k != missing}
+        config = make_test_config(
+            key_prefix, environ=environ,
+            **{"whatsapp.enabled": True, "whatsapp.phone_number_id": NUMBER_ID},
+        )  # fmt: skip
+        with pytest.raises(ConfigError, match=missing):
+            create_app(config)

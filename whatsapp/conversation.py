@@ -1,0 +1,119 @@
+"""One webhook message answered: claimed once, asked of the dialogue, its reply queued.
+
+A message id is claimed first (``pending``), and marked ``done`` in the same script
+that queues the reply: a notification Meta delivers twice, or one still in the
+inbox when the server restarts, is answered once. A message claimed but never
+marked (the process died in between) is answered when it comes again.
+
+What the user did becomes an :class:`~dialogue.model.Inbound`: a button or list
+reply gives its id as ``choice``; typed text that is one of the titles just
+shown (a cut title too) counts as that choice, unless it is an SMS keyword;
+anything else is ``text`` (a number, YA/TIDAK, an answer). Pictures, voice notes
+and the like get a short "please reply with text" in both languages.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import orjson
+
+from core.logs import log_context
+from core.privacy import mask_phone
+from dialogue.flow import keyword
+from dialogue.menus import Menus
+from dialogue.model import Channel, Dialogue, Inbound, SessionEvent
+from whatsapp.queue import PhoneState, entry
+from whatsapp.render import Rendered, WhatsAppLayout, fold, render, text_message
+from whatsapp.settings import WhatsAppSettings
+from whatsapp.webhook import MessageEvent, StatusEvent
+
+log = logging.getLogger(__name__)
+DIALECT = "whatsapp"
+LAYOUT = WhatsAppLayout()
+KEEP, FORGET = "keep", "del"  # what the answer does to the titles a user may type
+
+
+class Conversation:
+    def __init__(
+        self,
+        engine: Dialogue,
+        menus: Menus,
+        state: PhoneState,
+        settings: WhatsAppSettings,
+        on_queued: Callable[[], None],
+    ) -> None:
+        self.engine, self.menus, self.state, self.settings = engine, menus, state, settings
+        self.on_queued = on_queued
+        lines = [menus.text("wa_text_only", lang) for lang in ("id", "en")]
+        self.text_only = Rendered([text_message("\n".join(lines))])
+
+    async def message(self, event: MessageEvent) -> None:
+        s = self.settings
+        sent_at = min(event.timestamp or int(time.time()), int(time.time()))
+        claim = await self.state.claim(
+            event.phone, event.message_id, sent_at, s.dedupe_seconds, s.window_seconds
+        )
+        if claim is None:
+            log.info("duplicate WhatsApp message from %s ignored", mask_phone(event.phone))
+            await self.state.count("duplicates")
+            return
+        _, choices = claim
+        with log_context(channel=DIALECT, msisdn=event.phone):
+            rendered, fallback = await self._reply(event, choices)
+        choices_arg = KEEP if rendered is self.text_only else FORGET
+        if rendered.choices:
+            choices_arg = orjson.dumps(rendered.choices).decode()
+        entries = [entry(f"{event.message_id}:{n}", m) for n, m in enumerate(rendered.messages)]
+        ttls = (
+            s.dedupe_seconds,
+            s.window_seconds,
+            s.help_reply_interval_seconds if fallback else 0,
+        )
+        result = await self.state.answer(event.phone, event.message_id, entries, choices_arg, ttls)
+        if result == 2:
+            log.info("help reply to %s suppressed (rate limit)", mask_phone(event.phone))
+        await self.state.count("received", *(["help_suppressed"] if result == 2 else []))
+        if result == 1:
+            self.on_queued()
+
+    async def _reply(self, event: MessageEvent, choices: str) -> tuple[Rendered, bool]:
+        if event.kind not in ("text", "choice"):
+            log.info("%s message from %s: asked for text", event.kind, mask_phone(event.phone))
+            return self.text_only, False
+        text, choice = event.text, event.choice
+        if event.kind == "choice":
+            text = ""
+        elif choices and keyword(text) not in self.menus.keywords:
+            typed = _typed_choice(choices, text)
+            if typed:
+                text, choice = "", typed
+        inbound = Inbound(
+            Channel.WHATSAPP, DIALECT, event.phone, event.phone, DIALECT,
+            SessionEvent.CONTINUE, text, choice=choice,
+        )  # fmt: skip
+        out = await self.engine.handle(inbound, layout=LAYOUT)
+        if out.view is None:
+            return Rendered([text_message(out.text)] if out.text else []), out.fallback
+        return render(out.view, self.menus), out.fallback
+
+    async def status(self, event: StatusEvent) -> None:
+        status = f"failed:{event.error}" if event.status == "failed" else event.status
+        ttl = self.settings.status_retention_seconds
+        if await self.state.status(event.phone, event.message_id, status, ttl):
+            await self.state.count(f"status_{event.status}")
+        if event.status == "failed":
+            log.warning(
+                "WhatsApp message to %s failed (code %s)", mask_phone(event.phone), event.error
+            )
+
+
+def _typed_choice(choices: str, text: str) -> str:
+    try:
+        table = orjson.loads(choices)
+    except orjson.JSONDecodeError:
+        return ""
+    found = table.get(fold(text)) if isinstance(table, dict) else None
+    return found if isinstance(found, str) else ""
