@@ -10,6 +10,7 @@ from core.config import Config
 from core.settings import http_settings
 from gateways.dialects import DIALECTS
 from ussd_server.app import create_app, run_server, startup_warnings
+from whatsapp.settings import whatsapp_settings
 
 
 def register(sub: Any) -> None:
@@ -33,6 +34,8 @@ def serve(args: argparse.Namespace, config: Config) -> int:
     for name in DIALECTS:
         print(f"  USSD gateway ({name}): POST {base}/ussd/{name}")
     print(f"  AT session events:      POST {base}/ussd/africastalking/events")
+    if whatsapp_settings(config).enabled:
+        print(f"  WhatsApp webhook:       GET/POST {base}/whatsapp/webhook")
     print(f"  health:                 GET  {base}/healthz")
     print(f"  operator API:           {base}/api/  (Bearer token)", flush=True)
     sys.stdout.flush()
