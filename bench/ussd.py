@@ -51,7 +51,7 @@ def worker_lines(count: int):
         yield f"{nik(i)},Bench Worker {i},62811{i:08d},perawat,B{i % FACILITIES:03d}"
 
 
-async def load(prefix: str, subscribers: int) -> int:
+async def load(prefix: str, subscribers: int, url: str = REDIS_URL) -> int:
     """Import the registry; returns the number of screening groups."""
     from core.config import load_config
     from core.redis_client import connect
@@ -62,7 +62,7 @@ async def load(prefix: str, subscribers: int) -> int:
 
     config = load_config(
         environ={"USSD_TICKETS_SIGNING_KEY": "bench-signing-key"},
-        overrides={"redis.url": REDIS_URL, "redis.key_prefix": prefix},
+        overrides={"redis.url": url, "redis.key_prefix": prefix},
     )
 
     redis, keys = connect(redis_settings(config)), RegistryKeys(prefix)
@@ -76,10 +76,10 @@ async def load(prefix: str, subscribers: int) -> int:
         await redis.aclose()
 
 
-async def cleanup(prefix: str) -> int:
+async def cleanup(prefix: str, url: str = REDIS_URL) -> int:
     import redis.asyncio as aioredis
 
-    client = aioredis.Redis.from_url(REDIS_URL)
+    client = aioredis.Redis.from_url(url)
     deleted = 0
     try:
         batch = []
@@ -125,10 +125,13 @@ def cpu_seconds(pids: list[int]) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def start_server(prefix: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_server(
+    prefix: str, port: int, workers: int, url: str = REDIS_URL, **extra_env: str
+) -> subprocess.Popen[bytes]:
     env = dict(
         os.environ,
-        USSD_REDIS_URL=REDIS_URL,
+        **extra_env,
+        USSD_REDIS_URL=url,
         USSD_REDIS_KEY_PREFIX=prefix,
         USSD_TICKETS_SIGNING_KEY="bench-signing-key",
         USSD_OPERATOR_API_TOKEN="bench-operator-token-0123456789",

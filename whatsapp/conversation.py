@@ -25,7 +25,7 @@ from core.privacy import mask_phone
 from dialogue.flow import keyword
 from dialogue.menus import Menus
 from dialogue.model import Channel, Dialogue, Inbound, SessionEvent
-from whatsapp.queue import PhoneState, entry
+from whatsapp.queue import Head, PhoneState, entry
 from whatsapp.render import Rendered, WhatsAppLayout, fold, render, text_message
 from whatsapp.settings import WhatsAppSettings
 from whatsapp.webhook import MessageEvent, StatusEvent
@@ -43,7 +43,7 @@ class Conversation:
         menus: Menus,
         state: PhoneState,
         settings: WhatsAppSettings,
-        on_queued: Callable[[], None],
+        on_queued: Callable[[str, Head], None],
     ) -> None:
         self.engine, self.menus, self.state, self.settings = engine, menus, state, settings
         self.on_queued = on_queued
@@ -60,7 +60,10 @@ class Conversation:
             log.info("duplicate WhatsApp message from %s ignored", mask_phone(event.phone))
             await self.state.count("duplicates")
             return
-        _, choices = claim
+        before, choices = claim
+        if before == "pending":
+            log.info("message from %s answered again (an earlier attempt was interrupted)",
+                     mask_phone(event.phone))  # fmt: skip
         with log_context(channel=DIALECT, msisdn=event.phone):
             rendered, fallback = await self._reply(event, choices)
         choices_arg = KEEP if rendered is self.text_only else FORGET
@@ -72,12 +75,13 @@ class Conversation:
             s.window_seconds,
             s.help_reply_interval_seconds if fallback else 0,
         )
-        result = await self.state.answer(event.phone, event.message_id, entries, choices_arg, ttls)
-        if result == 2:
+        phone = event.phone
+        result, head = await self.state.answer(phone, event.message_id, entries, choices_arg, ttls)
+        if head is not None:
+            self.on_queued(phone, head)
+        elif result == 2:
             log.info("help reply to %s suppressed (rate limit)", mask_phone(event.phone))
-        await self.state.count("received", *(["help_suppressed"] if result == 2 else []))
-        if result == 1:
-            self.on_queued()
+            await self.state.count("help_suppressed")
 
     async def _reply(self, event: MessageEvent, choices: str) -> tuple[Rendered, bool]:
         if event.kind not in ("text", "choice"):

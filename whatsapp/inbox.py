@@ -6,6 +6,10 @@ reads them with a consumer group, answers them, and acknowledges and deletes
 them afterwards. Nothing Meta was told we have is lost across a restart: events
 read but not acknowledged are read again first when the consumer starts.
 
+The consumer waits for new events with a blocking XREADGROUP on a lean
+connection of its own (a blocked command would hold up everything pipelined
+behind it on the shared one).
+
 A batch is processed phone by phone: one phone's events in the order they came,
 different phones at the same time (up to ``PHONES_AT_ONCE``).
 """
@@ -16,11 +20,10 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-import redis.asyncio as aioredis
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import RedisError
 
 from core.privacy import mask_phone
-from core.redis_lean import FastRedis
+from core.redis_lean import FastRedis, ReplyError, as_dict
 from whatsapp.keys import WhatsAppKeys
 from whatsapp.webhook import Event, event_from_fields
 
@@ -46,8 +49,9 @@ async def put(lean: FastRedis, keys: WhatsAppKeys, events: Sequence[Event]) -> N
 
 
 class InboxConsumer:
-    def __init__(self, redis: aioredis.Redis, keys: WhatsAppKeys, handle: Handler) -> None:
-        self.redis, self.inbox, self.handle = redis, keys.wa_inbox(), handle
+    def __init__(self, reader: FastRedis, keys: WhatsAppKeys, handle: Handler) -> None:
+        # `reader`: a connection of the consumer's own (it blocks while waiting).
+        self.redis, self.inbox, self.handle = reader, keys.wa_inbox(), handle
         self._stop = asyncio.Event()
         self._slots = asyncio.Semaphore(PHONES_AT_ONCE)
 
@@ -73,17 +77,20 @@ class InboxConsumer:
 
     async def _ensure_group(self) -> None:
         try:
-            await self.redis.xgroup_create(self.inbox, GROUP, id="0", mkstream=True)
-        except ResponseError as exc:
+            await self.redis.execute("XGROUP", "CREATE", self.inbox, GROUP, "0", "MKSTREAM")
+        except ReplyError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
 
     async def _read(self, start: str) -> list[tuple[str, dict[str, str]]]:
-        block = None if start == "0" else BLOCK_MS
-        reply = await self.redis.xreadgroup(
-            GROUP, CONSUMER, {self.inbox: start}, count=BATCH, block=block
-        )
-        return list(reply[0][1]) if reply else []
+        block = () if start == "0" else ("BLOCK", BLOCK_MS)
+        reply = await self.redis.execute(
+            "XREADGROUP", "GROUP", GROUP, CONSUMER, "COUNT", BATCH, *block,
+            "STREAMS", self.inbox, start,
+        )  # fmt: skip
+        if not reply:
+            return []
+        return [(entry_id, as_dict(flat)) for entry_id, flat in reply[0][1] if flat is not None]
 
     async def _process(self, batch: list[tuple[str, dict[str, str]]]) -> None:
         if not batch:
@@ -103,10 +110,7 @@ class InboxConsumer:
             if isinstance(result, BaseException):
                 raise result
         ids = [entry_id for entry_id, _ in batch]
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.xack(self.inbox, GROUP, *ids)
-            pipe.xdel(self.inbox, *ids)
-            await pipe.execute()
+        await self.redis.execute_many(("XACK", self.inbox, GROUP, *ids), ("XDEL", self.inbox, *ids))
 
     async def _phone(self, events: list[Event]) -> None:
         async with self._slots:

@@ -34,14 +34,15 @@ end
 return {seen or '', redis.call('GET', KEYS[3]) or ''}
 """)
 
-# KEYS: seen, queue, choices, help guard. ARGV: dedupe ttl, choices ("{..}" set, "del",
-# "keep"), choices ttl, help ttl ("0" = not a help reply), entries...
-# -> 1 queued, 0 answered before, 2 a help reply suppressed (anti-loop).
+# KEYS: seen, queue, choices, help guard, last-in. ARGV: dedupe ttl, choices ("{..}" set,
+# "del", "keep"), choices ttl, help ttl ("0" = not a help reply), entries...
+# -> {1, the queue's head, last-in} queued, {0} answered before, {2} a help reply
+# suppressed (anti-loop). The head lets the sender start without reading it again.
 ANSWER = Script("""
-if redis.call('GET', KEYS[1]) == 'done' then return 0 end
+if redis.call('GET', KEYS[1]) == 'done' then return {0} end
 redis.call('SET', KEYS[1], 'done', 'EX', ARGV[1])
 if ARGV[4] ~= '0' and not redis.call('SET', KEYS[4], '1', 'NX', 'EX', ARGV[4]) then
-  return 2
+  return {2}
 end
 for i = 5, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
 if string.sub(ARGV[2], 1, 1) == '{' then
@@ -49,18 +50,20 @@ if string.sub(ARGV[2], 1, 1) == '{' then
 elseif ARGV[2] == 'del' then
   redis.call('DEL', KEYS[3])
 end
-return 1
+return {1, redis.call('LINDEX', KEYS[2], 0), redis.call('GET', KEYS[5]) or '0'}
 """)
 
-# KEYS: queue, statuses. ARGV: the head as read, Graph message id, status ttl.
+# KEYS: queue, statuses, last-in. ARGV: the head as read, Graph message id, status ttl.
+# -> {the next head or false, last-in}: the drain goes on without another read.
 SENT = Script("""
-if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[1] then return 0 end
-redis.call('LPOP', KEYS[1])
-if ARGV[2] ~= '' then
-  redis.call('HSET', KEYS[2], ARGV[2], 'accepted')
-  redis.call('EXPIRE', KEYS[2], ARGV[3])
+if redis.call('LINDEX', KEYS[1], 0) == ARGV[1] then
+  redis.call('LPOP', KEYS[1])
+  if ARGV[2] ~= '' then
+    redis.call('HSET', KEYS[2], ARGV[2], 'accepted')
+    redis.call('EXPIRE', KEYS[2], ARGV[3])
+  end
 end
-return 1
+return {redis.call('LINDEX', KEYS[1], 0), redis.call('GET', KEYS[3]) or '0'}
 """)
 
 # KEYS: queue, last-in. ARGV: now, window, template entry ("" = none).
@@ -91,6 +94,11 @@ return 1
 SCRIPTS = (CLAIM, ANSWER, SENT, WINDOW_CLOSED, STATUS)
 
 
+# The oldest queued message as stored (None: the queue is empty), and when the phone
+# last wrote to us (epoch seconds).
+Head = tuple[str | None, int]
+
+
 def entry(entry_id: str, message: Message) -> str:
     """One queued message as stored: its id (webhook message id and position) and body."""
     return orjson.dumps({"id": entry_id, "m": message}).decode()
@@ -118,27 +126,39 @@ class PhoneState:
 
     async def answer(
         self, phone: str, message_id: str, entries: list[str], choices: str, ttls: tuple[int, ...]
-    ) -> int:
-        """Queue a reply's messages once per webhook message id; see ANSWER for the result."""
+    ) -> tuple[int, Head | None]:
+        """Queue a reply's messages once per webhook message id: ANSWER's outcome, and the
+        queue's head (as `head` gives it) when queued."""
         k = self.keys
         dedupe, window, help_interval = ttls
         script_keys = (k.wa_seen(phone, message_id), k.wa_queue(phone), k.wa_choices(phone),
-                       k.wa_help_guard(phone))  # fmt: skip
+                       k.wa_help_guard(phone), k.wa_last_inbound(phone))  # fmt: skip
         call = Call(ANSWER, script_keys, (dedupe, choices, window, help_interval, *entries))
-        result, _ = await self.lean.batch([call, ("ZADD", k.wa_due(), "NX", now_ms(), phone)])
-        return int(result)
+        reply, *_ = await self.lean.batch(
+            [
+                call,
+                ("ZADD", k.wa_due(), "NX", now_ms(), phone),
+                ("HINCRBY", k.wa_stats(), "received", 1),
+            ]
+        )
+        if reply[0] != 1:
+            return int(reply[0]), None
+        return 1, (reply[1], int(reply[2]))
 
-    async def head(self, phone: str) -> tuple[str | None, int]:
+    async def head(self, phone: str) -> Head:
         """The oldest queued message (as stored) and when the phone last wrote to us."""
         raw, last = await self.lean.execute_many(
             ("LINDEX", self.keys.wa_queue(phone), 0), ("GET", self.keys.wa_last_inbound(phone))
         )
         return raw, int(last or 0)
 
-    async def sent(self, phone: str, raw: str, graph_id: str, ttl: int, stat: str) -> None:
+    async def sent(self, phone: str, raw: str, graph_id: str, ttl: int, stat: str) -> Head:
+        """Take the head off the queue (sent, or given up on); the next head, as `head`."""
         k = self.keys
-        call = Call(SENT, (k.wa_queue(phone), k.wa_statuses(phone)), (raw, graph_id, ttl))
-        await self.lean.batch([call, ("HINCRBY", k.wa_stats(), stat, 1)])
+        script_keys = (k.wa_queue(phone), k.wa_statuses(phone), k.wa_last_inbound(phone))
+        call = Call(SENT, script_keys, (raw, graph_id, ttl))
+        (head, last), _ = await self.lean.batch([call, ("HINCRBY", k.wa_stats(), stat, 1)])
+        return head, int(last)
 
     async def window_closed(self, phone: str, window: int, template: str) -> list[str]:
         k = self.keys
@@ -150,10 +170,16 @@ class PhoneState:
         await self.lean.execute("ZADD", self.keys.wa_due(), when_ms, phone)
 
     async def settle(self, phone: str) -> bool:
-        """Take a drained phone out of the index; True when something arrived meanwhile."""
+        """Take a drained phone out of the index; True when something arrived meanwhile.
+
+        ZREM then LLEN, in that order on one connection: a message queued after the
+        LLEN has its own ZADD after our ZREM, so the phone is never left out.
+        """
         k = self.keys
-        await self.lean.execute("ZREM", k.wa_due(), phone)
-        if int(await self.lean.execute("LLEN", k.wa_queue(phone))):
+        _, left = await self.lean.execute_many(
+            ("ZREM", k.wa_due(), phone), ("LLEN", k.wa_queue(phone))
+        )
+        if int(left):
             await self.lean.execute("ZADD", k.wa_due(), now_ms(), phone)
             return True
         return False

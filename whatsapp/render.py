@@ -15,7 +15,6 @@ becomes the row's description. :class:`WhatsAppLayout` is the dialogue's
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,8 +111,11 @@ def _list(view: View, menus: Menus, head: str, rows: list[dict[str, str]], page:
 
 def _choices(pairs: list[tuple[str, str]]) -> dict[str, str]:
     """fold(title) -> key, leaving out titles two entries share (a typed one must be clear)."""
-    counts = Counter(fold(title) for title, _ in pairs)
-    return {fold(title): key for title, key in pairs if counts[fold(title)] == 1 and fold(title)}
+    folded = [(fold(title), key) for title, key in pairs]
+    keys_of: dict[str, set[str]] = {}
+    for title, key in folded:
+        keys_of.setdefault(title, set()).add(key)
+    return {title: key for title, key in folded if title and len(keys_of[title]) == 1}
 
 
 def _options(view: View, menus: Menus, head: str, out: Rendered) -> None:

@@ -54,7 +54,9 @@ class WhatsAppService:
         )  # fmt: skip
         self.sender = Sender(self.state, self.graph, settings)
         self.conversation = Conversation(engine, menus, self.state, settings, self.sender.wake)
-        self.consumer = InboxConsumer(redis, keys, self.event)
+        # Blocking reads get a connection of their own, opened on first use.
+        self.reader = FastRedis.like(redis)
+        self.consumer = InboxConsumer(self.reader, keys, self.event)
         self._tasks: list[asyncio.Task[Any]] = []
 
     async def event(self, event: Event) -> None:
@@ -75,14 +77,17 @@ class WhatsAppService:
         """Finish the inbox batch in hand and the sends in flight; the rest waits in Redis."""
         self.consumer.stop()
         if self._tasks:
-            await asyncio.wait(self._tasks[:1], timeout=15)  # the consumer's batch in hand
-        await self.sender.stop()
+            consumer, sender = self._tasks
+            await asyncio.wait([consumer], timeout=15)  # its blocking read ends within 1 s
+            await self.sender.stop()
+            await asyncio.wait([sender], timeout=5)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await self.graph.close()
+        await self.reader.aclose()
         log.info("WhatsApp channel stopped")
 
 
