@@ -1,6 +1,6 @@
 """Redis key names of the WhatsApp channel.
 
-Everything about one phone carries the hash tag ``{w:<phone>}``: the queue of
+Everything about one phone carries the hash tag ``{wa:<phone>}``: the queue of
 messages waiting to be sent to it, the webhook message ids already answered,
 the buttons it was last shown, its 24-hour window and its delivery statuses.
 The scripts (answer a message, take a sent message off the queue, record a
@@ -28,27 +28,27 @@ class WhatsAppKeys(KeySpace):
 
     def wa_queue(self, phone: str) -> str:
         """List of messages waiting to be sent to this phone, oldest first (JSON)."""
-        return f"{self.prefix}:wa:{{w:{phone}}}:queue"
+        return f"{self.prefix}:wa:{{wa:{phone}}}:queue"
 
     def wa_seen(self, phone: str, message_id: str) -> str:
         """ "pending" while a webhook message is being answered, "done" once its reply is queued."""
-        return f"{self.prefix}:wa:{{w:{phone}}}:seen:{message_id}"
+        return f"{self.prefix}:wa:{{wa:{phone}}}:seen:{message_id}"
 
     def wa_choices(self, phone: str) -> str:
         """JSON {typed title: key} of the buttons and rows this phone was shown last."""
-        return f"{self.prefix}:wa:{{w:{phone}}}:choices"
+        return f"{self.prefix}:wa:{{wa:{phone}}}:choices"
 
     def wa_last_inbound(self, phone: str) -> str:
         """When the phone last wrote to us (epoch seconds): opens the 24-hour window."""
-        return f"{self.prefix}:wa:{{w:{phone}}}:last-in"
+        return f"{self.prefix}:wa:{{wa:{phone}}}:last-in"
 
     def wa_statuses(self, phone: str) -> str:
         """Hash Graph message id -> accepted, sent, delivered, read or failed:<code>."""
-        return f"{self.prefix}:wa:{{w:{phone}}}:statuses"
+        return f"{self.prefix}:wa:{{wa:{phone}}}:statuses"
 
     def wa_help_guard(self, phone: str) -> str:
         """Present while a help reply to this phone is rate-limited (anti-loop)."""
-        return f"{self.prefix}:wa:{{w:{phone}}}:help"
+        return f"{self.prefix}:wa:{{wa:{phone}}}:help"
 
     def wa_failed(self) -> str:
         """Stream of messages given up on (refused by the Graph API, window closed)."""

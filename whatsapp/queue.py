@@ -1,6 +1,6 @@
 """The phone-side state in Redis: answered message ids, the send queue, window, statuses.
 
-Every script touches one phone's keys only (hash tag ``{w:<phone>}``, see
+Every script touches one phone's keys only (hash tag ``{wa:<phone>}``, see
 :mod:`whatsapp.keys`). The due index (which phones have something to send, and
 when) is one sorted set written by plain commands beside the scripts:
 
