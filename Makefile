@@ -19,7 +19,9 @@ install: $(STAMP)
 run: install
 	$(BIN)/python -m ussd_server dev
 
+# The browser tests use Debian's chromium (installed here when missing, as root).
 test: install
+	@scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Benchmarks: registry import, booking, USSD hops (wrk) and SMS blast throughput.

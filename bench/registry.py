@@ -26,7 +26,7 @@ import redis.asyncio as aioredis
 
 from core.config import load_config
 from devtools.demo import write_csvs
-from registration import importer
+from registration import redis_import
 from registration.keys import RegistryKeys as Keys
 from registration.service import Registry
 
@@ -128,11 +128,11 @@ async def _import(
 ) -> bool:
     """Facilities, then the workers (and again with --reimport); False if rows were lost."""
     started = time.perf_counter()
-    facilities = await importer.import_facilities(redis, keys, fac_path)
+    facilities = await redis_import.import_facilities(redis, keys, fac_path)
     print(f"import facilities: {facilities.rows_ok:,} rows in {time.perf_counter() - started:.2f}s")
     for label in ("import health workers", "re-import (all exist)"):
         started = time.perf_counter()
-        report = await importer.import_health_workers(redis, keys, wk_path)
+        report = await redis_import.import_health_workers(redis, keys, wk_path)
         took = time.perf_counter() - started
         print(
             f"{label}: {report.rows_ok:,} rows ok, {report.rows_bad} bad, {took:.2f}s total, "

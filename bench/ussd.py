@@ -51,35 +51,35 @@ def worker_lines(count: int):
         yield f"{nik(i)},Bench Worker {i},62811{i:08d},perawat,B{i % FACILITIES:03d}"
 
 
-async def load(prefix: str, subscribers: int, url: str = REDIS_URL) -> int:
+async def load(prefix: str, subscribers: int, redis_url: str = REDIS_URL) -> int:
     """Import the registry; returns the number of screening groups."""
     from core.config import load_config
     from core.redis_client import connect
     from core.settings import redis_settings
-    from registration import importer
+    from registration import redis_import
     from registration.keys import RegistryKeys
     from registration.service import Registry
 
     config = load_config(
         environ={"USSD_TICKETS_SIGNING_KEY": "bench-signing-key"},
-        overrides={"redis.url": url, "redis.key_prefix": prefix},
+        overrides={"redis.url": redis_url, "redis.key_prefix": prefix},
     )
 
     redis, keys = connect(redis_settings(config)), RegistryKeys(prefix)
     try:
-        report = await importer.import_facilities(redis, keys, facility_lines())
+        report = await redis_import.import_facilities(redis, keys, facility_lines())
         assert report.rows_bad == 0, report.errors[:3]
-        report = await importer.import_health_workers(redis, keys, worker_lines(subscribers))
+        report = await redis_import.import_health_workers(redis, keys, worker_lines(subscribers))
         assert report.rows_bad == 0, report.errors[:3]
         return len(Registry.from_config(config, redis).screening_groups())
     finally:
         await redis.aclose()
 
 
-async def cleanup(prefix: str, url: str = REDIS_URL) -> int:
+async def cleanup(prefix: str, redis_url: str = REDIS_URL) -> int:
     import redis.asyncio as aioredis
 
-    client = aioredis.Redis.from_url(url)
+    client = aioredis.Redis.from_url(redis_url)
     deleted = 0
     try:
         batch = []
@@ -125,19 +125,25 @@ def cpu_seconds(pids: list[int]) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def start_server(
-    prefix: str, port: int, workers: int, url: str = REDIS_URL, **extra_env: str
-) -> subprocess.Popen[bytes]:
-    env = dict(
+def service_env(prefix: str, redis_url: str = REDIS_URL, **extra: str) -> dict[str, str]:
+    """The environment of a service process under benchmark: its Redis, prefix, secrets."""
+    return dict(
         os.environ,
-        **extra_env,
-        USSD_REDIS_URL=url,
+        USSD_REDIS_URL=redis_url,
         USSD_REDIS_KEY_PREFIX=prefix,
         USSD_TICKETS_SIGNING_KEY="bench-signing-key",
         USSD_OPERATOR_API_TOKEN="bench-operator-token-0123456789",
         USSD_SERVICE_LOG_LEVEL="WARNING",
         USSD_USSD_ALLOW_UNAUTHENTICATED="true",
+        **extra,
     )
+
+
+def start_server(
+    prefix: str, port: int, workers: int, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """`serve` under benchmark (`env`: the environment, default ``service_env(prefix)``)."""
+    env = env or service_env(prefix)
     argv = [sys.executable, "-m", "ussd_server", "serve", "--port", str(port)]
     proc = subprocess.Popen(
         [*argv, "--workers", str(workers)], env=env, cwd=ROOT, stdout=subprocess.DEVNULL

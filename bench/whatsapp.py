@@ -30,7 +30,16 @@ from typing import Any
 
 import aiohttp
 
-from bench.ussd import cleanup, cpu_seconds, free_port, load, nik, server_pids, start_server
+from bench.ussd import (
+    cleanup,
+    cpu_seconds,
+    free_port,
+    load,
+    nik,
+    server_pids,
+    service_env,
+    start_server,
+)
 from devtools import wa_webhooks
 from devtools.wa_sim_process import WaSimProcess
 
@@ -169,12 +178,13 @@ def main(argv: list[str]) -> int:
     )
     sim, port, server = WaSimProcess.start("--no-statuses"), free_port(), None
     try:
-        server = start_server(
-            prefix, port, args.workers, REDIS_URL, USSD_WHATSAPP_ENABLED="true",
+        env = service_env(
+            prefix, REDIS_URL, USSD_WHATSAPP_ENABLED="true",
             USSD_WHATSAPP_GRAPH_BASE_URL=sim.graph_base_url,
             USSD_WHATSAPP_PHONE_NUMBER_ID=NUMBER, USSD_WHATSAPP_ACCESS_TOKEN=TOKEN,
             USSD_WHATSAPP_APP_SECRET=SECRET, USSD_WHATSAPP_VERIFY_TOKEN="bench-verify",
         )  # fmt: skip
+        server = start_server(prefix, port, args.workers, env)
         pids = server_pids(server.pid)
         server_before, sim_before = cpu_seconds(pids), cpu_seconds([sim.proc.pid])
         result = asyncio.run(drive(args, port, sim, groups))

@@ -13,17 +13,18 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError
 
+from core.redis_wire import ScriptLike
 
-def queue(pipe: Any, script: AsyncScript, keys: Sequence[str], args: Sequence[Any]) -> None:
+
+def queue(pipe: Any, script: ScriptLike, keys: Sequence[str], args: Sequence[Any]) -> None:
     pipe.evalsha(script.sha, len(keys), *keys, *args)
 
 
 async def run(
     redis: aioredis.Redis,
-    scripts: Sequence[AsyncScript],
+    scripts: Sequence[ScriptLike],
     build: Callable[[Any], None],
 ) -> list[Any]:
     """Build and execute a non-transactional pipeline; reload scripts once on NOSCRIPT."""

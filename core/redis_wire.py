@@ -26,8 +26,11 @@ class ReplyError(redis_errors.ResponseError):
 class ScriptLike(Protocol):
     """What a script needs to be run here (redis-py's AsyncScript has both)."""
 
-    sha: str
-    script: str | bytes
+    @property
+    def sha(self) -> str: ...
+
+    @property
+    def script(self) -> str | bytes: ...
 
 
 class Script:

@@ -40,6 +40,18 @@ class RedisSettings:
     socket_timeout: float
 
 
+@dataclass(frozen=True)
+class MetricsSettings:
+    # Where the processes of this host keep metric values ("" = in each process).
+    multiproc_dir: str
+    # The bearer token /metrics requires: USSD_METRICS_TOKEN or this file ("" = open).
+    token_file: str
+
+
+def metrics_settings(config: Config) -> MetricsSettings:
+    return config.load("metrics", MetricsSettings)
+
+
 def service_settings(config: Config) -> ServiceSettings:
     settings = config.load("service", ServiceSettings)
     if settings.log_format not in ("text", "json"):

@@ -146,6 +146,8 @@ def _print_ready(base: str) -> None:
         "  try a phone:  .venv/bin/python -m ussd_server simulate\n"
         "  try SMS:      .venv/bin/python -m ussd_server sms-inject --from 62812... "
         "--text VAKSIN\n"
+        "  try USSD over SMPP: .venv/bin/python -m ussd_server ussd-inject --from 62812... "
+        '--text "*119#"\n'
         "  try WhatsApp: .venv/bin/python -m ussd_server wa-inject --from 62812... "
         "--text VAKSIN\n"
         "                then --button ID or --list ID as printed ([button ...], [list ...])\n"

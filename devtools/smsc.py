@@ -4,7 +4,8 @@ Lean on purpose (an asyncio.Protocol, one write per read, submits answered after
 reading only the destination) so that it is not what limits a benchmark. Switches:
 throttle every Nth submit, a maximum rate above which it answers RTHROTTLED, drop
 the connection after N submits, added latency, delivery receipts (TLVs + text),
-garbage injection, and MO injection. :mod:`devtools.smsc_control` serves them over HTTP.
+garbage injection, MO injection and USSD handsets (:mod:`devtools.smsc_deliver`,
+:mod:`devtools.smsc_ussd`). :mod:`devtools.smsc_control` serves them over HTTP.
 """
 
 from __future__ import annotations
@@ -12,46 +13,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import defaultdict, deque
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
 
-from devtools.smsc_settings import SimSettings
+from devtools.smsc_deliver import send_receipt
+from devtools.smsc_state import SimState
 from smpp import codec, concat, encoding
 
 log = logging.getLogger(__name__)
-
-# Receipt `stat:` words and their message_state TLV values (SMPP 3.4, 5.3.2.35).
-RECEIPT_STATES = {
-    "ENROUTE": 1,
-    "DELIVRD": 2,
-    "EXPIRED": 3,
-    "DELETED": 4,
-    "UNDELIV": 5,
-    "ACCEPTD": 6,
-    "UNKNOWN": 7,
-    "REJECTD": 8,
-}
-
-
-@dataclass
-class SimState:
-    settings: SimSettings
-    record_text: bool = True
-    submits: int = 0
-    throttled: int = 0
-    next_id: int = 0
-    counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    # Last MT messages per destination: (sender, text part, (ref, total, seq) or None).
-    texts: dict[str, deque[tuple[str, str, tuple[int, int, int] | None]]] = field(
-        default_factory=lambda: defaultdict(lambda: deque(maxlen=50))
-    )
-    deliver_resp: dict[int, int] = field(default_factory=lambda: defaultdict(int))
-    responses: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    rate_window: deque[float] = field(default_factory=deque)
-    connections: list[SmscConnection] = field(default_factory=list)
-    binds_rejected: int = 0
-    drops: int = 0
 
 
 class SmscConnection(asyncio.Protocol):
@@ -180,7 +148,7 @@ class SmscConnection(asyncio.Protocol):
             st.throttled += 1
             return codec.build_submit_sm_resp(frame.sequence, codec.ESME_RTHROTTLED, "")
         try:
-            if st.record_text or s.receipts:
+            if st.record_text or s.receipts or st.handsets.dialogues:
                 sm = codec.parse_short_message(frame.body)
                 dest = sm.destination
             else:
@@ -191,12 +159,18 @@ class SmscConnection(asyncio.Protocol):
         st.next_id += 1
         message_id = str(st.next_id)
         st.counts[dest] += 1
+        if sm is not None and codec.TLV_USSD_SERVICE_OP in sm.tlvs:
+            try:
+                st.handsets.on_reply(sm)  # a USSD screen: shown on the handset, no receipt
+            except codec.PduError:
+                return codec.build_submit_sm_resp(frame.sequence, codec.ESME_RINVPARLEN, "")
+            sm = None
         if sm is not None:
             if st.record_text:
                 self._record(sm)
             if s.receipts and sm.registered_delivery & 0x03:
                 asyncio.get_running_loop().call_later(
-                    s.receipt_delay, send_receipt, st, sm, message_id, self.bound
+                    s.receipt_delay, send_receipt, st, sm, message_id
                 )
         self.submits += 1
         if s.drop_after and self.submits >= s.drop_after:
@@ -213,117 +187,10 @@ class SmscConnection(asyncio.Protocol):
         ref = (info.ref, info.total, info.seq) if info else None
         self.state.texts[sm.destination].append((sm.source, text, ref))
 
-    def send_pdu(self, build: Any) -> None:
+    def send_pdu(self, build: Callable[[int], bytes]) -> None:
         self.seq += 1
         if self.transport is not None and not self.dead:
             self.transport.write(build(self.seq))
-
-
-def receiving_connection(state: SimState) -> SmscConnection | None:
-    for conn in state.connections:
-        if conn.bound in (codec.BIND_RECEIVER, codec.BIND_TRANSCEIVER) and not conn.dead:
-            return conn
-    return None
-
-
-def send_receipt(
-    state: SimState, sm: codec.ShortMessage, message_id: str, bound: int, tries: int = 0
-) -> None:
-    conn = receiving_connection(state)
-    if conn is None:
-        # Like a real SMSC, keep the receipt until the ESME binds again (for a while).
-        if tries < 50:
-            asyncio.get_running_loop().call_later(
-                0.2, send_receipt, state, sm, message_id, bound, tries + 1
-            )
-        return
-    stat = state.settings.receipt_stat
-    stamp = time.strftime("%y%m%d%H%M")
-    text = (
-        f"id:{message_id} sub:001 dlvrd:001 submit date:{stamp} done date:{stamp} "
-        f"stat:{stat} err:000 text:"
-    ).encode()
-    tlvs = codec.tlv(codec.TLV_RECEIPTED_MESSAGE_ID, message_id.encode() + b"\x00") + codec.tlv(
-        codec.TLV_MESSAGE_STATE, RECEIPT_STATES.get(stat, 7), 1
-    )
-    conn.send_pdu(
-        lambda seq: codec.build_submit_sm(
-            seq,
-            source=sm.destination,
-            source_ton=1,
-            source_npi=1,
-            destination=sm.source,
-            dest_ton=sm.source_ton,
-            dest_npi=sm.source_npi,
-            esm_class=0x04,
-            registered_delivery=0,
-            short_message=text,
-            tlvs=tlvs,
-            command_id=codec.DELIVER_SM,
-        )
-    )
-
-
-def inject_mo(state: SimState, sender: str, to: str, text: str, *, mode: str = "udh") -> int:
-    """Deliver an incoming SMS to the bound ESME; returns the number of parts sent."""
-    conn = receiving_connection(state)
-    if conn is None:
-        raise LookupError("no ESME bound to receive")
-    enc = encoding.encode_message(text)
-    total = len(enc.parts)
-    state.next_id += 1
-    ref = state.next_id & 0xFF
-    for i, part in enumerate(enc.parts, 1):
-        esm, payload, tlvs = 0, part, b""
-        if total > 1 and mode == "udh":
-            esm, payload = concat.ESM_UDHI, concat.udh_8bit(ref, total, i) + part
-        elif total > 1 and mode == "sar":
-            tlvs = concat.sar_tlvs(ref, total, i)
-        conn.send_pdu(
-            lambda seq, p=payload, e=esm, t=tlvs: codec.build_submit_sm(
-                seq,
-                source=sender,
-                source_ton=1,
-                source_npi=1,
-                destination=to,
-                dest_ton=0,
-                dest_npi=0,
-                esm_class=e,
-                registered_delivery=0,
-                data_coding=enc.data_coding,
-                short_message=p,
-                tlvs=t,
-                command_id=codec.DELIVER_SM,
-            )
-        )
-    return total
-
-
-def inject_raw(state: SimState, data: bytes) -> int:
-    """Write raw bytes (garbage, odd PDUs) to every bound connection."""
-    sent = 0
-    for conn in list(state.connections):
-        if conn.transport is not None and not conn.dead:
-            conn.transport.write(data)
-            sent += 1
-    return sent
-
-
-def messages_to(state: SimState, msisdn: str) -> list[tuple[str, str]]:
-    """(sender, text) of MT messages received for a number, multipart sets joined."""
-    result: list[tuple[str, str]] = []
-    pending: dict[tuple[str, int, int], dict[int, str]] = {}
-    for sender, text, ref in state.texts.get(msisdn, ()):
-        if ref is None or ref[1] == 1:
-            result.append((sender, text))
-            continue
-        key = (sender, ref[0], ref[1])
-        parts = pending.setdefault(key, {})
-        parts[ref[2]] = text
-        if len(parts) == ref[1]:
-            result.append((sender, "".join(parts[i] for i in range(1, ref[1] + 1))))
-            del pending[key]
-    return result
 
 
 async def serve(state: SimState) -> asyncio.Server:

@@ -32,6 +32,7 @@ def register(sub: Any) -> None:
     sim.add_argument("--drop-after", type=int, help="cut each connection after N submits")
     sim.add_argument("--latency", type=float, help="seconds added to every answer")
     sim.add_argument("--no-receipts", action="store_true", help="send no delivery receipts")
+    sim.add_argument("--ussd-variant", help="how its network speaks USSD ([smpp] ussd_variant)")
     sim.add_argument(
         "--lean", action="store_true", help="record only counts per number, not texts (benchmarks)"
     )
@@ -60,6 +61,7 @@ def run_sim(args: argparse.Namespace, config: Config) -> int:
         "max_rate",
         "drop_after",
         "latency",
+        "ussd_variant",
     ):
         value = getattr(args, attr)
         if value is not None:
@@ -70,37 +72,48 @@ def run_sim(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def _control_url(args: argparse.Namespace, config: Config) -> str:
-    if args.control:
-        return args.control.rstrip("/")
+def control_url(given: str | None, config: Config) -> str:
+    """The simulator's control URL: as given, else from `[smsc_sim]`."""
+    if given:
+        return given.rstrip("/")
     s = sim_settings(config)
     return f"http://{s.host}:{s.control_port}"
 
 
-def _http(url: str, body: dict[str, Any] | None = None) -> Any:
+def http_json(url: str, body: dict[str, Any] | None = None, timeout: float = 5.0) -> Any:
+    """GET (no body) or POST JSON to the control port; the answer's JSON."""
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=5) as resp:
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
         return json.loads(resp.read())
 
 
-def run_inject(args: argparse.Namespace, config: Config) -> int:
-    base = _control_url(args, config)
-    to = args.to or sms_settings(config).service_number
+def control_call(
+    base: str, path: str, body: dict[str, Any] | None = None, timeout: float = 5.0
+) -> Any | None:
+    """The control port's JSON answer, or None after saying on stderr why there is none."""
     try:
-        before = len(_http(f"{base}/messages?to={args.sender}")["messages"])
-        _http(f"{base}/inject", {"from": args.sender, "to": to, "text": args.text})
+        return http_json(base + path, body, timeout)
     except urllib.error.HTTPError as exc:
         print(f"simulator refused: {exc.read().decode(errors='replace')}", file=sys.stderr)
-        return 1
     except OSError as exc:
         print(f"cannot reach the simulator at {base}: {exc}", file=sys.stderr)
+    return None
+
+
+def run_inject(args: argparse.Namespace, config: Config) -> int:
+    base = control_url(args.control, config)
+    to = args.to or sms_settings(config).service_number
+    seen = control_call(base, f"/messages?to={args.sender}")
+    body = {"from": args.sender, "to": to, "text": args.text}
+    if seen is None or control_call(base, "/inject", body) is None:
         return 1
+    before = len(seen["messages"])
     print(f"> {args.sender} -> {to}: {args.text}")
     deadline = time.monotonic() + args.wait
     shown = before
     while time.monotonic() < deadline:
-        messages = _http(f"{base}/messages?to={args.sender}")["messages"]
+        messages = http_json(f"{base}/messages?to={args.sender}")["messages"]
         for text in messages[shown:]:
             print(f"< {text}")
         shown = max(shown, len(messages))

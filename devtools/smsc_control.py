@@ -4,6 +4,12 @@ GET  /stats                 submits, throttled, drops, binds, CPU seconds used
 GET  /counts                submits per destination
 GET  /messages?to=62...     MT texts to a number (multipart joined)
 POST /inject   {"from", "to", "text", "mode": "udh"|"sar"}   an incoming SMS
+POST /ussd     {"from", "text", "to"?, "abort"?, "repeat"?, "wait"?}
+               a USSD handset dials ("*119#"), answers, hangs up (abort) or the network
+               repeats the last hop; answers with the screen the service sent back
+GET  /ussd?msisdn=62...     that handset's screens and whether a dialogue is open
+POST /ussd/journeys {"phones": [[msisdn, digits]...], "handsets", "seconds", "script"}
+                            many handsets play a scripted journey (benchmark load)
 POST /raw      {"hex": "..."}                                raw bytes to every ESME
 POST /config   {"throttle_every", "max_rate", "drop_after", "latency", "receipts", ...}
 POST /reset                 forget counts and texts
@@ -15,15 +21,19 @@ import asyncio
 import dataclasses
 import json
 import logging
+import re
 import resource
 import time
 
 from aiohttp import web
 
 from core.httpjson import json_error, read_json_object
-from devtools import smsc as simulator
-from devtools.smsc import SimState
+from devtools import smsc_deliver
+from devtools.smsc import serve
+from devtools.smsc_journeys import Script, play
 from devtools.smsc_settings import SimSettings
+from devtools.smsc_state import SimState, messages_to
+from smpp.ussd_variants import VARIANTS
 
 log = logging.getLogger(__name__)
 STATE: web.AppKey[SimState] = web.AppKey("sim_state", SimState)
@@ -37,7 +47,9 @@ _SWITCHES = {
     "receipt_stat",
     "password",
     "system_id",
+    "ussd_variant",
 }
+MAX_USSD_WAIT = 30.0
 
 
 def cpu_seconds() -> float:
@@ -68,7 +80,7 @@ async def counts(request: web.Request) -> web.Response:
 
 async def messages(request: web.Request) -> web.Response:
     to = request.query.get("to", "")
-    found = simulator.messages_to(request.app[STATE], to)
+    found = messages_to(request.app[STATE], to)
     return web.json_response(
         {"to": to, "messages": [t for _, t in found], "senders": [f for f, _ in found]}
     )
@@ -80,7 +92,7 @@ async def inject(request: web.Request) -> web.Response:
     if not sender.isdigit() or not isinstance(text, str):
         raise json_error(web.HTTPBadRequest, "need from (digits) and text")
     try:
-        parts = simulator.inject_mo(
+        parts = smsc_deliver.inject_mo(
             request.app[STATE], sender, to, text, mode=str(data.get("mode", "udh"))
         )
     except LookupError as exc:
@@ -94,7 +106,49 @@ async def raw(request: web.Request) -> web.Response:
         payload = bytes.fromhex(str(data.get("hex", "")))
     except ValueError as exc:
         raise json_error(web.HTTPBadRequest, "hex must be hexadecimal") from exc
-    return web.json_response({"connections": simulator.inject_raw(request.app[STATE], payload)})
+    return web.json_response({"connections": smsc_deliver.inject_raw(request.app[STATE], payload)})
+
+
+async def ussd_hop(request: web.Request) -> web.Response:
+    """One handset hop; waits (up to ``wait`` seconds) for the screen it gets back."""
+    data = await read_json_object(request)
+    st = request.app[STATE]
+    msisdn, text = str(data.get("from", "")), data.get("text", "")
+    abort, repeat = bool(data.get("abort")), bool(data.get("repeat"))
+    if not msisdn.isdigit() or not isinstance(text, str) or not (text or abort or repeat):
+        raise json_error(web.HTTPBadRequest, "need from (digits) and text (or abort / repeat)")
+    try:
+        wait = min(float(data.get("wait", 5.0)), MAX_USSD_WAIT)
+    except (TypeError, ValueError) as exc:
+        raise json_error(web.HTTPBadRequest, "wait must be a number of seconds") from exc
+    try:
+        shown = await smsc_deliver.ussd_exchange(
+            st, msisdn, text, wait=wait, to=str(data.get("to", "")), abort=abort, repeat=repeat
+        )
+    except LookupError as exc:
+        raise json_error(web.HTTPConflict, str(exc)) from exc
+    except TimeoutError as exc:
+        raise json_error(web.HTTPGatewayTimeout, f"no USSD screen within {wait:g} s") from exc
+    if shown is None:
+        return web.json_response({"msisdn": msisdn, "closed": True})
+    return web.json_response({"msisdn": msisdn, **dataclasses.asdict(shown)})
+
+
+async def ussd_journeys(request: web.Request) -> web.Response:
+    data = await read_json_object(request)
+    try:
+        script = Script.from_json(data["script"])
+        phones = [(str(m), str(d)) for m, d in data["phones"]]
+        handsets, seconds = int(data.get("handsets", 10)), float(data.get("seconds", 10.0))
+    except (KeyError, TypeError, ValueError, re.error) as exc:
+        raise json_error(web.HTTPBadRequest, f"bad journeys request: {exc!r}") from exc
+    summary = await play(request.app[STATE], phones, max(1, handsets), seconds, script)
+    return web.json_response(summary)
+
+
+async def ussd_screens(request: web.Request) -> web.Response:
+    msisdn = request.query.get("msisdn", "")
+    return web.json_response(request.app[STATE].handsets.history(msisdn))
 
 
 async def configure(request: web.Request) -> web.Response:
@@ -103,6 +157,8 @@ async def configure(request: web.Request) -> web.Response:
     unknown = set(data) - _SWITCHES
     if unknown:
         raise json_error(web.HTTPBadRequest, f"unknown switches: {sorted(unknown)}")
+    if "ussd_variant" in data and data["ussd_variant"] not in VARIANTS:
+        raise json_error(web.HTTPBadRequest, f"ussd_variant: one of {', '.join(VARIANTS)}")
     for key, value in data.items():
         kind = type(getattr(st.settings, key))
         setattr(st.settings, key, kind(value))
@@ -113,6 +169,7 @@ async def reset(request: web.Request) -> web.Response:
     st = request.app[STATE]
     st.counts.clear()
     st.texts.clear()
+    st.handsets.reset()
     st.submits = st.throttled = st.drops = 0
     return web.json_response({"ok": True})
 
@@ -124,6 +181,9 @@ def control_app(state: SimState) -> web.Application:
     app.router.add_get("/counts", counts)
     app.router.add_get("/messages", messages)
     app.router.add_post("/inject", inject)
+    app.router.add_post("/ussd", ussd_hop)
+    app.router.add_get("/ussd", ussd_screens)
+    app.router.add_post("/ussd/journeys", ussd_journeys)
     app.router.add_post("/raw", raw)
     app.router.add_post("/config", configure)
     app.router.add_post("/reset", reset)
@@ -133,7 +193,7 @@ def control_app(state: SimState) -> web.Application:
 async def run(settings: SimSettings, record_text: bool = True) -> None:
     """Serve SMPP and the control port until cancelled."""
     state = SimState(settings, record_text=record_text)
-    server = await simulator.serve(state)
+    server = await serve(state)
     runner = web.AppRunner(control_app(state), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.control_port)

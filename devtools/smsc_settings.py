@@ -23,6 +23,8 @@ class SimSettings:
     max_rate: float
     drop_after: int
     latency: float
+    # How the simulated network speaks USSD (a table in smpp.ussd_variants).
+    ussd_variant: str
 
 
 def sim_settings(config: Config) -> SimSettings:

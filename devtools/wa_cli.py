@@ -8,15 +8,12 @@ what the phone receives back.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
-import urllib.error
 import urllib.parse
-import urllib.request
 from typing import Any
 
 from core import aio
 from core.config import Config
+from devtools.smsc_cli import control_call, http_json
 from devtools.wa_sim import wa_sim_settings
 
 
@@ -55,13 +52,6 @@ def run_sim(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def _http(url: str, body: dict[str, Any] | None = None, timeout: float = 10) -> Any:
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=timeout) as resp:
-        return json.loads(resp.read())
-
-
 def show(message: dict[str, Any]) -> str:
     """One received message as a few readable lines."""
     kind = message.get("type")
@@ -96,23 +86,22 @@ def run_inject(args: argparse.Namespace, config: Config) -> int:
         body["button"] = args.button
     elif args.list:
         body["list"] = args.list
-    try:
-        before = len(_http(f"{base}/control/messages?to={phone}")["messages"])
-        answer = _http(f"{base}/control/inject", body)
-        url = f"{base}/control/wait?to={phone}&count={before + 1}&timeout={args.wait}"
-        received = _http(url, timeout=args.wait + 5)["messages"]
-    except urllib.error.HTTPError as exc:
-        print(f"refused: {exc.read().decode(errors='replace')}", file=sys.stderr)
+    seen = control_call(base, f"/control/messages?to={phone}")
+    answer = control_call(base, "/control/inject", body) if seen is not None else None
+    if seen is None or answer is None:
         return 1
-    except OSError as exc:
-        print(f"cannot reach the development Graph API at {base}: {exc}", file=sys.stderr)
-        return 1
+    before = len(seen["messages"])
     print(f"> {args.sender}: {args.text or args.button or args.list or '(image)'}"
           f"  (webhook answered {answer['webhook_statuses']})")  # fmt: skip
-    if len(received) > before:  # a reply may come in several messages: give them a moment
-        received = _http(f"{base}/control/wait?to={phone}&count=999&timeout=0.5")["messages"]
-    for message in received[before:]:
+    wait = f"/control/wait?to={phone}&count={before + 1}&timeout={args.wait}"
+    received = control_call(base, wait, None, args.wait + 5)
+    if received is None:
+        return 1
+    messages = received["messages"]
+    if len(messages) > before:  # a reply may come in several messages: give them a moment
+        messages = http_json(f"{base}/control/wait?to={phone}&count=999&timeout=0.5")["messages"]
+    for message in messages[before:]:
         print("< " + show(message).replace("\n", "\n  "))
-    if len(received) == before:
+    if len(messages) == before:
         print("(no reply yet)")
     return 0

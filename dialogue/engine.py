@@ -15,6 +15,9 @@ import logging
 import time
 import traceback
 
+from redis.exceptions import RedisError
+
+from core import metrics
 from core.config import Config
 from core.privacy import mask_phone, redact
 from dialogue import flow
@@ -106,6 +109,8 @@ class Engine:
             log.error(
                 "hop failed for %s (%s): %s", mask_phone(inbound.msisdn), inbound.dialect, trace
             )
+            if isinstance(exc, RedisError | OSError):
+                metrics.REDIS_ERRORS.labels("lean").inc()
             lang = self.context.settings.default_language
             text = self.context.menus.text("busy", lang)
-            return Outbound(text, end=True, view=View(ViewKind.END, "", lang, text))
+            return Outbound(text, end=True, view=View(ViewKind.END, "", lang, text), busy=True)

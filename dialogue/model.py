@@ -126,6 +126,8 @@ class Outbound:
     fallback: bool = False
     # The same screen as data, for edges that draw their own (None: nothing to show).
     view: View | None = None
+    # True when the hop failed on our side (Redis away...) and got the "busy" screen.
+    busy: bool = False
 
 
 class Dialogue(Protocol):

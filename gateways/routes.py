@@ -9,6 +9,7 @@ sends can take the server down.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from types import ModuleType
@@ -16,6 +17,7 @@ from types import ModuleType
 import redis.asyncio as aioredis
 from aiohttp import web
 
+from core import metrics
 from core.config import Config, ConfigError
 from core.logs import log_context
 from core.privacy import mask_phone
@@ -64,19 +66,28 @@ def _precheck(dialect: ModuleType, guard: Guard, request: web.Request) -> web.Re
 def make_handler(
     engine: Dialogue, dialect: ModuleType, guard: Guard, limit: int, max_body: int
 ) -> Handler:
+    count = metrics.USSD_HOPS.labels
+    outcomes = {o: count(dialect.NAME, o) for o in ("continue", "end", "busy", "bad_request")}
+    refused_count = count(dialect.NAME, "refused")
+    latency = metrics.USSD_HOP_SECONDS.labels(dialect.NAME)
+    channel = f"ussd/{dialect.NAME}"
+
     async def handle(request: web.Request) -> web.StreamResponse:
+        started = time.perf_counter()
         refused = _precheck(dialect, guard, request)
         if refused is not None:
+            (refused_count if refused.status in (401, 403) else outcomes["bad_request"]).inc()
             return refused
         try:
             inbound = dialect.parse(await read_body(request, max_body))
         except BadRequest as exc:
+            outcomes["bad_request"].inc()
             return dialect.error(400, str(exc))
         request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:16]
-        with log_context(
-            request_id=request_id, channel=f"ussd/{dialect.NAME}", msisdn=inbound.msisdn
-        ):
+        with log_context(request_id=request_id, channel=channel, msisdn=inbound.msisdn):
             out = await engine.handle(inbound, max_chars=limit)
+        outcomes["busy" if out.busy else "end" if out.end else "continue"].inc()
+        latency.observe(time.perf_counter() - started)
         return dialect.reply(inbound, out)
 
     return handle

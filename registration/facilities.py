@@ -1,10 +1,10 @@
 """Facility records cached in-process: they change only on import.
 
-Every import bumps ``facilities_version`` in ``RegistryKeys.registry_meta()``. Callers on
-the hot path read that version in the same pipeline as their own data (no extra
-round trip) or at most once a second (:meth:`FacilityDirectory.ensure_recent`);
-the TTL is a safety net after which the version is re-read. Only a changed
-version reloads the records.
+Every import bumps the facilities' import version (:meth:`FacilityStore.version`).
+Callers on the hot path read that version together with their own data (no extra
+round trip, see :meth:`RegistrantStore.facility_of`) or at most once a second
+(:meth:`FacilityDirectory.ensure_recent`); the TTL is a safety net after which the
+version is re-read. Only a changed version reloads the records.
 """
 
 from __future__ import annotations
@@ -13,25 +13,20 @@ import asyncio
 import time
 from collections.abc import Callable
 
-import redis.asyncio as aioredis
-
-from registration.keys import RegistryKeys
 from registration.models import Facility
-from registration.records import facility_from
+from registration.stores import FacilityStore
 
-VERSION_FIELD = "facilities_version"
 UNKNOWN = object()  # "the caller did not read the version"
 
 
 class FacilityDirectory:
     def __init__(
         self,
-        redis: aioredis.Redis,
-        keys: RegistryKeys,
+        store: FacilityStore,
         ttl_seconds: float = 30.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._redis, self._keys, self._ttl, self._monotonic = redis, keys, ttl_seconds, monotonic
+        self._store, self._ttl, self._monotonic = store, ttl_seconds, monotonic
         self._by_id: dict[str, Facility] = {}
         self._by_regency: dict[str, list[Facility]] = {}
         self._version: str | None = None
@@ -39,14 +34,6 @@ class FacilityDirectory:
         self._loaded_at = float("-inf")
         self._checked_at = float("-inf")
         self._lock = asyncio.Lock()
-
-    def queue_version(self, pipe: object) -> None:
-        """Queue the version read on a caller's pipeline (result: str or None)."""
-        pipe.hget(self._keys.registry_meta(), VERSION_FIELD)  # type: ignore[attr-defined]
-
-    def version_command(self) -> tuple[str, ...]:
-        """The same read as a plain command for a lean-client batch."""
-        return ("HGET", self._keys.registry_meta(), VERSION_FIELD)
 
     async def ensure(self, version: object = UNKNOWN, *, check: bool = False) -> None:
         """Make the cache current enough.
@@ -58,7 +45,7 @@ class FacilityDirectory:
         """
         now = self._monotonic()
         if version is UNKNOWN and (check or now - self._loaded_at >= self._ttl):
-            version = await self._redis.hget(self._keys.registry_meta(), VERSION_FIELD)
+            version = await self._store.version()
         if self._loaded and (version is UNKNOWN or version == self._version):
             if version is not UNKNOWN:
                 self._loaded_at = now  # confirmed current
@@ -79,18 +66,8 @@ class FacilityDirectory:
             await self.ensure()
 
     async def _load(self) -> None:
-        version = await self._redis.hget(self._keys.registry_meta(), VERSION_FIELD)
-        ids = sorted(await self._redis.smembers(self._keys.facilities()))
-        by_id: dict[str, Facility] = {}
-        for start in range(0, len(ids), 2000):
-            chunk = ids[start : start + 2000]
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for facility_id in chunk:
-                    pipe.hgetall(self._keys.facility(facility_id))
-                for raw in await pipe.execute():
-                    facility = facility_from(raw)
-                    if facility:
-                        by_id[facility.facility_id] = facility
+        version, facilities = await self._store.load()
+        by_id = {facility.facility_id: facility for facility in facilities}
         by_regency: dict[str, list[Facility]] = {}
         for facility in by_id.values():
             by_regency.setdefault(facility.regency.lower(), []).append(facility)
@@ -102,6 +79,11 @@ class FacilityDirectory:
 
     def get(self, facility_id: str) -> Facility | None:
         return self._by_id.get(facility_id)
+
+    def regency_of(self, facility_id: str) -> str:
+        """The facility's regency, "" when unknown (counters then move only overall)."""
+        facility = self._by_id.get(facility_id)
+        return facility.regency if facility else ""
 
     def all(self) -> list[Facility]:
         return sorted(self._by_id.values(), key=lambda f: f.facility_id)

@@ -3,32 +3,33 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TypedDict
 
-import redis.asyncio as aioredis
-
-from core import redis_scripts as lua
 from registration.models import Facility
-from registration.slots import SeatBook, session_capacities
+from registration.slots import Calendar
+from registration.stores import FacilityStore
 
-CHUNK = 500  # facilities per pipeline (one script call each)
+CHUNK = 500  # facilities per store read
+
+
+class FacilityLoad(TypedDict):
+    facility_id: str
+    name: str
+    regency: str
+    daily_capacity: int
+    window_days: int
+    capacity: int  # seats over the window, as the sessions share them out
+    booked: int  # seats taken over the window
 
 
 async def facility_overview(
-    redis: aioredis.Redis, seats: SeatBook, facilities: list[Facility], days: list[date]
-) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
+    store: FacilityStore, calendar: Calendar, facilities: list[Facility], days: list[date]
+) -> list[FacilityLoad]:
+    rows: list[FacilityLoad] = []
     for start in range(0, len(facilities), CHUNK):
         chunk = facilities[start : start + CHUNK]
-
-        def build(pipe: Any, chunk: list[Facility] = chunk) -> None:
-            for facility in chunk:
-                seats.queue_read(pipe, facility.facility_id, days)
-
-        replies = await lua.run(redis, [seats.read_script], build)
-        for facility, per_day in zip(chunk, replies, strict=True):
-            booked = sum(int(v) for flat in per_day for v in flat[1::2])
-            daily = sum(session_capacities(facility.daily_capacity, seats.sessions).values())
+        totals = await store.booked_totals([f.facility_id for f in chunk], days)
+        for facility, booked in zip(chunk, totals, strict=True):
             rows.append(
                 {
                     "facility_id": facility.facility_id,
@@ -36,7 +37,7 @@ async def facility_overview(
                     "regency": facility.regency,
                     "daily_capacity": facility.daily_capacity,
                     "window_days": len(days),
-                    "capacity": daily * len(days),
+                    "capacity": calendar.daily_capacity(facility) * len(days),
                     "booked": booked,
                 }
             )

@@ -1,9 +1,9 @@
-"""Who is listed, by filter: the registry side of a blast (read-only, pipelined batches).
+"""Who is listed, by filter: the registry side of a blast (read-only, in batches).
 
-SSCAN over the set of all listed NIKs, one pipelined HMGET per batch for the worker
-records, facility regencies from the facility cache, and the booking state when only
-the unregistered are wanted. The SMS channel gets plain :class:`Recipient` rows and
-never reads a registry key itself.
+The store walks every listed worker a batch at a time; the regency comes from the
+facility cache. "Unregistered" means holding no active booking and never having
+used one. The SMS channel gets plain :class:`Recipient` rows and never reads the
+registry's storage itself.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import redis.asyncio as aioredis
-
 from registration.facilities import FacilityDirectory
-from registration.keys import RegistryKeys
+from registration.models import TicketState
+from registration.stores import ListedWorker, RegistrantStore
 
 FILTERABLE = ("regency", "profession", "facility_id")
+REGISTERED = (TicketState.ACTIVE.value, TicketState.USED.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +30,18 @@ def _match(value: str, wanted: list[str]) -> bool:
     return not wanted or value.strip().lower() in {w.strip().lower() for w in wanted}
 
 
+def _wanted(
+    worker: ListedWorker, directory: FacilityDirectory, filters: dict[str, list[str]]
+) -> bool:
+    return (
+        _match(worker.profession, filters.get("profession", []))
+        and _match(worker.facility_id, filters.get("facility_id", []))
+        and _match(directory.regency_of(worker.facility_id), filters.get("regency", []))
+    )
+
+
 async def select(
-    redis: aioredis.Redis,
-    keys: RegistryKeys,
+    registrants: RegistrantStore,
     directory: FacilityDirectory,
     filters: dict[str, list[str]],
     only_unregistered: bool,
@@ -40,33 +49,11 @@ async def select(
 ) -> AsyncIterator[list[Recipient]]:
     """Yields the listed workers matching ``filters``, a batch at a time."""
     await directory.ensure(check=True)
-    step = 2 if only_unregistered else 1
-    cursor = 0
-    while True:
-        cursor, niks = await redis.sscan(keys.all_workers(), cursor, count=batch)
-        if niks:
-            async with redis.pipeline(transaction=False) as pipe:
-                for nik in niks:
-                    pipe.hmget(keys.worker(nik), "full_name", "phone", "profession", "facility_id")
-                    if only_unregistered:
-                        pipe.hget(keys.booking(nik), "state")
-                rows = await pipe.execute()
-            found = []
-            for i, nik in enumerate(niks):
-                full_name, phone, profession, facility_id = rows[i * step]
-                if not phone:
-                    continue
-                if only_unregistered and rows[i * step + 1] in ("active", "used"):
-                    continue
-                facility = directory.get(facility_id or "")
-                regency = facility.regency if facility else ""
-                if not (
-                    _match(profession or "", filters.get("profession", []))
-                    and _match(facility_id or "", filters.get("facility_id", []))
-                    and _match(regency, filters.get("regency", []))
-                ):
-                    continue
-                found.append(Recipient(nik, phone, full_name or ""))
-            yield found
-        if cursor == 0:
-            return
+    async for listed in registrants.listed(with_booking=only_unregistered, batch=batch):
+        yield [
+            Recipient(worker.nik, worker.phone, worker.full_name)
+            for worker in listed
+            if worker.phone
+            and not (only_unregistered and worker.booking_state in REGISTERED)
+            and _wanted(worker, directory, filters)
+        ]

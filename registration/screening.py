@@ -14,6 +14,7 @@ from pathlib import Path
 
 from registration.models import ScreeningGroup, ScreeningOutcome, ScreeningResult
 
+SUPPORTED_VERSIONS = (1,)  # the file's `version`: its format, not the guideline's date
 LANGUAGES = ("id", "en")
 MAX_PROMPT = 120  # + "\n1. Ya\n2. Tidak\n0. Kembali" must fit one 160-character screen
 MAX_TEXT = 100
@@ -90,6 +91,12 @@ def load_groups(path: str | Path) -> list[ScreeningGroup]:
             data = tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ScreeningDataError(f"{path}: {exc}") from exc
+    version = data.get("version")
+    if type(version) is not int or version not in SUPPORTED_VERSIONS:
+        supported = ", ".join(str(v) for v in SUPPORTED_VERSIONS)
+        raise ScreeningDataError(
+            f"{path}: version {version!r} is not supported (supported: {supported})"
+        )
     return parse_groups(data, str(path))
 
 

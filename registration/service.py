@@ -1,17 +1,18 @@
 """The registration facade both channels call. CONTRACT: signatures are fixed.
 
 Channels (USSD dialogue, SMS dialogue, operator API) use only this class and the
-dataclasses in `registration.models`; the modules behind it (registry import,
-verification, screening, slots, tickets) are the domain's own business.
+dataclasses in `registration.models`; the modules behind it are the domain's own
+business: the rules (verification, slots, booking, checkin, screening, stats)
+over the stores of :mod:`registration.stores`. :meth:`Registry.from_config` runs
+on Redis; ``registration.memory.memory_registry`` on memory (unit tests).
 
-The hot path (verify, worker, status, facility choices, screening, slots, booking,
-tickets) runs over one lean pipelined connection (:mod:`core.redis_lean`);
-imports, operator views and repairs keep redis-py. Round trips: ``verify``
-1 (+1 to read the matched record, another Cluster slot), ``status_by_nik`` 1,
-``facility_choices`` 1, ``record_screening`` 1 (+ the counters it decides, not
-waited for), ``available_slots`` 1, ``book`` 2 (see registration.booking). Facility
+In Redis the hot path runs over one lean pipelined connection. Round trips:
+``verify`` 1 (+1 to read the matched record, another Cluster slot),
+``status_by_nik`` 1 (0 right after ``verify`` of the same NIK), ``facility_choices``
+1, ``record_screening`` 1 (+ the counters it moves, not waited for),
+``available_slots`` 1, ``book`` 2 (see registration.redis_bookings). Facility
 records and the screening data are cached in-process; an import bumps a version
-every process checks in the same pipeline.
+every process checks along with its own reads.
 """
 
 from __future__ import annotations
@@ -20,17 +21,14 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, date, datetime
-from typing import Any
-
-import redis.asyncio as aioredis
+from datetime import date
+from typing import TYPE_CHECKING
 
 from core.config import Config
 from core.phone import normalise_phone
-from core.redis_lean import FastRedis, as_dict
 from core.settings import redis_settings
-from registration import importer, overview, recipients, registrant_lua, stats
-from registration.booking import Booker, BookingRules
+from registration import importer, overview, recipients, stats
+from registration.booking import Booker
 from registration.checkin import CheckIn
 from registration.facilities import FacilityDirectory
 from registration.keys import RegistryKeys
@@ -47,19 +45,21 @@ from registration.models import (
     Ticket,
     Verification,
 )
-from registration.records import worker_from
-from registration.registrant_status import Prefetched, build_status, read_status
-from registration.screening import evaluate, load_groups
-from registration.screening_store import store_screening
-from registration.settings import (
-    RegistrationSettings,
-    TicketSettings,
-    load_settings,
-    parse_sessions,
-)
-from registration.slots import SeatBook
-from registration.tickets import TicketSigner, qr_png, qr_svg
+from registration.overview import FacilityLoad
+from registration.recipients import Recipient
+from registration.redis_stores import redis_stores
+from registration.registrant_status import Prefetched, build_status
+from registration.rules import Rules
+from registration.screening_record import Screener
+from registration.stats import RegistryStats
+from registration.stores import Stores
+from registration.tickets import qr_png, qr_svg
 from registration.verification import Verifier
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
+
+    from core.redis_lean import FastRedis
 
 log = logging.getLogger(__name__)
 
@@ -69,49 +69,24 @@ class Registry:
 
     def __init__(
         self,
-        redis: aioredis.Redis,
-        keys: RegistryKeys,
-        settings: RegistrationSettings,
-        ticket_settings: TicketSettings,
-        signing_key: str,
+        stores: Stores,
+        rules: Rules,
         *,
-        groups: list[ScreeningGroup],
-        utc_offset_hours: float = 7.0,
         clock: Callable[[], float] = time.time,
         fast: FastRedis | None = None,
     ) -> None:
-        self._redis, self._keys, self._clock = redis, keys, clock
-        # The hot path's lean connection: the caller's (shared, the caller closes it) or
-        # our own to the same server as ``redis`` (closed by :meth:`aclose`).
-        self._owns_fast = fast is None
-        self._fast = fast if fast is not None else FastRedis.like(redis)
-        fast = self._fast
-        self._groups = groups
-        self._prefetched = Prefetched()  # status read by verify, for the same hop
-        self._offset = utc_offset_hours
-        self._directory = FacilityDirectory(redis, keys, settings.facility_cache_seconds)
-        self._seats = SeatBook(redis, fast, keys, parse_sessions(settings.sessions))
-        self._signer = TicketSigner(
-            signing_key, ticket_settings.code_alphabet, ticket_settings.code_length
+        self._stores, self._fast = stores, fast
+        self._calendar, self._signer = rules.calendar, rules.signer
+        self._prefetched = Prefetched()  # records read by verify, for the same hop
+        self._directory = directory = FacilityDirectory(
+            stores.facilities, rules.facility_cache_seconds
         )
-        self._verifier = Verifier(
-            redis, fast, keys, settings.max_nik_attempts, settings.lockout_seconds
+        self._verifier = Verifier(stores.registrants, rules.lockout)
+        self._screener = Screener(
+            rules.groups, stores.registrants, stores.stats, directory, rules.calendar, clock
         )
-        rules = BookingRules(
-            settings.booking_window_days,
-            list(settings.closed_weekdays),
-            settings.claim_timeout_seconds,
-            utc_offset_hours,
-        )
-        self._booker = Booker(
-            redis, fast, keys, self._directory, self._seats, self._signer, rules, clock
-        )
-        interval = ticket_settings.dose_interval_days
-        self._checkin = CheckIn(
-            redis, fast, keys, self._signer, self._directory, interval, utc_offset_hours, clock
-        )
-        self._record = redis.register_script(registrant_lua.RECORD_SCREENING)
-        fast.register(self._record)
+        self._booker = Booker(stores.bookings, stores.stats, directory, rules)
+        self._checkin = CheckIn(stores.bookings, stores.stats, directory, rules)
 
     @classmethod
     def from_config(
@@ -122,41 +97,26 @@ class Registry:
         clock: Callable[[], float] = time.time,
         fast: FastRedis | None = None,
     ) -> Registry:
-        settings, ticket_settings, offset = load_settings(config)
-        key = config.secret("tickets", "signing_key") or ""
-        groups = load_groups(config.resolve_path(settings.screening_file))
-        return cls(
-            redis,
-            RegistryKeys(redis_settings(config).key_prefix),
-            settings,
-            ticket_settings,
-            key,
-            groups=groups,
-            utc_offset_hours=offset,
-            clock=clock,
-            fast=fast,
-        )
-
-    @property
-    def keys(self) -> RegistryKeys:
-        return self._keys
+        """On Redis: ``fast`` is the process's shared lean connection (the caller closes
+        it), or None for one of the Registry's own (closed by :meth:`aclose`)."""
+        keys = RegistryKeys(redis_settings(config).key_prefix)
+        stores, lean = redis_stores(redis, keys, clock, fast)
+        return cls(stores, Rules.from_config(config, clock), clock=clock, fast=lean)
 
     @property
     def fast(self) -> FastRedis:
         """The lean connection; the dialogue engine shares it for session reads/writes."""
+        if self._fast is None:
+            raise LookupError("this Registry runs on memory stores: it has no Redis connection")
         return self._fast
 
     async def aclose(self) -> None:
-        """Close the lean connection if this Registry opened it."""
-        if self._owns_fast:
-            await self._fast.aclose()
+        """Close the connections the stores opened themselves."""
+        await self._stores.backend.aclose()
 
     async def warm_up(self) -> None:
-        """Connect, load every Lua script and the facility cache (call once at start-up).
-
-        Without it the first burst of callers each finds the script missing and loads it.
-        """
-        await self._fast.load_scripts()
+        """Connect, load every Lua script and the facility cache (call once at start-up)."""
+        await self._stores.backend.warm_up()
         await self._directory.ensure(check=True)
 
     # --- the registry itself -----------------------------------------------------
@@ -164,24 +124,24 @@ class Registry:
         self, source: importer.Source, progress: importer.Progress | None = None
     ) -> ImportReport:
         """Load facilities from CSV (idempotent; bad rows reported with line numbers)."""
-        return await importer.import_facilities(self._redis, self._keys, source, progress)
+        return await importer.import_facilities(self._stores.writer, source, progress)
 
     async def import_health_workers(
         self, source: importer.Source, progress: importer.Progress | None = None
     ) -> ImportReport:
         """Load health workers from CSV (facilities first; idempotent)."""
-        return await importer.import_health_workers(self._redis, self._keys, source, progress)
+        return await importer.import_health_workers(self._stores.writer, source, progress)
 
     # --- who is listed ---------------------------------------------------------
     async def verify(self, phone: str, last6: str) -> Verification:
         """(phone, last 6 NIK digits) -> the registrant, or why not (counts attempts, locks)."""
-        result, replies = await self._verifier.verify(phone, last6)
-        if result.worker is not None and replies is not None:
-            self._prefetched.keep(result.worker.nik, replies)
+        result, record = await self._verifier.verify(phone, last6)
+        if result.worker is not None and record is not None:
+            self._prefetched.keep(result.worker.nik, record)
         return result
 
     async def worker(self, nik: str) -> HealthWorker | None:
-        return worker_from(as_dict(await self._fast.execute("HGETALL", self._keys.worker(nik))))
+        return await self._stores.registrants.worker(nik)
 
     # --- where -----------------------------------------------------------------
     async def facility(self, facility_id: str) -> Facility | None:
@@ -194,9 +154,7 @@ class Registry:
 
     async def facility_choices(self, nik: str) -> list[Facility]:
         """The assigned facility first, then the others in the same regency (by name)."""
-        facility_id, version = await self._fast.execute_many(
-            ("HGET", self._keys.worker(nik), "facility_id"), self._directory.version_command()
-        )
+        facility_id, version = await self._stores.registrants.facility_of(nik)
         if not facility_id:
             return []
         await self._directory.ensure(version)
@@ -210,7 +168,7 @@ class Registry:
     # --- screening -------------------------------------------------------------
     def screening_groups(self) -> list[ScreeningGroup]:
         """The yes/no screens in order (data from menus/screening.toml, cached)."""
-        return list(self._groups)
+        return list(self._screener.groups)
 
     async def record_screening(self, nik: str, answers: dict[str, bool]) -> ScreeningResult:
         """Evaluate answers {group_id: yes?}, store the outcome with the registration.
@@ -218,22 +176,18 @@ class Registry:
         A NIK that is not listed gets NOT_ELIGIBLE with reason_id "not_listed" (nothing stored).
         """
         self._prefetched.forget(nik)
-        result = evaluate(self._groups, answers, self._booker.today())
-        stamp = datetime.fromtimestamp(self._clock(), UTC).isoformat(timespec="seconds")
-        return await store_screening(
-            self._fast, self._keys, self._directory, self._record, nik, result, answers, stamp
-        )
+        return await self._screener.record(nik, answers)
 
     # --- when ------------------------------------------------------------------
     async def available_slots(self, facility_id: str) -> list[SlotAvailability]:
         """Every (day, session) in the booking window, with seats left (full ones too)."""
-        days = self._booker.window()
-        booked = await self._seats.read(facility_id, days)
+        days = self._calendar.window()
+        booked = await self._stores.facilities.seats_booked(facility_id, days)
         await self._directory.ensure_recent()
         facility = self._directory.get(facility_id)
         if facility is None:
             return []
-        return self._seats.availability(facility, days, booked)
+        return self._calendar.availability(facility, days, booked)
 
     async def book(
         self, nik: str, facility_id: str, day: date, session_id: str, *, channel: str = ""
@@ -260,7 +214,7 @@ class Registry:
 
     async def repair(self) -> int:
         """Give back seats held by crashed bookings/cancellations; run every minute or so."""
-        return await self._booker.repair()
+        return await self._stores.bookings.repair()
 
     async def maintenance_loop(self, interval_seconds: float = 60.0) -> None:
         """Run :meth:`repair` forever (a server starts it as a task and cancels it on exit)."""
@@ -269,7 +223,7 @@ class Registry:
                 freed = await self.repair()
                 if freed:
                     log.warning("gave back %d seat(s) held by interrupted bookings", freed)
-            except (aioredis.RedisError, OSError) as exc:  # Redis away: try again later
+            except self._stores.backend.transient_errors as exc:  # storage away: try later
                 log.warning("booking repair failed: %s", exc)
             await asyncio.sleep(interval_seconds)
 
@@ -278,24 +232,22 @@ class Registry:
         code = code.strip().upper()
         if not self._signer.looks_like_code(code):
             return None
-        return await self._checkin.ticket(code)
+        return await self._stores.bookings.ticket(code)
 
     async def status_by_phone(self, phone: str) -> list[RegistrantStatus]:
         """Every registrant listed with this phone (a household may share one)."""
         normalised = normalise_phone(phone)
         if not normalised.ok:
             return []
-        niks = sorted(
-            await self._fast.execute("SMEMBERS", self._keys.phone_index(normalised.value))
-        )
+        niks = await self._stores.registrants.niks_by_phone(normalised.value)
         found = [await self.status_by_nik(nik) for nik in niks]
         return [s for s in found if s is not None]
 
     async def status_by_nik(self, nik: str) -> RegistrantStatus | None:
-        replies = self._prefetched.take(nik)
-        if replies is not None:
-            return await build_status(replies, nik, self._directory)
-        return await read_status(self._fast, self._keys, self._directory, nik)
+        prefetched = self._prefetched.take(nik)
+        if prefetched is not None:
+            return await build_status(prefetched(), self._directory)
+        return await build_status(await self._stores.registrants.record(nik), self._directory)
 
     async def check_in(self, payload_or_code: str) -> CheckInResult:
         """Validate a scanned QR payload (signature, state) and mark the ticket used.
@@ -315,22 +267,22 @@ class Registry:
 
     def recipients(
         self, filters: dict[str, list[str]], only_unregistered: bool
-    ) -> AsyncIterator[list[recipients.Recipient]]:
+    ) -> AsyncIterator[list[Recipient]]:
         """Listed workers matching ``filters`` (regency, profession, facility_id), in batches;
         ``only_unregistered`` leaves out those holding or having used a booking."""
         return recipients.select(
-            self._redis, self._keys, self._directory, filters, only_unregistered
+            self._stores.registrants, self._directory, filters, only_unregistered
         )
 
     # --- operator views ----------------------------------------------------------
-    async def stats(self) -> dict[str, Any]:
+    async def stats(self) -> RegistryStats:
         """Counters by status and by regency (see registration.stats for their meaning)."""
-        await self._fast.barrier()  # counters this process sent without waiting are in
-        return await stats.read(self._redis, self._keys)
+        return stats.view(await self._stores.stats.read())
 
-    async def facility_overview(self) -> list[dict[str, Any]]:
+    async def facility_overview(self) -> list[FacilityLoad]:
         """Each facility with its capacity and booked seats over the booking window."""
         await self._directory.ensure(check=True)
+        facilities = self._directory.all()
         return await overview.facility_overview(
-            self._redis, self._seats, self._directory.all(), self._booker.window()
+            self._stores.facilities, self._calendar, facilities, self._calendar.window()
         )

@@ -41,6 +41,10 @@ ESME_RMSGQFUL = 0x14
 ESME_RTHROTTLED = 0x58
 ESME_RX_T_APPN = 0x64
 ESME_RX_P_APPN = 0x65
+ESME_RINVSRCADR = 0x0A  # a USSD hop from an address that is no Indonesian mobile
+ESME_RINVSERTYP = 0x15  # a USSD hop on a bind that does not carry USSD
+ESME_RINVPARLEN = 0xC2  # a TLV of the wrong length
+ESME_RMISSINGOPTPARAM = 0xC3  # a USSD hop without its session reference
 # Our own code for "no answer in time / connection lost" (never sent on the wire).
 LOCAL_TIMEOUT = -1
 LOCAL_DISCONNECTED = -2
@@ -73,6 +77,10 @@ STATUS_NAMES = {
     ESME_RTHROTTLED: "RTHROTTLED",
     ESME_RX_T_APPN: "RX_T_APPN",
     ESME_RX_P_APPN: "RX_P_APPN",
+    ESME_RINVSRCADR: "RINVSRCADR",
+    ESME_RINVSERTYP: "RINVSERTYP",
+    ESME_RINVPARLEN: "RINVPARLEN",
+    ESME_RMISSINGOPTPARAM: "RMISSINGOPTPARAM",
     LOCAL_TIMEOUT: "timeout",
     LOCAL_DISCONNECTED: "disconnected",
     GENERIC_NACK: "generic_nack",
@@ -86,6 +94,20 @@ TLV_MESSAGE_PAYLOAD = 0x0424
 TLV_RECEIPTED_MESSAGE_ID = 0x001E
 TLV_MESSAGE_STATE = 0x0427
 TLV_NETWORK_ERROR_CODE = 0x0423
+TLV_USER_MESSAGE_REFERENCE = 0x0204
+TLV_USSD_SERVICE_OP = 0x0501
+TLV_ITS_SESSION_INFO = 0x1383
+
+# ussd_service_op values (SMPP 3.4, 5.3.2.44); 32-255 are vendor-specific.
+USSD_PSSD_INDICATION = 0
+USSD_PSSR_INDICATION = 1
+USSD_USSR_REQUEST = 2
+USSD_USSN_REQUEST = 3
+USSD_PSSD_RESPONSE = 16
+USSD_PSSR_RESPONSE = 17
+USSD_USSR_CONFIRM = 18
+USSD_USSN_CONFIRM = 19
+USSD_USER_RELEASE = 0x81  # vendor-specific (Mica, 6D): the user ended the session
 
 
 def status_name(status: int) -> str:

@@ -11,7 +11,6 @@ import asyncio
 import logging
 import re
 import uuid
-from collections import defaultdict
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -23,6 +22,7 @@ from dialogue.model import Channel, Inbound, SessionEvent
 from smpp import codec, concat, encoding
 from smpp.campaign_store import CampaignStore
 from smpp.keys import SmsKeys
+from smpp.locks import KeyedLocks
 from smpp.receipts import Receipt, is_receipt, parse_receipt
 from smpp.settings import SmppSettings, SmsSettings
 
@@ -64,7 +64,7 @@ class InboundHandler:
         self.engine = engine
         self.store = store
         self.reassembler = concat.Reassembler(smpp.reassembly_timeout, smpp.reassembly_max_sets)
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._locks = KeyedLocks()
         self._receipts: list[tuple[Receipt | None, asyncio.Future[None]]] = []
         self._receipt_task: asyncio.Task[None] | None = None
         # Each MO holds a Redis connection through the dialogue: bound the concurrency.
@@ -89,11 +89,8 @@ class InboundHandler:
         else:
             dc = sm.data_coding
         text = encoding.decode(payload, dc, self.smpp.data_coding_default)
-        lock = self._locks[sender]
-        async with self._mo_slots, lock:
+        async with self._mo_slots, self._locks.hold(sender):
             await self.on_message(sender, sm.destination, text)
-        if not lock.locked() and len(self._locks) > 10000:
-            self._locks.pop(sender, None)
         return codec.ESME_ROK
 
     async def on_receipt(self, sm: codec.ShortMessage) -> None:

@@ -1,5 +1,6 @@
 """Keeps every configured bind connected (reconnect with backoff + jitter) and spreads
-submits over the transmitting sessions that are up."""
+SMS submits over the transmitting sessions that are up on binds carrying SMS; a USSD
+answer goes out on the bind its hop came from (:meth:`SmppPool.submit_on`)."""
 
 from __future__ import annotations
 
@@ -70,8 +71,11 @@ class SmppPool:
             log.info("%s reconnecting in %.1fs", name, delay)
             await asyncio.sleep(delay)
 
+    def _sms_senders(self) -> list[SmppSession]:
+        return [s for s in self.sessions if s.can_submit and s.settings.carries_sms]
+
     def _update_ready(self) -> None:
-        if any(s.can_submit for s in self.sessions):
+        if self._sms_senders():
             self._ready.set()
         else:
             self._ready.clear()
@@ -93,10 +97,10 @@ class SmppPool:
     async def submit(
         self, build: Callable[[int], bytes], token: Any, callback: ResultCallback
     ) -> None:
-        """Write one submit on some bound transmitter, waiting for one to be up."""
+        """Write one SMS submit on some bound transmitter, waiting for one to be up."""
         while True:
             await self._ready.wait()
-            candidates = [s for s in self.sessions if s.can_submit]
+            candidates = self._sms_senders()
             if not candidates:
                 self._update_ready()
                 continue
@@ -106,6 +110,23 @@ class SmppPool:
                 return
             except SessionClosed:
                 await asyncio.sleep(0)  # the keeper notices and reconnects
+
+    async def submit_on(
+        self,
+        bind: BindSettings,
+        build: Callable[[int], bytes],
+        token: Any,
+        callback: ResultCallback,
+    ) -> bool:
+        """Write one submit on a transmitter of `bind` (a USSD answer goes back the way its
+        hop came). False when none is up: the network has lost that dialogue anyway."""
+        for session in [s for s in self.sessions if s.settings is bind and s.can_submit]:
+            try:
+                await session.submit(build, token, callback)
+                return True
+            except SessionClosed:
+                continue
+        return False
 
     def stats(self) -> dict[str, int]:
         total: dict[str, int] = {}

@@ -1,4 +1,4 @@
-"""The SMS channel inside the server: binds, the outbox, campaigns, MO and receipts.
+"""The SMPP channel inside the server: binds, the outbox, campaigns, MO, receipts, USSD.
 
 The app factory creates one `SmsService(ctx)` in one worker when `[smpp] enabled`
 and calls `start()` / `stop()`; `blast run` and `sms-worker` use the same class
@@ -17,7 +17,7 @@ import redis.asyncio as aioredis
 from core.config import Config
 from core.outbox import Outbox
 from core.settings import redis_settings, service_settings
-from smpp import outbox_trim
+from smpp import codec, outbox_trim
 from smpp.blaster import CampaignRunner
 from smpp.campaign_store import CampaignStore
 from smpp.inbound import InboundHandler
@@ -26,7 +26,14 @@ from smpp.mt import MtBuilder
 from smpp.outbox_sender import OutboxSender
 from smpp.pool import SmppPool
 from smpp.recipients import RecipientSource
-from smpp.settings import blast_settings, smpp_password, smpp_settings, sms_settings
+from smpp.settings import (
+    BindSettings,
+    blast_settings,
+    smpp_password,
+    smpp_settings,
+    sms_settings,
+)
+from smpp.ussd import UssdEdge
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +41,8 @@ CAMPAIGN_POLL_SECONDS = 2.0
 
 
 class SmsService:
-    """``engine`` answers two-way SMS (``dialogue.engine.Engine``; None: MO not answered)."""
+    """``engine`` answers two-way SMS and USSD hops (``dialogue.engine.Engine``; None: not
+    answered)."""
 
     def __init__(
         self,
@@ -55,7 +63,8 @@ class SmsService:
         self.registry = registry
         self.store = CampaignStore(redis, keys)
         self.inbound = InboundHandler(redis, keys, self.smpp, self.sms, engine, self.store, outbox)
-        self.pool = SmppPool(self.smpp.binds(smpp_password(config)), self.inbound)
+        self.pool = SmppPool(self.smpp.binds(smpp_password(config)), self.on_deliver)
+        self.ussd = UssdEdge(engine, self.pool, self.smpp.data_coding_default)
         self.mt = MtBuilder(self.smpp, redis, keys)
         self.outbox = OutboxSender(redis, keys, self.pool, self.mt, self.smpp, self.sms, self.blast)
         self.run_campaigns = run_campaigns
@@ -64,6 +73,13 @@ class SmsService:
         self._runners: dict[str, asyncio.Task[str]] = {}
         self._stop = asyncio.Event()
         self._finisher: asyncio.Task[None] | None = None
+
+    async def on_deliver(self, sm: codec.ShortMessage, bind: BindSettings) -> int:
+        """Every deliver_sm: a USSD hop (it carries ussd_service_op or service_type USSD)
+        goes to the USSD edge; receipts and incoming SMS to the SMS side."""
+        if codec.is_ussd(sm):
+            return await self.ussd(sm, bind)
+        return await self.inbound(sm)
 
     def runner(self) -> CampaignRunner:
         return CampaignRunner(

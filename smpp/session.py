@@ -1,8 +1,9 @@
-"""One SMPP connection (one bind) on asyncio streams: window, pacing, keep-alive.
+"""One SMPP connection (one bind) on asyncio streams: bind, read, pace, keep alive.
 
-Submits are matched to responses by sequence number. A response, a `generic_nack`
-with that sequence, a response timeout or the loss of the connection each end an
-outstanding submit exactly once, through the callback given to :meth:`submit`.
+Submits are matched to responses by sequence number in a :class:`SubmitWindow`;
+every deliver_sm is answered with the status its handler returns, and nothing the
+SMSC sends (garbage, an unknown command, an unreadable PDU) ends the session
+except a byte stream that can no longer be split into PDUs.
 """
 
 from __future__ import annotations
@@ -15,25 +16,21 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from smpp import codec
+from smpp.bind import BindRejected, open_bind
 from smpp.ratelimit import TokenBucket
 from smpp.settings import BindSettings
+from smpp.window import ResultCallback, SubmitWindow
 
 log = logging.getLogger(__name__)
 
-# (token, status, message_id) -> None; status is an ESME code or codec.LOCAL_*.
-ResultCallback = Callable[[Any, int, str], None]
-# A deliver_sm handler returns the command_status to answer with.
-DeliverHandler = Callable[[codec.ShortMessage], Awaitable[int]]
+# A deliver_sm handler gets the message and the bind it came on (a USSD answer goes
+# back on that bind) and returns the command_status to answer with.
+DeliverHandler = Callable[[codec.ShortMessage, BindSettings], Awaitable[int]]
+__all__ = ["BindRejected", "DeliverHandler", "ResultCallback", "SessionClosed", "SmppSession"]
 
 
 class SessionClosed(ConnectionError):
     """The connection is gone; nothing was written for the submit that got this."""
-
-
-class BindRejected(ConnectionError):
-    def __init__(self, status: int) -> None:
-        super().__init__(f"bind rejected: {codec.status_name(status)}")
-        self.status = status
 
 
 class SmppSession:
@@ -52,18 +49,15 @@ class SmppSession:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
         self._seq = 0
-        self._outstanding: dict[int, tuple[Any, ResultCallback, float]] = {}
+        self.stats = {"submitted": 0, "throttled": 0, "timeouts": 0, "nacks": 0, "bad_pdus": 0}
+        self.window = SubmitWindow(settings, self.stats)
         self._pending_other: dict[int, asyncio.Future[codec.Frame]] = {}
-        self._slot = asyncio.Event()
-        self._slot.set()
         self.closed = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[Any]] = set()
         self._last_heard = time.monotonic()
-        self._paused_until = 0.0
         self._unbinding = False
-        self._throttle_streak = 0
-        self.stats = {"submitted": 0, "throttled": 0, "timeouts": 0, "nacks": 0, "bad_pdus": 0}
+        self._unsent: list[bytes] = []
 
     @property
     def can_submit(self) -> bool:
@@ -71,7 +65,7 @@ class SmppSession:
 
     @property
     def inflight(self) -> int:
-        return len(self._outstanding)
+        return len(self.window)
 
     def _next_seq(self) -> int:
         self._seq = self._seq + 1 if self._seq < 0x7FFFFFFF else 1
@@ -81,35 +75,11 @@ class SmppSession:
 
     async def open(self, timeout: float = 10.0) -> None:
         s = self.settings
-        self.reader, self.writer = await asyncio.wait_for(
-            asyncio.open_connection(s.host, s.port), timeout
-        )
-        seq = self._next_seq()
-        self.writer.write(
-            codec.build_bind(self.bind_command, seq, s.system_id, s.password, s.system_type)
-        )
-        buffer = bytearray()
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                self._abort()
-                raise TimeoutError("no bind_resp")
-            chunk = await asyncio.wait_for(self.reader.read(65536), remaining)
-            if not chunk:
-                self._abort()
-                raise ConnectionError("SMSC closed the connection during bind")
-            buffer += chunk
-            frames = codec.split_frames(buffer)
-            if frames:
-                break
-        resp = frames[0]
-        if resp.command_id != self.bind_command | codec.RESP_BIT or resp.status:
-            self._abort()
-            raise BindRejected(resp.status or codec.ESME_RBINDFAIL)
+        bound = await open_bind(s, self.bind_command, self._next_seq(), timeout)
+        self.reader, self.writer = bound.reader, bound.writer
         self._last_heard = time.monotonic()
         self._tasks = [
-            asyncio.create_task(self._read_loop(buffer, frames[1:])),
+            asyncio.create_task(self._read_loop(bound.buffer, bound.frames)),
             asyncio.create_task(self._keepalive_loop()),
         ]
         log.info("%s bound to %s:%d", self.name, s.host, s.port)
@@ -125,23 +95,29 @@ class SmppSession:
             self.writer.transport.abort()
 
     def _write(self, data: bytes) -> None:
+        """Queue PDU bytes; everything written in one event-loop turn goes out in one
+        send (a USSD screen and its deliver_sm_resp, a burst of blast submits)."""
         if self.writer is None or self.closed.is_set() or self.writer.transport.is_closing():
             raise SessionClosed(self.name)
-        self.writer.write(data)
+        if not self._unsent:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._unsent.append(data)
+
+    def _flush(self) -> None:
+        data, self._unsent = b"".join(self._unsent), []
+        if self.writer is not None and not self.closed.is_set():
+            self.writer.write(data)
 
     async def _close(self, why: str) -> None:
         if self.closed.is_set():
             return
         self.closed.set()
-        self._slot.set()
         if self._unbinding:
             log.info("%s unbound", self.name)
         else:
             log.warning("%s connection closed: %s", self.name, why)
         self._abort()
-        outstanding, self._outstanding = self._outstanding, {}
-        for token, callback, _ in outstanding.values():
-            callback(token, codec.LOCAL_DISCONNECTED, "")
+        self.window.fail_all()
         for fut in self._pending_other.values():
             if not fut.done():
                 fut.set_exception(SessionClosed(why))
@@ -153,7 +129,7 @@ class SmppSession:
     async def unbind(self, grace: float = 5.0) -> None:
         """Wait (up to `grace`) for outstanding submits, then unbind cleanly."""
         deadline = time.monotonic() + grace
-        while self._outstanding and not self.closed.is_set() and time.monotonic() < deadline:
+        while len(self.window) and not self.closed.is_set() and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         if not self.closed.is_set():
             self._unbinding = True
@@ -181,47 +157,18 @@ class SmppSession:
 
         Raises SessionClosed (nothing written) when the connection goes meanwhile.
         """
-        window = self.settings.window
-        while True:
-            if self.closed.is_set():
-                raise SessionClosed(self.name)
-            if len(self._outstanding) >= window:
-                self._slot.clear()
-                await self._slot.wait()
-                continue
-            pause = self._paused_until - time.monotonic()
-            if pause > 0:
-                await asyncio.sleep(pause)
-                continue
-            break
+        if not await self.window.wait_for_room(self.closed):
+            raise SessionClosed(self.name)
         await self.bucket.take()
         if self.closed.is_set():
             raise SessionClosed(self.name)
         seq = self._next_seq()
         data = build(seq)
         self._write(data)  # raises SessionClosed before anything is registered
-        deadline = time.monotonic() + self.settings.response_timeout
-        self._outstanding[seq] = (token, callback, deadline)
-        self.stats["submitted"] += 1
+        self.window.add(seq, token, callback)
         transport = self.writer.transport if self.writer else None
         if transport is not None and transport.get_write_buffer_size() > 1 << 20:
             await self.writer.drain()  # type: ignore[union-attr]
-
-    def _finish(self, seq: int, status: int, message_id: str) -> None:
-        entry = self._outstanding.pop(seq, None)
-        if entry is None:
-            return  # a late answer to something already timed out: already retried
-        if len(self._outstanding) < self.settings.window:
-            self._slot.set()
-        if status in (codec.ESME_RTHROTTLED, codec.ESME_RMSGQFUL):
-            self.stats["throttled"] += 1
-            self._throttle_streak += 1
-            pause = min(self.settings.throttle_pause * 2 ** (self._throttle_streak - 1), 30.0)
-            self._paused_until = max(self._paused_until, time.monotonic() + pause)
-        elif status == codec.ESME_ROK:
-            self._throttle_streak = 0
-        token, callback, _ = entry
-        callback(token, status, message_id)
 
     # --- reading -----------------------------------------------------------------------
 
@@ -259,7 +206,7 @@ class SmppSession:
         cid = frame.command_id
         if cid == codec.SUBMIT_SM_RESP:
             message_id = codec.parse_message_id(frame.body) if frame.status == 0 else ""
-            self._finish(frame.sequence, frame.status, message_id)
+            self.window.finish(frame.sequence, frame.status, message_id)
         elif cid == codec.DELIVER_SM or cid == codec.DATA_SM:
             self._spawn(self._answer_deliver(frame))
         elif cid == codec.ENQUIRE_LINK:
@@ -269,8 +216,8 @@ class SmppSession:
             self._spawn(self._close("SMSC unbound"))
         elif cid == codec.GENERIC_NACK:
             self.stats["nacks"] += 1
-            if frame.sequence in self._outstanding:
-                self._finish(frame.sequence, codec.GENERIC_NACK, "")
+            if frame.sequence in self.window:
+                self.window.finish(frame.sequence, codec.GENERIC_NACK, "")
             else:
                 log.warning(
                     "%s generic_nack 0x%X for seq %d", self.name, frame.status, frame.sequence
@@ -294,7 +241,9 @@ class SmppSession:
             status = codec.ESME_RX_P_APPN
         else:
             try:
-                status = await self.on_deliver(sm) if self.on_deliver else codec.ESME_ROK
+                status = (
+                    await self.on_deliver(sm, self.settings) if self.on_deliver else codec.ESME_ROK
+                )
             except Exception:
                 log.exception("%s deliver_sm handler failed", self.name)
                 status = codec.ESME_RX_T_APPN  # temporary: the SMSC will retry it
@@ -311,7 +260,7 @@ class SmppSession:
             while not self.closed.is_set():
                 await asyncio.sleep(tick)
                 now = time.monotonic()
-                self._expire(now)
+                self.window.expire(now)
                 if now >= next_ping:
                     next_ping = now + interval
                     self._spawn(self._ping())
@@ -323,9 +272,3 @@ class SmppSession:
             await self.request(codec.ENQUIRE_LINK, timeout=self.settings.response_timeout)
         except (TimeoutError, SessionClosed):
             await self._close("no enquire_link_resp: peer is dead")
-
-    def _expire(self, now: float) -> None:
-        late = [seq for seq, (_, _, deadline) in self._outstanding.items() if deadline <= now]
-        for seq in late:
-            self.stats["timeouts"] += 1
-            self._finish(seq, codec.LOCAL_TIMEOUT, "")

@@ -6,7 +6,10 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from core.config import Config
+from core.config import Config, ConfigError
+from smpp.ussd_variants import VARIANTS
+
+CHANNELS = frozenset({"sms", "ussd"})
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,33 @@ class BindFields:
     reconnect_max: float
     # How long to stop submitting after RTHROTTLED/RMSGQFUL (doubles while it repeats).
     throttle_pause: float
+    # What the bind carries: "sms" (blasts, replies, ticket SMS go out on it) and/or
+    # "ussd" (USSD hops arriving on it are answered on it).
+    channels: tuple[str, ...]
+    # How the network speaks USSD on this bind (a table in smpp.ussd_variants).
+    ussd_variant: str
+    # The service code of the hops after the first (the first hop carries the dialled
+    # string); also the reply's sender when a deliver_sm has no destination_addr.
+    ussd_service_code: str
+    # Longest USSD screen on this bind, in GSM-7 septets.
+    ussd_max_screen_chars: int
+
+    def __post_init__(self) -> None:
+        channels = tuple(self.channels)
+        if not channels or not CHANNELS.issuperset(channels):
+            raise ValueError(f"channels {list(channels)}: name one or both of sms, ussd")
+        if self.ussd_variant not in VARIANTS:
+            known = ", ".join(VARIANTS)
+            raise ValueError(f"ussd_variant {self.ussd_variant!r}: one of {known}")
+        object.__setattr__(self, "channels", channels)  # a TOML list arrives as a list
+
+    @property
+    def carries_sms(self) -> bool:
+        return "sms" in self.channels
+
+    @property
+    def carries_ussd(self) -> bool:
+        return "ussd" in self.channels
 
 
 @dataclass(frozen=True)
@@ -60,8 +90,17 @@ class SmppSettings(BindFields):
         """The binds to open: each `[[smpp.connections]]` table overrides these defaults."""
         base = {f.name: getattr(self, f.name) for f in dataclasses.fields(BindFields)}
         base["password"] = password
-        tables = self.connections or [{}]
-        return [BindSettings(**{**base, **table}) for table in tables]
+        tables = self.connections or ({},)
+        binds = []
+        for i, table in enumerate(tables):
+            unknown = sorted(set(table) - set(base))
+            if unknown:
+                raise ConfigError(f"[[smpp.connections]] #{i + 1}: unknown setting(s) {unknown}")
+            try:
+                binds.append(BindSettings(**{**base, **table}))
+            except ValueError as exc:
+                raise ConfigError(f"[[smpp.connections]] #{i + 1}: {exc}") from exc
+        return binds
 
 
 @dataclass(frozen=True)

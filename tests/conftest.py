@@ -19,6 +19,7 @@ from core.config import Config, load_config
 from core.redis_client import connect
 from core.settings import redis_settings
 from tests.keys import AllKeys
+from tests.registry_backends import Backend, FakeClock, MemoryBackend, RedisBackend
 from ussd_server.context import AppContext, build_context
 
 TEST_REDIS_URL = os.environ.get("USSD_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
@@ -59,14 +60,38 @@ def keys(key_prefix: str) -> AllKeys:
     return AllKeys(prefix=key_prefix)
 
 
+async def delete_keys(client: aioredis.Redis, key_prefix: str) -> None:
+    """Delete this test's keys (and only those)."""
+    async for key in client.scan_iter(match=f"{key_prefix}:*", count=1000):
+        await client.delete(key)
+
+
 @pytest.fixture
 async def redis(config: Config, key_prefix: str) -> AsyncIterator[aioredis.Redis]:
     client = connect(redis_settings(config))
     try:
         yield client
     finally:
-        async for key in client.scan_iter(match=f"{key_prefix}:*", count=1000):
-            await client.delete(key)
+        await delete_keys(client, key_prefix)
+        await client.aclose()
+
+
+@pytest.fixture(params=["redis", "memory"])
+async def backend(
+    request: pytest.FixtureRequest, config: Config, key_prefix: str
+) -> AsyncIterator[Backend]:
+    """An empty Registry on the Redis stores, then on the memory stores (contract tests)."""
+    clock = FakeClock()
+    if request.param == "memory":
+        yield MemoryBackend(config, clock)
+        return
+    client = connect(redis_settings(config))
+    redis_backend = RedisBackend(config, clock, client)
+    try:
+        yield redis_backend
+    finally:
+        await redis_backend.aclose()
+        await delete_keys(client, key_prefix)
         await client.aclose()
 
 

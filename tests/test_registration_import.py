@@ -9,7 +9,7 @@ import redis.asyncio as aioredis
 
 from core.config import Config
 from core.redis_bulk import BulkConnection
-from registration import importer
+from registration import importer, redis_import
 from registration.service import Registry
 from tests.keys import AllKeys
 from tests.test_registration_support import (
@@ -36,7 +36,7 @@ def write_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
 async def test_bad_rows_are_reported_and_good_rows_kept(
     redis: aioredis.Redis, keys: AllKeys, config: Config, write_path: str
 ) -> None:
-    facilities = await importer.import_facilities(
+    facilities = await redis_import.import_facilities(
         redis,
         keys,
         facilities_csv(
@@ -52,7 +52,7 @@ async def test_bad_rows_are_reported_and_good_rows_kept(
     assert "duplicate facility_id PKM-01 (first on line 2)" in facilities.errors[3][1]
 
     good = nik(1)
-    workers = await importer.import_health_workers(
+    workers = await redis_import.import_health_workers(
         redis,
         keys,
         workers_csv(
@@ -94,19 +94,19 @@ async def test_bad_rows_are_reported_and_good_rows_kept(
 async def test_reimport_updates_without_duplicates(
     redis: aioredis.Redis, keys: AllKeys, config: Config, write_path: str
 ) -> None:
-    await importer.import_facilities(redis, keys, facilities_csv(*STANDARD_FACILITIES))
+    await redis_import.import_facilities(redis, keys, facilities_csv(*STANDARD_FACILITIES))
     first = workers_csv(
         f"{nik(1)},Siti,081211112222,Bidan,PKM-01",
         f"{nik(2)},Budi,081211113333,Perawat,PKM-01",
     )
-    assert (await importer.import_health_workers(redis, keys, first)).rows_ok == 2
+    assert (await redis_import.import_health_workers(redis, keys, first)).rows_ok == 2
     # Budi changed phone and facility; Siti is unchanged; a newcomer arrives.
     second = workers_csv(
         f"{nik(1)},Siti,081211112222,Bidan,PKM-01",
         f"{nik(2)},Budi Santoso,081299998888,Perawat,PKM-02",
         f"{nik(3)},Ani,081277776666,Dokter,PKM-02",
     )
-    report = await importer.import_health_workers(redis, keys, second)
+    report = await redis_import.import_health_workers(redis, keys, second)
     assert (report.rows_ok, report.rows_bad) == (3, 0)
 
     assert await redis.scard(keys.all_workers()) == 3
@@ -124,14 +124,14 @@ async def test_reimport_updates_without_duplicates(
 async def test_facility_reimport_moves_regency_and_refreshes_choices(
     redis: aioredis.Redis, keys: AllKeys, config: Config
 ) -> None:
-    await importer.import_facilities(redis, keys, facilities_csv(*STANDARD_FACILITIES))
-    await importer.import_health_workers(
+    await redis_import.import_facilities(redis, keys, facilities_csv(*STANDARD_FACILITIES))
+    await redis_import.import_health_workers(
         redis, keys, workers_csv(f"{nik(1)},Siti,081211112222,Bidan,PKM-SBY")
     )
     registry = Registry.from_config(config, redis, clock=FakeClock())
     assert [f.facility_id for f in await registry.facility_choices(nik(1))] == ["PKM-SBY"]
     # PKM-02 moves to Surabaya: the cached directory notices the new import at once.
-    await importer.import_facilities(
+    await redis_import.import_facilities(
         redis, keys, facilities_csv("PKM-02,Puskesmas Antapani,Kota Surabaya,Jl. A,41")
     )
     choices = await registry.facility_choices(nik(1))
@@ -143,19 +143,19 @@ async def test_facility_reimport_moves_regency_and_refreshes_choices(
 
 
 async def test_header_problems_and_text_sources(redis: aioredis.Redis, keys: AllKeys) -> None:
-    empty = await importer.import_facilities(redis, keys, io.StringIO(""))
+    empty = await redis_import.import_facilities(redis, keys, io.StringIO(""))
     assert empty.rows_ok == 0 and "empty" in empty.errors[0][1]
-    wrong = await importer.import_facilities(redis, keys, io.StringIO("id,name\nX,Y\n"))
+    wrong = await redis_import.import_facilities(redis, keys, io.StringIO("id,name\nX,Y\n"))
     assert wrong.errors[0][0] == 1 and "daily_capacity" in wrong.errors[0][1]
     # Columns in another order, a UTF-8 BOM, CRLF line ends, a list of lines: all fine.
     lines = [
         "\ufeffname,facility_id,daily_capacity,regency,address\r\n",
         'Puskesmas Ujung,PKM-77,30,Kota Makassar,"Jl. Ujung, No. 5"\r\n',
     ]
-    report = await importer.import_facilities(redis, keys, lines)
+    report = await redis_import.import_facilities(redis, keys, lines)
     assert (report.rows_ok, report.rows_bad) == (1, 0)
     upload = "facility_id,name,regency,address,daily_capacity\nPKM-78,Puskesmas Ké,Kota A,,9\n"
-    as_bytes = await importer.import_facilities(redis, keys, upload.encode("utf-8"))
+    as_bytes = await redis_import.import_facilities(redis, keys, upload.encode("utf-8"))
     assert (as_bytes.rows_ok, as_bytes.rows_bad) == (1, 0)
     assert await redis.hget(keys.facility("PKM-78"), "name") == "Puskesmas Ké"
     assert await redis.hget(keys.facility("PKM-77"), "address") == "Jl. Ujung, No. 5"
@@ -171,9 +171,9 @@ async def test_progress_is_reported_for_files(
     (folder / "f.csv").write_text("".join(facilities_csv(*STANDARD_FACILITIES)), "utf-8")
     rows = [f"{nik(i)},Pekerja {i},0812{i:08d},Perawat,PKM-01" for i in range(350)]
     (folder / "w.csv").write_text("".join(workers_csv(*rows)), "utf-8")
-    await importer.import_facilities(redis, keys, folder / "f.csv")
+    await redis_import.import_facilities(redis, keys, folder / "f.csv")
     calls: list[tuple[object, ...]] = []
-    report = await importer.import_health_workers(
+    report = await redis_import.import_health_workers(
         redis, keys, folder / "w.csv", lambda *a: calls.append(a)
     )
     assert report.rows_ok == 350
@@ -190,10 +190,10 @@ async def test_extra_columns_are_ignored_but_a_shifted_row_is_refused(
         "PKM-01,Puskesmas Coblong,Kota Bandung,Jl. Juanda 1,100,buka Senin-Sabtu\n"
         "PKM-02,Puskesmas Antapani,Kota Bandung,Jl. Antapani, No. 2,41,\n"  # line 3
     )
-    facilities = await importer.import_facilities(redis, keys, io.StringIO(text))
+    facilities = await redis_import.import_facilities(redis, keys, io.StringIO(text))
     assert facilities.rows_ok == 1
     assert facilities.errors == [(3, "expected 6 columns, got 7")]
-    workers = await importer.import_health_workers(
+    workers = await redis_import.import_health_workers(
         redis,
         keys,
         io.StringIO(

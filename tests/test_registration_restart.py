@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
-from redis.commands.core import AsyncScript
 
 from core.config import Config
+from registration import redis_lua
 from registration.models import BookingOutcome
 from tests.conftest import make_test_config
 from tests.keys import AllKeys
@@ -20,11 +20,8 @@ from tests.test_registration_support import FakeClock, nik, registry_with, scree
 pytestmark = needs_redis_server
 
 
-def registry_script_shas(registry: object) -> list[str]:
-    parts = [registry] + [
-        getattr(registry, n) for n in ("_verifier", "_seats", "_booker", "_checkin")
-    ]
-    return [v.sha for p in parts for v in vars(p).values() if isinstance(v, AsyncScript)]
+def registry_script_shas() -> list[str]:
+    return [script.sha for script in redis_lua.ALL_SCRIPTS]
 
 
 @pytest.fixture
@@ -58,7 +55,7 @@ async def test_booking_after_script_flush(private_redis: str, key_prefix: str) -
         assert (await registry.verify("6281200000002", nik(2)[-6:])).worker is not None
         await redis.script_flush()
         await registry.warm_up()
-        assert len(await redis.script_exists(*registry_script_shas(registry))) >= 10
-        assert all(await redis.script_exists(*registry_script_shas(registry)))
+        assert len(await redis.script_exists(*registry_script_shas())) >= 10
+        assert all(await redis.script_exists(*registry_script_shas()))
     finally:
         await redis.aclose()

@@ -1,32 +1,19 @@
-"""Helpers for the registration tests (no tests here): a settable clock, CSV builders."""
+"""Helpers for the registration tests (no tests here): NIKs, phones, CSV builders, loading."""
 
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
 
 from core.config import Config
-from registration import importer
+from registration import redis_import
 from registration.service import Registry
 from tests.keys import AllKeys
+from tests.registry_backends import FakeClock
 
 FAC_HEADER = "facility_id,name,regency,address,daily_capacity\n"
 WORKER_HEADER = "nik,full_name,phone,profession,facility_id\n"
-# Wednesday 13 January 2021, 10:00 in Jakarta (WIB, UTC+7): the window starts on the 14th.
-START = datetime(2021, 1, 13, 3, 0, tzinfo=UTC).timestamp()
-
-
-class FakeClock:
-    def __init__(self, now: float = START) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def nik(serial: int, region: str = "327301", female: bool = False, birth: str = "1503") -> str:
@@ -55,6 +42,22 @@ STANDARD_FACILITIES = (
 )
 
 
+def worker_rows(workers: int, facility: str = "PKM-01") -> list[str]:
+    """``workers`` health workers nik(i)/phone(i) at ``facility``."""
+    return [f"{nik(i)},Pekerja {i},0{phone(i)[2:]},Perawat,{facility}" for i in range(workers)]
+
+
+async def load(
+    registry: Registry, workers: int = 10, facility: str = "PKM-01", *more_facilities: str
+) -> Registry:
+    """Import the standard facilities (plus ``more_facilities``) and ``workers`` workers
+    through the Registry itself: whatever its stores are."""
+    await registry.import_facilities(facilities_csv(*STANDARD_FACILITIES, *more_facilities))
+    report = await registry.import_health_workers(workers_csv(*worker_rows(workers, facility)))
+    assert report.rows_bad == 0, report.errors
+    return registry
+
+
 async def registry_with(
     config: Config,
     redis: aioredis.Redis,
@@ -64,9 +67,9 @@ async def registry_with(
     facility: str = "PKM-01",
 ) -> Registry:
     """Standard facilities plus ``workers`` health workers nik(i)/phone(i) at ``facility``."""
-    await importer.import_facilities(redis, keys, facilities_csv(*STANDARD_FACILITIES))
-    rows = [f"{nik(i)},Pekerja {i},0{phone(i)[2:]},Perawat,{facility}" for i in range(workers)]
-    report = await importer.import_health_workers(redis, keys, workers_csv(*rows))
+    await redis_import.import_facilities(redis, keys, facilities_csv(*STANDARD_FACILITIES))
+    rows = worker_rows(workers, facility)
+    report = await redis_import.import_health_workers(redis, keys, workers_csv(*rows))
     assert report.rows_bad == 0, report.errors
     return Registry.from_config(config, redis, clock=clock or FakeClock())
 

@@ -146,3 +146,14 @@ def test_most_severe_outcome_wins() -> None:
     # An unanswered screen counts as "yes": nobody books unscreened.
     partial = {g.group_id: False for g in groups[1:]}
     assert evaluate(groups, partial, today).outcome is not ScreeningOutcome.ELIGIBLE
+
+
+@pytest.mark.parametrize("version", ["version = 2\n", 'version = "1"\n', "version = true\n", ""])
+def test_screening_file_of_another_version_is_refused(tmp_path: Path, version: str) -> None:
+    groups = SCREENING_FILE.read_text(encoding="utf-8").replace("version = 1\n", "")
+    path = tmp_path / "screening.toml"
+    path.write_text(version + groups, encoding="utf-8")
+    with pytest.raises(ScreeningDataError, match=r"screening\.toml: version .* \(supported: 1\)"):
+        load_groups(path)
+    path.write_text("version = 1\n" + groups, encoding="utf-8")
+    assert len(load_groups(path)) == len(load_groups(SCREENING_FILE))

@@ -122,7 +122,7 @@ async def test_without_a_limit_the_smsc_throttles_and_the_session_pauses(sim: Si
     assert throttled and codec.is_temporary(codec.ESME_RTHROTTLED)
     assert session.stats["throttled"] == len(throttled)
     # After a throttle the session holds back new submits for the pause.
-    assert session._paused_until > 0
+    assert session.window.paused_until > 0
     await session.unbind()
 
 
@@ -149,7 +149,7 @@ async def test_garbage_from_the_smsc_reconnects_and_sending_goes_on(sim: Sim) ->
 async def test_malformed_and_unknown_pdus_are_answered_and_the_session_survives(sim: Sim) -> None:
     delivered: list[codec.ShortMessage] = []
 
-    async def on_deliver(sm: codec.ShortMessage) -> int:
+    async def on_deliver(sm: codec.ShortMessage, origin: BindSettings) -> int:
         delivered.append(sm)
         return codec.ESME_ROK
 
@@ -206,7 +206,7 @@ async def test_silent_peer_times_out_submits_and_is_declared_dead(sim: Sim) -> N
 async def test_transmitter_receiver_pair_sends_on_one_and_receives_on_the_other(sim: Sim) -> None:
     received: list[bytes] = []
 
-    async def on_deliver(sm: codec.ShortMessage) -> int:
+    async def on_deliver(sm: codec.ShortMessage, origin: BindSettings) -> int:
         received.append(sm.short_message)
         return codec.ESME_ROK
 

@@ -11,7 +11,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from devtools.smsc_process import SimProcess
-from registration import importer
+from registration import redis_import
 from tests.keys import AllKeys
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,13 +77,13 @@ async def seed_workers(
     """Listed health workers (nik, phone), loaded through the registry import."""
     facilities = ["facility_id,name,regency,address,daily_capacity"]
     facilities.append(f"{facility},Puskesmas {facility},{regency},Jl. Satu,100")
-    report = await importer.import_facilities(redis, keys, facilities)
+    report = await redis_import.import_facilities(redis, keys, facilities)
     assert report.rows_bad == 0, report.errors
     out, rows = [], ["nik,full_name,phone,profession,facility_id"]
     for i in range(start, start + count):
         nik, phone = f"3201014101{i:06d}", f"62812{i:07d}"
         rows.append(f"{nik},siti rahma {i},{phone},{profession},{facility}")
         out.append((nik, phone))
-    report = await importer.import_health_workers(redis, keys, rows)
+    report = await redis_import.import_health_workers(redis, keys, rows)
     assert report.rows_bad == 0, report.errors
     return out

@@ -1,6 +1,6 @@
 """Test support for the dialogue/USSD tests: a small registry, a running server, a phone.
 
-Everything is real: the registry is imported through `registration.importer`
+Everything is real: the registry is imported through `registration.redis_import`
 into the test's own key prefix, the server listens on a free port, and phones
 talk HTTP to it exactly as a gateway would.
 """
@@ -16,7 +16,7 @@ import aiohttp
 from aiohttp import web
 
 from core.config import Config
-from registration import importer
+from registration import redis_import
 from tests.keys import AllKeys
 
 LONG_FACILITY = (
@@ -62,9 +62,9 @@ def default_phones() -> dict[int, str]:
 
 
 async def load_registry(redis, keys: AllKeys, phones: dict[int, str] | None = None) -> None:
-    report = await importer.import_facilities(redis, keys, facility_lines())
+    report = await redis_import.import_facilities(redis, keys, facility_lines())
     assert report.rows_bad == 0, report.errors
-    report = await importer.import_health_workers(
+    report = await redis_import.import_health_workers(
         redis, keys, worker_lines(phones or default_phones())
     )
     assert report.rows_bad == 0, report.errors

@@ -1,5 +1,10 @@
 import sys
 
-from ussd_server.cli import main
+from core.metrics_setup import prepare_from_argv
+
+# Before anything imports prometheus-client: it picks its storage when imported.
+prepare_from_argv(sys.argv[1:])
+
+from ussd_server.cli import main  # noqa: E402
 
 sys.exit(main())

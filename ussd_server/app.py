@@ -29,6 +29,7 @@ from smpp.service import SmsService
 from smpp.settings import smpp_settings
 from ussd_server import operator_api
 from ussd_server.context import CONTEXT, build_context
+from ussd_server.metrics_route import metrics_handler
 from ussd_server.settings import operator_api_settings
 from ussd_server.tokens import OperatorTokens
 from whatsapp import routes as whatsapp_routes
@@ -76,6 +77,8 @@ def create_app(config: Config, *, sms: bool = True) -> web.Application:
         if sms:
             app.cleanup_ctx.append(_running(channel))
     add_routes(app, config, ctx.engine, ctx.redis)
+    metrics_token = config.secret("metrics", "token", required=False)
+    app.router.add_get("/metrics", metrics_handler(metrics_token))
     operator_api.setup(app, tokens, operator_api_settings(config), max_upload)
     return app
 
@@ -131,6 +134,11 @@ def startup_warnings(config: Config) -> list[str]:
         warnings.append(
             "[service] public_base_url is still the default: WhatsApp would send QR images "
             "WhatsApp's servers cannot fetch; set USSD_SERVICE_PUBLIC_BASE_URL"
+        )
+    if config.secret("metrics", "token", required=False) is None:
+        warnings.append(
+            "GET /metrics is open: set USSD_METRICS_TOKEN or [metrics] token_file to require a "
+            "bearer token"
         )
     if gateway_settings(config).allow_unauthenticated:
         warnings.append(

@@ -64,68 +64,80 @@ CSV_BODY = {
 }
 
 
+SECURITY = [{"bearer": []}]
+
+
+def _op(summary: str, responses: dict[str, Any], **more: Any) -> dict[str, Any]:
+    """An operator operation: bearer token required."""
+    return {"summary": summary, "security": SECURITY, "responses": responses, **more}
+
+
+def _array_of(field: str, item: str) -> JsonSchema:
+    return {
+        "type": "object",
+        "properties": {field: {"type": "array", "items": _ref(item)}},
+        "required": [field],
+        "additionalProperties": False,
+    }
+
+
 def operator_paths() -> dict[str, Any]:
     """The /api/ routes (bearer token)."""
-    security = [{"bearer": []}]
+    return {
+        **registry_paths(),
+        **lookup_paths(),
+        **campaign_paths(_op),
+        **description_paths(SECURITY),
+    }
+
+
+def registry_paths() -> dict[str, Any]:
     report = _json(_ref("ImportReport"), "the import report: bad rows with line numbers")
-
-    def op(summary: str, responses: dict[str, Any], **more: Any) -> dict[str, Any]:
-        return {"summary": summary, "security": security, "responses": responses, **more}
-
+    upload_errors = {"200": report, "400": _error("empty or not UTF-8"), **UNAUTHORIZED}
     return {
         "/api/facilities": {
-            "get": op(
+            "get": _op(
                 "every facility with its capacity and seats booked over the booking window",
                 {
-                    "200": _json(
-                        {
-                            "type": "object",
-                            "properties": {
-                                "facilities": {"type": "array", "items": _ref("FacilityOverview")}
-                            },
-                            "required": ["facilities"],
-                            "additionalProperties": False,
-                        },
-                        "facilities",
-                    ),
+                    "200": _json(_array_of("facilities", "FacilityOverview"), "facilities"),
                     **UNAUTHORIZED,
                 },
             ),
-            "post": op(
+            "post": _op(
                 "upload the facilities CSV (facility_id,name,regency,address,daily_capacity)",
-                {"200": report, "400": _error("empty or not UTF-8"), **UNAUTHORIZED},
+                upload_errors,
                 requestBody=CSV_BODY,
             ),
         },
         "/api/health-workers": {
-            "post": op(
+            "post": _op(
                 "upload the health workers CSV (nik,full_name,phone,profession,facility_id)",
-                {"200": report, "400": _error("empty or not UTF-8"), **UNAUTHORIZED},
+                upload_errors,
                 requestBody=CSV_BODY,
             )
         },
         "/api/stats": {
-            "get": op(
+            "get": _op(
                 "registrations by status, overall and by regency",
                 {"200": _json(_ref("Statistics"), "statistics"), **UNAUTHORIZED},
             )
         },
+    }
+
+
+def lookup_paths() -> dict[str, Any]:
+    payload = {
+        "type": "object",
+        "properties": {"payload": {"type": "string", "maxLength": 200}},
+        "required": ["payload"],
+    }
+    return {
         "/api/registrants": {
-            "get": op(
+            "get": _op(
                 "registration status by phone (a household may share one) or by NIK",
                 {
                     "200": _json(
-                        {
-                            "type": "object",
-                            "properties": {
-                                "registrants": {
-                                    "type": "array",
-                                    "items": _ref("RegistrantStatus"),
-                                }
-                            },
-                            "required": ["registrants"],
-                            "additionalProperties": False,
-                        },
+                        _array_of("registrants", "RegistrantStatus"),
                         "registrants found (NIKs masked unless full_nik)",
                     ),
                     "400": _error("neither phone nor nik, or a bad phone"),
@@ -140,7 +152,7 @@ def operator_paths() -> dict[str, Any]:
             )
         },
         "/api/tickets/{code}": {
-            "get": op(
+            "get": _op(
                 "a ticket by its short code",
                 {
                     "200": _json(_ref("Ticket"), "the ticket (NIK masked unless full_nik)"),
@@ -151,7 +163,7 @@ def operator_paths() -> dict[str, Any]:
             )
         },
         "/api/check-in": {
-            "post": op(
+            "post": _op(
                 "check a ticket in at the site: a scanned QR payload or a typed code",
                 {
                     "200": _json(_ref("CheckInResult"), "the outcome"),
@@ -159,22 +171,9 @@ def operator_paths() -> dict[str, Any]:
                     **UNAUTHORIZED,
                 },
                 parameters=[FULL_NIK],
-                requestBody={
-                    "required": True,
-                    "content": {
-                        JSON: {
-                            "schema": {
-                                "type": "object",
-                                "properties": {"payload": {"type": "string", "maxLength": 200}},
-                                "required": ["payload"],
-                            }
-                        }
-                    },
-                },
+                requestBody={"required": True, "content": {JSON: {"schema": payload}}},
             )
         },
-        **campaign_paths(op),
-        **description_paths(security),
     }
 
 

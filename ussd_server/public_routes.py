@@ -73,6 +73,19 @@ def public_paths() -> dict[str, object]:
     fmt = {"name": "fmt", "in": "path", "required": True, "schema": {"enum": ["png", "svg"]}}
     health = {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}
     return {
+        "/metrics": {
+            "get": {
+                "summary": "Prometheus metrics of every process of this host",
+                "security": [{}, {"bearer": []}],
+                "responses": {
+                    "200": {
+                        "description": "the Prometheus text format",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    },
+                    "401": {"description": "a token is configured and missing", "content": error},
+                },
+            }
+        },
         "/healthz": {
             "get": {
                 "summary": "is the server up and Redis reachable",

@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from core import metrics
 from core.config import Config
 from core.settings import http_settings
 from gateways.dialects import DIALECTS
@@ -27,6 +28,7 @@ def serve(args: argparse.Namespace, config: Config) -> int:
     port = args.port if args.port is not None else http.port
     workers = args.workers if args.workers is not None else http.workers
     create_app(config)  # a dry run: settings, secrets and menus are checked before forking
+    metrics.forget_dead_processes()  # counters of earlier runs' processes start afresh
     for warning in startup_warnings(config):
         print(f"warning: {warning}", file=sys.stderr)
     base = f"http://{host}:{port}"

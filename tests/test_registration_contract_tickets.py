@@ -1,17 +1,19 @@
-"""Tickets and check-in: idempotent issue, signed QR, forgery, reuse, dose 2, statistics."""
+"""Tickets and check-in: idempotent issue, signed QR, forgery, reuse, dose 2, statistics.
+
+Contract tests: each runs against the Redis stores and the memory stores.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 
-import redis.asyncio as aioredis
+import pytest
 
-from core.config import Config
 from registration.models import BookingOutcome, CheckInOutcome
 from registration.service import Registry
 from registration.tickets import TicketSigner
-from tests.keys import AllKeys
-from tests.test_registration_support import nik, registry_with, screened
+from tests.registry_backends import Backend
+from tests.test_registration_support import load, nik, screened
 
 DAY = date(2021, 1, 14)
 
@@ -23,10 +25,8 @@ async def booked(registry: Registry, who: str, facility: str = "PKM-01", session
     return result.ticket
 
 
-async def test_ticket_is_idempotent_and_retrievable(
-    redis: aioredis.Redis, keys: AllKeys, config: Config
-) -> None:
-    registry = await registry_with(config, redis, keys, workers=1)
+async def test_ticket_is_idempotent_and_retrievable(backend: Backend) -> None:
+    registry = await load(backend.registry, workers=1)
     ticket = await booked(registry, nik(0))
     again = await registry.book(nik(0), "PKM-01", DAY, "pagi")
     assert again.outcome is BookingOutcome.BOOKED and again.ticket == ticket
@@ -44,9 +44,9 @@ async def test_ticket_is_idempotent_and_retrievable(
 
 
 async def test_code_collision_takes_another_code(
-    redis: aioredis.Redis, keys: AllKeys, config: Config, monkeypatch
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    registry = await registry_with(config, redis, keys, workers=2)
+    registry = await load(backend.registry, workers=2)
     codes = iter(["AAAAAAAA", "AAAAAAAA", "BBBBBBBB"])
     monkeypatch.setattr(TicketSigner, "new_code", lambda self: next(codes))
     first = await booked(registry, nik(0))
@@ -56,10 +56,8 @@ async def test_code_collision_takes_another_code(
     assert owner is not None and owner.nik == nik(0)
 
 
-async def test_check_in_once_then_already_used_and_dose2_due(
-    redis: aioredis.Redis, keys: AllKeys, config: Config
-) -> None:
-    registry = await registry_with(config, redis, keys, workers=1)
+async def test_check_in_once_then_already_used_and_dose2_due(backend: Backend) -> None:
+    registry = await load(backend.registry, workers=1)
     ticket = await booked(registry, nik(0))
     result = await registry.check_in(ticket.payload)
     assert result.outcome is CheckInOutcome.VALID
@@ -79,12 +77,22 @@ async def test_check_in_once_then_already_used_and_dose2_due(
     assert done.outcome is CheckInOutcome.VALID and done.dose2_due is None
     stats = (await registry.stats())["totals"]
     assert (stats["checked_in"], stats["booked"]) == (2, 0)
+    # Two doses done: a third booking is refused with the last ticket, even when screened.
+    await screened(registry, nik(0))
+    third = await registry.book(nik(0), "PKM-01", date(2021, 1, 15), "pagi")
+    assert third.outcome is BookingOutcome.ALREADY_BOOKED and third.ticket == done.ticket
+    status = await registry.status_by_nik(nik(0))
+    assert status is not None
+    assert [line.split(" ")[1] for line in status.history] == [
+        "booked",
+        "checked",
+        "booked",
+        "checked",
+    ]
 
 
-async def test_forged_and_altered_payloads_are_rejected(
-    redis: aioredis.Redis, keys: AllKeys, config: Config
-) -> None:
-    registry = await registry_with(config, redis, keys, workers=1)
+async def test_forged_and_altered_payloads_are_rejected(backend: Backend) -> None:
+    registry = await load(backend.registry, workers=1)
     ticket = await booked(registry, nik(0))
     parts = ticket.payload.split(".")
     altered_day = ".".join([*parts[:3], "20210115", *parts[4:]])
@@ -106,23 +114,31 @@ async def test_forged_and_altered_payloads_are_rejected(
     assert (await registry.check_in(ticket.payload)).outcome is CheckInOutcome.VALID
 
 
-async def test_bare_code_and_cancelled_tickets(
-    redis: aioredis.Redis, keys: AllKeys, config: Config
-) -> None:
-    registry = await registry_with(config, redis, keys, workers=2)
+async def test_bare_code_and_cancelled_tickets(backend: Backend) -> None:
+    registry = await load(backend.registry, workers=2)
     kept = await booked(registry, nik(0))
     dropped = await booked(registry, nik(1))
     await registry.cancel(nik(1))
     assert (await registry.check_in(dropped.payload)).outcome is CheckInOutcome.CANCELLED
     assert (await registry.check_in(dropped.code)).outcome is CheckInOutcome.CANCELLED
     assert (await registry.check_in("not-a-code!")).outcome is CheckInOutcome.UNKNOWN
+    assert (await registry.check_in("ZZZZ-ZZZZ")).outcome is CheckInOutcome.UNKNOWN
     assert (await registry.check_in("  " + kept.code.lower() + " ")).outcome == "valid"
 
 
-async def test_statistics_by_status_and_regency(
-    redis: aioredis.Redis, keys: AllKeys, config: Config
-) -> None:
-    registry = await registry_with(config, redis, keys, workers=4)
+async def test_a_replaced_ticket_cannot_be_checked_in(backend: Backend) -> None:
+    registry = await load(backend.registry, workers=1)
+    old = await booked(registry, nik(0))
+    moved = await registry.reschedule(nik(0), "PKM-02", DAY, "siang")
+    assert moved.ticket is not None
+    replaced = await registry.check_in(old.payload)
+    assert replaced.outcome is CheckInOutcome.CANCELLED
+    assert replaced.ticket is not None and replaced.ticket.state == "cancelled"
+    assert (await registry.check_in(moved.ticket.code)).outcome is CheckInOutcome.VALID
+
+
+async def test_statistics_by_status_and_regency(backend: Backend) -> None:
+    registry = await load(backend.registry, workers=4)
     groups = {g.group_id: False for g in registry.screening_groups()}
     await registry.record_screening(nik(0), groups)
     await registry.record_screening(nik(1), {**groups, "gejala": True})
@@ -142,10 +158,8 @@ async def test_statistics_by_status_and_regency(
     assert (overview["PKM-SBY"]["window_days"], overview["PKM-SBY"]["capacity"]) == (12, 720)
 
 
-async def test_screening_of_someone_not_listed(
-    redis: aioredis.Redis, keys: AllKeys, config: Config
-) -> None:
-    registry = await registry_with(config, redis, keys, workers=1)
+async def test_screening_of_someone_not_listed(backend: Backend) -> None:
+    registry = await load(backend.registry, workers=1)
     result = await registry.record_screening("3273011503859999", {})
     assert (result.outcome, result.reason_id) == ("not_eligible", "not_listed")
     assert (await registry.stats())["totals"]["screened"] == 0

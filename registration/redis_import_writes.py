@@ -1,4 +1,4 @@
-"""Writing health-worker batches to Redis for the importer (two writers, same writes).
+"""Writing health-worker batches to Redis for the import (two writers, same writes).
 
 Per row: the worker hash and the phone index; per batch: one SADD per facility and
 one to the set of all workers. Rows already listed are read back first (one
@@ -15,8 +15,7 @@ import redis.asyncio as aioredis
 
 from core.redis_bulk import BulkConnection, resp
 from registration.keys import RegistryKeys
-
-Row = tuple[str, str, str, str, str]  # nik, full_name, phone (62...), profession, facility_id
+from registration.stores import WorkerRow as Row
 
 
 async def flush(

@@ -1,4 +1,9 @@
-"""Lua scripts on one registrant's keys (all tagged ``{w:<nik>}``: one Cluster slot).
+"""The Lua scripts of the Redis stores: the state changes that must be atomic.
+
+Each touches one Cluster slot: a registrant's keys (``{w:<nik>}``), a phone's
+verification keys (``{p:<phone>}``), a facility's seats (``{f:<id>}``) or a ticket
+(``{t:<code>}``). Their text is their identity (Redis caches them by SHA-1): change
+one only together with its callers, and data written by the old one must still read.
 
 The booking hash holds the current booking (state, fid, day, session, dose, code,
 claim, payload) and, while a booking is in flight, a claim (c_id, c_fid, c_day,
@@ -6,11 +11,75 @@ c_session, c_dose, c_deadline in epoch ms). At most one claim exists at a time,
 which is what makes "one active booking per registrant" hold across processes.
 """
 
+from core.redis_lean import Script
+
+# KEYS: phone_index, attempts, lock. ARGV: last6, max_attempts, lockout_seconds.
+VERIFY_BODY = """
+local ttl = redis.call('PTTL', KEYS[3])
+if ttl > 0 or ttl == -1 then return {'locked', ttl} end
+local niks = redis.call('SMEMBERS', KEYS[1])
+if #niks == 0 then return {'not_listed', 0} end
+local last6 = ARGV[1]
+if string.len(last6) ~= 6 or string.find(last6, '%D') then
+  return {'wrong', tonumber(redis.call('GET', KEYS[2]) or '0')}
+end
+local found = false
+for _, nik in ipairs(niks) do
+  if string.sub(nik, -6) == last6 and (not found or nik < found) then found = nik end
+end
+if found then
+  redis.call('DEL', KEYS[2])
+  return {'ok', found}
+end
+local n = redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+if n >= tonumber(ARGV[2]) then
+  redis.call('SET', KEYS[3], '1', 'EX', ARGV[3])
+  redis.call('DEL', KEYS[2])
+  return {'locked', tonumber(ARGV[3]) * 1000}
+end
+return {'wrong', n}
+"""
+
+# KEYS: booked, holders. ARGV: session, capacity, holder. -> 1 taken (or already held), 0 full.
+TAKE_SEAT_BODY = """
+if redis.call('HEXISTS', KEYS[2], ARGV[3]) == 1 then return 1 end
+local n = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if n >= tonumber(ARGV[2]) then return 0 end
+redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+redis.call('HSET', KEYS[2], ARGV[3], ARGV[1])
+return 1
+"""
+
+# KEYS: booked, holders. ARGV: holder. -> 1 released, 0 nothing held.
+RELEASE_SEAT_BODY = """
+local s = redis.call('HGET', KEYS[2], ARGV[1])
+if not s then return 0 end
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('HINCRBY', KEYS[1], s, -1)
+return 1
+"""
+
+# KEYS: the booked hashes of one facility's days -> one flat HGETALL reply per day.
+# One command instead of one per day: the USSD hot path pays per command in Python.
+READ_DAYS_BODY = """
+local out = {}
+for i, key in ipairs(KEYS) do out[i] = redis.call('HGETALL', key) end
+return out
+"""
+
+# KEYS: ticket. ARGV: field/value pairs -> 1 created, 0 code taken.
+CREATE_TICKET_BODY = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1
+"""
+
 # KEYS: booking, screening, status, worker
 # ARGV: mode(book|reschedule), fid, day, session, claim_id, now_ms, deadline_ms, grace_ms
 # -> {kind, dose_or_code, stale_fid, stale_day, stale_claim, old_fid, old_day, old_claim}
 #    (old_*: the active booking a reschedule is about to replace)
-CLAIM = """
+CLAIM_BODY = """
 if redis.call('EXISTS', KEYS[4]) == 0 then return {'not_listed', ''} end
 local b = redis.call('HMGET', KEYS[1], 'state', 'fid', 'day', 'session', 'code',
   'c_id', 'c_deadline', 'c_fid', 'c_day', 'dose', 'claim')
@@ -38,7 +107,7 @@ return {'claimed', tostring(dose), stale_fid, stale_day, stale_claim, old[1], ol
 """
 
 # KEYS: booking. ARGV: claim_id -> 1 if the claim was ours and is dropped.
-ABORT = """
+ABORT_BODY = """
 if redis.call('HGET', KEYS[1], 'c_id') ~= ARGV[1] then return 0 end
 redis.call('HDEL', KEYS[1], 'c_id', 'c_deadline', 'c_fid', 'c_day', 'c_session', 'c_dose')
 return 1
@@ -47,7 +116,7 @@ return 1
 # KEYS: booking, status. ARGV: claim_id, now_ms, code, payload, history_line
 # -> {'ok', old_fid, old_day, old_claim, old_code} (old_* set when a reschedule replaced one)
 #    {'lost'} when the claim expired or was taken over.
-CONFIRM = """
+CONFIRM_BODY = """
 local b = redis.call('HMGET', KEYS[1], 'c_id', 'c_deadline', 'c_fid', 'c_day', 'c_session',
   'c_dose', 'state', 'fid', 'day', 'claim', 'code')
 if b[1] ~= ARGV[1] then return {'lost'} end
@@ -64,7 +133,7 @@ return {'ok', old[1], old[2], old[3], old[4]}
 
 # KEYS: booking, status. ARGV: claim_id (expected), history_line
 # -> {fid, day, claim, code} of the booking just cancelled, or {} if none active.
-CANCEL = """
+CANCEL_BODY = """
 local b = redis.call('HMGET', KEYS[1], 'state', 'fid', 'day', 'claim', 'code')
 if b[1] ~= 'active' or b[4] ~= ARGV[1] then return {} end
 redis.call('HSET', KEYS[1], 'state', 'cancelled')
@@ -75,7 +144,7 @@ return {b[2], b[3], b[4], b[5]}
 
 # KEYS: booking, status. ARGV: code, dose2_due (yyyymmdd), history_line
 # -> {'ok', dose} | {'used'} | {'cancelled'} | {'other'} (not this registrant's current ticket)
-CHECK_IN = """
+CHECK_IN_BODY = """
 local b = redis.call('HMGET', KEYS[1], 'state', 'code', 'dose')
 if b[2] ~= ARGV[1] then return {'other'} end
 if b[1] == 'used' then return {'used'} end
@@ -91,7 +160,7 @@ return {'ok', dose}
 
 # KEYS: screening, worker, status. ARGV: outcome, reason_id, retry_on, answers_json, at
 # -> {previous_outcome, facility_id} or {'not_listed'}
-RECORD_SCREENING = """
+RECORD_SCREENING_BODY = """
 local fid = redis.call('HGET', KEYS[2], 'facility_id')
 if not fid then return {'not_listed'} end
 local prev = redis.call('HGET', KEYS[1], 'outcome') or ''
@@ -101,3 +170,29 @@ redis.call('HSET', KEYS[1], 'outcome', ARGV[1], 'reason_id', ARGV[2], 'retry_on'
   'answers', ARGV[4], 'at', ARGV[5], 'dose', dose)
 return {prev, fid}
 """
+
+
+VERIFY = Script(VERIFY_BODY)
+TAKE_SEAT = Script(TAKE_SEAT_BODY)
+RELEASE_SEAT = Script(RELEASE_SEAT_BODY)
+READ_DAYS = Script(READ_DAYS_BODY)
+CREATE_TICKET = Script(CREATE_TICKET_BODY)
+CLAIM = Script(CLAIM_BODY)
+ABORT = Script(ABORT_BODY)
+CONFIRM = Script(CONFIRM_BODY)
+CANCEL = Script(CANCEL_BODY)
+CHECK_IN = Script(CHECK_IN_BODY)
+RECORD_SCREENING = Script(RECORD_SCREENING_BODY)
+ALL_SCRIPTS = (
+    VERIFY,
+    TAKE_SEAT,
+    RELEASE_SEAT,
+    READ_DAYS,
+    CREATE_TICKET,
+    CLAIM,
+    ABORT,
+    CONFIRM,
+    CANCEL,
+    CHECK_IN,
+    RECORD_SCREENING,
+)

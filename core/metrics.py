@@ -1,0 +1,108 @@
+"""Prometheus metrics: every metric the service exports, named in one place.
+
+Counters end in ``_total`` (Prometheus naming). HTTP workers and SMS workers of
+one host share ``[metrics] multiproc_dir``: prometheus-client's multiprocess mode
+keeps each process's values in a file there and ``/metrics`` sums them. The mode
+is chosen when prometheus-client is first imported, so ``python -m ussd_server``
+calls :func:`core.metrics_setup.prepare` before importing anything else;
+without it (tests in one process) the values live in the process.
+
+The hot path pays for a metric with a cached child lookup and one increment.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import prometheus_client as prom
+from prometheus_client import multiprocess
+
+from core.metrics_setup import MULTIPROC_ENV
+
+_LATENCY = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+_RECEIPT = (1, 5, 15, 30, 60, 120, 300, 900, 3600, 6 * 3600, 24 * 3600)
+
+USSD_HOPS = prom.Counter(
+    "vaksin_ussd_hops_total",
+    "USSD hops answered, by dialect and outcome (continue, end, busy, bad_request, refused)",
+    ["dialect", "outcome"],
+)
+USSD_HOP_SECONDS = prom.Histogram(
+    "vaksin_ussd_hop_seconds", "Time to answer one USSD hop", ["dialect"], buckets=_LATENCY
+)
+SESSIONS = prom.Counter(
+    "vaksin_dialogue_sessions_total",
+    "Dialogue sessions by channel and event (started, completed, abandoned, resumed)",
+    ["channel", "event"],
+)
+VERIFICATIONS = prom.Counter(
+    "vaksin_nik_checks_total",
+    "Last-6-of-NIK checks by outcome (ok, wrong_digits, locked, not_listed)",
+    ["outcome"],
+)
+LOCKOUTS = prom.Counter("vaksin_lockouts_total", "Phones locked after too many wrong NIK digits")
+SCREENINGS = prom.Counter("vaksin_screenings_total", "Screenings recorded, by outcome", ["outcome"])
+BOOKINGS = prom.Counter(
+    "vaksin_bookings_total",
+    "Booking attempts by outcome (booked = a registration) and channel",
+    ["outcome", "channel"],
+)
+SMPP_SUBMITS = prom.Counter(
+    "vaksin_smpp_submits_total", "submit_sm answered, by command status", ["status"]
+)
+SMPP_THROTTLED = prom.Counter(
+    "vaksin_smpp_throttled_total", "Times the SMSC asked us to slow down (RTHROTTLED, RMSGQFUL)"
+)
+SMPP_WINDOW = prom.Gauge(
+    "vaksin_smpp_window_in_use",
+    "submit_sm outstanding (sent, not answered) on the binds",
+    multiprocess_mode="livesum",
+)
+SMPP_RECONNECTS = prom.Counter("vaksin_smpp_reconnects_total", "SMPP binds (re)established")
+RECEIPTS = prom.Counter("vaksin_sms_receipts_total", "Delivery receipts by final state", ["state"])
+RECEIPT_SECONDS = prom.Histogram(
+    "vaksin_sms_receipt_seconds", "From submit_sm to its delivery receipt", buckets=_RECEIPT
+)
+REDIS_ERRORS = prom.Counter(
+    "vaksin_redis_errors_total", "Redis commands that failed (connection or reply)", ["client"]
+)
+
+
+def multiprocess_dir() -> str:
+    return os.environ.get(MULTIPROC_ENV, "")
+
+
+_PID = re.compile(r"_(\d+)\.db$")
+
+
+def forget_dead_processes() -> int:
+    """Remove the value files of processes that are gone (when `serve` starts)."""
+    directory = multiprocess_dir()
+    removed = 0
+    for path in Path(directory).glob("*.db") if directory else []:
+        match = _PID.search(path.name)
+        if match and not _alive(int(match.group(1))):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def exposition() -> bytes:
+    """Every process's values in the Prometheus text format."""
+    if multiprocess_dir():
+        registry = prom.CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return prom.generate_latest(registry)
+    return prom.generate_latest()

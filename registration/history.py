@@ -1,0 +1,31 @@
+"""The registrant's history lines (shown to operators with the status), one format for
+every store. Times are UTC, to the second."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from registration.records import day_key
+
+MAX_CHARS = 2000  # a registrant's history keeps its last 2000 characters
+
+
+def stamp(now: float) -> str:
+    return datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def booked(now: float, code: str, facility_id: str, day: date, session_id: str, dose: int) -> str:
+    return f"{stamp(now)} booked {code} {facility_id} {day_key(day)} {session_id} dose {dose}"
+
+
+def cancelled(now: float, code: str) -> str:
+    return f"{stamp(now)} cancelled {code}"
+
+
+def checked_in(now: float, code: str) -> str:
+    return f"{stamp(now)} checked in {code}"
+
+
+def appended(history: str, line: str) -> str:
+    """The stored history text with ``line`` added (what the Redis scripts do, too)."""
+    return (history + line + "\n")[-MAX_CHARS:]

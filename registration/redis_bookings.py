@@ -1,0 +1,220 @@
+"""Booking in Redis: a seat and a ticket, atomically per side (:meth:`BookingStore.book`).
+
+A registrant's keys and a facility's seat counters live in different Cluster
+slots, so one script cannot cover both. The steps, each idempotent:
+
+1. record the intent in ``pending_releases`` and claim on the registrant side
+   (Lua: eligible? one booking only? no other claim in flight?);
+2. take the seat on the facility side (Lua; full -> drop the claim);
+3. create the ticket record under a fresh unique code (retry on collision);
+4. confirm on the registrant side (the claim must still be ours and in time),
+   then forget the intent; a reschedule then gives the old seat back.
+
+Round trips: 1-3 go in one batch (the code is reserved up front), 4 in a second
+one; a refusal costs one more (the undo), a reschedule one more (the old seat).
+A crash between steps leaves an intent whose claim is not the registrant's
+confirmed booking: :meth:`RedisTickets.repair` (and the next claim by the same
+person) gives that seat back. A ticket record without a confirmed booking is
+harmless: ticket lookups and check-in compare it with the registrant's booking.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from core.redis_lean import Call, as_dict
+from registration import history, redis_lua
+from registration.models import BookingOutcome, Ticket, TicketState
+from registration.records import day_key, ticket_from
+from registration.redis_tickets import RedisTickets, Step
+from registration.stores import CLAIM_GRACE_SECONDS, BookAttempt, BookingRequest, TicketIssuer
+
+GRACE_MS = CLAIM_GRACE_SECONDS * 1000
+MAX_CODE_TRIES = 20  # collisions are ~1e-6 likely each with 31^8 codes
+# Claim replies that end the attempt without a booking of ours ("busy": wait and retry).
+REFUSALS = {
+    "same": BookingOutcome.BOOKED,
+    "already": BookingOutcome.ALREADY_BOOKED,
+    "done": BookingOutcome.ALREADY_BOOKED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    """One attempt's names and times."""
+
+    request: BookingRequest
+    claim_id: str
+    now_ms: int
+    deadline_ms: int
+
+    @property
+    def nik(self) -> str:
+        return self.request.nik
+
+    @property
+    def day(self) -> str:
+        return day_key(self.request.seat.day)
+
+    @property
+    def holder(self) -> str:  # the seat holder
+        return f"{self.nik}|{self.claim_id}"
+
+    @property
+    def intent(self) -> str:  # the pending_releases member
+        return f"{self.request.seat.facility_id}|{self.day}|{self.nik}|{self.claim_id}"
+
+
+class RedisBookings(RedisTickets):
+    """:class:`BookingStore` in Redis: booking here, tickets and cancelling inherited."""
+
+    def _registrant_keys(self, nik: str) -> list[str]:
+        k = self._keys
+        return [k.booking(nik), k.screening(nik), k.registrant_status(nik), k.worker(nik)]
+
+    def _ticket_fields(self, code: str, claim: _Claim) -> list[str]:
+        """A reserved ticket: everything but dose and payload, not usable ("cancelled") yet."""
+        seat = claim.request.seat
+        fields = {
+            "code": code,
+            "nik": claim.nik,
+            "fid": seat.facility_id,
+            "day": claim.day,
+            "session": seat.session_id,
+            "state": TicketState.CANCELLED.value,
+            "created_at": history.stamp(self._clock()),
+        }
+        return [x for pair in fields.items() for x in pair]
+
+    async def book(self, request: BookingRequest, issuer: TicketIssuer) -> BookAttempt:
+        now_ms = int(self._clock() * 1000)
+        claim = _Claim(request, secrets.token_hex(6), now_ms, now_ms + request.claim_seconds * 1000)
+        code = issuer.new_code()
+        reply, taken, reserved = await self._claim_seat_and_code(claim, code)
+        stale = self._stale_claim(claim.nik, reply)
+        if reply[0] != "claimed" or not taken:
+            return await self._refused(claim, reply, bool(taken), code if reserved else "", stale)
+        dose = int(reply[1])
+        code, payload = await self._new_ticket(claim, issuer, dose, code if reserved else "")
+        old = f"{reply[5]}|{reply[6]}|{claim.nik}|{reply[7]}" if reply[7] else ""
+        confirm = await self._confirm(claim, code, dose, payload, stale, old)
+        if confirm[0] != "ok":  # too slow, or taken over: undo and try again from the start
+            await self._give_up(claim, code)
+            return BookAttempt(None)
+        replaced = await self._give_back_replaced(claim.nik, confirm)
+        seat = request.seat
+        ticket = Ticket(
+            code, claim.nik, seat.facility_id, seat.day, seat.session_id, dose,
+            TicketState.ACTIVE, payload,
+        )  # fmt: skip
+        return BookAttempt(BookingOutcome.BOOKED, ticket, True, replaced)
+
+    async def _claim_seat_and_code(self, claim: _Claim, code: str) -> tuple[list[str], int, int]:
+        """Round trip 1: intent first, then claim, seat and ticket code (independent slots)."""
+        k, seat = self._keys, claim.request.seat
+        mode = "reschedule" if claim.request.reschedule else "book"
+        args = (
+            mode, seat.facility_id, claim.day, seat.session_id, claim.claim_id,
+            claim.now_ms, claim.deadline_ms, GRACE_MS,
+        )  # fmt: skip
+        _, reply, taken, reserved = await self._fast.batch(
+            [
+                ("ZADD", k.pending_releases(), claim.deadline_ms + GRACE_MS, claim.intent),
+                Call(redis_lua.CLAIM, self._registrant_keys(claim.nik), args),
+                self._seats.take_call(seat, claim.holder),
+                Call(redis_lua.CREATE_TICKET, (k.ticket(code),), self._ticket_fields(code, claim)),
+            ]
+        )
+        return reply, taken, reserved
+
+    def _stale_claim(self, nik: str, reply: list[str]) -> list[Step]:
+        """A crashed earlier attempt of this person (its claim replaced now): give its seat back."""
+        if reply[0] != "claimed" or not reply[4]:
+            return []
+        return self._give_back_cmds(reply[2], reply[3], nik, reply[4])
+
+    async def _refused(
+        self, claim: _Claim, reply: list[str], taken: bool, reserved: str, stale: list[Step]
+    ) -> BookAttempt:
+        """Undo what round trip 1 did (one more round trip) and say why there is no booking."""
+        k, kind = self._keys, reply[0]
+        undo: list[Step] = [*stale]
+        if taken:
+            undo.append(
+                self._seats.release_call(claim.request.seat.facility_id, claim.day, claim.holder)
+            )
+        if kind == "claimed":
+            undo.append(Call(redis_lua.ABORT, (k.booking(claim.nik),), (claim.claim_id,)))
+        undo.append(("ZREM", k.pending_releases(), claim.intent))
+        if reserved:
+            undo.append(("DEL", k.ticket(reserved)))
+        undo.append(("HGETALL", k.booking(claim.nik)))
+        current = ticket_from({**as_dict((await self._fast.batch(undo))[-1]), "nik": claim.nik})
+        if kind == "busy":
+            return BookAttempt(None)
+        if kind in REFUSALS:
+            return BookAttempt(REFUSALS[kind], current)
+        if kind != "claimed":  # not listed, or no eligible screening for this dose
+            return BookAttempt(BookingOutcome.NOT_ELIGIBLE)
+        return BookAttempt(BookingOutcome.FULL)
+
+    async def _new_ticket(
+        self, claim: _Claim, issuer: TicketIssuer, dose: int, reserved: str
+    ) -> tuple[str, str]:
+        """(code, signed payload): the code reserved in round trip 1, else a fresh one."""
+        seat = claim.request.seat
+        for _ in range(MAX_CODE_TRIES):
+            code = reserved or issuer.new_code()
+            key = (self._keys.ticket(code),)
+            fields = self._ticket_fields(code, claim)
+            if reserved or await self._fast.evalsha(redis_lua.CREATE_TICKET, key, fields):
+                return code, issuer.payload(code, seat.facility_id, seat.day, seat.session_id, dose)
+        # Only a tiny code space (misconfigured alphabet/length) gets here.
+        raise RuntimeError(f"no free ticket code after {MAX_CODE_TRIES} tries")
+
+    async def _confirm(
+        self, claim: _Claim, code: str, dose: int, payload: str, stale: list[Step], old: str
+    ) -> list[str]:
+        """Round trip 2: complete the ticket, confirm, forget the intent."""
+        k, seat, nik = self._keys, claim.request.seat, claim.nik
+        line = history.booked(
+            self._clock(), code, seat.facility_id, seat.day, seat.session_id, dose
+        )
+        args = (claim.claim_id, int(self._clock() * 1000), code, payload, line, nik)
+        batch: list[Step] = [
+            ("HSET", k.ticket(code), "state", "active", "dose", dose, "payload", payload),
+            *stale,
+        ]
+        if old:  # the seat a reschedule replaces: intent first, as for a cancel
+            # Due after our claim expires: the sweeper keeps the seat if we never confirm.
+            batch.append(("ZADD", k.pending_releases(), claim.deadline_ms + GRACE_MS, old))
+        at = len(batch)
+        batch.append(Call(redis_lua.CONFIRM, (k.booking(nik), k.registrant_status(nik)), args))
+        batch.append(("ZREM", k.pending_releases(), claim.intent))
+        reply: list[str] = (await self._fast.batch(batch))[at]
+        return reply
+
+    async def _give_up(self, claim: _Claim, code: str) -> None:
+        """The claim was lost before confirming: the ticket is void, the seat goes back."""
+        fid = claim.request.seat.facility_id
+        await self._fast.batch(
+            [
+                ("HSET", self._keys.ticket(code), "state", TicketState.CANCELLED.value),
+                *self._give_back_cmds(fid, claim.day, claim.nik, claim.claim_id),
+            ]
+        )
+
+    async def _give_back_replaced(self, nik: str, confirm: list[str]) -> str:
+        """A reschedule replaced a booking: its seat goes back, its ticket is cancelled.
+        Returns the replaced booking's facility ("" when nothing was replaced)."""
+        old_fid, old_day, old_claim, old_code = confirm[1:5]
+        if not old_claim:
+            return ""
+        await self._fast.batch(
+            [
+                *self._give_back_cmds(old_fid, old_day, nik, old_claim),
+                ("HSET", self._keys.ticket(old_code), "state", TicketState.CANCELLED.value),
+            ]
+        )
+        return old_fid

@@ -1,0 +1,161 @@
+"""Registrants and verification in Redis (:class:`RegistrantStore`).
+
+Verification is one Lua script on the phone's keys (all tagged ``{p:<phone>}``):
+locked? listed? which NIK of the household ends in these digits? On a match one
+more batch reads the registrant's four hashes (worker record, screening, booking,
+status): they live in another Cluster slot (``{w:<nik>}``), which a script on the
+phone's keys may not touch. Both go over the lean client (:mod:`core.redis_lean`).
+Recording a screening is one script on the registrant's keys. The blast's walk
+over every listed worker (:meth:`RedisRegistrants.listed`) uses redis-py.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from functools import partial
+
+import redis.asyncio as aioredis
+
+from core.redis_lean import FastRedis, as_dict
+from registration import redis_lua
+from registration.keys import RegistryKeys
+from registration.models import HealthWorker, VerifyOutcome
+from registration.records import day_key, parse_day, screening_from, ticket_from, worker_from
+from registration.redis_facilities import RedisFacilities
+from registration.stores import (
+    ListedWorker,
+    Lockout,
+    RegistrantRecord,
+    ScreeningEntry,
+    ScreeningStored,
+    VerifyReply,
+)
+
+WORKER_FIELDS = ("full_name", "phone", "profession", "facility_id")
+
+
+def record_from(replies: list[list[str]]) -> RegistrantRecord | None:
+    """The four hashes (worker, screening, booking, status) as a record."""
+    worker = worker_from(as_dict(replies[0]))
+    return _record(replies, worker) if worker is not None else None
+
+
+def _record(replies: list[list[str]], worker: HealthWorker) -> RegistrantRecord:
+    _, raw_screening, raw_booking, raw_status = map(as_dict, replies)
+    return RegistrantRecord(
+        worker=worker,
+        screening=screening_from(raw_screening),
+        ticket=ticket_from({**raw_booking, "nik": worker.nik}),
+        dose2_due=parse_day(raw_status.get("dose2_due")),
+        history=[line for line in raw_status.get("history", "").split("\n") if line],
+    )
+
+
+class RedisRegistrants:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        fast: FastRedis,
+        keys: RegistryKeys,
+        facilities: RedisFacilities,
+    ) -> None:
+        self._redis, self._fast, self._keys = redis, fast, keys
+        self._facilities = facilities
+
+    def _record_reads(self, nik: str) -> list[tuple[str, str]]:
+        """The four reads, all in the ``{w:<nik>}`` slot; the worker record comes first."""
+        k = self._keys
+        return [
+            ("HGETALL", k.worker(nik)),
+            ("HGETALL", k.screening(nik)),
+            ("HGETALL", k.booking(nik)),
+            ("HGETALL", k.registrant_status(nik)),
+        ]
+
+    async def verify(self, phone: str, digits: str, lockout: Lockout) -> VerifyReply:
+        k = self._keys
+        kind, value = await self._fast.evalsha(
+            redis_lua.VERIFY,
+            (k.phone_index(phone), k.nik_attempts(phone), k.nik_lock(phone)),
+            (digits, lockout.max_attempts, lockout.seconds),
+        )
+        if kind == "locked":
+            return VerifyReply(VerifyOutcome.LOCKED, locked_ms=int(value))
+        if kind == "wrong":
+            return VerifyReply(VerifyOutcome.WRONG_DIGITS, wrong_attempts=int(value))
+        if kind != "ok":
+            return VerifyReply(VerifyOutcome.NOT_LISTED)
+        replies = await self._fast.execute_many(*self._record_reads(value))
+        worker = worker_from(as_dict(replies[0]))
+        if worker is None:  # index left behind by an interrupted import: not listed
+            return VerifyReply(VerifyOutcome.NOT_LISTED)
+        return VerifyReply(
+            VerifyOutcome.OK, worker=worker, record=partial(_record, replies, worker)
+        )
+
+    async def worker(self, nik: str) -> HealthWorker | None:
+        return worker_from(as_dict(await self._fast.execute("HGETALL", self._keys.worker(nik))))
+
+    async def record(self, nik: str) -> RegistrantRecord | None:
+        return record_from(await self._fast.execute_many(*self._record_reads(nik)))
+
+    async def niks_by_phone(self, phone: str) -> list[str]:
+        return sorted(await self._fast.execute("SMEMBERS", self._keys.phone_index(phone)))
+
+    async def facility_of(self, nik: str) -> tuple[str, str | None]:
+        facility_id, version = await self._fast.execute_many(
+            ("HGET", self._keys.worker(nik), "facility_id"), self._facilities.version_command()
+        )
+        return facility_id or "", version
+
+    async def record_screening(self, nik: str, entry: ScreeningEntry) -> ScreeningStored | None:
+        k, result = self._keys, entry.result
+        reply = await self._fast.evalsha(
+            redis_lua.RECORD_SCREENING,
+            (k.screening(nik), k.worker(nik), k.registrant_status(nik)),
+            (
+                result.outcome.value,
+                result.reason_id,
+                day_key(result.retry_on) if result.retry_on else "",
+                json.dumps({q: bool(a) for q, a in entry.answers.items()}, sort_keys=True),
+                entry.at,
+            ),
+        )
+        if reply[0] == "not_listed":
+            return None
+        return ScreeningStored(previous=reply[0], facility_id=reply[1])
+
+    async def listed(self, *, with_booking: bool, batch: int) -> AsyncIterator[list[ListedWorker]]:
+        """SSCAN over every listed NIK; one pipelined read of the records per batch."""
+        cursor = 0
+        while True:
+            cursor, niks = await self._redis.sscan(self._keys.all_workers(), cursor, count=batch)
+            if niks:
+                yield await self._read_listed(niks, with_booking)
+            if cursor == 0:
+                return
+
+    async def _read_listed(self, niks: list[str], with_booking: bool) -> list[ListedWorker]:
+        step = 2 if with_booking else 1
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for nik in niks:
+                pipe.hmget(self._keys.worker(nik), *WORKER_FIELDS)
+                if with_booking:
+                    pipe.hget(self._keys.booking(nik), "state")
+            rows = await pipe.execute()
+        found = []
+        for i, nik in enumerate(niks):
+            full_name, phone, profession, facility_id = rows[i * step]
+            state = rows[i * step + 1] if with_booking else ""
+            found.append(
+                ListedWorker(
+                    nik,
+                    full_name or "",
+                    phone or "",
+                    profession or "",
+                    facility_id or "",
+                    state or "",
+                )
+            )
+        return found

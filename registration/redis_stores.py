@@ -1,0 +1,63 @@
+"""The Redis stores of the registration domain, assembled for one process.
+
+The hot path runs over one lean pipelined connection (:mod:`core.redis_lean`),
+usually the process's shared one; imports, operator views and repairs use
+redis-py. Every Lua script is registered on the lean connection, so that each new
+connection (a restarted Redis) loads them all before the first call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import redis.asyncio as aioredis
+
+from core.redis_lean import FastRedis
+from registration import redis_lua
+from registration.keys import RegistryKeys
+from registration.redis_bookings import RedisBookings
+from registration.redis_facilities import RedisFacilities
+from registration.redis_import import RedisRegistryWriter
+from registration.redis_registrants import RedisRegistrants
+from registration.redis_stats import RedisStats
+from registration.stores import Stores
+
+
+class RedisBackend:
+    # FastRedisError is both; redis-py raises RedisError subclasses.
+    transient_errors: tuple[type[Exception], ...] = (aioredis.RedisError, OSError)
+
+    def __init__(self, fast: FastRedis, owns_fast: bool) -> None:
+        self.fast, self._owns_fast = fast, owns_fast
+
+    async def warm_up(self) -> None:
+        """Connect and load every Lua script (else the first burst of callers each finds a
+        script missing and loads it)."""
+        await self.fast.load_scripts()
+
+    async def aclose(self) -> None:
+        """Close the lean connection if these stores opened it."""
+        if self._owns_fast:
+            await self.fast.aclose()
+
+
+def redis_stores(
+    redis: aioredis.Redis,
+    keys: RegistryKeys,
+    clock: Callable[[], float],
+    fast: FastRedis | None = None,
+) -> tuple[Stores, FastRedis]:
+    """The stores and their lean connection: ``fast`` (shared: the caller closes it) or
+    one of their own to the same server as ``redis`` (closed by ``backend.aclose()``)."""
+    lean = fast if fast is not None else FastRedis.like(redis)
+    lean.register(*redis_lua.ALL_SCRIPTS)
+    facilities = RedisFacilities(redis, lean, keys)
+    stores = Stores(
+        registrants=RedisRegistrants(redis, lean, keys, facilities),
+        facilities=facilities,
+        bookings=RedisBookings(redis, lean, keys, facilities, clock),
+        stats=RedisStats(redis, lean, keys),
+        writer=RedisRegistryWriter(redis, keys),
+        backend=RedisBackend(lean, owns_fast=fast is None),
+    )
+    return stores, lean

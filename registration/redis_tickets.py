@@ -1,0 +1,137 @@
+"""Tickets, check-in, cancelling and repair in Redis (the rest of :class:`BookingStore`).
+
+The registrant's booking hash is the truth; a ticket hash follows it (a lookup
+compares the two). Cancelling records its intent first (``pending_releases``), so
+that a crash before the seat is given back is repaired by :meth:`repair`, which a
+server runs every minute or so (over redis-py: a cold path).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from core.redis_lean import Call, FastRedis, as_dict
+from registration import history, redis_lua
+from registration.keys import RegistryKeys
+from registration.models import Ticket, TicketState
+from registration.records import day_key, ticket_from
+from registration.redis_facilities import RedisFacilities
+from registration.stores import CLAIM_GRACE_SECONDS, CheckInMark
+
+REPAIR_GRACE_MS = CLAIM_GRACE_SECONDS * 1000  # never race a claim or cancel still in flight
+Step = tuple[Any, ...] | Call  # one entry of a lean-client batch: a command or a script call
+
+
+class RedisTickets:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        fast: FastRedis,
+        keys: RegistryKeys,
+        seats: RedisFacilities,
+        clock: Callable[[], float],
+    ) -> None:
+        self._redis, self._fast, self._keys = redis, fast, keys
+        self._seats, self._clock = seats, clock
+
+    def _give_back_cmds(self, fid: str, day: str, nik: str, claim_id: str) -> list[Step]:
+        """Release a seat, then forget its intent (both idempotent; in this order)."""
+        return [
+            self._seats.release_call(fid, day, f"{nik}|{claim_id}"),
+            ("ZREM", self._keys.pending_releases(), f"{fid}|{day}|{nik}|{claim_id}"),
+        ]
+
+    async def current(self, nik: str) -> Ticket | None:
+        booking = as_dict(await self._fast.execute("HGETALL", self._keys.booking(nik)))
+        return ticket_from({**booking, "nik": nik})
+
+    async def ticket(self, code: str) -> Ticket | None:
+        raw = await self._fast.execute("HGETALL", self._keys.ticket(code))
+        ticket = ticket_from(as_dict(raw))
+        if ticket is None or ticket.state is not TicketState.ACTIVE:
+            return ticket
+        booking = await self._fast.execute("HMGET", self._keys.booking(ticket.nik), "state", "code")
+        if booking[1] != code:  # never confirmed, or replaced: not usable
+            return replace(ticket, state=TicketState.CANCELLED)
+        if booking[0] in (TicketState.USED, TicketState.CANCELLED):
+            return replace(ticket, state=TicketState(booking[0]))
+        return ticket
+
+    async def check_in(self, ticket: Ticket, dose2_due: date) -> CheckInMark:
+        k, nik, now = self._keys, ticket.nik, self._clock()
+        reply = await self._fast.evalsha(
+            redis_lua.CHECK_IN,
+            (k.booking(nik), k.registrant_status(nik)),
+            (ticket.code, day_key(dose2_due), history.checked_in(now, ticket.code)),
+        )
+        if reply[0] == "used":
+            return CheckInMark.USED
+        if reply[0] != "ok":
+            return CheckInMark.CANCELLED
+        used = ("HSET", k.ticket(ticket.code), "state", "used", "used_at", history.stamp(now))
+        await self._fast.batch([used])
+        return CheckInMark.OK
+
+    async def cancel(self, nik: str) -> Ticket | None:
+        k = self._keys
+        booking = as_dict(await self._fast.execute("HGETALL", k.booking(nik)))
+        if booking.get("state") != TicketState.ACTIVE:
+            return None
+        fid, dkey = booking["fid"], booking["day"]
+        claim_id, code = booking["claim"], booking["code"]
+        member = f"{fid}|{dkey}|{nik}|{claim_id}"
+        # Intent first: if we die after cancelling, the sweeper gives the seat back (after
+        # the grace period, so that it never races this cancellation).
+        now = self._clock()
+        due = int(now * 1000) + REPAIR_GRACE_MS
+        _, done = await self._fast.batch(
+            [
+                ("ZADD", k.pending_releases(), due, member),
+                Call(
+                    redis_lua.CANCEL,
+                    (k.booking(nik), k.registrant_status(nik)),
+                    (claim_id, history.cancelled(now, code)),
+                ),
+            ]
+        )
+        if not done:  # changed under us (checked in, cancelled): the sweeper sorts it out
+            return None
+        await self._fast.batch(
+            [
+                *self._give_back_cmds(fid, dkey, nik, claim_id),
+                ("HSET", k.ticket(code), "state", TicketState.CANCELLED.value),
+            ]
+        )
+        ticket = ticket_from({**booking, "nik": nik})
+        return replace(ticket, state=TicketState.CANCELLED) if ticket else None
+
+    async def repair(self, limit: int = 1000) -> int:
+        """Give back seats of crashed claims and cancellations; returns how many were freed."""
+        k = self._keys
+        now_ms = int(self._clock() * 1000)
+        due = await self._redis.zrangebyscore(
+            k.pending_releases(), "-inf", now_ms, start=0, num=limit
+        )
+        freed = 0
+        for member in due:
+            fid, dkey, nik, claim_id = member.split("|")
+            booking = await self._redis.hmget(
+                k.booking(nik), "state", "claim", "c_id", "c_deadline"
+            )
+            state, claim, c_id, c_deadline = booking
+            if state in (TicketState.ACTIVE, TicketState.USED) and claim == claim_id:
+                await self._redis.zrem(k.pending_releases(), member)  # the seat is in use
+                continue
+            if c_id == claim_id and int(c_deadline or 0) + REPAIR_GRACE_MS > now_ms:
+                continue  # still in flight
+            released = await self._fast.batch(
+                [self._seats.release_call(fid, dkey, f"{nik}|{claim_id}")]
+            )
+            freed += int(bool(released[0]))
+            await self._redis.zrem(k.pending_releases(), member)
+        return freed

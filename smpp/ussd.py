@@ -1,0 +1,187 @@
+"""USSD over SMPP: one more edge adapter onto the dialogue's message model.
+
+Each hop is a deliver_sm carrying ``ussd_service_op``; the bind's variant
+(:mod:`smpp.ussd_variants`) says what the op and the session reference mean. The
+hop becomes an :class:`Inbound`, the dialogue answers with an :class:`Outbound`,
+and the screen goes back as a submit_sm on the same bind, to the same subscriber,
+with the same session TLVs (the end bit set on the last screen). A close sends
+nothing back. A PDU we cannot use is refused with a status that names the fault;
+the connection carries on. Hops of one subscriber are handled one at a time, so a
+retransmitted hop meets the session its original left behind.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from core.phone import normalise_phone
+from core.privacy import mask_phone
+from dialogue.model import Channel, Dialogue, Inbound, Outbound, SessionEvent
+from smpp import codec, encoding
+from smpp.locks import KeyedLocks
+from smpp.pool import SmppPool
+from smpp.settings import BindSettings
+from smpp.ussd_variants import VARIANTS, Variant
+
+log = logging.getLogger(__name__)
+
+DIALECT = "smpp"
+
+
+class Refused(Exception):
+    """The PDU cannot be a hop; ``status`` goes back in deliver_sm_resp."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class UssdHop:
+    inbound: Inbound
+    fields: codec.UssdFields
+    sm: codec.ShortMessage  # for the reply's addresses and service_type
+
+
+def session_reference(variant: Variant, fields: codec.UssdFields) -> int:
+    """The bits of the variant's session TLV that name the dialogue."""
+    its = variant.session_tlv == codec.TLV_ITS_SESSION_INFO
+    raw = fields.its_session_info if its else fields.user_message_reference
+    if raw is None:
+        name = "its_session_info" if its else "user_message_reference"
+        raise Refused(codec.ESME_RMISSINGOPTPARAM, f"no {name} ({variant.name} variant)")
+    return raw & variant.session_mask
+
+
+def _hop_number(variant: Variant, isi: int | None, new: bool) -> int | None:
+    """Bits 7..1 of octet 2 where the network numbers its hops. Never on a first hop:
+    a dial that reuses an old session number must start afresh, and a repeated first
+    hop is recognised by the dialogue without a number."""
+    if not variant.numbered_hops or isi is None or new:
+        return None
+    return (isi & 0xFF) >> 1
+
+
+def read_hop(sm: codec.ShortMessage, bind: BindSettings, dc_default: str) -> UssdHop | None:
+    """The hop a USSD deliver_sm carries; None for an op the variant ignores."""
+    variant = VARIANTS[bind.ussd_variant]
+    try:
+        fields = codec.ussd_fields(sm)
+    except codec.MissingTlv as exc:
+        raise Refused(codec.ESME_RMISSINGOPTPARAM, str(exc)) from None
+    except codec.PduError as exc:
+        raise Refused(codec.ESME_RINVPARLEN, str(exc)) from None
+    reference = session_reference(variant, fields)
+    event = variant.events.get(fields.op, variant.unknown)
+    isi = fields.its_session_info
+    if variant.end_bit and isi is not None and isi & 1:
+        event = SessionEvent.CLOSE  # the network says the dialogue is over
+    if event is None:
+        return None
+    phone = normalise_phone(sm.source)
+    if not phone.ok:
+        raise Refused(codec.ESME_RINVSRCADR, f"source_addr: {phone.reason}")
+    text = encoding.decode(sm.short_message, sm.data_coding, dc_default).strip()
+    new = event is SessionEvent.NEW
+    inbound = Inbound(
+        channel=Channel.USSD,
+        dialect=DIALECT,
+        session_id=f"{reference:04x}",
+        msisdn=phone.value,
+        # The first hop carries the dialled string ("*119#", "*119*1#").
+        service_code=(text or bind.ussd_service_code) if new else bind.ussd_service_code,
+        event=event,
+        text="" if new else text,
+        hop=_hop_number(variant, isi, new),
+    )
+    return UssdHop(inbound, fields, sm)
+
+
+def build_reply(
+    hop: UssdHop, out: Outbound, bind: BindSettings, gsm_dc0: bool
+) -> Callable[[int], bytes]:
+    """The submit_sm carrying `out` back to the subscriber (a function of the sequence)."""
+    variant, sm, fields = VARIANTS[bind.ussd_variant], hop.sm, hop.fields
+    isi = fields.its_session_info
+    if isi is not None and variant.end_bit:
+        isi = (isi & 0xFFFE) | int(out.end)
+    op = variant.reply_end if out.end else variant.reply_continue
+    tlvs = codec.ussd_tlvs(op, isi, fields.user_message_reference)
+    payload = encoding.encode_message(out.text, gsm_dc0=gsm_dc0, single_part=True)
+    short_message = payload.parts[0]
+    if len(short_message) > 254:
+        tlvs += codec.tlv(codec.TLV_MESSAGE_PAYLOAD, short_message)
+        short_message = b""
+    source = sm.destination or bind.ussd_service_code
+
+    def build(seq: int) -> bytes:
+        return codec.build_submit_sm(
+            seq,
+            service_type=sm.service_type,
+            source=source,
+            source_ton=sm.dest_ton,
+            source_npi=sm.dest_npi,
+            destination=sm.source,
+            dest_ton=sm.source_ton,
+            dest_npi=sm.source_npi,
+            data_coding=payload.data_coding,
+            registered_delivery=0,
+            short_message=short_message,
+            tlvs=tlvs,
+        )
+
+    return build
+
+
+class UssdEdge:
+    """The deliver_sm handler for USSD hops (``SmsService`` routes them here)."""
+
+    def __init__(self, engine: Dialogue | None, pool: SmppPool, data_coding_default: str):
+        self.engine = engine
+        self.pool = pool
+        self.dc_default = data_coding_default
+        self.gsm_dc0 = data_coding_default != encoding.LATIN1
+        self._locks = KeyedLocks()
+        self.stats = {"hops": 0, "ignored": 0, "refused": 0, "replies": 0, "reply_failed": 0}
+
+    async def __call__(self, sm: codec.ShortMessage, bind: BindSettings) -> int:
+        if not bind.carries_ussd:
+            return self._refuse(sm, codec.ESME_RINVSERTYP, "USSD on a bind without ussd")
+        try:
+            hop = read_hop(sm, bind, self.dc_default)
+        except Refused as exc:
+            return self._refuse(sm, exc.status, str(exc))
+        if hop is None:
+            self.stats["ignored"] += 1
+            return codec.ESME_ROK
+        if self.engine is None:
+            return self._refuse(sm, codec.ESME_RX_P_APPN, "no dialogue engine")
+        self.stats["hops"] += 1
+        async with self._locks.hold(hop.inbound.msisdn):
+            out = await self.engine.handle(hop.inbound, max_chars=bind.ussd_max_screen_chars)
+            if out.text and hop.inbound.event is not SessionEvent.CLOSE:
+                build = build_reply(hop, out, bind, self.gsm_dc0)
+                if not await self.pool.submit_on(bind, build, hop.inbound.msisdn, self._sent):
+                    self._sent(hop.inbound.msisdn, codec.LOCAL_DISCONNECTED, "")
+        return codec.ESME_ROK
+
+    def _refuse(self, sm: codec.ShortMessage, status: int, reason: str) -> int:
+        self.stats["refused"] += 1
+        log.warning(
+            "USSD deliver_sm from %s refused (%s): %s",
+            mask_phone(sm.source),
+            codec.status_name(status),
+            reason,
+        )
+        return status
+
+    def _sent(self, msisdn: str, status: int, message_id: str) -> None:
+        if status == codec.ESME_ROK:
+            self.stats["replies"] += 1
+            return
+        self.stats["reply_failed"] += 1
+        log.warning(
+            "USSD screen to %s not accepted: %s", mask_phone(msisdn), codec.status_name(status)
+        )

@@ -1,0 +1,103 @@
+"""GET /metrics: Prometheus text, counts that move by exactly what happened, a token."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.conftest import TEST_REDIS_URL, make_test_config
+from tests.redis_server import free_port
+from tests.ussd_harness import PHONE, AtPhone, last6, load_registry, running_server
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    found = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return found
+
+
+def value(scrape: dict, name: str, **labels: str) -> float:
+    return scrape.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+async def scrape(http: aiohttp.ClientSession, base: str, **kw) -> dict:
+    async with http.get(f"{base}/metrics", **kw) as resp:
+        assert resp.status == 200, await resp.text()
+        assert resp.headers["Content-Type"].startswith("text/plain")
+        return samples(await resp.text())
+
+
+async def test_a_journey_moves_the_counts_by_exactly_its_hops(config, redis, keys) -> None:
+    await load_registry(redis, keys)
+    async with running_server(config) as base, aiohttp.ClientSession() as http:
+        before = await scrape(http, base)
+        phone = AtPhone(http, base, PHONE, "metrics-1")
+        await phone.dial()
+        for answer in ("1", "1", last6(1)):
+            await phone.send(answer)
+        async with http.post(
+            f"{base}/ussd/json", data=b"[[[", headers={"Content-Type": "application/json"}
+        ):
+            pass
+        after = await scrape(http, base)
+    hops = lambda s, o: value(s, "vaksin_ussd_hops_total", dialect="africastalking", outcome=o)  # noqa: E731
+    assert hops(after, "continue") - hops(before, "continue") == 4
+    bad = lambda s: value(s, "vaksin_ussd_hops_total", dialect="json", outcome="bad_request")  # noqa: E731
+    assert bad(after) - bad(before) == 1
+    count = lambda s: value(s, "vaksin_ussd_hop_seconds_count", dialect="africastalking")  # noqa: E731
+    assert count(after) - count(before) == 4
+    assert value(after, "vaksin_sms_outbox_depth") == 0
+
+
+async def test_a_configured_token_is_required(key_prefix: str) -> None:
+    config = make_test_config(key_prefix, environ={"USSD_METRICS_TOKEN": "scrape-token-0123"})
+    async with running_server(config) as base, aiohttp.ClientSession() as http:
+        async with http.get(f"{base}/metrics") as resp:
+            assert resp.status == 401
+        await scrape(http, base, headers={"Authorization": "Bearer scrape-token-0123"})
+
+
+async def test_two_workers_are_summed(key_prefix: str, redis, keys, tmp_path: Path) -> None:
+    await load_registry(redis, keys)
+    port = free_port()
+    env = {
+        **os.environ,
+        "USSD_REDIS_URL": TEST_REDIS_URL,
+        "USSD_REDIS_KEY_PREFIX": key_prefix,
+        "USSD_TICKETS_SIGNING_KEY": "k",
+        "USSD_OPERATOR_API_TOKEN": "metrics-test-operator-token",
+        "USSD_USSD_ALLOW_UNAUTHENTICATED": "true",
+        "USSD_METRICS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+    }
+    argv = [sys.executable, "-m", "ussd_server", "serve", "--port", str(port), "--workers", "2"]
+    server = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(100):
+                try:
+                    await scrape(http, base)
+                    break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.2)
+            for n in range(20):  # new connections: the kernel spreads them over the workers
+                async with aiohttp.ClientSession() as one:
+                    await AtPhone(one, base, PHONE, f"mp-{n}").dial()
+            after = await scrape(http, base)
+    finally:
+        server.terminate()
+        server.wait(15)
+    assert (
+        value(after, "vaksin_ussd_hops_total", dialect="africastalking", outcome="continue") == 20
+    )
+    assert len(list((tmp_path / "metrics").glob("counter_*.db"))) >= 2  # both workers wrote

@@ -1,0 +1,1 @@
+"""The web: server-rendered pages (the registration site) and the kit they share."""
