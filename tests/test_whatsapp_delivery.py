@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
 import pytest
@@ -14,41 +13,19 @@ from core.config import ConfigError
 from devtools import wa_webhooks
 from tests.conftest import make_test_config
 from tests.keys import AllKeys
-from tests.ussd_harness import PHONE, load_registry
-from tests.whatsapp_harness import (
+from tests.ussd_harness import PHONE
+from tests.whatsapp_harness import (  # noqa: F401 (fixtures)
     NUMBER_ID,
     SIM,
     Server,
     WaPhone,
     WaSim,
     body,
-    whatsapp_config,
-    whatsapp_server,
+    phone_fixture,
+    server_fixture,
+    sim_fixture,
 )
 from ussd_server.app import create_app
-
-TEMPLATE = {"whatsapp.template_name": "vaksin_lanjut", "whatsapp.template_language": "id"}
-
-
-@pytest.fixture
-def sim() -> Iterator[WaSim]:
-    process = WaSim.start()  # with sent/delivered statuses posted back, as WhatsApp does
-    try:
-        yield process
-    finally:
-        process.stop()
-
-
-@pytest.fixture
-async def server(sim: WaSim, redis, keys: AllKeys, key_prefix: str) -> AsyncIterator[Server]:
-    await load_registry(redis, keys)
-    async with whatsapp_server(whatsapp_config(key_prefix, sim, **TEMPLATE), sim) as running:
-        yield running
-
-
-@pytest.fixture
-def phone(sim: WaSim, server: Server) -> WaPhone:
-    return WaPhone(sim, PHONE)
 
 
 async def post(server: Server, data: bytes, headers: dict[str, str]) -> tuple[int, str]:

@@ -5,45 +5,23 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from core.privacy import mask_phone
-from tests.keys import AllKeys
-from tests.ussd_harness import PHONE, last6, load_registry
-from tests.whatsapp_harness import (
+from tests.ussd_harness import PHONE, last6
+from tests.whatsapp_harness import (  # noqa: F401 (fixtures)
     Server,
     WaPhone,
     WaSim,
     body,
+    phone_fixture,
+    server_fixture,
+    sim_fixture,
     titles,
-    whatsapp_config,
-    whatsapp_server,
 )
 
 CODE = re.compile(r"(?:Kode tiket|Ticket code): ([A-Z0-9]{6,})")
-
-
-@pytest.fixture
-def sim() -> Iterator[WaSim]:
-    process = WaSim.start("--no-statuses")
-    try:
-        yield process
-    finally:
-        process.stop()
-
-
-@pytest.fixture
-async def server(sim: WaSim, redis, keys: AllKeys, key_prefix: str) -> AsyncIterator[Server]:
-    await load_registry(redis, keys)
-    async with whatsapp_server(whatsapp_config(key_prefix, sim), sim) as running:
-        yield running
-
-
-@pytest.fixture
-def phone(sim: WaSim, server: Server) -> WaPhone:
-    return WaPhone(sim, PHONE)
 
 
 async def up_to_the_schedule(phone: WaPhone) -> dict:

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+import pytest
 from aiohttp import web
 
 from core.config import Config
 from devtools.wa_sim_process import WaSimProcess
 from tests.conftest import make_test_config
+from tests.keys import AllKeys
+from tests.ussd_harness import PHONE, load_registry
 
 SIM = {  # what [wa_sim] plays, handed to the server as `make run` does
     "USSD_WHATSAPP_ACCESS_TOKEN": "dev-whatsapp-access-token",
@@ -27,6 +30,8 @@ SIM = {  # what [wa_sim] plays, handed to the server as `make run` does
     "USSD_WHATSAPP_VERIFY_TOKEN": "dev-whatsapp-verify-token",
 }
 NUMBER_ID = "100000000000001"
+# An approved template for a closed 24-hour window (configured in every test server).
+TEMPLATE = {"whatsapp.template_name": "vaksin_lanjut", "whatsapp.template_language": "id"}
 
 
 class WaSim(WaSimProcess):
@@ -94,6 +99,31 @@ async def whatsapp_server(config: Config, sim: WaSim) -> AsyncIterator[Server]:
         yield server
     finally:
         await server.stop()
+
+
+@pytest.fixture(name="sim")
+def sim_fixture() -> Iterator[WaSim]:
+    """The development Graph API, posting sent/delivered statuses back as WhatsApp does."""
+    process = WaSim.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture(name="server")
+async def server_fixture(
+    sim: WaSim, redis, keys: AllKeys, key_prefix: str
+) -> AsyncIterator[Server]:
+    """The registry of tests/ussd_harness.py and the server, pointed at `sim`."""
+    await load_registry(redis, keys)
+    async with whatsapp_server(whatsapp_config(key_prefix, sim, **TEMPLATE), sim) as running:
+        yield running
+
+
+@pytest.fixture(name="phone")
+def phone_fixture(sim: WaSim, server: Server) -> WaPhone:
+    return WaPhone(sim, PHONE)
 
 
 @dataclass
