@@ -13,6 +13,7 @@ from core.config import ConfigError
 from devtools import wa_webhooks
 from tests.conftest import make_test_config
 from tests.keys import AllKeys
+from tests.test_metrics import scrape, value
 from tests.ussd_harness import PHONE
 from tests.whatsapp_harness import (  # noqa: F401 (fixtures)
     NUMBER_ID,
@@ -138,3 +139,31 @@ def test_serve_refuses_to_start_with_the_channel_on_and_a_secret_missing(key_pre
         )  # fmt: skip
         with pytest.raises(ConfigError, match=missing):
             create_app(config)
+
+
+def moved(before: dict, after: dict, name: str, **labels: str) -> float:
+    return value(after, name, **labels) - value(before, name, **labels)
+
+
+async def test_metrics_count_messages_sends_retries_and_statuses(
+    phone: WaPhone, server: Server, sim: WaSim
+) -> None:
+    async with aiohttp.ClientSession() as http:
+        before = await scrape(http, server.base)
+        await phone.type("VAKSIN", repeat=2)  # answered once, one duplicate
+        await sim.call("/control/config", {"fail": [503]})
+        await phone.tap("Ya")  # sent after one retry
+        await phone.send_picture()
+        for _ in range(100):  # until the three messages sent are reported delivered
+            after = await scrape(http, server.base)
+            if moved(before, after, "vaksin_whatsapp_statuses_total", status="delivered") >= 3:
+                break
+            await asyncio.sleep(0.05)
+    counts = {
+        ("messages", "answered"): 2, ("messages", "not_text"): 1, ("messages", "duplicate"): 1,
+        ("sends", "sent"): 3, ("sends", "retry"): 1,
+    }  # fmt: skip
+    for (metric, outcome), count in counts.items():
+        assert moved(before, after, f"vaksin_whatsapp_{metric}_total", outcome=outcome) == count
+    assert moved(before, after, "vaksin_whatsapp_statuses_total", status="delivered") == 3
+    assert moved(before, after, "vaksin_whatsapp_queued_seconds_count") == 3

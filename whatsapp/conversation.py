@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 import orjson
 
+from core import metrics
 from core.logs import log_context
 from core.privacy import mask_phone
 from dialogue.flow import keyword
@@ -58,6 +59,7 @@ class Conversation:
         )
         if claim is None:
             log.info("duplicate WhatsApp message from %s ignored", mask_phone(event.phone))
+            metrics.WHATSAPP_MESSAGES.labels("duplicate").inc()
             await self.state.count("duplicates")
             return
         before, choices = claim
@@ -82,6 +84,10 @@ class Conversation:
         elif result == 2:
             log.info("help reply to %s suppressed (rate limit)", mask_phone(event.phone))
             await self.state.count("help_suppressed")
+        outcome = {1: "answered", 2: "help_suppressed"}.get(result, "duplicate")
+        if rendered is self.text_only and result == 1:
+            outcome = "not_text"
+        metrics.WHATSAPP_MESSAGES.labels(outcome).inc()
 
     async def _reply(self, event: MessageEvent, choices: str) -> tuple[Rendered, bool]:
         if event.kind not in ("text", "choice"):
@@ -107,6 +113,7 @@ class Conversation:
         status = f"failed:{event.error}" if event.status == "failed" else event.status
         ttl = self.settings.status_retention_seconds
         if await self.state.status(event.phone, event.message_id, status, ttl):
+            metrics.WHATSAPP_STATUSES.labels(event.status).inc()
             await self.state.count(f"status_{event.status}")
         if event.status == "failed":
             log.warning(

@@ -100,8 +100,9 @@ Head = tuple[str | None, int]
 
 
 def entry(entry_id: str, message: Message) -> str:
-    """One queued message as stored: its id (webhook message id and position) and body."""
-    return orjson.dumps({"id": entry_id, "m": message}).decode()
+    """One queued message as stored: its id (webhook message id and position), its body
+    and when it was queued (ms)."""
+    return orjson.dumps({"id": entry_id, "m": message, "t": now_ms()}).decode()
 
 
 def now_ms() -> int:

@@ -27,6 +27,7 @@ import time
 import orjson
 from redis.exceptions import RedisError
 
+from core import metrics
 from core.privacy import mask_phone
 from whatsapp.graph import GraphClient, SendResult
 from whatsapp.queue import Head, PhoneState, entry, now_ms
@@ -122,8 +123,8 @@ class Sender:
         """Send the oldest message: (False: the phone waits for its backoff; the next head,
         when already known)."""
         try:
-            message = orjson.loads(raw)["m"]
-            kind = message["type"]
+            stored = orjson.loads(raw)
+            message, kind = stored["m"], stored["m"]["type"]
         except (ValueError, KeyError, TypeError):
             await self._give_up(phone, raw, "unreadable queue entry")
             return True, None
@@ -131,8 +132,12 @@ class Sender:
             await self._window_closed(phone, self.settings.window_seconds)
             return True, None
         result = await self.graph.send(phone, message)
+        if result.outcome != "window":  # a closed window counts the messages it drops
+            metrics.WHATSAPP_SENDS.labels(result.outcome).inc()
         if result.outcome == "sent":
             self._failures.pop(phone, None)
+            if isinstance(stored.get("t"), int):
+                metrics.WHATSAPP_QUEUED_SECONDS.observe((now_ms() - stored["t"]) / 1000)
             ttl = self._status_ttl
             return True, await self.state.sent(phone, raw, result.message_id, ttl, "sent")
         if result.outcome == "window":
@@ -166,6 +171,7 @@ class Sender:
                 "24-hour window of %s closed: %d message(s) not sent%s", mask_phone(phone),
                 len(dropped), ", template queued" if template else "",
             )  # fmt: skip
+            metrics.WHATSAPP_SENDS.labels("window_closed").inc(len(dropped))
             for raw in dropped:
                 await self.state.give_up(phone, raw, "the 24-hour window had closed")
             await self.state.count("window_closed", *(["templates"] if template else []))
