@@ -73,6 +73,12 @@ async def test_a_signed_body_that_is_not_a_notification_gets_400_with_the_reason
     assert status == 400 and "whatsapp_business_account" in text
 
 
+async def test_a_body_over_the_limit_gets_413_before_anything_else(server: Server) -> None:
+    data = b"{" + b" " * 1_100_000 + b"}"  # [whatsapp] max_body_bytes is 1 MiB
+    status, text = await post(server, data, {"Content-Type": "application/json"})
+    assert status == 413 and "1048576" in text
+
+
 async def test_a_429_from_the_graph_api_delays_the_reply_but_sends_it_once(
     phone: WaPhone, sim: WaSim
 ) -> None:

@@ -13,6 +13,7 @@ import hmac
 import logging
 from collections.abc import Awaitable, Callable
 
+import orjson
 from aiohttp import web
 from redis.exceptions import RedisError
 
@@ -29,14 +30,22 @@ PATH = "/whatsapp/webhook"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+def _too_large(limit: int, size: int) -> web.HTTPRequestEntityTooLarge:
+    return web.HTTPRequestEntityTooLarge(
+        max_size=limit, actual_size=size, content_type="application/json",
+        text=orjson.dumps({"error": f"body is over {limit} bytes"}).decode(),
+    )  # fmt: skip
+
+
 async def _body(request: web.Request, limit: int) -> bytes:
+    """The raw body (the signature is over these bytes), refused past `limit` bytes."""
     if request.content_length is not None and request.content_length > limit:
-        raise json_error(web.HTTPRequestEntityTooLarge, f"body is over {limit} bytes")
+        raise _too_large(limit, request.content_length)
     body = bytearray()
     async for chunk in request.content.iter_chunked(65536):
         body += chunk
         if len(body) > limit:
-            raise json_error(web.HTTPRequestEntityTooLarge, f"body is over {limit} bytes")
+            raise _too_large(limit, len(body))
     return bytes(body)
 
 
