@@ -73,6 +73,49 @@ async def test_a_signed_body_that_is_not_a_notification_gets_400_with_the_reason
     assert status == 400 and "whatsapp_business_account" in text
 
 
+def notification(value: dict) -> dict:
+    value = {"metadata": {"phone_number_id": NUMBER_ID}, **value}
+    entry = {"changes": [{"field": "messages", "value": value}]}
+    return {"object": "whatsapp_business_account", "entry": [entry]}
+
+
+def hostile_bodies() -> list[object]:
+    odd_messages = [
+        {"from": PHONE, "id": "x1", "type": "text", "text": "not an object"},
+        {"from": PHONE, "id": "x2", "type": "interactive", "interactive": {"type": ["a"]}},
+        {"from": PHONE, "id": "x3", "type": "interactive",
+         "interactive": {"type": "button_reply", "button_reply": {"id": 7}}},
+        {"from": "+62 812", "id": "x4", "type": "text", "text": {"body": "VAKSIN"}},
+        {"from": PHONE, "id": ["x5"], "type": None},
+        {"from": PHONE, "id": "x6", "type": "text", "text": {"body": "A" * 100_000}},
+        "just a string",
+    ]  # fmt: skip
+    statuses = {"statuses": [{"id": "s", "status": ["read"]}, {"status": "read"}, 3]}
+    return [
+        [],
+        {"object": "whatsapp_business_account", "entry": "x"},
+        {"object": "whatsapp_business_account", "entry": [{"changes": {"a": 1}}]},
+        {"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages"}]}]},
+        {"object": "whatsapp_business_account", "entry": [None, 5]},
+        *(notification({"messages": [m]}) for m in odd_messages),
+        notification({"messages": "none"}),
+        notification(statuses),
+        {**notification(statuses), "entry": [{"changes": [{"field": "messages", "value": 3}]}]},
+    ]
+
+
+async def test_strange_signed_bodies_get_200_or_400_never_an_error(
+    server: Server, phone: WaPhone
+) -> None:
+    secret = SIM["USSD_WHATSAPP_APP_SECRET"]
+    for hostile in hostile_bodies():
+        data, headers = wa_webhooks.signed(secret, hostile)
+        status, text = await post(server, data, headers)
+        assert status in (200, 400), (hostile, status, text)
+    for reply in await phone.settle():  # odd messages from the phone get help, nothing else
+        assert "VAKSIN" in body(reply), reply
+
+
 async def test_a_body_over_the_limit_gets_413_before_anything_else(server: Server) -> None:
     data = b"{" + b" " * 1_100_000 + b"}"  # [whatsapp] max_body_bytes is 1 MiB
     status, text = await post(server, data, {"Content-Type": "application/json"})
