@@ -52,42 +52,51 @@ class Conversation:
         self.text_only = Rendered([text_message("\n".join(lines))])
 
     async def message(self, event: MessageEvent) -> None:
-        s = self.settings
-        sent_at = min(event.timestamp or int(time.time()), int(time.time()))
+        """Answer one message from a phone, once per message id."""
+        choices = await self._claim(event)
+        if choices is None:
+            outcome = "duplicate"
+        else:
+            with log_context(channel=DIALECT, msisdn=event.phone):
+                rendered, fallback = await self._reply(event, choices)
+            outcome = await self._queue(event, rendered, fallback)
+        metrics.WHATSAPP_MESSAGES.labels(outcome).inc()
+
+    async def _claim(self, event: MessageEvent) -> str | None:
+        """The titles last shown (JSON, or ""), or None when the message was answered before."""
+        s, now = self.settings, int(time.time())
+        sent_at = min(event.timestamp or now, now)
         claim = await self.state.claim(
             event.phone, event.message_id, sent_at, s.dedupe_seconds, s.window_seconds
         )
         if claim is None:
             log.info("duplicate WhatsApp message from %s ignored", mask_phone(event.phone))
-            metrics.WHATSAPP_MESSAGES.labels("duplicate").inc()
             await self.state.count("duplicates")
-            return
+            return None
         before, choices = claim
         if before == "pending":
             log.info("message from %s answered again (an earlier attempt was interrupted)",
                      mask_phone(event.phone))  # fmt: skip
-        with log_context(channel=DIALECT, msisdn=event.phone):
-            rendered, fallback = await self._reply(event, choices)
-        choices_arg = KEEP if rendered is self.text_only else FORGET
+        return choices
+
+    async def _queue(self, event: MessageEvent, rendered: Rendered, fallback: bool) -> str:
+        """Queue the answer (and hand it to the sender); the outcome for the metrics."""
+        s, phone = self.settings, event.phone
+        choices = KEEP if rendered is self.text_only else FORGET
         if rendered.choices:
-            choices_arg = orjson.dumps(rendered.choices).decode()
+            choices = orjson.dumps(rendered.choices).decode()
         entries = [entry(f"{event.message_id}:{n}", m) for n, m in enumerate(rendered.messages)]
-        ttls = (
-            s.dedupe_seconds,
-            s.window_seconds,
-            s.help_reply_interval_seconds if fallback else 0,
-        )
-        phone = event.phone
-        result, head = await self.state.answer(phone, event.message_id, entries, choices_arg, ttls)
+        help_interval = s.help_reply_interval_seconds if fallback else 0
+        ttls = (s.dedupe_seconds, s.window_seconds, help_interval)
+        result, head = await self.state.answer(phone, event.message_id, entries, choices, ttls)
         if head is not None:
             self.on_queued(phone, head)
-        elif result == 2:
-            log.info("help reply to %s suppressed (rate limit)", mask_phone(event.phone))
+            return "not_text" if rendered is self.text_only else "answered"
+        if result == 2:
+            log.info("help reply to %s suppressed (rate limit)", mask_phone(phone))
             await self.state.count("help_suppressed")
-        outcome = {1: "answered", 2: "help_suppressed"}.get(result, "duplicate")
-        if rendered is self.text_only and result == 1:
-            outcome = "not_text"
-        metrics.WHATSAPP_MESSAGES.labels(outcome).inc()
+            return "help_suppressed"
+        return "duplicate"
 
     async def _reply(self, event: MessageEvent, choices: str) -> tuple[Rendered, bool]:
         if event.kind not in ("text", "choice"):
