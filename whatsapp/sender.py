@@ -134,8 +134,9 @@ class Sender:
         result = await self.graph.send(phone, message)
         if result.outcome != "window":  # a closed window counts the messages it drops
             metrics.WHATSAPP_SENDS.labels(result.outcome).inc()
-        if result.outcome == "sent":
+        if result.outcome != "retry":
             self._failures.pop(phone, None)
+        if result.outcome == "sent":
             if isinstance(stored.get("t"), int):
                 metrics.WHATSAPP_QUEUED_SECONDS.observe((now_ms() - stored["t"]) / 1000)
             ttl = self._status_ttl
@@ -165,7 +166,6 @@ class Sender:
             message = template_message(s.template_name, s.template_language)
             template = entry(f"template:{now_ms()}", message)
         dropped = await self.state.window_closed(phone, window, template)
-        self._failures.pop(phone, None)
         if dropped:
             log.info(
                 "24-hour window of %s closed: %d message(s) not sent%s", mask_phone(phone),
@@ -189,3 +189,4 @@ class Sender:
         )  # fmt: skip
         await self.state.retry_at(phone, now_ms() + int(delay * 1000))
         await self.state.count("retries")
+        self._wake.set()  # the loop's next look is at this retry's time, not later
