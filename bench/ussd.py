@@ -139,11 +139,9 @@ def service_env(prefix: str, redis_url: str = REDIS_URL, **extra: str) -> dict[s
     )
 
 
-def start_server(
-    prefix: str, port: int, workers: int, env: dict[str, str] | None = None
-) -> subprocess.Popen[bytes]:
-    """`serve` under benchmark (`env`: the environment, default ``service_env(prefix)``)."""
-    env = env or service_env(prefix)
+def start_server(prefix: str, port: int, workers: int, **extra: str) -> subprocess.Popen[bytes]:
+    """`serve` on the benchmark's Redis and prefix; `extra` adds settings (USSD_...)."""
+    env = service_env(prefix, **extra)
     argv = [sys.executable, "-m", "ussd_server", "serve", "--port", str(port)]
     proc = subprocess.Popen(
         [*argv, "--workers", str(workers)], env=env, cwd=ROOT, stdout=subprocess.DEVNULL

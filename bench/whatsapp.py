@@ -37,7 +37,6 @@ from bench.ussd import (
     load,
     nik,
     server_pids,
-    service_env,
     start_server,
 )
 from devtools import wa_webhooks
@@ -178,13 +177,12 @@ def main(argv: list[str]) -> int:
     )
     sim, port, server = WaSimProcess.start("--no-statuses"), free_port(), None
     try:
-        env = service_env(
-            prefix, REDIS_URL, USSD_WHATSAPP_ENABLED="true",
+        server = start_server(
+            prefix, port, args.workers, redis_url=REDIS_URL, USSD_WHATSAPP_ENABLED="true",
             USSD_WHATSAPP_GRAPH_BASE_URL=sim.graph_base_url,
             USSD_WHATSAPP_PHONE_NUMBER_ID=NUMBER, USSD_WHATSAPP_ACCESS_TOKEN=TOKEN,
             USSD_WHATSAPP_APP_SECRET=SECRET, USSD_WHATSAPP_VERIFY_TOKEN="bench-verify",
         )  # fmt: skip
-        server = start_server(prefix, port, args.workers, env)
         pids = server_pids(server.pid)
         server_before, sim_before = cpu_seconds(pids), cpu_seconds([sim.proc.pid])
         result = asyncio.run(drive(args, port, sim, groups))

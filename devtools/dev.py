@@ -142,6 +142,7 @@ def _print_ready(base: str) -> None:
         f"  WhatsApp webhook        GET/POST {base}/whatsapp/webhook (unless --no-whatsapp)\n"
         f"  operator API            {base}/api/  (token in var/secrets/operator_api_token)\n"
         f"  API description         {base}/api/docs\n"
+        f"  registration website    {base}/daftar  (codes arrive at the development SMSC)\n"
         f"  health                  {base}/healthz\n"
         "  try a phone:  .venv/bin/python -m ussd_server simulate\n"
         "  try SMS:      .venv/bin/python -m ussd_server sms-inject --from 62812... "
@@ -164,6 +165,7 @@ def _start_all(args: argparse.Namespace, config: Config, children: Children) -> 
         USSD_REDIS_URL=_start_redis(config, children),
         USSD_USSD_ALLOW_UNAUTHENTICATED="true",
         USSD_OPERATOR_API_PUBLIC_DESCRIPTION="true",
+        USSD_WEB_ENABLED="true",
     )
     print("make run: USSD gateway endpoints accept unauthenticated callers (local server)")
     if args.config:

@@ -13,7 +13,7 @@ from pathlib import Path
 from core.config import Config
 
 # (section, name) of every secret the service reads.
-SECRETS = (("tickets", "signing_key"), ("operator_api", "token"))
+SECRETS = (("tickets", "signing_key"), ("operator_api", "token"), ("web", "csrf_secret"))
 
 
 def ensure_dev_secrets(config: Config) -> list[Path]:

@@ -2,6 +2,8 @@
 
 USSD: sessions are keyed by dialect, gateway session id and msisdn; a dropped
 registration leaves a resume snapshot per msisdn, offered on the next dial.
+WEB: the same, one session per browser session (the web edge numbers its hops),
+started at the menus' ``web`` entry, in the language the page asks for.
 SMS and WhatsApp (the message channels): one session per msisdn and channel
 (long TTL); keywords (data in the menus) start a dialogue from anywhere; an
 unknown text outside a session gets help, flagged ``fallback`` so the channel
@@ -19,7 +21,7 @@ from dialogue import steps
 from dialogue.context import DialogueContext, Turn
 from dialogue.gsm import to_gsm
 from dialogue.menus import LANGUAGES, fill
-from dialogue.model import Inbound, Layout, Outbound, SessionEvent, View, ViewKind
+from dialogue.model import Channel, Inbound, Layout, Outbound, SessionEvent, View, ViewKind
 from dialogue.session import ResumeWrite, Session, SessionRef
 from dialogue.settings import normalise_service_code
 from dialogue.views import INVALID, build_view, typed_answer
@@ -81,26 +83,44 @@ def _shown(turn: Turn, error: str, layout: Layout) -> tuple[View, str, bool]:
     return view, layout.text(view), end
 
 
+async def _start(turn: Turn, channel: Channel) -> None:
+    """A new session's first screen: resume, the channel's own entry, or the start."""
+    menus = turn.ctx.menus
+    entry = menus.entries.get(channel.value)
+    if turn.resume is not None:
+        await steps.enter(turn, menus.resume)
+    elif entry is not None:
+        turn.vars.update(entry.set)
+        await steps.enter(turn, entry.screen)
+    else:
+        await steps.enter(turn, menus.start)
+
+
 async def ussd_hop(ctx: DialogueContext, inbound: Inbound, layout: Layout) -> Outbound:
+    """A USSD hop, or a web form (the same rules: a session per dial or browser session)."""
     ref = SessionRef(inbound.dialect, inbound.session_id, inbound.msisdn)
     if inbound.event in (SessionEvent.CLOSE, SessionEvent.TIMEOUT):
         await ctx.store.drop(ref)  # the resume snapshot stays for the next dial
         return Outbound("", end=True)
-    if normalise_service_code(inbound.service_code) not in ctx.settings.service_codes:
+    web = inbound.channel is Channel.WEB
+    if not web and normalise_service_code(inbound.service_code) not in ctx.settings.service_codes:
         return notice(ctx, "unknown_service", ctx.settings.default_language)
     stored = await ctx.store.load(ref, with_resume=True)
     session, resume = stored.session, stored.resume
     if session is not None and session.screen not in ctx.menus.screens:
         session = None  # a screen the menus no longer have: as good as expired
+    if session is not None and inbound.lang in LANGUAGES:
+        session.lang = inbound.lang  # the page's language switch
     if session is not None and _retransmit(session, inbound):
         view = build_view(ctx, session, session.error, long_form=layout.long_form)
         return Outbound(session.reply, session.finished, view=view)
     error = ""
     if inbound.event is SessionEvent.NEW:
-        session = Session(lang=_language(ctx, stored.language))
+        lang = inbound.lang if inbound.lang in LANGUAGES else stored.language
+        session = Session(lang=_language(ctx, lang))
         session.holds_resume = resume is not None  # finishing this one settles the old one
         turn = Turn(ctx, session, inbound.msisdn, inbound.channel.value, resume)
-        await steps.enter(turn, ctx.menus.resume if resume is not None else ctx.menus.start)
+        await _start(turn, inbound.channel)
     else:
         if session is None:
             return notice(ctx, "expired", _language(ctx, stored.language))
@@ -112,10 +132,9 @@ async def ussd_hop(ctx: DialogueContext, inbound: Inbound, layout: Layout) -> Ou
     session.last_hop, session.reply, session.error = inbound.hop, text, error
     session.hops += 1
     settings = ctx.settings
+    ttl = settings.web_session_ttl_seconds if web else settings.session_ttl_seconds
     resume_write = _resume_write(session, end)
-    await ctx.store.save(
-        ref, session, settings.session_ttl_seconds, resume_write, settings.resume_window_seconds
-    )
+    await ctx.store.save(ref, session, ttl, resume_write, settings.resume_window_seconds)
     return Outbound(text, end, view=view)
 
 

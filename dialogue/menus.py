@@ -71,6 +71,8 @@ class Screen:
 
 @dataclass(frozen=True, slots=True)
 class Keyword:
+    """Where a dialogue starts: an SMS keyword's screen, or a channel's entry screen."""
+
     screen: str
     set: dict[str, str]
 
@@ -82,6 +84,8 @@ class Menus:
     keywords: dict[str, Keyword]
     start: str
     resume: str
+    # A channel's own first screen instead of `start` (`[entries] web = {screen = ...}`).
+    entries: dict[str, Keyword] = field(default_factory=dict)
 
     def text(self, key: str, lang: str) -> str:
         return self.texts[key][lang]
@@ -216,9 +220,22 @@ def validate(menus: Menus, actions: Mapping[str, Any]) -> None:
             raise MenuError(f"screens.{sid}.empty: screen {screen.empty!r} does not exist")
         if screen.type in ("input", "list", "screening", "action") and not screen.step.action:
             raise MenuError(f"screens.{sid}: a {screen.type} screen needs an action")
-    for word, kw in menus.keywords.items():
-        if kw.screen not in menus.screens:
-            raise MenuError(f"keywords.{word}: screen {kw.screen!r} does not exist")
+    for where, table in (("keywords", menus.keywords), ("entries", menus.entries)):
+        for word, kw in table.items():
+            if kw.screen not in menus.screens:
+                raise MenuError(f"{where}.{word}: screen {kw.screen!r} does not exist")
+
+
+def _starts(table: Any, where: str) -> dict[str, Keyword]:
+    """`[keywords]` or `[entries]`: name -> {screen = ..., set = {...}}."""
+    if not isinstance(table, Mapping):
+        raise MenuError(f"{where}: expected a table")
+    starts: dict[str, Keyword] = {}
+    for name, value in table.items():
+        if not isinstance(value, Mapping) or "screen" not in value:
+            raise MenuError(f"{where}.{name}: expected {{screen = ...}}")
+        starts[name] = Keyword(str(value["screen"]), _strs(value.get("set"), f"{where}.{name}"))
+    return starts
 
 
 def _check_version(version: Any, path: str | Path) -> None:
@@ -241,17 +258,14 @@ def load_menus(path: str | Path, actions: Mapping[str, Any]) -> Menus:
     if not isinstance(screens_raw, Mapping) or not screens_raw:
         raise MenuError(f"{path}: no [screens]")
     texts_raw = raw.get("texts", {})
-    keywords: dict[str, Keyword] = {}
-    for word, kw in raw.get("keywords", {}).items():
-        if not isinstance(kw, Mapping) or "screen" not in kw:
-            raise MenuError(f"keywords.{word}: expected {{screen = ...}}")
-        keywords[word.upper()] = Keyword(str(kw["screen"]), _strs(kw.get("set"), f"kw.{word}"))
+    keywords = _starts(raw.get("keywords", {}), "keywords")
     menus = Menus(
         screens={sid: _screen(sid, s) for sid, s in screens_raw.items()},
         texts={k: _text(v, f"texts.{k}") for k, v in texts_raw.items()},
-        keywords=keywords,
+        keywords={word.upper(): kw for word, kw in keywords.items()},
         start=str(raw.get("start", "main")),
         resume=str(raw.get("resume", "resume")),
+        entries=_starts(raw.get("entries", {}), "entries"),
     )
     validate(menus, actions)
     return menus

@@ -29,6 +29,10 @@ NAVIGATION = frozenset({BACK, MAIN_MENU, NEXT_PAGE})
 class Channel(StrEnum):
     USSD = "ussd"
     SMS = "sms"
+    # The registration website: a session per browser session, like a USSD dial (hop
+    # numbers, resume), with the long form texts; it starts at the menus' `web` entry.
+    WEB = "web"
+    # WhatsApp (Business Cloud API): a message channel, like SMS.
     WHATSAPP = "whatsapp"
 
 
@@ -63,6 +67,9 @@ class Inbound:
     # list reply, a web form's choice), instead of typed text. A key that is not
     # on the current screen (an old button) is answered like an invalid choice.
     choice: str = ""
+    # The language the channel shows ("id", "en"; "" = the session's own): the web
+    # page's language switch. The session takes it before the answer is applied.
+    lang: str = ""
 
 
 class ViewKind(StrEnum):

@@ -22,6 +22,7 @@ class DialogueSettings:
     ussd_session_ttl_seconds: int
     resume_window_seconds: int
     sms_session_ttl_seconds: int
+    web_session_ttl_seconds: int
 
 
 # A USSD screen's room in GSM-7 septets when an edge gives no limit of its own (every
@@ -36,6 +37,7 @@ class EngineSettings:
     session_ttl_seconds: int
     resume_window_seconds: int
     sms_session_ttl_seconds: int
+    web_session_ttl_seconds: int
     max_screen_chars: int  # USSD, when the edge passes no limit of its own
     service_codes: frozenset[str]  # normalised: "119"
     default_language: str
@@ -60,6 +62,7 @@ def settings_from_config(config: Config) -> tuple[EngineSettings, DialogueSettin
         session_ttl_seconds=dialogue.ussd_session_ttl_seconds,
         resume_window_seconds=dialogue.resume_window_seconds,
         sms_session_ttl_seconds=dialogue.sms_session_ttl_seconds,
+        web_session_ttl_seconds=dialogue.web_session_ttl_seconds,
         max_screen_chars=USSD_SCREEN_SEPTETS,
         service_codes=frozenset(normalise_service_code(c) for c in dialogue.service_codes),
         default_language=dialogue.default_language,

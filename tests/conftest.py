@@ -33,6 +33,7 @@ def make_test_config(
         "USSD_TICKETS_SIGNING_KEY": "test-signing-key-" + prefix,
         "USSD_OPERATOR_API_TOKEN": "test-operator-token",
         "USSD_SMPP_PASSWORD": "devpass",  # the development SMSC's ([smsc_sim] password)
+        "USSD_WEB_CSRF_SECRET": "test-csrf-secret-" + prefix,
         **(environ or {}),
     }
     base: dict[str, object] = {

@@ -34,6 +34,7 @@ def test_the_shipped_menus_are_valid() -> None:
         ),
         ('type = "yesno"', 'type = "question"', "type must be one of"),
         ("pattern = '^\\d{6}$'", "pattern = '^(\\d{6}$'", "pattern"),
+        ('web = { screen = "nik"', 'web = { screen = "nikk"', "entries.web: screen 'nikk'"),
     ],
 )
 def test_broken_menus_fail_loudly(tmp_path: Path, old: str, new: str, message: str) -> None:

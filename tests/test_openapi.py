@@ -45,16 +45,18 @@ def assert_described(app: web.Application) -> dict[str, Any]:
     return document
 
 
-def test_every_route_the_app_serves_is_described_and_the_document_is_valid(config) -> None:
+def test_every_route_the_app_serves_is_described_and_the_document_is_valid(key_prefix) -> None:
+    # Every edge on: the gateways (by default), the registration website and WhatsApp.
+    overrides = {
+        "web.enabled": True, "whatsapp.enabled": True, "whatsapp.phone_number_id": NUMBER_ID,
+    }  # fmt: skip
+    document = assert_described(create_app(make_test_config(key_prefix, environ=SIM, **overrides)))
+    assert set(document["paths"]["/whatsapp/webhook"]) == {"get", "post"}
+
+
+def test_an_edge_that_is_off_is_neither_served_nor_described(config) -> None:
     document = assert_described(create_app(config))
     assert "/whatsapp/webhook" not in document["paths"]  # the channel is off by default
-
-
-def test_the_whatsapp_webhook_is_described_when_the_channel_is_on(key_prefix) -> None:
-    overrides = {"whatsapp.enabled": True, "whatsapp.phone_number_id": NUMBER_ID}
-    config = make_test_config(key_prefix, environ=SIM, **overrides)
-    document = assert_described(create_app(config))
-    assert set(document["paths"]["/whatsapp/webhook"]) == {"get", "post"}
 
 
 def _document(app: web.Application) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -71,16 +72,20 @@ async def load_registry(redis, keys: AllKeys, phones: dict[int, str] | None = No
 
 
 @contextlib.asynccontextmanager
-async def running_server(config: Config) -> AsyncIterator[str]:
+async def running_server(
+    config: Config, *, sms: bool = False, tls: ssl.SSLContext | None = None
+) -> AsyncIterator[str]:
+    """The server on a free port; `sms=True` runs its SMS channel too (`[smpp] enabled`),
+    `tls` serves https."""
     from ussd_server.app import create_app
 
-    runner = web.AppRunner(create_app(config, sms=False), access_log=None)
+    runner = web.AppRunner(create_app(config, sms=sms), access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
 

@@ -32,6 +32,9 @@ from ussd_server.context import CONTEXT, build_context
 from ussd_server.metrics_route import metrics_handler
 from ussd_server.settings import operator_api_settings
 from ussd_server.tokens import OperatorTokens
+from web.routes import add_web_routes
+from web.settings import web_settings
+from web.site import build_site
 from whatsapp import routes as whatsapp_routes
 from whatsapp import service as whatsapp_service
 from whatsapp.settings import whatsapp_settings
@@ -77,6 +80,11 @@ def create_app(config: Config, *, sms: bool = True) -> web.Application:
         if sms:
             app.cleanup_ctx.append(_running(channel))
     add_routes(app, config, ctx.engine, ctx.redis)
+    if web_settings(config).enabled:
+        site = build_site(
+            config, dialogue=ctx.engine, registry=ctx.registry, outbox=ctx.outbox, kv=ctx.lean
+        )
+        add_web_routes(app, site)
     metrics_token = config.secret("metrics", "token", required=False)
     app.router.add_get("/metrics", metrics_handler(metrics_token))
     operator_api.setup(app, tokens, operator_api_settings(config), max_upload)

@@ -255,16 +255,17 @@ def campaign_paths(op: Any) -> dict[str, Any]:
 
 
 def document(edge_paths: dict[str, Any], public_paths: dict[str, Any]) -> dict[str, Any]:
-    """The whole description; the edges and the public routes describe their own paths."""
+    """The whole description; the edges (gateways, the website, WhatsApp) and the public routes
+    describe their own paths."""
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "Vaksin session server",
             "version": "1",
             "description": (
-                "USSD *119# gateways, the WhatsApp webhook, QR ticket images and the "
-                "operator API of the "
-                "COVID-19 vaccination registration of health workers."
+                "USSD *119# gateways, the registration website, the WhatsApp webhook, QR "
+                "ticket images and the operator API of the COVID-19 vaccination "
+                "registration of health workers."
             ),
         },
         "paths": {**edge_paths, **public_paths, **operator_paths()},

@@ -25,6 +25,7 @@ from ussd_server.context import CONTEXT, AppContext
 from ussd_server.public_routes import add_public_routes, public_paths
 from ussd_server.settings import OperatorApiSettings
 from ussd_server.tokens import OperatorTokens
+from web.openapi import web_paths
 from whatsapp.openapi import whatsapp_paths
 
 log = logging.getLogger(__name__)
@@ -225,7 +226,7 @@ def setup(
     """Add the public routes and the /api/ sub-app to ``app``; returns the API description."""
     add_public_routes(app)
     config = app[CONTEXT].config
-    edges = {**gateway_paths(config), **whatsapp_paths(config)}
+    edges = {**gateway_paths(config), **web_paths(config), **whatsapp_paths(config)}
     document = openapi.document(edges, public_paths())
     app.add_subapp("/api/", operator_app(tokens, settings, document, max_upload))
     app[DOCUMENT] = document

@@ -43,13 +43,17 @@ def page(
     *,
     header_links: Sequence[tuple[str, str]] = (),
     heading: str = "",
+    style: str = "",
 ) -> str:
-    """A whole HTML document; ``body`` is trusted HTML built with the helpers below."""
+    """A whole HTML document; ``body`` is trusted HTML built with the helpers below.
+
+    ``style``: a page family's own CSS, after the kit's (trusted, never user text).
+    """
     links = "".join(f'<a href="{esc(href)}">{esc(label)}</a> ' for href, label in header_links)
     return (
         f'<!doctype html><html lang="{esc(lang)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{esc(title)}</title><style>{STYLE}</style></head><body>"
+        f"<title>{esc(title)}</title><style>{STYLE}{style}</style></head><body>"
         f"<header><strong>{esc(heading or title)}</strong><nav>{links}</nav></header>"
         f"<main>{body}</main></body></html>"
     )
