@@ -1,10 +1,11 @@
 """The aiohttp application factory and the multi-process server runner.
 
 `create_app(config)` wires Redis (opened and closed in a cleanup_ctx), the
-Registry, the dialogue engine, the gateway routes, the operator API and console
-(help desk, dashboard), the phone simulator page when enabled, and, in one
-worker only, the SMS channel. `run_server()` runs `workers` processes
-sharing the port with SO_REUSEPORT; SIGINT/SIGTERM stop them cleanly.
+Registry, the dialogue engine, the gateway routes, the WhatsApp webhook, the
+operator API and console (help desk, dashboard), the phone simulator page when
+enabled, and, in one worker only, the SMS channel and the WhatsApp sender.
+`run_server()` runs `workers` processes sharing the port with SO_REUSEPORT;
+SIGINT/SIGTERM stop them cleanly.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import logging
 import os
 import signal
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 from aiohttp import web
@@ -37,6 +38,9 @@ from ussd_server.tokens import OperatorTokens
 from web.routes import add_web_routes
 from web.settings import web_settings
 from web.site import build_site
+from whatsapp import routes as whatsapp_routes
+from whatsapp import service as whatsapp_service
+from whatsapp.settings import whatsapp_settings
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +74,14 @@ def create_app(config: Config, *, sms: bool = True) -> web.Application:
         # Built now (settings, the bind password); it connects when the app starts.
         service = SmsService(ctx.config, ctx.redis, ctx.outbox, ctx.registry, ctx.engine)
         app.cleanup_ctx.append(_running(service))
+    if whatsapp_settings(config).enabled:
+        # Secrets are read now; the webhook is served by every worker, the sender by one.
+        webhook, channel = whatsapp_service.build(
+            config, lean=ctx.lean, redis=ctx.redis, engine=ctx.engine, menus=ctx.engine.menus
+        )
+        whatsapp_routes.add_routes(app, webhook)
+        if sms:
+            app.cleanup_ctx.append(_running(channel))
     gateway_routes = add_routes(app, config, ctx.engine, ctx.redis)
     if web_settings(config).enabled:
         site = build_site(
@@ -119,8 +131,14 @@ async def _booking_repair(app: web.Application) -> AsyncIterator[None]:
             await task
 
 
-def _running(service: SmsService) -> Callable[[web.Application], AsyncIterator[None]]:
-    """The SMS channel as a cleanup context: started with the app, stopped with it."""
+class Channel(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def _running(service: Channel) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A channel's background half as a cleanup context: started with the app, stopped with it."""
 
     async def run(app: web.Application) -> AsyncIterator[None]:
         await service.start()
@@ -139,6 +157,11 @@ def startup_warnings(config: Config) -> list[str]:
         warnings.append(
             "[service] public_base_url is still the default: ticket SMS would link to "
             f"{service_settings(config).public_base_url}; set USSD_SERVICE_PUBLIC_BASE_URL"
+        )
+    if whatsapp_settings(config).enabled and config.is_default("service", "public_base_url"):
+        warnings.append(
+            "[service] public_base_url is still the default: WhatsApp would send QR images "
+            "WhatsApp's servers cannot fetch; set USSD_SERVICE_PUBLIC_BASE_URL"
         )
     if config.secret("metrics", "token", required=False) is None:
         warnings.append(
