@@ -12,20 +12,21 @@ from tests.ussd_harness import (
     HOUSEHOLD,
     PHONE,
     AtPhone,
+    gateway_server,
     json_hop,
     last6,
     load_registry,
     nik,
-    running_server,
 )
 
 CODE = re.compile(r"(?:Kode tiket|Ticket code): ([A-Z0-9]{6,})")
 
 
-@pytest.fixture
-async def server(config, redis, keys):
+@pytest.fixture(params=["main", "gateway"])
+async def server(request, config, redis, keys):
+    """Every journey over the main port and over the lean gateway listener."""
     await load_registry(redis, keys)
-    async with running_server(config) as base, aiohttp.ClientSession() as http:
+    async with gateway_server(config, request.param) as base, aiohttp.ClientSession() as http:
         yield base, http
 
 

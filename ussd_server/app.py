@@ -26,6 +26,8 @@ from core.config import Config
 from core.settings import http_settings, service_settings
 from devtools import phone_page
 from devtools.phone_page import simulator_settings
+from gateways import listener
+from gateways.hops import HopHandler
 from gateways.routes import add_routes
 from gateways.settings import gateway_settings
 from smpp.service import SmsService
@@ -83,6 +85,8 @@ def create_app(config: Config, *, sms: bool = True) -> web.Application:
         if sms:
             app.cleanup_ctx.append(_running(channel))
     gateway_routes = add_routes(app, config, ctx.engine, ctx.redis)
+    if gateway_settings(config).gateway_port:
+        app.cleanup_ctx.append(_gateway_listener(config, gateway_routes))
     if web_settings(config).enabled:
         site = build_site(
             config, dialogue=ctx.engine, registry=ctx.registry, outbox=ctx.outbox, kv=ctx.lean
@@ -97,7 +101,7 @@ def create_app(config: Config, *, sms: bool = True) -> web.Application:
 
 
 def _pages(
-    app: web.Application, gateway_routes: list[str], tokens: OperatorTokens
+    app: web.Application, gateway_routes: dict[str, HopHandler], tokens: OperatorTokens
 ) -> dict[str, Any]:
     """Mount the operator console and (when enabled) the phone simulator; their API paths."""
     ctx, described = app[CONTEXT], dict[str, Any]()
@@ -146,6 +150,24 @@ def _running(service: Channel) -> Callable[[web.Application], AsyncIterator[None
             yield
         finally:
             await service.stop()
+
+    return run
+
+
+def _gateway_listener(
+    config: Config, handlers: dict[str, HopHandler]
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """The lean listener on ``[ussd] gateway_port`` (every worker shares the port)."""
+    port, http = gateway_settings(config).gateway_port, http_settings(config)
+
+    async def run(app: web.Application) -> AsyncIterator[None]:
+        server = await listener.serve(
+            handlers, http.host, port, http.max_body_bytes, reuse_port=True
+        )
+        try:
+            yield
+        finally:
+            await listener.close(server)
 
     return run
 
