@@ -20,6 +20,7 @@ from core.privacy import mask_phone
 from dialogue.context import Turn
 from dialogue.gsm import to_gsm
 from dialogue.menus import fill
+from dialogue.model import MESSAGE_CHANNELS
 from registration.models import (
     BookingOutcome,
     ScreeningOutcome,
@@ -91,7 +92,7 @@ async def verify_nik(turn: Turn, digits: str) -> str:
         v["locked_until"] = f"{until:%H:%M}"
         log.info("phone %s locked for %ds", mask_phone(turn.msisdn), result.locked_seconds)
         return "locked"
-    if turn.channel != "sms":  # on SMS the reply itself carries the instructions
+    if turn.channel not in MESSAGE_CHANNELS:  # there the reply itself is the message
         await text_not_listed(turn)
     return "not_listed"
 

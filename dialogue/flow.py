@@ -4,9 +4,10 @@ USSD: sessions are keyed by dialect, gateway session id and msisdn; a dropped
 registration leaves a resume snapshot per msisdn, offered on the next dial.
 WEB: the same, one session per browser session (the web edge numbers its hops),
 started at the menus' ``web`` entry, in the language the page asks for.
-SMS: one session per msisdn (long TTL); keywords (data in the menus) start a
-dialogue from anywhere; an unknown text outside a session gets help, flagged
-``fallback`` so the SMS channel can rate-limit auto-replies.
+SMS and WhatsApp (the message channels): one session per msisdn and channel
+(long TTL); keywords (data in the menus) start a dialogue from anywhere; an
+unknown text outside a session gets help, flagged ``fallback`` so the channel
+can rate-limit auto-replies.
 
 Either way a hop costs one read and one write of the session store; the
 channel's :class:`~dialogue.model.Layout` pages lists and lays out the text.
@@ -154,7 +155,8 @@ def keyword(text: str) -> str:
 
 
 async def sms_message(ctx: DialogueContext, inbound: Inbound, layout: Layout) -> Outbound:
-    ref = SessionRef("sms", inbound.msisdn, inbound.msisdn)
+    # Per channel: a list paged for WhatsApp must not be answered by an SMS reply.
+    ref = SessionRef(inbound.channel.value, inbound.msisdn, inbound.msisdn)
     stored = await ctx.store.load(ref, with_resume=False)
     session = stored.session
     if session is not None and session.screen not in ctx.menus.screens:

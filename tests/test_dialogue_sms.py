@@ -77,3 +77,26 @@ async def test_invalid_answer_keeps_the_session(sms):
     again = await sms("mungkin")
     assert "Pilihan salah" in again.text and "Balas YA atau TIDAK" in again.text
     assert "NIK" in (await sms("1")).text
+
+
+async def test_whatsapp_is_a_message_channel_with_its_own_conversation(sms, context):
+    """Channel.WHATSAPP: keywords, one session per phone apart from SMS's, its own layout."""
+    from whatsapp.render import WhatsAppLayout
+
+    async def whatsapp(text: str = "", choice: str = "", phone: str = PHONE) -> Outbound:
+        inbound = Inbound(
+            Channel.WHATSAPP, "whatsapp", phone, phone, "whatsapp", SessionEvent.CONTINUE,
+            text, choice=choice,
+        )  # fmt: skip
+        return await context.engine.handle(inbound, layout=WhatsAppLayout())
+
+    await sms("VAKSIN")  # an SMS conversation at the yes/no question
+    question = await whatsapp("vaksin")
+    assert question.view.screen_id == "hw_confirm" and not question.end
+    ask = await whatsapp(choice="hw_confirm.yes")
+    assert ask.view.screen_id == "nik"
+    assert "6 digit terakhir NIK" in (await sms("ya")).text  # SMS went on from where it was
+    wrong = await whatsapp("halo")  # inside the conversation: an answer, checked
+    assert wrong.view.screen_id == "nik" and wrong.view.error == "Harus 6 angka."
+    stranger = await whatsapp("halo", phone="6281299999999")  # outside any: help, flagged
+    assert stranger.fallback and stranger.view.screen_id == "help"

@@ -274,7 +274,7 @@ def campaign_paths(op: Any) -> dict[str, Any]:
 
 
 def document(edge_paths: dict[str, Any], public_paths: dict[str, Any]) -> dict[str, Any]:
-    """The whole description; the edges (gateways, the website) and the public routes
+    """The whole description; the edges (gateways, the website, WhatsApp) and the public routes
     describe their own paths."""
     return {
         "openapi": "3.1.0",
@@ -282,9 +282,9 @@ def document(edge_paths: dict[str, Any], public_paths: dict[str, Any]) -> dict[s
             "title": "Vaksin session server",
             "version": "1",
             "description": (
-                "USSD *119# gateways, the registration website, QR ticket images, the "
-                "operator API and the operator console (HTML pages) of the COVID-19 "
-                "vaccination registration of health workers."
+                "USSD *119# gateways, the registration website, the WhatsApp webhook, QR "
+                "ticket images, the operator API and the operator console (HTML pages) of "
+                "the COVID-19 vaccination registration of health workers."
             ),
         },
         "paths": {**edge_paths, **public_paths, **operator_paths()},

@@ -28,6 +28,7 @@ from ussd_server.public_routes import add_public_routes, public_paths
 from ussd_server.settings import OperatorApiSettings
 from ussd_server.tokens import OperatorTokens
 from web.openapi import web_paths
+from whatsapp.openapi import whatsapp_paths
 
 log = logging.getLogger(__name__)
 
@@ -242,7 +243,8 @@ def setup(
     add_public_routes(app)
     config = app[CONTEXT].config
     paths = {**public_paths(), **page_paths}
-    document = openapi.document({**gateway_paths(config), **web_paths(config)}, paths)
+    edges = {**gateway_paths(config), **web_paths(config), **whatsapp_paths(config)}
+    document = openapi.document(edges, paths)
     app.add_subapp("/api/", operator_app(tokens, settings, document, max_upload))
     app[DOCUMENT] = document
     return document
