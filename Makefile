@@ -14,8 +14,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Starts Redis (private, when none is configured), the development SMSC and the
-# server with demo data, in the foreground. Ctrl-C stops everything it started.
+# Starts Redis (private, when none is configured), the development SMSC, the
+# development WhatsApp Graph API and the server with demo data, in the foreground.
+# Ctrl-C stops everything it started.
 run: install
 	$(BIN)/python -m ussd_server dev
 
@@ -24,7 +25,8 @@ test: install
 	@scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Benchmarks: registry import, booking, USSD hops (wrk) and SMS blast throughput.
+# Benchmarks: registry import, booking, USSD hops (wrk), SMS blast throughput,
+# USSD over SMPP and WhatsApp webhooks.
 bench: install
 	@scripts/ensure-wrk.sh
 	$(BIN)/python -m bench $(BENCH_ARGS)

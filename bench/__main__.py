@@ -1,7 +1,7 @@
 """`python -m bench` (what `make bench` runs): every channel's benchmark in turn.
 
-    python -m bench                      # registry + booking, USSD, SMS, USSD over SMPP, web
-    python -m bench --only ussd          # one of: registry, ussd, sms, ussd_smpp, web
+    python -m bench                      # registry, USSD, SMS, USSD over SMPP, web, WhatsApp
+    python -m bench --only ussd          # one of the names below, e.g. sms_segments, whatsapp
     python -m bench registry --workers 100000   # arguments after the name go to it
 
 Each benchmark starts what it needs (server processes, the SMSC simulator),
@@ -20,8 +20,10 @@ BENCHMARKS = {
     "registry": "bench.registry",  # import rate (1M health workers) and booking rate
     "ussd": "bench.ussd",  # wrk-driven *119# journeys, 1 and 2 workers
     "sms": "bench.sms",  # blast throughput, rate limit accuracy, resume after a drop
+    "sms_segments": "bench.sms_segments",  # SMS segments one two-way SMS registration costs
     "ussd_smpp": "bench.ussd_smpp",  # *119# registrations over an SMPP bind, via the simulator
     "web": "bench.web",  # whole registrations on /daftar over HTTP (no browser)
+    "whatsapp": "bench.whatsapp",  # webhooks through the server to the dev Graph API
 }
 
 

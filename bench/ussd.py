@@ -34,8 +34,9 @@ FACILITIES = 20
 
 
 def nik(i: int) -> str:
-    """Index -> a valid NIK whose last 6 digits journey.lua can compute (yy + serial)."""
-    serial, yy, district = i % 9999 + 1, (i // 9999) % 100, 1 + i // (9999 * 100)
+    """Index -> a valid NIK whose last 6 digits journey.lua can compute (yy + serial); born
+    1 January 1970-1999, inside this phase's age band (18-59) now as in 2021."""
+    serial, yy, district = i % 9999 + 1, 70 + (i // 9999) % 30, 1 + i // (9999 * 30)
     return f"3273{district:02d}0101{yy:02d}{serial:04d}"
 
 
@@ -171,10 +172,18 @@ def run_wrk(
 
 
 def measure(
-    prefix: str, workers: int, args: argparse.Namespace, groups: int, slot: int, mode: str
+    prefix: str,
+    workers: int,
+    args: argparse.Namespace,
+    groups: int,
+    slot: int,
+    mode: str,
+    listener: str = "gateway",
 ) -> dict:
-    port = free_port()
-    proc = start_server(prefix, port, workers)
+    """One run; ``listener`` "gateway" = the lean gateway listener, "main" = the aiohttp port."""
+    main_port, gateway_port = free_port(), free_port()
+    proc = start_server(prefix, main_port, workers, USSD_USSD_GATEWAY_PORT=str(gateway_port))
+    port = gateway_port if listener == "gateway" else main_port
     per = args.per_connection
     try:
         pids = server_pids(proc.pid)
@@ -196,6 +205,7 @@ def measure(
     failures = re.search(r"FAILURES\n(.*)", out, re.S)
     return {
         "mode": mode,
+        "listener": listener,
         "workers": workers,
         "hops_per_s": hops / seconds,
         "sessions_per_s": int(journey["sessions"]) / seconds,
@@ -209,7 +219,7 @@ def measure(
     }
 
 
-def main(argv: list[str]) -> int:
+def _arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench ussd",
         description=__doc__,
@@ -219,6 +229,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--workers", default="1,2", help="server processes to try, e.g. 1,2")
     parser.add_argument(
+        "--listeners",
+        default="gateway,main",
+        help="where the gateways are served: the lean gateway listener and/or the main port",
+    )
+    parser.add_argument(
         "--per-connection", type=int, default=500, help="distinct phones per connection per run"
     )
     parser.add_argument(
@@ -226,14 +241,19 @@ def main(argv: list[str]) -> int:
         action="store_true",
         help="also measure menu navigation alone (no Registry calls)",
     )
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
+    args = _arguments(argv)
     if shutil.which("wrk") is None:
         print("wrk is not installed: run scripts/ensure-wrk.sh", file=sys.stderr)
         return 2
     sys.path.insert(0, str(ROOT))
     prefix = "bu" + uuid.uuid4().hex[:8]
     counts = [int(w) for w in args.workers.split(",")]
-    subscribers = 2 * 2 * len(counts) * args.per_connection * args.connections
+    listeners = args.listeners.split(",")
+    subscribers = 2 * 2 * len(counts) * len(listeners) * args.per_connection * args.connections
     started = time.monotonic()
     groups = asyncio.run(load(prefix, subscribers))
     print(
@@ -248,12 +268,14 @@ def main(argv: list[str]) -> int:
     )
     ok = True
     try:
-        runs = [("register", w) for w in counts]
-        runs += [("navigate", w) for w in counts] if args.navigate else []
-        for slot, (mode, workers) in enumerate(runs):
-            r = measure(prefix, workers, args, groups, slot, mode)
+        runs = [("register", w, where) for where in listeners for w in counts]
+        runs += (
+            [("navigate", w, where) for where in listeners for w in counts] if args.navigate else []
+        )
+        for slot, (mode, workers, where) in enumerate(runs):
+            r = measure(prefix, workers, args, groups, slot, mode, where)
             print(
-                f"{mode}, workers={r['workers']}: {r['hops_per_s']:.0f} hops/s, "
+                f"{mode}, {where} port, workers={r['workers']}: {r['hops_per_s']:.0f} hops/s, "
                 f"{r['sessions_per_s']:.0f} sessions/s, p50 {r['p50_ms']:.2f} ms, "
                 f"p90 {r['p90_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, "
                 f"failed sessions {r['failed_sessions']}, HTTP errors {r['http_errors']}, "

@@ -65,6 +65,26 @@ RECEIPTS = prom.Counter("vaksin_sms_receipts_total", "Delivery receipts by final
 RECEIPT_SECONDS = prom.Histogram(
     "vaksin_sms_receipt_seconds", "From submit_sm to its delivery receipt", buckets=_RECEIPT
 )
+WHATSAPP_MESSAGES = prom.Counter(
+    "vaksin_whatsapp_messages_total",
+    "WhatsApp messages from phones, by outcome (answered, duplicate, not_text, help_suppressed)",
+    ["outcome"],
+)
+WHATSAPP_SENDS = prom.Counter(
+    "vaksin_whatsapp_sends_total",
+    "WhatsApp sends to the Graph API, by outcome (sent, retry, failed, window_closed)",
+    ["outcome"],
+)
+WHATSAPP_QUEUED_SECONDS = prom.Histogram(
+    "vaksin_whatsapp_queued_seconds",
+    "From queueing a WhatsApp message to the Graph API accepting it",
+    buckets=(*_LATENCY, 5.0, 15.0, 60.0, 300.0),
+)
+WHATSAPP_STATUSES = prom.Counter(
+    "vaksin_whatsapp_statuses_total",
+    "WhatsApp delivery statuses recorded (sent, delivered, read, failed)",
+    ["status"],
+)
 REDIS_ERRORS = prom.Counter(
     "vaksin_redis_errors_total", "Redis commands that failed (connection or reply)", ["client"]
 )

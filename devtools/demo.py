@@ -129,7 +129,8 @@ def worker_rows(
         name = f"{first} {rng.choice(SURNAMES)}"
         while True:
             day = rng.randint(1, 28) + (40 if female else 0)
-            birth = f"{day:02d}{rng.randint(1, 12):02d}{rng.randint(61, 99):02d}"
+            # Born 1968-1999: inside the 18-59 band of menus/screening.toml, then and now.
+            birth = f"{day:02d}{rng.randint(1, 12):02d}{rng.randint(68, 99):02d}"
             district = f"{rng.randint(1, 30):02d}"
             nik = f"{codes[facility[2]]}{district}{birth}{rng.randint(1, 9999):04d}"
             if nik not in seen:

@@ -1,10 +1,12 @@
 """`python -m ussd_server dev` (what `make run` runs): the whole service on one machine.
 
 Starts, in order: development secrets (once), Redis (the configured one, or a
-private append-only redis-server under var/redis), the development SMSC, demo
-data when the registry is empty, and the server with the SMS channel bound to
-the simulator, with the phone-in-the-browser page (/simulator) turned on.
-Everything it started stops on Ctrl-C (or SIGTERM), in reverse.
+private append-only redis-server under var/redis), the development SMSC and the
+development WhatsApp Graph API, demo data when the registry is empty, and the
+server with the SMS channel bound to the SMSC, the WhatsApp channel pointed at
+the Graph API (which posts its webhooks to the server) and the
+phone-in-the-browser page (/simulator) turned on. Everything it started stops on
+Ctrl-C (or SIGTERM), in reverse.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from core.settings import http_settings, redis_settings
 from devtools.private_redis import PrivateRedis, plan_redis
 from devtools.secrets import ensure_dev_secrets
 from devtools.smsc_settings import sim_settings
+from devtools.wa_sim import wa_sim_settings
+from devtools.wa_sim_process import GRAPH_VERSION
 from registration.keys import RegistryKeys
 
 
@@ -36,6 +40,9 @@ def register(sub: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--no-smsc", action="store_true", help="do not start the SMSC simulator")
+    parser.add_argument(
+        "--no-whatsapp", action="store_true", help="do not start the development Graph API"
+    )
     parser.add_argument("--no-demo", action="store_true", help="do not load demo data")
     parser.set_defaults(func=run_dev)
 
@@ -111,12 +118,29 @@ def _start_smsc(config: Config, children: Children, env: dict[str, str]) -> None
     )
 
 
+def _start_whatsapp(config: Config, children: Children, env: dict[str, str]) -> None:
+    """The development Graph API, and the server's WhatsApp channel pointed at it."""
+    sim, http = wa_sim_settings(config), http_settings(config)
+    webhook = f"http://{http.host}:{http.port}/whatsapp/webhook"
+    proc = children.spawn("WhatsApp Graph API", ["wa-sim", "--webhook", webhook], env)
+    _wait_for_port(sim.port, proc, "the development Graph API", 15)
+    env.update(
+        USSD_WHATSAPP_ENABLED="true",
+        USSD_WHATSAPP_GRAPH_BASE_URL=f"http://{sim.host}:{sim.port}/{GRAPH_VERSION}",
+        USSD_WHATSAPP_PHONE_NUMBER_ID=sim.phone_number_id,
+        USSD_WHATSAPP_ACCESS_TOKEN=sim.access_token,
+        USSD_WHATSAPP_APP_SECRET=sim.app_secret,
+        USSD_WHATSAPP_VERIFY_TOKEN=sim.verify_token,
+    )
+
+
 def _print_ready(base: str) -> None:
     print(
         "\nready:\n"
         f"  USSD (Africa's Talking) POST {base}/ussd/africastalking\n"
         f"  USSD (Hubtel)           POST {base}/ussd/hubtel\n"
         f"  USSD (plain JSON)       POST {base}/ussd/json\n"
+        f"  WhatsApp webhook        GET/POST {base}/whatsapp/webhook (unless --no-whatsapp)\n"
         f"  operator API            {base}/api/  (token in var/secrets/operator_api_token)\n"
         f"  API description         {base}/api/docs\n"
         f"  registration website    {base}/daftar  (codes arrive at the development SMSC)\n"
@@ -128,6 +152,9 @@ def _print_ready(base: str) -> None:
         "--text VAKSIN\n"
         "  try USSD over SMPP: .venv/bin/python -m ussd_server ussd-inject --from 62812... "
         '--text "*119#"\n'
+        "  try WhatsApp: .venv/bin/python -m ussd_server wa-inject --from 62812... "
+        "--text VAKSIN\n"
+        "                then --button ID or --list ID as printed ([button ...], [list ...])\n"
         "Ctrl-C stops everything.",
         flush=True,
     )
@@ -151,6 +178,10 @@ def _start_all(args: argparse.Namespace, config: Config, children: Children) -> 
         print("--no-smsc: the SMS channel stays off", file=sys.stderr)
     else:
         _start_smsc(config, children, env)
+    if args.no_whatsapp:
+        print("--no-whatsapp: the WhatsApp channel stays off", file=sys.stderr)
+    else:
+        _start_whatsapp(config, children, env)
     if not args.no_demo and _registry_empty(env["USSD_REDIS_URL"], config):
         print("registry is empty: loading demo data...")
         subprocess.run(

@@ -14,10 +14,21 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from core import metrics
 from core.outbox import OutboundSms
 from core.privacy import mask_phone
 from dialogue.context import Turn
-from registration.models import BookingOutcome, Ticket, TicketState, VerifyOutcome
+from dialogue.gsm import to_gsm
+from dialogue.menus import fill
+from dialogue.model import MESSAGE_CHANNELS
+from registration.models import (
+    BookingOutcome,
+    ScreeningOutcome,
+    ScreeningResult,
+    Ticket,
+    TicketState,
+    VerifyOutcome,
+)
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +92,21 @@ async def verify_nik(turn: Turn, digits: str) -> str:
         v["locked_until"] = f"{until:%H:%M}"
         log.info("phone %s locked for %ds", mask_phone(turn.msisdn), result.locked_seconds)
         return "locked"
+    if turn.channel not in MESSAGE_CHANNELS:  # there the reply itself is the message
+        await text_not_listed(turn)
     return "not_listed"
+
+
+async def text_not_listed(turn: Turn) -> None:
+    """How to get onto the list, by SMS: at most once a day per phone (whatever is dialled)."""
+    ctx = turn.ctx
+    offset = timedelta(hours=ctx.settings.utc_offset_hours)
+    today = (datetime.fromtimestamp(ctx.clock(), UTC) + offset).strftime("%Y%m%d")
+    text = fill(
+        ctx.menus.text("not_listed_sms", turn.lang), {"help_email": ctx.settings.help_email}
+    )
+    sms = OutboundSms(turn.msisdn, to_gsm(text), "not_listed", f"not-listed:{turn.msisdn}:{today}")
+    await ctx.outbox.enqueue_nowait(sms)  # the session write of this hop follows it
 
 
 @action("register", "status", "change", "cancel")
@@ -93,6 +118,12 @@ async def route_intent(turn: Turn, _: str) -> str:
 @action("none", "booked")
 async def load_status(turn: Turn, _: str) -> str:
     status = await turn.ctx.registry.status_by_nik(turn.vars["nik"])
+    # Read along for free: whether a screening is held (age, a running deferral). The
+    # screening gate asks the Registry again only when it is.
+    if status is not None and status.hold is not None:
+        turn.vars["hold"] = status.hold.outcome.value
+    else:
+        turn.vars.pop("hold", None)
     ticket = status.ticket if status is not None else None
     if ticket is None or ticket.state is TicketState.CANCELLED:
         return "none"
@@ -123,21 +154,36 @@ async def choose_slot(turn: Turn, key: str) -> str:
     return "ok"
 
 
-@action("eligible", "deferred", "not_eligible")
-async def record_screening(turn: Turn, _: str) -> str:
-    """Called by the screening screen once it has a "yes" or all the answers."""
+def explain(turn: Turn, result: ScreeningResult) -> str:
+    """Put a screening outcome's reason, advice and retry date into the screen variables."""
     ctx, v = turn.ctx, turn.vars
-    result = await ctx.registry.record_screening(v["nik"], dict(turn.session.answers))
-    if result.outcome.value == "eligible":
-        return "eligible"
-    groups = ctx.registry.screening_groups()
-    group = next((g for g in groups if g.group_id == result.reason_id), None)
-    fallback = ctx.menus.text("no_reason", turn.lang)
-    v["reason"] = group.reason[turn.lang].rstrip(".") if group else fallback
-    v["advice"] = group.advice[turn.lang] if group else ""
+    why = ctx.registry.screening_reason(result.reason_id)
+    v["reason"] = (
+        why.reason[turn.lang].rstrip(".") if why else ctx.menus.text("no_reason", turn.lang)
+    )
+    v["advice"] = why.advice[turn.lang] if why else ""
     retry_on = result.retry_on
     v["retry_on"] = ctx.lookups.day_text(retry_on, turn.lang) if retry_on else "-"
     return result.outcome.value
+
+
+@action("ok", "deferred", "not_eligible")
+async def screening_gate(turn: Turn, _: str) -> str:
+    """Before the questions: an age outside this phase or a deferral still running ends the
+    registration here. The Registry is asked (fresh) only when the status said so."""
+    if not turn.vars.pop("hold", ""):
+        return "ok"
+    result = await turn.ctx.registry.screening_hold(turn.vars["nik"])
+    return "ok" if result is None else explain(turn, result)
+
+
+@action("eligible", "deferred", "not_eligible")
+async def record_screening(turn: Turn, _: str) -> str:
+    """Called by the screening screen at the first "yes" or after the last "no"."""
+    result = await turn.ctx.registry.record_screening(turn.vars["nik"], dict(turn.session.answers))
+    if result.outcome is ScreeningOutcome.ELIGIBLE:
+        return "eligible"
+    return explain(turn, result)
 
 
 @action("ok")
@@ -146,7 +192,7 @@ async def start_reschedule(turn: Turn, _: str) -> str:
     return "ok"
 
 
-@action("booked", "full", "invalid_slot", "already_booked", "not_eligible")
+@action("booked", "full", "invalid_slot", "already_booked", "not_eligible", "too_early")
 async def book_slot(turn: Turn, _: str) -> str:
     ctx, v = turn.ctx, turn.vars
     call = ctx.registry.reschedule if v.get("mode") == "reschedule" else ctx.registry.book
@@ -162,8 +208,8 @@ async def book_slot(turn: Turn, _: str) -> str:
         BookingOutcome.ALREADY_BOOKED,
     ):
         await show_ticket(turn, result.ticket)
-    if result.outcome in (BookingOutcome.FULL, BookingOutcome.INVALID_SLOT):
-        ctx.lookups.forget_slots(v["facility_id"])
+    if result.outcome is BookingOutcome.NOT_ELIGIBLE:  # e.g. no longer in an eligible age band
+        explain(turn, ScreeningResult(ScreeningOutcome.NOT_ELIGIBLE))
     return result.outcome.value
 
 
@@ -216,6 +262,7 @@ async def resume_session(turn: Turn, _: str) -> str | None:
     if snapshot is None or snapshot.screen not in turn.ctx.menus.screens:
         return "gone"
     turn.session.resume_from(snapshot)
+    metrics.SESSIONS.labels(turn.channel, "resumed").inc()
     return None
 
 

@@ -1,4 +1,4 @@
-"""The dialogue engine: one hop in, one screen out, for USSD and two-way SMS alike.
+"""The dialogue engine: one hop in, one screen out, for USSD, two-way SMS and WhatsApp alike.
 
 A session is one small blob in the session store (screen, position, back stack,
 variables, language, last hop and last reply; see ``dialogue.session``). A hop
@@ -25,7 +25,7 @@ from dialogue.actions import ACTIONS
 from dialogue.context import DialogueContext
 from dialogue.lookups import Lookups
 from dialogue.menus import MenuError, Menus, load_menus
-from dialogue.model import Channel, Inbound, Layout, Outbound, View, ViewKind
+from dialogue.model import MESSAGE_CHANNELS, Channel, Inbound, Layout, Outbound, View, ViewKind
 from dialogue.ports import Clock, Registry, SmsOutbox
 from dialogue.render import SmsLayout, UssdLayout
 from dialogue.session import SessionStore
@@ -74,8 +74,11 @@ class Engine:
         return self.context.menus
 
     def layout(self, channel: Channel, max_chars: int = 0) -> Layout:
-        """The layout of our own channels: USSD within `max_chars` septets, or SMS."""
-        if channel is Channel.SMS:
+        """The layout of our own channels: USSD within `max_chars` septets, or SMS.
+
+        A message channel without a layout of its own (WhatsApp passes one) gets SMS's.
+        """
+        if channel in MESSAGE_CHANNELS:
             return self._sms_layout
         limit = max_chars or self.context.settings.max_screen_chars
         layout = self._ussd_layouts.get(limit)
@@ -97,7 +100,7 @@ class Engine:
         """
         chosen = layout or self.layout(inbound.channel, max_chars)
         try:
-            if inbound.channel is Channel.SMS:
+            if inbound.channel in MESSAGE_CHANNELS:
                 return await flow.sms_message(self.context, inbound, chosen)
             return await flow.ussd_hop(self.context, inbound, chosen)
         except Exception as exc:

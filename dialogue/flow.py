@@ -4,9 +4,10 @@ USSD: sessions are keyed by dialect, gateway session id and msisdn; a dropped
 registration leaves a resume snapshot per msisdn, offered on the next dial.
 WEB: the same, one session per browser session (the web edge numbers its hops),
 started at the menus' ``web`` entry, in the language the page asks for.
-SMS: one session per msisdn (long TTL); keywords (data in the menus) start a
-dialogue from anywhere; an unknown text outside a session gets help, flagged
-``fallback`` so the SMS channel can rate-limit auto-replies.
+SMS and WhatsApp (the message channels): one session per msisdn and channel
+(long TTL); keywords (data in the menus) start a dialogue from anywhere; an
+unknown text outside a session gets help, flagged ``fallback`` so the channel
+can rate-limit auto-replies.
 
 Either way a hop costs one read and one write of the session store; the
 channel's :class:`~dialogue.model.Layout` pages lists and lays out the text.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import re
 
+from core import metrics
 from dialogue import steps
 from dialogue.context import DialogueContext, Turn
 from dialogue.gsm import to_gsm
@@ -27,6 +29,10 @@ from dialogue.views import INVALID, build_view, typed_answer
 
 _KEYWORD = re.compile(r"[^A-Z]")
 KEYWORD_MAX_CHARS = 40  # longer texts are answers or chatter, never a keyword
+
+
+def _count(channel: Channel, event: str) -> None:
+    metrics.SESSIONS.labels(channel.value, event).inc()
 
 
 def notice(ctx: DialogueContext, key: str, lang: str) -> Outbound:
@@ -99,6 +105,9 @@ async def ussd_hop(ctx: DialogueContext, inbound: Inbound, layout: Layout) -> Ou
     """A USSD hop, or a web form (the same rules: a session per dial or browser session)."""
     ref = SessionRef(inbound.dialect, inbound.session_id, inbound.msisdn)
     if inbound.event in (SessionEvent.CLOSE, SessionEvent.TIMEOUT):
+        gone = (await ctx.store.load(ref, with_resume=False)).session
+        if gone is not None and not gone.finished:
+            _count(inbound.channel, "abandoned")  # hung up (or timed out) before the end
         await ctx.store.drop(ref)  # the resume snapshot stays for the next dial
         return Outbound("", end=True)
     web = inbound.channel is Channel.WEB
@@ -119,6 +128,7 @@ async def ussd_hop(ctx: DialogueContext, inbound: Inbound, layout: Layout) -> Ou
         session = Session(lang=_language(ctx, lang))
         session.holds_resume = resume is not None  # finishing this one settles the old one
         turn = Turn(ctx, session, inbound.msisdn, inbound.channel.value, resume)
+        _count(inbound.channel, "started")
         await _start(turn, inbound.channel)
     else:
         if session is None:
@@ -128,6 +138,8 @@ async def ussd_hop(ctx: DialogueContext, inbound: Inbound, layout: Layout) -> Ou
         turn = Turn(ctx, session, inbound.msisdn, inbound.channel.value, resume)
         error = await _answer(turn, inbound, layout)
     view, text, end = _shown(turn, error, layout)
+    if end:
+        _count(inbound.channel, "completed")
     session.last_hop, session.reply, session.error = inbound.hop, text, error
     session.hops += 1
     settings = ctx.settings
@@ -143,7 +155,8 @@ def keyword(text: str) -> str:
 
 
 async def sms_message(ctx: DialogueContext, inbound: Inbound, layout: Layout) -> Outbound:
-    ref = SessionRef("sms", inbound.msisdn, inbound.msisdn)
+    # Per channel: a list paged for WhatsApp must not be answered by an SMS reply.
+    ref = SessionRef(inbound.channel.value, inbound.msisdn, inbound.msisdn)
     stored = await ctx.store.load(ref, with_resume=False)
     session = stored.session
     if session is not None and session.screen not in ctx.menus.screens:
@@ -155,6 +168,7 @@ async def sms_message(ctx: DialogueContext, inbound: Inbound, layout: Layout) ->
         session = Session(lang=_language(ctx, stored.language))
         session.vars.update(kw.set)
         turn = Turn(ctx, session, inbound.msisdn, inbound.channel.value)
+        _count(inbound.channel, "started")
         await steps.enter(turn, kw.screen)
     elif session is not None and not session.finished:
         turn = Turn(ctx, session, inbound.msisdn, inbound.channel.value)
@@ -164,6 +178,8 @@ async def sms_message(ctx: DialogueContext, inbound: Inbound, layout: Layout) ->
         view = build_view(ctx, help_session, long_form=layout.long_form)
         return Outbound(layout.text(view), end=True, fallback=True, view=view)
     view, text, end = _shown(turn, error, layout)
+    if end:
+        _count(inbound.channel, "completed")
     session.hops += 1
     await ctx.store.save(ref, session, ctx.settings.sms_session_ttl_seconds)
     return Outbound(text, end, view=view)

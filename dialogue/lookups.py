@@ -1,4 +1,4 @@
-"""Small per-process caches and formatting the screens share: names, seats, days, tickets."""
+"""Small per-process caches and formatting the screens share: names, days, tickets."""
 
 from __future__ import annotations
 
@@ -10,15 +10,14 @@ from dialogue.gsm import to_gsm
 from dialogue.menus import LANGUAGES, Menus, fill
 from dialogue.ports import Registry
 from dialogue.settings import EngineSettings
-from registration.models import SlotAvailability, Ticket
+from registration.models import Ticket
 
 _NAMES_SECONDS = 60.0  # facility names change rarely; a minute of staleness is harmless
-_SLOTS_SECONDS = 1.0  # seat counts shown are at most a second old; book() is atomic
 FACILITY_NAME_CHARS = 40  # a facility's name on a screen (lists must stay readable)
 
 
 class Lookups:
-    """One per engine: cached facility names and seat counts, day and ticket texts."""
+    """One per engine: cached facility names, day and ticket texts."""
 
     def __init__(
         self,
@@ -31,7 +30,6 @@ class Lookups:
         self._monotonic = monotonic
         self.weekdays = {lang: menus.text("weekdays", lang).split(",") for lang in LANGUAGES}
         self._names: dict[str, tuple[float, str]] = {}
-        self._slots: dict[str, tuple[float, list[SlotAvailability]]] = {}
 
     async def facility_name(self, facility_id: str) -> str:
         now = self._monotonic()
@@ -42,19 +40,6 @@ class Lookups:
         name = to_gsm(facility.name)[:FACILITY_NAME_CHARS] if facility is not None else facility_id
         self._names[facility_id] = (now + _NAMES_SECONDS, name)
         return name
-
-    async def slots(self, facility_id: str) -> list[SlotAvailability]:
-        now = self._monotonic()
-        hit = self._slots.get(facility_id)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        slots = await self._registry.available_slots(facility_id)
-        self._slots[facility_id] = (now + _SLOTS_SECONDS, slots)
-        return slots
-
-    def forget_slots(self, facility_id: str) -> None:
-        """After a booking found a slot full: the next list shows fresh seat counts."""
-        self._slots.pop(facility_id, None)
 
     def day_text(self, day: date, lang: str) -> str:
         """'Sab 28/11': short enough for a list line."""

@@ -32,6 +32,13 @@ class Channel(StrEnum):
     # The registration website: a session per browser session, like a USSD dial (hop
     # numbers, resume), with the long form texts; it starts at the menus' `web` entry.
     WEB = "web"
+    # WhatsApp (Business Cloud API): a message channel, like SMS.
+    WHATSAPP = "whatsapp"
+
+
+# Message channels: one conversation per phone (long TTL), keywords start the dialogue
+# anywhere, unknown text outside a conversation gets help; screens in their long form.
+MESSAGE_CHANNELS = frozenset({Channel.SMS, Channel.WHATSAPP})
 
 
 class SessionEvent(StrEnum):
@@ -44,7 +51,7 @@ class SessionEvent(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Inbound:
     channel: Channel
-    # Which adapter produced it ("africastalking", "hubtel", "json", "smpp").
+    # Which adapter produced it ("africastalking", "hubtel", "json", "smpp", "whatsapp").
     dialect: str
     session_id: str
     msisdn: str  # normalised 62... form

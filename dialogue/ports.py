@@ -17,6 +17,7 @@ from registration.models import (
     Facility,
     RegistrantStatus,
     ScreeningGroup,
+    ScreeningReason,
     ScreeningResult,
     SlotAvailability,
     Ticket,
@@ -37,7 +38,13 @@ class Registry(Protocol):
 
     async def record_screening(self, nik: str, answers: dict[str, bool]) -> ScreeningResult: ...
 
-    async def available_slots(self, facility_id: str) -> list[SlotAvailability]: ...
+    async def screening_hold(self, nik: str) -> ScreeningResult | None: ...
+
+    def screening_reason(self, reason_id: str) -> ScreeningReason | None: ...
+
+    async def available_slots(
+        self, facility_id: str, *, nik: str = ""
+    ) -> list[SlotAvailability]: ...
 
     async def book(
         self, nik: str, facility_id: str, day: date, session_id: str, *, channel: str = ""

@@ -2,9 +2,10 @@
 
 :class:`UssdLayout` shows options as ``N. Label`` within the gateway's septet
 limit (dynamic lists are paged to fit, ``98`` next page, ``0`` back);
-:class:`SmsLayout` shows the same screen as "Balas N untuk Label" lines, the
-whole list on one page, without a length limit (the SMS channel splits).
-Both implement :class:`dialogue.model.Layout`.
+:class:`SmsLayout` shows the same screen as "Balas N untuk Label" lines, lists
+paged the same way within two GSM-7 segments (``SMS_LIMIT``): every reply of the
+dialogue costs at most two concatenated parts. Both implement
+:class:`dialogue.model.Layout`.
 """
 
 from __future__ import annotations
@@ -20,13 +21,25 @@ def _head(view: View) -> str:
     return f"{view.error}\n{view.body}" if view.error else view.body
 
 
+# Two concatenated GSM-7 parts of 153 septets. Replies are GSM-7 only (``to_gsm``): the
+# UCS-2 limit (2 x 67 = 134 units) never applies.
+SMS_LIMIT = 306
+
+
 def list_pages(header: str, labels: list[str], room: int, more: str, back: str) -> list[int]:
     """Start index of every page: as many `N. label` lines as fit under `room` septets."""
     base = septets(header) + septets(back) + 5  # header, "\n0. Back"
     more_cost = septets(more) + 5  # "\n98. More"
     lines = [septets(label) + len(str(n)) + 3 for n, label in enumerate(labels, 1)]  # "\nN. "
+    return page_starts(base, lines, more_cost, room)
+
+
+def page_starts(base: int, lines: list[int], more_cost: int, room: int) -> list[int]:
+    """Start index of every page: `base` septets on each page (header, back line), then
+    lines of the given costs while they fit in `room`, with room for a "more" line on
+    every page but the last. A line alone on its page always goes in."""
     starts: list[int] = []
-    count, i = len(labels), 0
+    count, i = len(lines), 0
     while i < count:
         starts.append(i)
         used, j = base, i
@@ -82,21 +95,39 @@ def render_ussd(view: View, menus: Menus, limit: int) -> str:
     return clip(head, room) + options
 
 
+def _sms_lines(view: View, menus: Menus) -> list[str]:
+    """A menu's options or a list's items as "Balas N untuk label" lines (numbered from 1)."""
+    reply = menus.text("sms_option", view.lang)
+    choices = view.options if view.kind is ViewKind.MENU else view.items
+    return [to_gsm(fill(reply, {"n": str(n), "label": lb})) for n, (_, lb) in enumerate(choices, 1)]
+
+
+def sms_pages(view: View, menus: Menus) -> list[int]:
+    """Where each page of a list starts in an SMS reply of at most ``SMS_LIMIT`` septets."""
+    head, lang = to_gsm(_head(view)), view.lang
+    base = septets(head) + 1 + septets(menus.text("sms_back", lang))
+    more_cost = 1 + septets(menus.text("sms_more", lang))
+    lines = [1 + septets(line) for line in _sms_lines(view, menus)]
+    return page_starts(base, lines, more_cost, SMS_LIMIT)
+
+
 def render_sms(view: View, menus: Menus) -> str:
-    """The same screen as an SMS: "Balas 1 untuk ..." lines, YA/TIDAK, the whole list."""
+    """The same screen as an SMS: "Balas 1 untuk ..." lines, YA/TIDAK, a page of a list."""
     head, lang = _head(view), view.lang
-    reply = menus.text("sms_option", lang)
     if view.kind is ViewKind.YESNO:
-        text = f"{head}\n{menus.text('sms_yesno', lang)}"
-    elif view.kind in (ViewKind.MENU, ViewKind.LIST):
-        choices = view.options if view.kind is ViewKind.MENU else view.items
-        lines = [fill(reply, {"n": str(n), "label": lb}) for n, (_, lb) in enumerate(choices, 1)]
-        if view.kind is ViewKind.LIST:
-            lines.append(menus.text("sms_back", lang))
-        text = "\n".join([head, *lines])
-    else:
-        text = head
-    return to_gsm(text)
+        return to_gsm(f"{head}\n{menus.text('sms_yesno', lang)}")
+    if view.kind is ViewKind.MENU:
+        return to_gsm("\n".join([head, *_sms_lines(view, menus)]))
+    if view.kind is not ViewKind.LIST:
+        return to_gsm(head)
+    starts, lines = sms_pages(view, menus), _sms_lines(view, menus)
+    page = min(view.page, len(starts) - 1)
+    end = starts[page + 1] if page + 1 < len(starts) else len(lines)
+    shown = [head, *lines[starts[page] : end]]
+    if page + 1 < len(starts):
+        shown.append(menus.text("sms_more", lang))
+    shown.append(menus.text("sms_back", lang))
+    return to_gsm("\n".join(shown))
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,13 +149,15 @@ class UssdLayout:
 
 @dataclass(frozen=True, slots=True)
 class SmsLayout:
-    """Two-way SMS: "Balas N untuk ..." lines; a list is one page (the SMS is split)."""
+    """Two-way SMS: "Balas N untuk ..." lines; lists paged within two segments (98 more)."""
 
     menus: Menus
     long_form: bool = True  # an SMS carries the QR and video links
 
     def pages(self, view: View) -> int:
-        return 1
+        if view.kind is not ViewKind.LIST:
+            return 1
+        return len(sms_pages(view, self.menus))
 
     def text(self, view: View) -> str:
         return render_sms(view, self.menus)

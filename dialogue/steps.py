@@ -51,7 +51,8 @@ async def source_items(turn: Turn, source: str) -> list[Item]:
         return [[f.facility_id, await lookups.facility_name(f.facility_id)] for f in facilities][
             :limit
         ]
-    slots = await lookups.slots(turn.vars["facility_id"])
+    # The registrant's own days (age band, dose-2 due date): the Registry decides.
+    slots = await ctx.registry.available_slots(turn.vars["facility_id"], nik=turn.vars["nik"])
     names = lookups.weekdays[turn.lang]  # as Lookups.day_text, inline: up to 60 lines a hop
     return [
         [

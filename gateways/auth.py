@@ -13,8 +13,7 @@ import base64
 import binascii
 import hmac
 import ipaddress
-
-from aiohttp import web
+from collections.abc import Mapping
 
 from core.config import Config
 from gateways.settings import DialectSettings
@@ -34,20 +33,21 @@ class Guard:
         self.networks = [ipaddress.ip_network(c, strict=False) for c in settings.allow_cidrs]
         self.active = bool(self.header or self.basic or self.networks)
 
-    def check(self, request: web.Request) -> tuple[int, str] | None:
+    def check(self, remote: str, headers: Mapping[str, str]) -> tuple[int, str] | None:
+        """``headers`` are looked up by lower-case name (aiohttp's are case-insensitive)."""
         if self.networks:
             try:
-                address = ipaddress.ip_address(request.remote or "")
+                address = ipaddress.ip_address(remote)
             except ValueError:
                 return 403, "client address unknown"
             if not any(address in net for net in self.networks):
                 return 403, f"address {address} is not allowed for this gateway"
         if self.header:
-            given = request.headers.get(self.header, "").encode()
+            given = headers.get(self.header.lower(), "").encode()
             if not hmac.compare_digest(given, self.secret):
                 return 401, f"missing or wrong {self.header} header"
         if self.basic:
-            auth = request.headers.get("Authorization", "")
+            auth = headers.get("authorization", "")
             scheme, _, value = auth.partition(" ")
             try:
                 given = base64.b64decode(value, validate=True) if scheme.lower() == "basic" else b""

@@ -13,6 +13,8 @@ class GatewaySettings:
     max_screen_chars: int
     # Serve dialects without any authentication (closed test networks, `make run`).
     allow_unauthenticated: bool
+    # A second port serving only the gateway endpoints through the lean listener (0 = none).
+    gateway_port: int
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,12 @@
 """Booking, rescheduling and cancelling: the rules around the booking store.
 
 The domain decides whether a slot can be booked at all (a known facility, a
-session of the day, a day inside the booking window) and what a session holds;
+session of the day, a day inside the booking window, the registrant's age on
+that day in an eligible band: else NOT_ELIGIBLE) and what a session holds;
 the store takes the seat and issues the ticket all or nothing (see
 :meth:`BookingStore.book`; in Redis a claim on the registrant, then the seat,
-then the ticket, then a confirmation). A booking of the same person already in
+then the ticket, then a confirmation; a dose 2 before its due date is TOO_EARLY,
+decided there). A booking of the same person already in
 flight makes this one wait for it, at most the claim timeout (plus a grace
 period for clock skew between processes), then answer with the booking there is.
 """
@@ -12,10 +14,13 @@ period for clock skew between processes), then answer with the booking there is.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import date
 
 from registration import stats
+from registration.eligibility import Eligibility
 from registration.facilities import FacilityDirectory
 from registration.models import BookingOutcome, BookingResult, Ticket
 from registration.rules import Rules
@@ -29,6 +34,8 @@ from registration.stores import (
 
 BUSY_WAIT = 0.05  # a second confirmation of the same person waits for the first
 
+log = logging.getLogger(__name__)
+
 
 class Booker:
     def __init__(
@@ -37,9 +44,11 @@ class Booker:
         counters: StatsStore,
         directory: FacilityDirectory,
         rules: Rules,
+        eligibility: Eligibility,
     ) -> None:
         self._bookings, self._counters, self._dir = bookings, counters, directory
         self._calendar, self._issuer = rules.calendar, rules.signer
+        self._eligibility = eligibility
         self._claim_seconds = rules.claim_timeout_seconds
 
     async def book(
@@ -50,6 +59,8 @@ class Booker:
         seat = self._calendar.seat(facility, day, session_id) if facility else None
         if seat is None:
             return BookingResult(BookingOutcome.INVALID_SLOT)
+        if not self._eligibility.may_book(nik, day):  # too young or too old on that day
+            return BookingResult(BookingOutcome.NOT_ELIGIBLE)
         request = BookingRequest(nik, seat, reschedule, self._claim_seconds)
         # Real time, not the injectable clock: this bounds how long we wait, not a date.
         give_up = time.monotonic() + self._claim_seconds + CLAIM_GRACE_SECONDS
@@ -78,3 +89,19 @@ class Booker:
         if ticket is not None:
             await self._counters.count(self._dir.regency_of(ticket.facility_id), stats.CANCELLED)
         return ticket
+
+
+async def repair_forever(
+    repair: Callable[[], Awaitable[int]],
+    transient_errors: tuple[type[Exception], ...],
+    interval_seconds: float,
+) -> None:
+    """Give back seats of interrupted bookings every ``interval_seconds``, forever."""
+    while True:
+        try:
+            freed = await repair()
+            if freed:
+                log.warning("gave back %d seat(s) held by interrupted bookings", freed)
+        except transient_errors as exc:  # storage away: try later
+            log.warning("booking repair failed: %s", exc)
+        await asyncio.sleep(interval_seconds)

@@ -77,6 +77,15 @@ class FacilityDirectory:
         self._version, self._loaded_at = version, self._monotonic()
         self._loaded = True
 
+    async def find(self, facility_id: str) -> Facility | None:
+        """The facility, checking for a newer import when it is not (yet) known here."""
+        await self.ensure()
+        facility = self.get(facility_id)
+        if facility is None:  # maybe imported a moment ago in another process
+            await self.ensure(check=True)
+            facility = self.get(facility_id)
+        return facility
+
     def get(self, facility_id: str) -> Facility | None:
         return self._by_id.get(facility_id)
 

@@ -1,10 +1,15 @@
 """Registry import from CSV: facilities and health workers, idempotent and fast.
 
-Sources: a path, a text stream (the operator API hands an uploaded CSV as
-``io.StringIO``) or any iterable of lines. Every row is validated; a bad row is
-reported with its line number and reason and skipped, good rows are kept.
-Re-importing updates records in place; a worker whose phone or facility changed
-leaves the old phone index / facility set.
+Sources: a path, the bytes of an upload (the operator API), a text stream or any
+iterable of lines. Every row is validated; a bad row is reported with its line
+number and reason and skipped, good rows are kept. Re-importing updates records in
+place; a worker whose phone or facility changed leaves the old phone index /
+facility set.
+
+Reading the source (registration.import_source): a file or upload that is not UTF-8
+text is refused before anything is written (:class:`UnreadableFile`, naming the
+first line that fails); a row the csv module cannot read is a bad row like any
+other; should reading stop half way, the report says where.
 
 Rows go to a :class:`RegistryWriter` in batches of ``BATCH_ROWS``; the store
 writes one batch while this module parses the next (speed: 1,000,000 workers well
@@ -15,61 +20,28 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import io
-import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from contextlib import ExitStack
-from typing import Protocol
 
 from core.phone import phone_problem_or_value
+from registration.import_source import CsvRows, Input, Source, UnreadableFile, rows_of
 from registration.models import ImportReport
 from registration.nik import PROVINCE_CODES, VALID_DDMM, nik_problem
 from registration.stores import FacilityRow, RegistryWriter, WorkerRow, WorkerSink
 
 Progress = Callable[..., None]  # progress(rows, done_bytes | None, total_bytes | None[, final])
-# A path, the CSV as bytes (UTF-8), a text stream, or any iterable of lines.
-Source = str | os.PathLike[str] | bytes | io.TextIOBase | Iterable[str]
 
 FACILITY_COLUMNS = ("facility_id", "name", "regency", "address", "daily_capacity")
 WORKER_COLUMNS = ("nik", "full_name", "phone", "profession", "facility_id")
+__all__ = ["Progress", "Source", "UnreadableFile", "import_facilities", "import_health_workers"]
+
 FACILITY_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 BATCH_ROWS = 5000
 _NIK_STRIP = str.maketrans("", "", " .-\t")
 
 
-class _Input:
-    """Lines of the source plus, for files, how far we have read (for progress)."""
-
-    def __init__(self, source: Source, stack: ExitStack) -> None:
-        self.total: int | None = None
-        self._raw: io.BufferedReader | None = None
-        self.lines: Iterable[str]
-        if isinstance(source, bytes | bytearray):  # an upload kept as bytes
-            self.lines = io.StringIO(bytes(source).decode("utf-8-sig"), newline="")
-        elif isinstance(source, str | os.PathLike):
-            self.total = os.path.getsize(source)
-            binary = stack.enter_context(open(source, "rb"))  # noqa: SIM115
-            self._raw = binary
-            self.lines = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
-        else:
-            self.lines = source
-
-    def done(self) -> int | None:
-        return self._raw.tell() if self._raw is not None else None
-
-
-class _CsvRows(Protocol):
-    """A csv.reader: rows, and the line the last one ended on."""
-
-    line_num: int
-
-    def __iter__(self) -> Iterator[list[str]]: ...
-
-    def __next__(self) -> list[str]: ...
-
-
-def _header(reader: _CsvRows, expected: tuple[str, ...]) -> tuple[list[int], int, bool] | str:
+def _header(reader: CsvRows, expected: tuple[str, ...]) -> tuple[list[int], int, bool] | str:
     """Positions of the expected columns, the header's width, and whether the file has
     exactly the expected columns in order (rows then need no picking); or why the
     header is unusable. Extra columns (a "notes" column an operator added) are ignored.
@@ -116,12 +88,12 @@ def _read_facilities(
     rows: list[FacilityRow] = []
     seen: dict[str, int] = {}
     with ExitStack() as stack:
-        reader = csv.reader(_Input(path_or_lines, stack).lines)
+        reader = csv.reader(Input(path_or_lines, stack).lines)
         header = _header(reader, FACILITY_COLUMNS)
         if isinstance(header, str):
             return header
         positions, width, straight = header
-        for row in reader:
+        for row in rows_of(reader, errors):
             line = reader.line_num
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue  # blank line
@@ -209,7 +181,7 @@ async def import_health_workers(
 ) -> ImportReport:
     check = _WorkerCheck(await writer.facility_ids())
     with ExitStack() as stack:
-        source = _Input(path_or_lines, stack)
+        source = Input(path_or_lines, stack)
         reader = csv.reader(source.lines)
         header = _header(reader, WORKER_COLUMNS)
         if isinstance(header, str):
@@ -224,17 +196,17 @@ async def import_health_workers(
 
 async def _import_workers(
     sink: WorkerSink,
-    reader: _CsvRows,
+    reader: CsvRows,
     header: tuple[list[int], int, bool],
     check: _WorkerCheck,
-    source: _Input,
+    source: Input,
     progress: Progress | None,
 ) -> ImportReport:
     positions, width, straight = header
     errors: list[tuple[int, str]] = []
     ok, rows_seen = 0, 0
     batch: list[WorkerRow] = []
-    for row in reader:
+    for row in rows_of(reader, errors):
         rows_seen += 1
         if not rows_seen & 511:
             await asyncio.sleep(0)  # let the batch in flight read its replies, send more

@@ -23,7 +23,8 @@ class RegistryKeys(KeySpace):
         return f"{self.prefix}:p:{{p:{phone}}}:niks"
 
     def nik_attempts(self, phone: str) -> str:
-        """Counter of wrong last-6 attempts for a phone (expires with the lockout window)."""
+        """Sorted set of a phone's wrong last-6 answers, scored by time (ms), expiring with
+        the lockout window (a counter left by an earlier version is converted when read)."""
         return f"{self.prefix}:p:{{p:{phone}}}:attempts"
 
     def nik_lock(self, phone: str) -> str:

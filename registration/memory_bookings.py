@@ -57,6 +57,9 @@ class MemoryBookings:
             return BookAttempt(BookingOutcome.NOT_ELIGIBLE), 0
         if screening.dose != dose:
             return BookAttempt(BookingOutcome.NOT_ELIGIBLE), 0
+        due = data.dose2_due.get(nik)
+        if dose == 2 and due is not None and seat.day < due:  # as the CLAIM script
+            return BookAttempt(BookingOutcome.TOO_EARLY), 0
         return None, dose
 
     def _free_code(self, issuer: TicketIssuer) -> str:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from datetime import date
 
 from registration.memory_data import MemoryData, StoredScreening
-from registration.models import HealthWorker, VerifyOutcome
+from registration.models import HealthWorker, ScreeningOutcome, VerifyOutcome
 from registration.stores import (
     ListedWorker,
     Lockout,
@@ -20,9 +21,11 @@ class MemoryRegistrants:
     def __init__(self, data: MemoryData, clock: Callable[[], float]) -> None:
         self._data, self._clock = data, clock
 
-    def _wrong_so_far(self, phone: str, now: float) -> int:
-        count, forget_at = self._data.wrong.get(phone, (0, 0.0))
-        return count if forget_at > now else 0
+    def _wrong_within(self, phone: str, now: float, window: int) -> list[float]:
+        """The phone's wrong answers of the last ``window`` seconds (older ones forgotten)."""
+        recent = [t for t in self._data.wrong.get(phone, ()) if t > now - window]
+        self._data.wrong[phone] = recent
+        return recent
 
     async def verify(self, phone: str, digits: str, lockout: Lockout) -> VerifyReply:
         data, now = self._data, self._clock()
@@ -32,24 +35,22 @@ class MemoryRegistrants:
         niks = data.phones.get(phone)
         if not niks:
             return VerifyReply(VerifyOutcome.NOT_LISTED)
+        wrong = self._wrong_within(phone, now, lockout.seconds)
         if len(digits) != 6 or not (digits.isascii() and digits.isdigit()):  # a typo: not counted
-            return VerifyReply(
-                VerifyOutcome.WRONG_DIGITS, wrong_attempts=self._wrong_so_far(phone, now)
-            )
+            return VerifyReply(VerifyOutcome.WRONG_DIGITS, wrong_attempts=len(wrong))
         matching = [nik for nik in niks if nik[-6:] == digits]
-        if matching:
-            data.wrong.pop(phone, None)
+        if matching:  # the count stays: another member's guesses are not forgiven
             record = self._record(min(matching))
             if record is None:
                 return VerifyReply(VerifyOutcome.NOT_LISTED)
             return VerifyReply(VerifyOutcome.OK, worker=record.worker, record=lambda: record)
-        wrong = self._wrong_so_far(phone, now) + 1
-        if wrong >= lockout.max_attempts:
+        wrong.append(now)
+        if len(wrong) >= lockout.max_attempts:
             data.wrong.pop(phone, None)
             data.locked[phone] = now + lockout.seconds
-            return VerifyReply(VerifyOutcome.LOCKED, locked_ms=lockout.seconds * 1000)
-        data.wrong[phone] = (wrong, now + lockout.seconds)
-        return VerifyReply(VerifyOutcome.WRONG_DIGITS, wrong_attempts=wrong)
+            ms = lockout.seconds * 1000
+            return VerifyReply(VerifyOutcome.LOCKED, locked_ms=ms, locked_now=True)
+        return VerifyReply(VerifyOutcome.WRONG_DIGITS, wrong_attempts=len(wrong))
 
     async def worker(self, nik: str) -> HealthWorker | None:
         return self._data.workers.get(nik)
@@ -80,17 +81,22 @@ class MemoryRegistrants:
         version = self._data.facilities_version
         return (worker.facility_id if worker else ""), (str(version) if version else None)
 
-    async def record_screening(self, nik: str, entry: ScreeningEntry) -> ScreeningStored | None:
+    async def record_screening(
+        self, nik: str, entry: ScreeningEntry, today: date
+    ) -> ScreeningStored | None:
         data = self._data
         worker = data.workers.get(nik)
         if worker is None:
             return None
         previous = data.screenings.get(nik)
+        kept = previous.result if previous else None  # a running deferral stays, as in Redis
+        if kept and kept.outcome is ScreeningOutcome.DEFERRED and (kept.retry_on or today) > today:
+            return ScreeningStored("deferred", "", kept=kept)
         dose = data.doses_done.get(nik, 0) + 1
         answers = {q: bool(a) for q, a in entry.answers.items()}
         data.screenings[nik] = StoredScreening(entry.result, answers, entry.at, dose)
         before = previous.result.outcome.value if previous else ""
-        return ScreeningStored(previous=before, facility_id=worker.facility_id)
+        return ScreeningStored(before, worker.facility_id, dose2_due=data.dose2_due.get(nik))
 
     async def listed(self, *, with_booking: bool, batch: int) -> AsyncIterator[list[ListedWorker]]:
         workers = sorted(self._data.workers.values(), key=lambda w: w.nik)

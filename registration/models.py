@@ -92,6 +92,7 @@ class BookingOutcome(StrEnum):
     ALREADY_BOOKED = "already_booked"  # an active booking for another slot exists
     NOT_ELIGIBLE = "not_eligible"  # no eligible screening on record
     INVALID_SLOT = "invalid_slot"  # unknown facility/day/session, or outside the window
+    TOO_EARLY = "too_early"  # a dose-2 day before the registrant's dose-2 due date
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +107,8 @@ class CheckInOutcome(StrEnum):
     CANCELLED = "cancelled"
     FORGED = "forged"  # bad signature or payload that does not match the ticket
     UNKNOWN = "unknown"  # no such ticket
+    WRONG_DAY = "wrong_day"  # a ticket for another day (beyond the tolerance): not checked in
+    WRONG_FACILITY = "wrong_facility"  # a ticket for another facility: not checked in
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +126,9 @@ class RegistrantStatus:
     ticket: Ticket | None  # the active (or last used) ticket
     dose2_due: date | None = None
     history: list[str] = field(default_factory=list)
+    # Why a screening cannot be taken now (an age outside this phase's bands, or a
+    # deferral until its retry date), as the screening would answer; None: it can.
+    hold: ScreeningResult | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,3 +152,27 @@ class ScreeningGroup:
     defer_days: int  # for DEFERRED: when to try again
     reason: dict[str, str]  # short reason shown on the END screen, per language
     advice: dict[str, str]  # what to do next, per language
+
+
+@dataclass(frozen=True, slots=True)
+class AgeBand:
+    """Ages ``min_age``-``max_age`` on the vaccination day (`[[age_band]]` in
+    menus/screening.toml): whether they may be vaccinated in this phase, and the dose-2
+    interval for them. Reason and advice (per language) say why not, and what next."""
+
+    band_id: str
+    min_age: int
+    max_age: int | None  # None: no upper bound (the last band)
+    outcome: ScreeningOutcome  # ELIGIBLE, or what a screening outside it gives
+    defer_days: int  # DEFERRED: when to try again
+    dose_interval_days: int  # dose 2 is due this long after dose 1 for these ages
+    reason: dict[str, str]
+    advice: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ScreeningReason:
+    """What a screening outcome's ``reason_id`` means, per language: why, and what next."""
+
+    reason: dict[str, str]
+    advice: dict[str, str]

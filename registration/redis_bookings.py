@@ -155,6 +155,8 @@ class RedisBookings(RedisTickets):
             return BookAttempt(None)
         if kind in REFUSALS:
             return BookAttempt(REFUSALS[kind], current)
+        if kind == "too_early":  # a dose-2 day before its due date
+            return BookAttempt(BookingOutcome.TOO_EARLY)
         if kind != "claimed":  # not listed, or no eligible screening for this dose
             return BookAttempt(BookingOutcome.NOT_ELIGIBLE)
         return BookAttempt(BookingOutcome.FULL)

@@ -13,12 +13,14 @@ registration.redis_import_writes).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 import redis.asyncio as aioredis
+from redis.exceptions import ResponseError
 
-from core.redis_bulk import BulkConnection
+from core.redis_bulk import BulkConnection, BulkError
 from registration import importer
 from registration.keys import RegistryKeys
 from registration.models import ImportReport
@@ -28,7 +30,8 @@ from registration.stores import FacilityRow, WorkerRow
 
 
 class _WorkerBatches:
-    """One batch in flight while the next is parsed."""
+    """One batch in flight while the next is parsed. A batch Redis refuses raises a
+    redis-py error (as every other Redis failure of the import does)."""
 
     def __init__(
         self, redis: aioredis.Redis, bulk: BulkConnection | None, keys: RegistryKeys
@@ -37,12 +40,23 @@ class _WorkerBatches:
         self._in_flight: asyncio.Task[None] | None = None
 
     async def send(self, batch: list[WorkerRow]) -> None:
-        self._in_flight = await flush(self._redis, self._bulk, self._keys, batch, self._in_flight)
+        try:
+            self._in_flight = await flush(
+                self._redis, self._bulk, self._keys, batch, self._in_flight
+            )
+        except BulkError as exc:
+            raise ResponseError(f"a batch of the import was refused: {exc}") from exc
 
     async def drain(self) -> None:
-        if self._in_flight:
-            await self._in_flight
-            self._in_flight = None
+        await self.send([])
+
+    async def settle(self) -> None:
+        """The import is ending on an error: let the batch in flight finish writing (whole,
+        or with its own error read) before its connection closes under it."""
+        in_flight, self._in_flight = self._in_flight, None
+        if in_flight is not None:
+            with contextlib.suppress(Exception):  # the error that ends the import wins
+                await in_flight
 
 
 class RedisRegistryWriter:
@@ -86,11 +100,12 @@ class RedisRegistryWriter:
     async def worker_batches(self) -> AsyncIterator[_WorkerBatches]:
         # The raw RESP writer encodes key names itself: ASCII prefixes only.
         bulk = await BulkConnection.open(self._redis) if self._keys.prefix.isascii() else None
+        batches = _WorkerBatches(self._redis, bulk, self._keys)
         try:
-            batches = _WorkerBatches(self._redis, bulk, self._keys)
             yield batches
             await batches.drain()
         finally:
+            await batches.settle()
             if bulk:
                 await bulk.close()
 

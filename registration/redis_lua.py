@@ -13,30 +13,43 @@ which is what makes "one active booking per registrant" hold across processes.
 
 from core.redis_lean import Script
 
-# KEYS: phone_index, attempts, lock. ARGV: last6, max_attempts, lockout_seconds.
+# KEYS: phone_index, wrong_answers, lock.
+# ARGV: last6, max_attempts, lockout_seconds, now_ms, answer_id (unique per answer)
+# Wrong answers are a sorted set of their times (ms): the max_attempts-th within the
+# window locks the phone, whatever matched in between. A right answer clears nothing:
+# on a household's shared phone one member's right answer must not wipe the count of
+# guesses at another's. A counter written by an earlier version (a string) is read as
+# that many wrong answers made now. -> {'locked', ttl_ms} | {'not_listed', 0} |
+# {'wrong', count} | {'ok', nik} | {'locked_now', lock_ms}
 VERIFY_BODY = """
 local ttl = redis.call('PTTL', KEYS[3])
 if ttl > 0 or ttl == -1 then return {'locked', ttl} end
 local niks = redis.call('SMEMBERS', KEYS[1])
 if #niks == 0 then return {'not_listed', 0} end
+local now, window = tonumber(ARGV[4]), tonumber(ARGV[3]) * 1000
+if redis.call('TYPE', KEYS[2]).ok == 'string' then
+  local old = tonumber(redis.call('GET', KEYS[2])) or 0
+  redis.call('DEL', KEYS[2])
+  for i = 1, old do redis.call('ZADD', KEYS[2], now, 'old:' .. i) end
+  if old > 0 then redis.call('PEXPIRE', KEYS[2], window) end
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
 local last6 = ARGV[1]
 if string.len(last6) ~= 6 or string.find(last6, '%D') then
-  return {'wrong', tonumber(redis.call('GET', KEYS[2]) or '0')}
+  return {'wrong', redis.call('ZCARD', KEYS[2])}
 end
 local found = false
 for _, nik in ipairs(niks) do
   if string.sub(nik, -6) == last6 and (not found or nik < found) then found = nik end
 end
-if found then
-  redis.call('DEL', KEYS[2])
-  return {'ok', found}
-end
-local n = redis.call('INCR', KEYS[2])
-redis.call('EXPIRE', KEYS[2], ARGV[3])
+if found then return {'ok', found} end
+redis.call('ZADD', KEYS[2], now, ARGV[5])
+redis.call('PEXPIRE', KEYS[2], window)
+local n = redis.call('ZCARD', KEYS[2])
 if n >= tonumber(ARGV[2]) then
   redis.call('SET', KEYS[3], '1', 'EX', ARGV[3])
   redis.call('DEL', KEYS[2])
-  return {'locked', tonumber(ARGV[3]) * 1000}
+  return {'locked_now', tonumber(ARGV[3]) * 1000}
 end
 return {'wrong', n}
 """
@@ -78,6 +91,7 @@ return 1
 # KEYS: booking, screening, status, worker
 # ARGV: mode(book|reschedule), fid, day, session, claim_id, now_ms, deadline_ms, grace_ms
 # -> {kind, dose_or_code, stale_fid, stale_day, stale_claim, old_fid, old_day, old_claim}
+#    (kind 'too_early': a dose-2 day before the status hash's dose2_due)
 #    (old_*: the active booking a reschedule is about to replace)
 CLAIM_BODY = """
 if redis.call('EXISTS', KEYS[4]) == 0 then return {'not_listed', ''} end
@@ -99,6 +113,10 @@ if state == 'active' then dose = tonumber(b[10] or '1') end
 if dose > 2 then return {'done', code} end
 local s = redis.call('HMGET', KEYS[2], 'outcome', 'dose')
 if s[1] ~= 'eligible' or tonumber(s[2] or '0') ~= dose then return {'not_eligible', code} end
+if dose == 2 then
+  local due = redis.call('HGET', KEYS[3], 'dose2_due')
+  if due and ARGV[3] < due then return {'too_early', code} end
+end
 redis.call('HSET', KEYS[1], 'c_id', ARGV[5], 'c_fid', ARGV[2], 'c_day', ARGV[3],
   'c_session', ARGV[4], 'c_deadline', ARGV[7], 'c_dose', dose)
 local old = {'', '', ''}
@@ -158,17 +176,21 @@ redis.call('HSET', KEYS[2], 'history', string.sub(h .. ARGV[3] .. '\\n', -2000))
 return {'ok', dose}
 """
 
-# KEYS: screening, worker, status. ARGV: outcome, reason_id, retry_on, answers_json, at
-# -> {previous_outcome, facility_id} or {'not_listed'}
+# KEYS: screening, worker, status. ARGV: outcome, reason_id, retry_on, answers_json, at, today
+# (dates yyyymmdd) -> {previous_outcome, facility_id, dose2_due} | {'not_listed'} |
+# {'kept', reason_id, retry_on}: a deferral whose retry date is after today stays.
 RECORD_SCREENING_BODY = """
 local fid = redis.call('HGET', KEYS[2], 'facility_id')
 if not fid then return {'not_listed'} end
-local prev = redis.call('HGET', KEYS[1], 'outcome') or ''
-local dose = tonumber(redis.call('HGET', KEYS[3], 'doses_done') or '0') + 1
+local s = redis.call('HMGET', KEYS[1], 'outcome', 'reason_id', 'retry_on')
+if s[1] == 'deferred' and s[3] and s[3] > ARGV[6] then return {'kept', s[2] or '', s[3]} end
+local prev = s[1] or ''
+local st = redis.call('HMGET', KEYS[3], 'doses_done', 'dose2_due')
+local dose = tonumber(st[1] or '0') + 1
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'outcome', ARGV[1], 'reason_id', ARGV[2], 'retry_on', ARGV[3],
   'answers', ARGV[4], 'at', ARGV[5], 'dose', dose)
-return {prev, fid}
+return {prev, fid, st[2] or ''}
 """
 
 

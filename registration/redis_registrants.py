@@ -12,7 +12,9 @@ over every listed worker (:meth:`RedisRegistrants.listed`) uses redis-py.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+import secrets
+from collections.abc import AsyncIterator, Callable
+from datetime import date
 from functools import partial
 
 import redis.asyncio as aioredis
@@ -20,7 +22,7 @@ import redis.asyncio as aioredis
 from core.redis_lean import FastRedis, as_dict
 from registration import redis_lua
 from registration.keys import RegistryKeys
-from registration.models import HealthWorker, VerifyOutcome
+from registration.models import HealthWorker, ScreeningOutcome, ScreeningResult, VerifyOutcome
 from registration.records import day_key, parse_day, screening_from, ticket_from, worker_from
 from registration.redis_facilities import RedisFacilities
 from registration.stores import (
@@ -59,9 +61,10 @@ class RedisRegistrants:
         fast: FastRedis,
         keys: RegistryKeys,
         facilities: RedisFacilities,
+        clock: Callable[[], float],
     ) -> None:
         self._redis, self._fast, self._keys = redis, fast, keys
-        self._facilities = facilities
+        self._facilities, self._clock = facilities, clock
 
     def _record_reads(self, nik: str) -> list[tuple[str, str]]:
         """The four reads, all in the ``{w:<nik>}`` slot; the worker record comes first."""
@@ -78,10 +81,18 @@ class RedisRegistrants:
         kind, value = await self._fast.evalsha(
             redis_lua.VERIFY,
             (k.phone_index(phone), k.nik_attempts(phone), k.nik_lock(phone)),
-            (digits, lockout.max_attempts, lockout.seconds),
+            (
+                digits,
+                lockout.max_attempts,
+                lockout.seconds,
+                int(self._clock() * 1000),
+                secrets.token_hex(6),
+            ),
         )
-        if kind == "locked":
-            return VerifyReply(VerifyOutcome.LOCKED, locked_ms=int(value))
+        if kind in ("locked", "locked_now"):
+            return VerifyReply(
+                VerifyOutcome.LOCKED, locked_ms=int(value), locked_now=kind == "locked_now"
+            )
         if kind == "wrong":
             return VerifyReply(VerifyOutcome.WRONG_DIGITS, wrong_attempts=int(value))
         if kind != "ok":
@@ -109,7 +120,9 @@ class RedisRegistrants:
         )
         return facility_id or "", version
 
-    async def record_screening(self, nik: str, entry: ScreeningEntry) -> ScreeningStored | None:
+    async def record_screening(
+        self, nik: str, entry: ScreeningEntry, today: date
+    ) -> ScreeningStored | None:
         k, result = self._keys, entry.result
         reply = await self._fast.evalsha(
             redis_lua.RECORD_SCREENING,
@@ -120,11 +133,15 @@ class RedisRegistrants:
                 day_key(result.retry_on) if result.retry_on else "",
                 json.dumps({q: bool(a) for q, a in entry.answers.items()}, sort_keys=True),
                 entry.at,
+                day_key(today),
             ),
         )
         if reply[0] == "not_listed":
             return None
-        return ScreeningStored(previous=reply[0], facility_id=reply[1])
+        if reply[0] == "kept":
+            kept = ScreeningResult(ScreeningOutcome.DEFERRED, reply[1], parse_day(reply[2]))
+            return ScreeningStored(previous="deferred", facility_id="", kept=kept)
+        return ScreeningStored(reply[0], reply[1], dose2_due=parse_day(reply[2]))
 
     async def listed(self, *, with_booking: bool, batch: int) -> AsyncIterator[list[ListedWorker]]:
         """SSCAN over every listed NIK; one pipelined read of the records per batch."""

@@ -53,7 +53,7 @@ def redis_stores(
     lean.register(*redis_lua.ALL_SCRIPTS)
     facilities = RedisFacilities(redis, lean, keys)
     stores = Stores(
-        registrants=RedisRegistrants(redis, lean, keys, facilities),
+        registrants=RedisRegistrants(redis, lean, keys, facilities, clock),
         facilities=facilities,
         bookings=RedisBookings(redis, lean, keys, facilities, clock),
         stats=RedisStats(redis, lean, keys),

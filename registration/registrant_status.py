@@ -1,4 +1,5 @@
-"""A registrant's status for the channels: the stored record plus the facility.
+"""A registrant's status for the channels: the stored record plus the facility and
+whether a screening is possible now (see registration.eligibility).
 
 ``verify`` reads the same record when the digits match and hands it on: the
 dialogue asks for the status right after verifying, in the same hop, and gets it
@@ -10,9 +11,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from core.phone import normalise_phone
+from registration.eligibility import Eligibility
 from registration.facilities import FacilityDirectory
 from registration.models import RegistrantStatus
-from registration.stores import RegistrantRecord
+from registration.stores import RegistrantRecord, RegistrantStore
 
 # How long a status read during verify may stand in for a fresh read: within one hop.
 PREFETCH_SECONDS = 0.5
@@ -20,7 +23,7 @@ PREFETCH_MAX = 5000  # entries kept before expired ones are swept
 
 
 async def build_status(
-    record: RegistrantRecord | None, directory: FacilityDirectory
+    record: RegistrantRecord | None, directory: FacilityDirectory, eligibility: Eligibility
 ) -> RegistrantStatus | None:
     if record is None:
         return None
@@ -32,6 +35,7 @@ async def build_status(
         ticket=record.ticket,
         dose2_due=record.dose2_due,
         history=record.history,
+        hold=eligibility.hold(record),
     )
 
 
@@ -58,3 +62,26 @@ class Prefetched:
 
     def forget(self, nik: str) -> None:
         self._entries.pop(nik, None)
+
+
+class Statuses(Prefetched):
+    """Statuses by NIK or phone, using a record ``verify`` just read when there is one."""
+
+    def __init__(
+        self, registrants: RegistrantStore, directory: FacilityDirectory, eligibility: Eligibility
+    ) -> None:
+        super().__init__()
+        self._registrants, self._dir, self._eligibility = registrants, directory, eligibility
+
+    async def by_nik(self, nik: str) -> RegistrantStatus | None:
+        prefetched = self.take(nik)
+        record = prefetched() if prefetched is not None else await self._registrants.record(nik)
+        return await build_status(record, self._dir, self._eligibility)
+
+    async def by_phone(self, phone: str) -> list[RegistrantStatus]:
+        normalised = normalise_phone(phone)
+        if not normalised.ok:
+            return []
+        niks = await self._registrants.niks_by_phone(normalised.value)
+        found = [await self.by_nik(nik) for nik in niks]
+        return [s for s in found if s is not None]

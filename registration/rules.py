@@ -1,8 +1,10 @@
 """The rules of one deployment, from configuration: who may try how often, when and
-where one can book, what a ticket looks like, what the screening asks.
+where one can book, what a ticket looks like, what the screening asks, who is in
+this phase by age.
 
 The numbers live in config.toml (`[registration]`, `[tickets]`, `[service]`) and the
-screening questions in menus/screening.toml; this gathers them for the Registry.
+screening questions and age bands in menus/screening.toml; this gathers them for
+the Registry.
 """
 
 from __future__ import annotations
@@ -11,8 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.config import Config
-from registration.models import ScreeningGroup
-from registration.screening import load_groups
+from registration.screening import ScreeningData, load_screening
 from registration.settings import load_settings, parse_sessions
 from registration.slots import Calendar
 from registration.stores import Lockout
@@ -24,9 +25,9 @@ class Rules:
     lockout: Lockout  # wrong last-6 answers before a phone is locked, and for how long
     calendar: Calendar  # the booking window, closed weekdays, sessions, local dates
     signer: TicketSigner  # ticket codes and the signed QR payload
-    groups: list[ScreeningGroup]  # the self-screening, in order
+    screening: ScreeningData  # the self-screening (in order) and the age bands
     claim_timeout_seconds: int  # how long one booking may take
-    dose_interval_days: int  # dose 2 is due this long after dose 1
+    check_in_tolerance_days: int  # a ticket checks in this many local days off its day
     facility_cache_seconds: float  # facility records are re-checked at least this often
 
     @classmethod
@@ -44,8 +45,8 @@ class Rules:
             lockout=Lockout(settings.max_nik_attempts, settings.lockout_seconds),
             calendar=calendar,
             signer=TicketSigner(key, tickets.code_alphabet, tickets.code_length),
-            groups=load_groups(config.resolve_path(settings.screening_file)),
+            screening=load_screening(config.resolve_path(settings.screening_file)),
             claim_timeout_seconds=settings.claim_timeout_seconds,
-            dose_interval_days=tickets.dose_interval_days,
+            check_in_tolerance_days=settings.check_in_tolerance_days,
             facility_cache_seconds=settings.facility_cache_seconds,
         )

@@ -1,38 +1,32 @@
-"""The registration facade both channels call. CONTRACT: signatures are fixed.
+"""The registration facade every channel calls. CONTRACT: existing signatures are fixed.
 
-Channels (USSD dialogue, SMS dialogue, operator API) use only this class and the
-dataclasses in `registration.models`; the modules behind it are the domain's own
-business: the rules (verification, slots, booking, checkin, screening, stats)
-over the stores of :mod:`registration.stores`. :meth:`Registry.from_config` runs
-on Redis; ``registration.memory.memory_registry`` on memory (unit tests).
-
-In Redis the hot path runs over one lean pipelined connection. Round trips:
-``verify`` 1 (+1 to read the matched record, another Cluster slot),
-``status_by_nik`` 1 (0 right after ``verify`` of the same NIK), ``facility_choices``
-1, ``record_screening`` 1 (+ the counters it moves, not waited for),
-``available_slots`` 1, ``book`` 2 (see registration.redis_bookings). Facility
-records and the screening data are cached in-process; an import bumps a version
-every process checks along with its own reads.
+Channels (USSD, SMS, web, help desk, operator API) use only this class and the
+dataclasses in `registration.models`; behind it are the rules (verification,
+eligibility, slots, booking, checkin, screening, stats) over the stores of
+:mod:`registration.stores`: Redis (:meth:`Registry.from_config`, one lean pipelined
+connection on the hot path; round trips in docs/registration.md) or memory
+(``registration.memory.memory_registry``, unit tests).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
+from core import metrics
 from core.config import Config
-from core.phone import normalise_phone
 from core.settings import redis_settings
 from registration import importer, overview, recipients, stats
-from registration.booking import Booker
+from registration.booking import Booker, repair_forever
 from registration.checkin import CheckIn
+from registration.eligibility import Eligibility
 from registration.facilities import FacilityDirectory
 from registration.keys import RegistryKeys
 from registration.models import (
+    BookingOutcome,
     BookingResult,
     CheckInResult,
     Facility,
@@ -40,15 +34,17 @@ from registration.models import (
     ImportReport,
     RegistrantStatus,
     ScreeningGroup,
+    ScreeningReason,
     ScreeningResult,
     SlotAvailability,
     Ticket,
     Verification,
 )
+from registration.offer import SlotOffer
 from registration.overview import FacilityLoad
 from registration.recipients import Recipient
 from registration.redis_stores import redis_stores
-from registration.registrant_status import Prefetched, build_status
+from registration.registrant_status import Statuses
 from registration.rules import Rules
 from registration.screening_record import Screener
 from registration.stats import RegistryStats
@@ -77,16 +73,20 @@ class Registry:
     ) -> None:
         self._stores, self._fast = stores, fast
         self._calendar, self._signer = rules.calendar, rules.signer
-        self._prefetched = Prefetched()  # records read by verify, for the same hop
         self._directory = directory = FacilityDirectory(
             stores.facilities, rules.facility_cache_seconds
         )
         self._verifier = Verifier(stores.registrants, rules.lockout)
-        self._screener = Screener(
-            rules.groups, stores.registrants, stores.stats, directory, rules.calendar, clock
+        self._eligibility = eligibility = Eligibility(rules.screening, rules.calendar)
+        self._statuses = Statuses(stores.registrants, directory, eligibility)  # + verify's reads
+        self._offer = SlotOffer(
+            stores.facilities, stores.registrants, directory, rules.calendar, eligibility
         )
-        self._booker = Booker(stores.bookings, stores.stats, directory, rules)
-        self._checkin = CheckIn(stores.bookings, stores.stats, directory, rules)
+        self._screener = Screener(
+            rules.screening.groups, stores, directory, eligibility, self._offer.hint, clock
+        )
+        self._booker = Booker(stores.bookings, stores.stats, directory, rules, eligibility)
+        self._checkin = CheckIn(stores.bookings, stores.stats, directory, rules, eligibility)
 
     @classmethod
     def from_config(
@@ -136,8 +136,9 @@ class Registry:
     async def verify(self, phone: str, last6: str) -> Verification:
         """(phone, last 6 NIK digits) -> the registrant, or why not (counts attempts, locks)."""
         result, record = await self._verifier.verify(phone, last6)
+        metrics.VERIFICATIONS.labels(result.outcome.value).inc()
         if result.worker is not None and record is not None:
-            self._prefetched.keep(result.worker.nik, record)
+            self._statuses.keep(result.worker.nik, record)
         return result
 
     async def worker(self, nik: str) -> HealthWorker | None:
@@ -145,12 +146,7 @@ class Registry:
 
     # --- where -----------------------------------------------------------------
     async def facility(self, facility_id: str) -> Facility | None:
-        await self._directory.ensure()
-        facility = self._directory.get(facility_id)
-        if facility is None:  # maybe imported a moment ago in another process
-            await self._directory.ensure(check=True)
-            facility = self._directory.get(facility_id)
-        return facility
+        return await self._directory.find(facility_id)
 
     async def facility_choices(self, nik: str) -> list[Facility]:
         """The assigned facility first, then the others in the same regency (by name)."""
@@ -171,30 +167,42 @@ class Registry:
         return list(self._screener.groups)
 
     async def record_screening(self, nik: str, answers: dict[str, bool]) -> ScreeningResult:
-        """Evaluate answers {group_id: yes?}, store the outcome with the registration.
+        """Decide from the age band (today) or the answers {group_id: yes?} given, and store
+        the outcome with the registration; a deferral still running is answered as stored.
 
         A NIK that is not listed gets NOT_ELIGIBLE with reason_id "not_listed" (nothing stored).
         """
-        self._prefetched.forget(nik)
-        return await self._screener.record(nik, answers)
+        self._statuses.forget(nik)
+        return await self._screener.record(nik, answers)  # counted in metrics when stored
+
+    async def screening_hold(self, nik: str) -> ScreeningResult | None:
+        """Before the questions: an age outside this phase (recorded now, as a screening) or a
+        deferral still running; None when the questions may be asked."""
+        self._statuses.forget(nik)
+        return await self._screener.hold(nik)
+
+    def screening_reason(self, reason_id: str) -> ScreeningReason | None:
+        """The reason and advice texts of a screening outcome's ``reason_id`` (a screening
+        group or an age band), per language; None for the domain's own ids."""
+        return self._eligibility.reason(reason_id)
 
     # --- when ------------------------------------------------------------------
-    async def available_slots(self, facility_id: str) -> list[SlotAvailability]:
-        """Every (day, session) in the booking window, with seats left (full ones too)."""
-        days = self._calendar.window()
-        booked = await self._stores.facilities.seats_booked(facility_id, days)
-        await self._directory.ensure_recent()
-        facility = self._directory.get(facility_id)
-        if facility is None:
-            return []
-        return self._calendar.availability(facility, days, booked)
+    async def available_slots(self, facility_id: str, *, nik: str = "") -> list[SlotAvailability]:
+        """Every (day, session) in the booking window, with seats left (full ones too); with
+        ``nik``, only the days that registrant may book (their age band on the day; a dose 2
+        not before its due date), seat counts up to a second old (see registration.offer)."""
+        return await self._offer.slots(facility_id, nik)
 
     async def book(
         self, nik: str, facility_id: str, day: date, session_id: str, *, channel: str = ""
     ) -> BookingResult:
         """Atomically take a seat and issue the ticket. Idempotent for the same slot."""
-        self._prefetched.forget(nik)
-        return await self._booker.book(nik, facility_id, day, session_id)
+        self._statuses.forget(nik)
+        result = await self._booker.book(nik, facility_id, day, session_id)
+        metrics.BOOKINGS.labels(result.outcome.value, channel or "other").inc()
+        if result.outcome is BookingOutcome.FULL:
+            self._offer.forget(facility_id)
+        return result
 
     async def reschedule(
         self, nik: str, facility_id: str, day: date, session_id: str, *, channel: str = ""
@@ -204,12 +212,16 @@ class Registry:
         The new seat is taken before the old one is given back: if the new slot is
         full the result is FULL and the current booking stays as it was.
         """
-        self._prefetched.forget(nik)
-        return await self._booker.book(nik, facility_id, day, session_id, reschedule=True)
+        self._statuses.forget(nik)
+        result = await self._booker.book(nik, facility_id, day, session_id, reschedule=True)
+        metrics.BOOKINGS.labels(f"reschedule_{result.outcome.value}", channel or "other").inc()
+        if result.outcome is BookingOutcome.FULL:
+            self._offer.forget(facility_id)
+        return result
 
     async def cancel(self, nik: str) -> Ticket | None:
         """Cancel the active booking, giving the seat back; returns the cancelled ticket."""
-        self._prefetched.forget(nik)
+        self._statuses.forget(nik)
         return await self._booker.cancel(nik)
 
     async def repair(self) -> int:
@@ -218,14 +230,7 @@ class Registry:
 
     async def maintenance_loop(self, interval_seconds: float = 60.0) -> None:
         """Run :meth:`repair` forever (a server starts it as a task and cancels it on exit)."""
-        while True:
-            try:
-                freed = await self.repair()
-                if freed:
-                    log.warning("gave back %d seat(s) held by interrupted bookings", freed)
-            except self._stores.backend.transient_errors as exc:  # storage away: try later
-                log.warning("booking repair failed: %s", exc)
-            await asyncio.sleep(interval_seconds)
+        await repair_forever(self.repair, self._stores.backend.transient_errors, interval_seconds)
 
     # --- tickets and status ----------------------------------------------------
     async def ticket(self, code: str) -> Ticket | None:
@@ -236,30 +241,27 @@ class Registry:
 
     async def status_by_phone(self, phone: str) -> list[RegistrantStatus]:
         """Every registrant listed with this phone (a household may share one)."""
-        normalised = normalise_phone(phone)
-        if not normalised.ok:
-            return []
-        niks = await self._stores.registrants.niks_by_phone(normalised.value)
-        found = [await self.status_by_nik(nik) for nik in niks]
-        return [s for s in found if s is not None]
+        return await self._statuses.by_phone(phone)
 
     async def status_by_nik(self, nik: str) -> RegistrantStatus | None:
-        prefetched = self._prefetched.take(nik)
-        if prefetched is not None:
-            return await build_status(prefetched(), self._directory)
-        return await build_status(await self._stores.registrants.record(nik), self._directory)
+        return await self._statuses.by_nik(nik)
 
-    async def check_in(self, payload_or_code: str) -> CheckInResult:
-        """Validate a scanned QR payload (signature, state) and mark the ticket used.
+    def planned_dose2(self, ticket: Ticket) -> date | None:
+        """For a dose-1 ticket: when dose 2 would be due if checked in on the ticket's day."""
+        return self._eligibility.dose2_due(ticket.nik, ticket.day) if ticket.dose == 1 else None
+
+    async def check_in(self, payload_or_code: str, *, facility_id: str) -> CheckInResult:
+        """Validate a scanned QR payload (signature, state) at the scanning facility, today
+        (give or take ``check_in_tolerance_days``), and mark the ticket used.
 
         A bare ticket code (operator lookup) is VALID only while the ticket is active.
         """
-        result = await self._checkin.check_in(payload_or_code)
+        result = await self._checkin.check_in(payload_or_code, facility_id)
         if result.ticket is not None:
-            self._prefetched.forget(result.ticket.nik)
+            self._statuses.forget(result.ticket.nik)
         return result
 
-    def ticket_png(self, ticket: Ticket) -> bytes:
+    def ticket_png(self, ticket: Ticket) -> bytes:  # the QR image of the payload
         return qr_png(ticket.payload)
 
     def ticket_svg(self, ticket: Ticket) -> bytes:

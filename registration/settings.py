@@ -21,12 +21,12 @@ class RegistrationSettings:
     screening_file: str
     claim_timeout_seconds: int
     facility_cache_seconds: float
+    check_in_tolerance_days: int
 
 
 @dataclass(frozen=True)
 class TicketSettings:
     signing_key_file: str
-    dose_interval_days: int
     code_alphabet: str
     code_length: int
 
@@ -56,6 +56,8 @@ def load_settings(config: Config) -> tuple[RegistrationSettings, TicketSettings,
     offset = service_settings(config).utc_offset_hours
     if len(set(tickets.code_alphabet)) < 10 or tickets.code_length < 6:
         raise ConfigError("[tickets] code_alphabet needs 10+ symbols and code_length >= 6")
+    if reg.check_in_tolerance_days < 0:
+        raise ConfigError("[registration] check_in_tolerance_days must be 0 or more")
     return reg, tickets, offset
 
 

@@ -6,11 +6,13 @@ changes that must be atomic happen inside one call, with the same meaning in
 every implementation (the contract tests in tests/test_registration_contract_*.py
 run against both):
 
-- a wrong attempt counts towards a lockout; digits that are not six decimal
-  digits never match and are not counted; a right answer resets the count;
+- ``max_attempts`` wrong answers within ``seconds`` lock the phone, whatever matched
+  in between (a household's right answer clears nothing); digits that are not six
+  decimal digits never match and are not counted;
+- a screening replaces the previous one, except a deferral still running (kept);
 - a registrant holds at most one active booking; the dose booked is the number
   of doses done + 1 (a reschedule keeps its dose) and needs an eligible screening
-  for that dose; nobody books a third dose;
+  for that dose; a dose 2 is not booked before its due date; no third dose;
 - a seat is taken only while the session has capacity left, at most once per holder;
 - a ticket is checked in once.
 
@@ -49,7 +51,7 @@ Moves = tuple[tuple[str, int], ...]
 
 @dataclass(frozen=True, slots=True)
 class Lockout:
-    """After ``max_attempts`` wrong answers within ``seconds`` the phone is locked that long."""
+    """The ``max_attempts``-th wrong answer within ``seconds`` locks the phone that long."""
 
     max_attempts: int
     seconds: int
@@ -71,6 +73,7 @@ class VerifyReply:
     outcome: VerifyOutcome
     wrong_attempts: int = 0  # WRONG_DIGITS: wrong answers counted in the current window
     locked_ms: int = 0  # LOCKED: lock time left; 0 or less when the lock has no expiry
+    locked_now: bool = False  # LOCKED by this answer (the lockout's last wrong answer)
     worker: HealthWorker | None = None  # OK: the registrant the digits matched
     # OK: their whole record, read along with the verification; parsed only when wanted
     # (a verify alone stays cheap; the status right after it costs no round trip).
@@ -88,6 +91,9 @@ class ScreeningEntry:
 class ScreeningStored:
     previous: str  # the outcome of the screening this one replaced, "" for a first one
     facility_id: str  # the registrant's assigned facility (for the regional counters)
+    # A deferral still running, kept instead of the new screening (nothing was stored).
+    kept: ScreeningResult | None = None
+    dose2_due: date | None = None  # read along: the times offered next need it
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +111,8 @@ class ListedWorker:
 class RegistrantStore(Protocol):
     async def verify(self, phone: str, digits: str, lockout: Lockout) -> VerifyReply:
         """Which NIK listed with ``phone`` ends in ``digits`` (the smallest if several), with
-        attempt counting and lockout. On OK the registrant's record comes along."""
+        wrong answers counted per phone and lockout; a locked phone is not checked at all.
+        On OK the registrant's record comes along."""
 
     async def worker(self, nik: str) -> HealthWorker | None: ...
 
@@ -119,8 +126,11 @@ class RegistrantStore(Protocol):
         """(assigned facility id or "", the facilities' import version), read together so
         that the facility cache is checked without another round trip."""
 
-    async def record_screening(self, nik: str, entry: ScreeningEntry) -> ScreeningStored | None:
-        """Replace the registrant's screening (for dose = doses done + 1); None if not listed."""
+    async def record_screening(
+        self, nik: str, entry: ScreeningEntry, today: date
+    ) -> ScreeningStored | None:
+        """Replace the registrant's screening (for dose = doses done + 1), unless a deferral
+        with a retry date after ``today`` is stored (then ``kept``); None if not listed."""
 
     def listed(self, *, with_booking: bool, batch: int) -> AsyncIterator[list[ListedWorker]]:
         """Every listed NIK, a batch at a time, in no particular order (a NIK whose record is
@@ -186,8 +196,9 @@ class BookingRequest:
 
 @dataclass(frozen=True, slots=True)
 class BookAttempt:
-    """BOOKED (new, or the same slot again), FULL, ALREADY_BOOKED, NOT_ELIGIBLE; or
-    ``outcome`` None: another booking of this person is in flight, try again shortly."""
+    """BOOKED (new, or the same slot again), FULL, ALREADY_BOOKED, NOT_ELIGIBLE, TOO_EARLY
+    (a dose-2 day before its due date); or ``outcome`` None: another booking of this
+    person is in flight, try again shortly."""
 
     outcome: BookingOutcome | None
     ticket: Ticket | None = None  # BOOKED: the ticket; ALREADY_BOOKED: the existing one

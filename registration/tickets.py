@@ -57,6 +57,8 @@ class TicketSigner:
 
     def verify(self, payload: str) -> PayloadFields | None:
         """The fields of a payload whose signature is right, else None (forged or garbled)."""
+        if not payload.isascii():  # never signed by us; and HMAC would not take it
+            return None
         parts = payload.strip().split(".")
         if len(parts) != 7 or parts[0] != PAYLOAD_VERSION:
             return None

@@ -3,7 +3,10 @@
 The phone is normalised here, the digits stripped of spaces; the store decides
 atomically: locked? listed? which NIK of the household ends in these digits?
 (see :meth:`RegistrantStore.verify`). A malformed answer (not 6 digits) is
-reported as wrong but not counted: it cannot be a guess, only a typo. On a match
+reported as wrong but not counted: it cannot be a guess, only a typo. Wrong answers
+count per phone, a right one in between clears nothing (two health workers of one
+household share a phone: one's right answer must not forgive guesses at the
+other's); the third within ``lockout_seconds`` locks the phone. On a match
 the store hands the registrant's whole record over with it: the dialogue asks for
 the status right after verifying, in the same hop.
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from core import metrics
 from core.phone import normalise_phone
 from registration.models import Verification, VerifyOutcome
 from registration.stores import Lockout, RegistrantRecord, RegistrantStore
@@ -32,6 +36,8 @@ class Verifier:
         reply = await self._registrants.verify(normalised.value, digits, self._lockout)
         limit = self._lockout.max_attempts
         if reply.outcome is VerifyOutcome.LOCKED:
+            if reply.locked_now:
+                metrics.LOCKOUTS.inc()
             ms = reply.locked_ms
             seconds = max((ms + 999) // 1000, 1) if ms > 0 else self._lockout.seconds
             return Verification(VerifyOutcome.LOCKED, locked_seconds=seconds), None

@@ -24,9 +24,9 @@ Every setting lives in `config.toml` with its default. A deployment keeps its ow
 file with only what it changes (`--config PATH` or `USSD_CONFIG`), laid over the
 defaults; then each setting can be overridden by the environment variable shown.
 Secrets (the ticket signing key, the operator token, gateway secrets, the SMPP
-password) never live in a file of settings: each comes from its environment
-variable or from the file its `*_file` setting names; an empty secret is a
-start-up error.
+password, the WhatsApp access token, app secret and verify token) never live in a
+file of settings: each comes from its environment variable or from the file its
+`*_file` setting names; an empty secret is a start-up error.
 
 """
 

@@ -9,8 +9,9 @@ from gateways.keys import GatewayKeys
 from registration.keys import RegistryKeys
 from smpp.keys import SmsKeys
 from web.keys import WebKeys
+from whatsapp.keys import WhatsAppKeys
 
 
 @dataclass(frozen=True)
-class AllKeys(RegistryKeys, DialogueKeys, SmsKeys, GatewayKeys, WebKeys):
+class AllKeys(RegistryKeys, DialogueKeys, SmsKeys, GatewayKeys, WebKeys, WhatsAppKeys):
     """The union of the layers' key classes (they share only ``prefix``)."""

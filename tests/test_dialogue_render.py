@@ -10,6 +10,7 @@ from dialogue.gsm import septets
 from dialogue.menus import Menus
 from dialogue.model import View, ViewKind
 from dialogue.render import SmsLayout, UssdLayout
+from smpp.encoding import count_parts
 from tests.dialogue_harness import shipped_menus
 
 
@@ -82,13 +83,24 @@ def test_english_navigation_labels(menus: Menus) -> None:
     assert "98. More" in text and text.endswith("0. Back")
 
 
-def test_sms_shows_the_whole_list_on_one_page(menus: Menus) -> None:
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_sms_pages_a_long_list_within_two_segments_and_loses_nothing(
+    menus: Menus, lang: str
+) -> None:
+    """A full schedule (24 times) was one reply of seven concatenated SMS."""
     layout = SmsLayout(menus)
-    view = slot_list(24)
-    assert layout.pages(view) == 1
-    lines = layout.text(view).splitlines()
-    assert lines[1] == "Balas 1 untuk Kam 14/01 08:00-12:00 (50)" and len(lines) == 26
-    assert lines[-1] == "Balas 0 untuk kembali" and "98" not in layout.text(view)
+    pages = layout.pages(slot_list(24, lang))
+    assert pages > 1
+    shown: list[int] = []
+    for page in range(pages):
+        text = layout.text(slot_list(24, lang, page=page))
+        assert count_parts(text) in (("gsm7", 1), ("gsm7", 2)) and septets(text) <= 306, text
+        more = menus.text("sms_more", lang)
+        assert (more in text) == (page + 1 < pages)
+        assert text.endswith(menus.text("sms_back", lang))
+        shown += [int(n) for n in re.findall(r"^\w+ (\d+) \w+ ", text, re.M) if 0 < int(n) < 98]
+    assert shown == list(range(1, 25))  # numbered across pages, in order, each once
+    assert SmsLayout(menus).pages(slot_list(3)) == 1
 
 
 def test_an_end_screen_is_just_its_text(menus: Menus) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -11,11 +12,14 @@ from dialogue.engine import Engine
 from dialogue.gsm import is_gsm, septets, to_gsm
 from dialogue.lookups import FACILITY_NAME_CHARS
 from dialogue.model import ViewKind
-from dialogue.render import UssdLayout, compose_ussd, render_sms, render_ussd
+from dialogue.render import SmsLayout, UssdLayout, compose_ussd, render_sms, render_ussd
 from dialogue.session import Session
 from dialogue.views import build_view
+from registration.screening import load_screening
+from smpp.encoding import count_parts
 from tests.ussd_harness import LONG_FACILITY
 
+SCREENING_FILE = Path(__file__).resolve().parent.parent / "menus" / "screening.toml"
 LONGEST_NAME = "Muhammadiyahsyahputra Abdurrahmanwahid Sastrowardoyo Wicaksono"
 
 
@@ -25,10 +29,14 @@ def engine(context) -> Engine:
 
 
 def worst_vars(engine: Engine, lang: str, sid: str = "") -> dict[str, str]:
-    groups = engine.context.registry.screening_groups()
-    if sid in ("deferred", "not_eligible"):  # the texts of the groups that lead there
-        groups = [g for g in groups if g.on_yes.value == sid] or groups
-    pair = max(groups, key=lambda g: len(g.reason[lang]) + len(g.advice[lang]))
+    """The longest values a screen can show; for an outcome screen, the longest reason and
+    advice of the screening groups and age bands that lead there."""
+    rules = load_screening(SCREENING_FILE)  # the file the engine's Registry loaded
+    pairs = [(g.on_yes.value, g.reason, g.advice) for g in rules.groups]
+    pairs += [(b.outcome.value, b.reason, b.advice) for b in rules.bands.bands if b.reason]
+    if sid in ("deferred", "not_eligible"):
+        pairs = [p for p in pairs if p[0] == sid] or pairs
+    _, reason, advice = max(pairs, key=lambda p: len(p[1][lang]) + len(p[2][lang]))
     facility = to_gsm(LONG_FACILITY)[:FACILITY_NAME_CHARS]  # as Lookups.facility_name
     states = [engine.menus.text(f"ticket_{s}", lang) for s in ("active", "used", "cancelled")]
     return {
@@ -40,8 +48,8 @@ def worst_vars(engine: Engine, lang: str, sid: str = "") -> dict[str, str]:
         "session": "08:00-12:00",
         "attempts_left": "3",
         "locked_until": "23:59",
-        "reason": pair.reason[lang].rstrip("."),
-        "advice": pair.advice[lang],
+        "reason": reason[lang].rstrip("."),
+        "advice": advice[lang],
         "retry_on": "Sab 28/11",
         "ticket_state": max(states, key=len),
     }
@@ -97,7 +105,30 @@ def test_every_screen_fits_and_is_gsm7(engine: Engine, lang: str, limit: int) ->
         assert not [t for t in too_long if t.split(":")[0].split("+")[0] in LIST_SCREENS], too_long
 
 
-LIST_SCREENS = {"facility_list", "slot_list", "slot_full"}
+LIST_SCREENS = {"facility_list", "slot_list", "slot_full", "slot_again"}
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_every_sms_reply_fits_two_segments(engine: Engine, lang: str) -> None:
+    """The schedule question was one reply of ~1,000 characters: seven SMS segments."""
+    layout = SmsLayout(engine.menus)
+    too_long: list[str] = []
+    for sid, error, session in views(engine, lang):
+        pages = layout.pages(build_view(engine.context, session, error, long_form=True))
+        shown: set[int] = set()
+        for page in range(pages):
+            session.page = page if engine.menus.screens[sid].type == "list" else session.page
+            text = layout.text(build_view(engine.context, session, error, long_form=True))
+            encoding, parts = count_parts(text)
+            if encoding != "gsm7" or parts > 2:
+                too_long.append(f"{sid}{'+error' if error else ''} p{page}: {encoding} {parts}")
+            shown |= {int(n) for n in re.findall(r"^\w+ (\d+) \w+ ", text, re.M)}
+        if engine.menus.screens[sid].type == "list":
+            assert shown - {0, 98} == set(range(1, len(session.items) + 1)), sid
+    assert not too_long, too_long
+    values = {"help_email": engine.context.settings.help_email}
+    not_listed = engine.menus.text("not_listed_sms", lang).format(**values)
+    assert count_parts(not_listed) in (("gsm7", 1), ("gsm7", 2))
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])

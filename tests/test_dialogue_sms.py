@@ -32,8 +32,12 @@ async def test_register_check_and_cancel_by_sms(sms, redis, keys):
     while re.match(r"\(\d+/\d+\)", reply.text):
         assert "Balas YA atau TIDAK" in reply.text
         reply = await sms("tidak")
-    assert "Balas 1 untuk " in reply.text and "98" not in reply.text  # whole list, no paging
-    assert "Konfirmasi" in (await sms("1")).text
+    # The schedule comes a page at a time, each reply within two SMS segments.
+    assert "Balas 1 untuk " in reply.text and "Balas 98 untuk pilihan lain" in reply.text
+    following = await sms("98")
+    first_on_next = int(re.search(r"^Balas (\d+) untuk", following.text, re.M).group(1))
+    assert first_on_next > 1 and f"Balas {first_on_next - 1} untuk" not in following.text
+    assert "Konfirmasi" in (await sms(str(first_on_next))).text
     done = await sms("1")
     assert done.end and "Kode tiket: " in done.text
     code = re.search(r"Kode tiket: (\w+)", done.text).group(1)
@@ -73,3 +77,26 @@ async def test_invalid_answer_keeps_the_session(sms):
     again = await sms("mungkin")
     assert "Pilihan salah" in again.text and "Balas YA atau TIDAK" in again.text
     assert "NIK" in (await sms("1")).text
+
+
+async def test_whatsapp_is_a_message_channel_with_its_own_conversation(sms, context):
+    """Channel.WHATSAPP: keywords, one session per phone apart from SMS's, its own layout."""
+    from whatsapp.render import WhatsAppLayout
+
+    async def whatsapp(text: str = "", choice: str = "", phone: str = PHONE) -> Outbound:
+        inbound = Inbound(
+            Channel.WHATSAPP, "whatsapp", phone, phone, "whatsapp", SessionEvent.CONTINUE,
+            text, choice=choice,
+        )  # fmt: skip
+        return await context.engine.handle(inbound, layout=WhatsAppLayout())
+
+    await sms("VAKSIN")  # an SMS conversation at the yes/no question
+    question = await whatsapp("vaksin")
+    assert question.view.screen_id == "hw_confirm" and not question.end
+    ask = await whatsapp(choice="hw_confirm.yes")
+    assert ask.view.screen_id == "nik"
+    assert "6 digit terakhir NIK" in (await sms("ya")).text  # SMS went on from where it was
+    wrong = await whatsapp("halo")  # inside the conversation: an answer, checked
+    assert wrong.view.screen_id == "nik" and wrong.view.error == "Harus 6 angka."
+    stranger = await whatsapp("halo", phone="6281299999999")  # outside any: help, flagged
+    assert stranger.fallback and stranger.view.screen_id == "help"

@@ -37,26 +37,41 @@ async def scrape(http: aiohttp.ClientSession, base: str, **kw) -> dict:
         return samples(await resp.text())
 
 
-async def test_a_journey_moves_the_counts_by_exactly_its_hops(config, redis, keys) -> None:
+async def test_a_journey_moves_the_counts_by_exactly_what_happened(config, redis, keys) -> None:
+    from tests.test_ussd_journey import register
+
     await load_registry(redis, keys)
     async with running_server(config) as base, aiohttp.ClientSession() as http:
         before = await scrape(http, base)
         phone = AtPhone(http, base, PHONE, "metrics-1")
-        await phone.dial()
-        for answer in ("1", "1", last6(1)):
-            await phone.send(answer)
-        async with http.post(
-            f"{base}/ussd/json", data=b"[[[", headers={"Content-Type": "application/json"}
-        ):
+        assert "Kode tiket" in await register(phone, last6(1))  # 12 hops, the last one ends
+        dropped = AtPhone(http, base, "6281300000001", "metrics-2")  # hangs up after 2 hops
+        await dropped.dial()
+        await dropped.send("1")
+        event = {"sessionId": "metrics-2", "status": "Incomplete", "phoneNumber": "+6281300000001"}
+        async with http.post(f"{base}/ussd/africastalking/events", data=event):
+            pass
+        json_type = {"Content-Type": "application/json"}
+        async with http.post(f"{base}/ussd/json", data=b"[[[", headers=json_type):
             pass
         after = await scrape(http, base)
-    hops = lambda s, o: value(s, "vaksin_ussd_hops_total", dialect="africastalking", outcome=o)  # noqa: E731
-    assert hops(after, "continue") - hops(before, "continue") == 4
-    bad = lambda s: value(s, "vaksin_ussd_hops_total", dialect="json", outcome="bad_request")  # noqa: E731
-    assert bad(after) - bad(before) == 1
-    count = lambda s: value(s, "vaksin_ussd_hop_seconds_count", dialect="africastalking")  # noqa: E731
-    assert count(after) - count(before) == 4
-    assert value(after, "vaksin_sms_outbox_depth") == 0
+
+    def moved(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    hops = "vaksin_ussd_hops_total"
+    assert moved(hops, dialect="africastalking", outcome="continue") == 11 + 2
+    assert moved(hops, dialect="africastalking", outcome="end") == 1
+    assert moved(hops, dialect="json", outcome="bad_request") == 1
+    assert moved("vaksin_ussd_hop_seconds_count", dialect="africastalking") == 14
+    sessions = "vaksin_dialogue_sessions_total"
+    assert moved(sessions, channel="ussd", event="started") == 2
+    assert moved(sessions, channel="ussd", event="completed") == 1
+    assert moved(sessions, channel="ussd", event="abandoned") == 1
+    assert moved("vaksin_nik_checks_total", outcome="ok") == 1
+    assert moved("vaksin_screenings_total", outcome="eligible") == 1
+    assert moved("vaksin_bookings_total", outcome="booked", channel="ussd") == 1
+    assert value(after, "vaksin_sms_outbox_depth") >= 1  # the ticket SMS, waiting
 
 
 async def test_a_configured_token_is_required(key_prefix: str) -> None:

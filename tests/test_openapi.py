@@ -11,8 +11,10 @@ import pytest
 from aiohttp import web
 from openapi_spec_validator import validate
 
+from tests.conftest import make_test_config
 from tests.test_operator_api import TOKEN, book_one, load
 from tests.ussd_harness import PHONE, nik, running_server
+from tests.whatsapp_harness import NUMBER_ID, SIM
 from ussd_server.app import create_app
 from ussd_server.console.audit import AuditLog
 from ussd_server.keys import ShellKeys
@@ -35,17 +37,28 @@ def served_routes(app: web.Application) -> set[tuple[str, str]]:
     return found
 
 
-def test_every_route_the_app_serves_is_described_and_the_document_is_valid(key_prefix) -> None:
-    from tests.conftest import make_test_config
-
-    # Every edge on: the gateways (by default) and the registration website.
-    app = create_app(make_test_config(key_prefix, **{"web.enabled": True}))
+def assert_described(app: web.Application) -> dict[str, Any]:
     document = _document(app)
     validate(document)
     described = {(m, p) for p, methods in document["paths"].items() for m in methods}
     missing = served_routes(app) - described
     assert not missing, f"routes without a description: {sorted(missing)}"
     assert not described - served_routes(app), "described routes the app does not serve"
+    return document
+
+
+def test_every_route_the_app_serves_is_described_and_the_document_is_valid(key_prefix) -> None:
+    # Every edge on: the gateways (by default), the registration website and WhatsApp.
+    overrides = {
+        "web.enabled": True, "whatsapp.enabled": True, "whatsapp.phone_number_id": NUMBER_ID,
+    }  # fmt: skip
+    document = assert_described(create_app(make_test_config(key_prefix, environ=SIM, **overrides)))
+    assert set(document["paths"]["/whatsapp/webhook"]) == {"get", "post"}
+
+
+def test_an_edge_that_is_off_is_neither_served_nor_described(config) -> None:
+    document = assert_described(create_app(config))
+    assert "/whatsapp/webhook" not in document["paths"]  # the channel is off by default
 
 
 def _document(app: web.Application) -> dict[str, Any]:
@@ -96,7 +109,7 @@ async def test_operator_answers_match_their_schemas(config, redis, key_prefix) -
         await call("get", "/api/tickets/{code}", f"/api/tickets/{code}")
         await call("get", "/api/tickets/{code}", "/api/tickets/NOSUCH22")  # 404
         ticket = await call("get", "/api/tickets/{code}", f"/api/tickets/{code}?full_nik=1")
-        payload = {"payload": ticket["payload"]}
+        payload = {"payload": ticket["payload"], "facility_id": "F001"}  # a day early: wrong_day
         await call("post", "/api/check-in", "/api/check-in", json=payload)
         await call("post", "/api/check-in", "/api/check-in", json={"payload": 5})  # 400
         template = {"name": "c1", "template": "Halo {first_name}. Balas {keyword}."}

@@ -88,6 +88,35 @@ async def test_csv_upload_that_is_not_utf8_or_empty_gets_400(
         assert r.status == 400 and "UTF-8" in (await r.json())["error"]
     async with http.post(f"{server}/api/facilities", data=b"", headers=headers) as r:
         assert r.status == 400 and "empty" in (await r.json())["error"]
+    await upload(http, f"{server}/api/facilities", facility_lines())
+    # UTF-16, Latin-1, and one bad byte after 5,000 good rows: 400 naming the line, nothing in.
+    good = "\n".join(worker_lines({1000 + i: f"62813{i:08d}" for i in range(5001)})) + "\n"
+    bodies = {
+        1: "\n".join(worker_lines({1: PHONE})).encode("utf-16"),
+        3: (
+            "\n".join(worker_lines({1: PHONE})) + "\n3273010101900002,Andr\xe9,0812,x,F001\n"
+        ).encode("latin-1"),
+        5003: good.encode() + b"3273010101900002,Andr\xe9,081299990000,bidan,F001\n",
+    }
+    for line, body in bodies.items():
+        url = f"{server}/api/health-workers"
+        async with http.post(url, data=body, headers=headers) as r:
+            error = (await r.json())["error"]
+            assert r.status == 400 and f"line {line}: " in error and "UTF-8" in error, error
+    async with http.get(f"{server}/api/stats", headers=TOKEN) as r:
+        assert (await r.json())["workers_listed"] == 0
+
+
+async def test_a_field_over_128_kib_is_a_bad_row_not_a_500(
+    server: str, http: aiohttp.ClientSession
+) -> None:
+    await upload(http, f"{server}/api/facilities", facility_lines())
+    lines = worker_lines({1: PHONE, 2: "6281200000002"})
+    lines.insert(2, f'3273010101900009,"{"x" * 140_000}",081200000009,bidan,F001')
+    report = await upload(http, f"{server}/api/health-workers", lines)
+    assert (report["rows_ok"], report["rows_bad"]) == (2, 1)
+    [[line, reason]] = report["errors"]
+    assert line == 3 and "longer than 131072 characters" in reason
 
 
 async def test_multipart_upload_is_accepted(server: str, http: aiohttp.ClientSession) -> None:
@@ -109,6 +138,15 @@ async def book_one(config: Config, redis) -> str:
 
 
 async def test_ticket_image_check_in_and_status(
+    http: aiohttp.ClientSession, key_prefix: str, redis
+) -> None:
+    # The ticket is for tomorrow (the first time free); this site lets a day either side in.
+    config = make_test_config(key_prefix, **{"registration.check_in_tolerance_days": 1})
+    async with running_server(config) as server:
+        await _ticket_image_check_in_and_status(server, http, config, redis)
+
+
+async def _ticket_image_check_in_and_status(
     server: str, http: aiohttp.ClientSession, config: Config, redis
 ) -> None:
     await load(http, server)
@@ -130,12 +168,13 @@ async def test_ticket_image_check_in_and_status(
 
     forged = ticket["payload"][:-2] + ("AA" if not ticket["payload"].endswith("AA") else "BB")
     outcomes = []
-    for payload in (forged, ticket["payload"], ticket["payload"]):
-        async with http.post(
-            f"{server}/api/check-in", json={"payload": payload}, headers=TOKEN
-        ) as resp:
+    for payload, site in [(forged, "F001"), (ticket["payload"], "F002")] + 2 * [
+        (ticket["payload"], "F001")
+    ]:
+        body = {"payload": payload, "facility_id": site}
+        async with http.post(f"{server}/api/check-in", json=body, headers=TOKEN) as resp:
             outcomes.append((await resp.json())["outcome"])
-    assert outcomes == ["forged", "valid", "already_used"]
+    assert outcomes == ["forged", "wrong_facility", "valid", "already_used"]
     async with http.get(f"{server}/tickets/{code}.png") as resp:
         assert resp.status == 404  # a used ticket's QR is not served any more
 
@@ -157,10 +196,12 @@ async def test_bad_check_in_and_status_requests_get_reasons(
         assert resp.status == 400 and "JSON" in (await resp.json())["error"]
     async with http.post(f"{server}/api/check-in", json={"payload": 7}, headers=TOKEN) as resp:
         assert resp.status == 400 and "payload" in (await resp.json())["error"]
+    for body in ({"payload": "ABCD2345"}, {"payload": "ABCD2345", "facility_id": "F\u00d801"}):
+        async with http.post(f"{server}/api/check-in", json=body, headers=TOKEN) as resp:
+            assert resp.status == 400 and "facility_id" in (await resp.json())["error"]
     for payload in ("VX1.ÄÖÜ.F001", "tiket saya 🎫", "VX1." + "A" * 5000):
-        async with http.post(
-            f"{server}/api/check-in", json={"payload": payload}, headers=TOKEN
-        ) as resp:
+        body = {"payload": payload, "facility_id": "F001"}
+        async with http.post(f"{server}/api/check-in", json=body, headers=TOKEN) as resp:
             assert resp.status == 400 and "ASCII" in (await resp.json())["error"]
     async with http.get(f"{server}/api/registrants", headers=TOKEN) as resp:
         assert resp.status == 400

@@ -43,7 +43,7 @@ def test_import_reports_bad_rows_capped(
     status = capsys.readouterr().out
     assert "Pekerja 1" in status and nik(1) not in status  # the NIK is masked
     assert cli.main(["status", "--phone", "081299999999"]) == 1
-    assert cli.main(["check-in", "VX1.AAAA.B.20210101.pagi.1.XXXX"]) == 1
+    assert cli.main(["check-in", "VX1.AAAA.B.20210101.pagi.1.XXXX", "--facility", "PKM-01"]) == 1
     assert "FORGED" in capsys.readouterr().out
     assert cli.main(["import", "facilities", str(tmp_path / "missing.csv")]) == 2
 

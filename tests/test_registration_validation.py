@@ -1,16 +1,23 @@
-"""NIK, phone and screening-data validation: tables of what a user could type."""
+"""NIK, phone, age and screening-data validation: tables of what a user could type."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
 from core.phone import normalise_phone
-from registration.models import ScreeningOutcome
+from registration.age import age_on
+from registration.models import ScreeningOutcome, ScreeningResult
 from registration.nik import validate_nik
-from registration.screening import ScreeningDataError, evaluate, load_groups, parse_groups
+from registration.screening import (
+    ScreeningDataError,
+    evaluate,
+    load_screening,
+    parse_bands,
+    parse_groups,
+)
 
 SCREENING_FILE = Path(__file__).resolve().parent.parent / "menus" / "screening.toml"
 
@@ -90,6 +97,10 @@ def test_bad_phones_say_why(raw: str, reason: str) -> None:
     assert reason in result.reason
 
 
+def load_groups(path: Path):
+    return load_screening(path).groups
+
+
 def test_screening_file_fits_a_ussd_screen() -> None:
     groups = load_groups(SCREENING_FILE)
     assert 4 <= len(groups) <= 6
@@ -143,17 +154,86 @@ def test_most_severe_outcome_wins() -> None:
     # Not eligible beats a deferral, whatever the order.
     worst = evaluate(groups, {**both, "kronis": True}, today)
     assert (worst.outcome, worst.reason_id) == (ScreeningOutcome.NOT_ELIGIBLE, "kronis")
-    # An unanswered screen counts as "yes": nobody books unscreened.
+    # A screening never completed (no "yes", a screen unanswered) is not a pass.
     partial = {g.group_id: False for g in groups[1:]}
-    assert evaluate(groups, partial, today).outcome is not ScreeningOutcome.ELIGIBLE
+    incomplete = ScreeningResult(ScreeningOutcome.NOT_ELIGIBLE, "incomplete")
+    assert evaluate(groups, partial, today) == incomplete
 
 
-@pytest.mark.parametrize("version", ["version = 2\n", 'version = "1"\n', "version = true\n", ""])
+def test_the_first_yes_decides_and_the_screens_after_it_are_not_held_against_anyone() -> None:
+    """The dialogue stops at the first "yes": a cough is a 14-day deferral, not the
+    "not eligible" of the unasked screens after it."""
+    groups = load_groups(SCREENING_FILE)
+    today = date(2021, 1, 13)
+    asked: dict[str, bool] = {}
+    for group in groups:  # "no" to every screen before this one, "yes" to it
+        result = evaluate(groups, {**asked, group.group_id: True}, today)
+        retry = today + timedelta(days=group.defer_days) if group.defer_days else None
+        assert result == ScreeningResult(group.on_yes, group.group_id, retry), group.group_id
+        asked[group.group_id] = False
+
+
+@pytest.mark.parametrize(
+    ("nik", "day", "age"),
+    [
+        ("3273011503850001", date(2021, 1, 13), 35),  # 15 March 1985
+        ("3273015503850001", date(2021, 1, 13), 35),  # a woman: day + 40
+        ("3273011401610001", date(2021, 1, 13), 59),  # 60 tomorrow
+        ("3273011301610001", date(2021, 1, 13), 60),  # 60 today
+        ("3273010101030001", date(2021, 1, 13), 18),  # 2003, not 1903
+        ("3273011503210001", date(2021, 1, 13), 99),  # "21" not born yet in 2021: 1921
+        ("3273012902040001", date(2021, 2, 28), 16),  # 29 February: not yet on the 28th
+        ("3273012902040001", date(2021, 3, 1), 17),
+    ],
+)
+def test_the_age_comes_from_the_niks_birth_date(nik: str, day: date, age: int) -> None:
+    assert age_on(nik, day) == age
+
+
+TEXTS = {"reason": {"id": "Usia", "en": "Age"}, "advice": {"id": "Tunggu", "en": "Wait"}}
+
+
+def _band(**overrides: object) -> dict[str, object]:
+    base: dict[str, object] = {"id": "semua", "min_age": 0, "outcome": "eligible"}
+    base["dose_interval_days"] = 14
+    base.update(overrides)
+    return base
+
+
+@pytest.mark.parametrize(
+    ("bands", "message"),
+    [
+        ([_band(min_age=18)], "min_age must be 0"),
+        ([_band(max_age=59)], "last age_band needs no max_age"),
+        ([_band(max_age=17), _band(id="b", min_age=20)], "min_age must be 18"),
+        ([_band(max_age=17), _band(id="b", min_age=18, max_age=10)], "max_age must be"),
+        ([_band(dose_interval_days=0)], "dose_interval_days"),
+        ([_band(outcome="not_eligible")], "reason: needs id and en"),
+        ([_band(outcome="deferred", defer_days=0)], "defer_days"),
+        ([_band(outcome="maybe")], "outcome must be one of"),
+        ([_band(id="incomplete")], "lower_snake_case"),
+        ([_band(max_age=17, outcome="not_eligible", **TEXTS), _band(id="b", min_age=18,
+          outcome="not_eligible", **TEXTS)], "no age_band is eligible"),
+    ],
+)  # fmt: skip
+def test_bad_age_bands_fail_loudly(bands: list[dict[str, object]], message: str) -> None:
+    with pytest.raises(ScreeningDataError, match=message):
+        parse_bands({"age_band": bands})
+
+
+def test_the_shipped_age_bands_are_the_january_2021_phase() -> None:
+    bands = load_screening(SCREENING_FILE).bands
+    eligible = [a for a in range(0, 120) if bands.of_age(a).outcome == "eligible"]
+    assert (eligible[0], eligible[-1], len(eligible)) == (18, 59, 42)
+    assert (bands.of_age(35).dose_interval_days, bands.of_age(62).dose_interval_days) == (14, 28)
+
+
+@pytest.mark.parametrize("version", ["version = 1\n", 'version = "2"\n', "version = true\n", ""])
 def test_screening_file_of_another_version_is_refused(tmp_path: Path, version: str) -> None:
-    groups = SCREENING_FILE.read_text(encoding="utf-8").replace("version = 1\n", "")
+    groups = SCREENING_FILE.read_text(encoding="utf-8").replace("version = 2\n", "")
     path = tmp_path / "screening.toml"
     path.write_text(version + groups, encoding="utf-8")
-    with pytest.raises(ScreeningDataError, match=r"screening\.toml: version .* \(supported: 1\)"):
+    with pytest.raises(ScreeningDataError, match=r"screening\.toml: version .* \(supported: 2\)"):
         load_groups(path)
-    path.write_text("version = 1\n" + groups, encoding="utf-8")
+    path.write_text("version = 2\n" + groups, encoding="utf-8")
     assert len(load_groups(path)) == len(load_groups(SCREENING_FILE))

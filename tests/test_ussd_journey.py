@@ -8,24 +8,26 @@ import re
 import aiohttp
 import pytest
 
+from registration.service import Registry
 from tests.ussd_harness import (
     HOUSEHOLD,
     PHONE,
     AtPhone,
+    gateway_server,
     json_hop,
     last6,
     load_registry,
     nik,
-    running_server,
 )
 
 CODE = re.compile(r"(?:Kode tiket|Ticket code): ([A-Z0-9]{6,})")
 
 
-@pytest.fixture
-async def server(config, redis, keys):
+@pytest.fixture(params=["main", "gateway"])
+async def server(request, config, redis, keys):
+    """Every journey over the main port and over the lean gateway listener."""
     await load_registry(redis, keys)
-    async with running_server(config) as base, aiohttp.ClientSession() as http:
+    async with gateway_server(config, request.param) as base, aiohttp.ClientSession() as http:
         yield base, http
 
 
@@ -298,3 +300,27 @@ async def test_change_schedule_gives_new_ticket_and_cancels_old(server, redis, k
     assert await redis.hget(keys.ticket(old), "state") == "cancelled"
     texts = [m["text"] for m in await outbox(redis, keys)]
     assert len(texts) == 2 and new in texts[1]
+
+
+async def test_statistics_count_each_screen_yes_under_its_own_outcome(
+    server, config, redis
+) -> None:
+    """One "yes" to screen 1 (a cough) and one to screen 2 (past COVID-19) used to show
+    0 deferred and 2 not eligible in /api/stats (the Registry's statistics)."""
+    base, http = server
+    ends = []
+    for serial, answers in ((1000, ["1"]), (1001, ["2", "1"])):
+        phone = AtPhone(http, base, f"62813{serial - 1000:08d}", f"stats-{serial}")
+        await phone.dial()
+        await phone.send("1")
+        await phone.send("1")
+        await phone.send(last6(serial))
+        await phone.send("1")
+        for answer in answers:
+            end = await phone.send(answer)
+        ends.append(end)
+    assert ends[0].startswith("Ditunda: Ada gejala") and ends[1].startswith("Belum dapat")
+    registry = Registry.from_config(config, redis)
+    totals = (await registry.stats())["totals"]
+    await registry.aclose()
+    assert (totals["screened"], totals["deferred"], totals["not_eligible"]) == (2, 1, 1)

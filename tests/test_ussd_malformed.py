@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from tests.conftest import make_test_config
-from tests.ussd_harness import PHONE, load_registry, running_server
+from tests.ussd_harness import PHONE, gateway_server, load_registry, running_server
 
 AT = "/ussd/africastalking"
 FORM = "application/x-www-form-urlencoded"
@@ -67,10 +67,10 @@ CASES = [
 ]
 
 
-@pytest.fixture
-async def server(config, redis, keys):
+@pytest.fixture(params=["main", "gateway"])
+async def server(request, config, redis, keys):
     await load_registry(redis, keys)
-    async with running_server(config) as base, aiohttp.ClientSession() as http:
+    async with gateway_server(config, request.param) as base, aiohttp.ClientSession() as http:
         yield base, http
 
 

@@ -19,6 +19,7 @@ from aiohttp import web
 from core.config import Config
 from registration import redis_import
 from tests.keys import AllKeys
+from tests.redis_server import free_port
 
 LONG_FACILITY = (
     "Rumah Sakit Umum Daerah Dr. Hasan Sadikin Unit Pelayanan Vaksinasi Tenaga Kesehatan"
@@ -88,6 +89,20 @@ async def running_server(
         yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def gateway_server(config: Config, listener: str) -> AsyncIterator[str]:
+    """The server, and the base URL its gateways are served on: the main port, or the lean
+    gateway listener on a port of its own (``[ussd] gateway_port``)."""
+    if listener == "main":
+        async with running_server(config) as base:
+            yield base
+        return
+    port = free_port()
+    config.tree["ussd"]["gateway_port"] = port
+    async with running_server(config):
+        yield f"http://127.0.0.1:{port}"
 
 
 @dataclass

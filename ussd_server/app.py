@@ -1,10 +1,11 @@
 """The aiohttp application factory and the multi-process server runner.
 
 `create_app(config)` wires Redis (opened and closed in a cleanup_ctx), the
-Registry, the dialogue engine, the gateway routes, the operator API and console
-(help desk, dashboard), the phone simulator page when enabled, and, in one
-worker only, the SMS channel. `run_server()` runs `workers` processes
-sharing the port with SO_REUSEPORT; SIGINT/SIGTERM stop them cleanly.
+Registry, the dialogue engine, the gateway routes, the WhatsApp webhook, the
+operator API and console (help desk, dashboard), the phone simulator page when
+enabled, and, in one worker only, the SMS channel and the WhatsApp sender.
+`run_server()` runs `workers` processes sharing the port with SO_REUSEPORT;
+SIGINT/SIGTERM stop them cleanly.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import logging
 import os
 import signal
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 from aiohttp import web
@@ -25,6 +26,8 @@ from core.config import Config
 from core.settings import http_settings, service_settings
 from devtools import phone_page
 from devtools.phone_page import simulator_settings
+from gateways import listener
+from gateways.hops import HopHandler
 from gateways.routes import add_routes
 from gateways.settings import gateway_settings
 from smpp.service import SmsService
@@ -37,6 +40,9 @@ from ussd_server.tokens import OperatorTokens
 from web.routes import add_web_routes
 from web.settings import web_settings
 from web.site import build_site
+from whatsapp import routes as whatsapp_routes
+from whatsapp import service as whatsapp_service
+from whatsapp.settings import whatsapp_settings
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +78,17 @@ def create_app(config: Config, *, sms: bool = True) -> web.Application:
             ctx.config, ctx.redis, ctx.outbox, ctx.registry, ctx.engine, lean=ctx.lean
         )
         app.cleanup_ctx.append(_running(service))
+    if whatsapp_settings(config).enabled:
+        # Secrets are read now; the webhook is served by every worker, the sender by one.
+        webhook, channel = whatsapp_service.build(
+            config, lean=ctx.lean, redis=ctx.redis, engine=ctx.engine, menus=ctx.engine.menus
+        )
+        whatsapp_routes.add_routes(app, webhook)
+        if sms:
+            app.cleanup_ctx.append(_running(channel))
     gateway_routes = add_routes(app, config, ctx.engine, ctx.redis)
+    if gateway_settings(config).gateway_port:
+        app.cleanup_ctx.append(_gateway_listener(config, gateway_routes))
     if web_settings(config).enabled:
         site = build_site(
             config, dialogue=ctx.engine, registry=ctx.registry, outbox=ctx.outbox, kv=ctx.lean
@@ -87,7 +103,7 @@ def create_app(config: Config, *, sms: bool = True) -> web.Application:
 
 
 def _pages(
-    app: web.Application, gateway_routes: list[str], tokens: OperatorTokens
+    app: web.Application, gateway_routes: dict[str, HopHandler], tokens: OperatorTokens
 ) -> dict[str, Any]:
     """Mount the operator console and (when enabled) the phone simulator; their API paths."""
     ctx, described = app[CONTEXT], dict[str, Any]()
@@ -121,8 +137,14 @@ async def _booking_repair(app: web.Application) -> AsyncIterator[None]:
             await task
 
 
-def _running(service: SmsService) -> Callable[[web.Application], AsyncIterator[None]]:
-    """The SMS channel as a cleanup context: started with the app, stopped with it."""
+class Channel(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def _running(service: Channel) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A channel's background half as a cleanup context: started with the app, stopped with it."""
 
     async def run(app: web.Application) -> AsyncIterator[None]:
         await service.start()
@@ -134,6 +156,24 @@ def _running(service: SmsService) -> Callable[[web.Application], AsyncIterator[N
     return run
 
 
+def _gateway_listener(
+    config: Config, handlers: dict[str, HopHandler]
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """The lean listener on ``[ussd] gateway_port`` (every worker shares the port)."""
+    port, http = gateway_settings(config).gateway_port, http_settings(config)
+
+    async def run(app: web.Application) -> AsyncIterator[None]:
+        server = await listener.serve(
+            handlers, http.host, port, http.max_body_bytes, reuse_port=True
+        )
+        try:
+            yield
+        finally:
+            await listener.close(server)
+
+    return run
+
+
 def startup_warnings(config: Config) -> list[str]:
     """What an operator should fix before production, said once when `serve` starts."""
     warnings = []
@@ -141,6 +181,11 @@ def startup_warnings(config: Config) -> list[str]:
         warnings.append(
             "[service] public_base_url is still the default: ticket SMS would link to "
             f"{service_settings(config).public_base_url}; set USSD_SERVICE_PUBLIC_BASE_URL"
+        )
+    if whatsapp_settings(config).enabled and config.is_default("service", "public_base_url"):
+        warnings.append(
+            "[service] public_base_url is still the default: WhatsApp would send QR images "
+            "WhatsApp's servers cannot fetch; set USSD_SERVICE_PUBLIC_BASE_URL"
         )
     if config.secret("metrics", "token", required=False) is None:
         warnings.append(

@@ -18,11 +18,11 @@ from core.config import ConfigError, load_config
 from core.logs import setup_logging
 from core.privacy import redact
 from core.settings import service_settings
-from devtools import dev, simulate, smsc_cli, ussd_cli
+from devtools import dev, simulate, smsc_cli, ussd_cli, wa_cli
 from ussd_server.commands import console, registry, serve, sms
 
 # Each module adds its commands with ``register(subparsers)``.
-COMMAND_MODULES = (serve, registry, sms, console, simulate, smsc_cli, ussd_cli, dev)
+COMMAND_MODULES = (serve, registry, sms, console, simulate, smsc_cli, ussd_cli, wa_cli, dev)
 
 
 def build_parser() -> argparse.ArgumentParser:

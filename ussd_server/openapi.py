@@ -27,31 +27,18 @@ def _error(description: str) -> dict[str, Any]:
     return _json(_ref("Error"), description)
 
 
-def _query(name: str, description: str, schema: JsonSchema | None = None) -> dict[str, Any]:
+def _param(where: str, name: str, description: str, schema: JsonSchema | None = None) -> Any:
     return {
         "name": name,
-        "in": "query",
-        "required": False,
+        "in": where,
+        "required": where == "path",
         "description": description,
         "schema": schema or {"type": "string"},
     }
 
 
-def _path(name: str, description: str, schema: JsonSchema | None = None) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "path",
-        "required": True,
-        "description": description,
-        "schema": schema or {"type": "string"},
-    }
-
-
-FULL_NIK = _query(
-    "full_nik",
-    "true: show NIKs in full (the request is logged with the token holder's label)",
-    {"type": "boolean"},
-)
+SHOW_NIKS = "true: show NIKs in full (the request is logged with the token holder's label)"
+FULL_NIK = _param("query", "full_nik", SHOW_NIKS, {"type": "boolean"})
 UNAUTHORIZED = {"401": _error("missing or wrong bearer token")}
 CSV_BODY = {
     "required": True,
@@ -62,8 +49,6 @@ CSV_BODY = {
         },
     },
 }
-
-
 SECURITY = [{"bearer": []}]
 
 
@@ -86,6 +71,7 @@ def operator_paths() -> dict[str, Any]:
     return {
         **registry_paths(),
         **lookup_paths(),
+        **check_in_paths(),
         **audit_paths(),
         **campaign_paths(_op),
         **description_paths(SECURITY),
@@ -94,7 +80,8 @@ def operator_paths() -> dict[str, Any]:
 
 def registry_paths() -> dict[str, Any]:
     report = _json(_ref("ImportReport"), "the import report: bad rows with line numbers")
-    upload_errors = {"200": report, "400": _error("empty or not UTF-8"), **UNAUTHORIZED}
+    refused = _error("empty, or not UTF-8 text (the first bad line named; nothing imported)")
+    upload_errors = {"200": report, "400": refused, **UNAUTHORIZED}
     return {
         "/api/facilities": {
             "get": _op(
@@ -127,11 +114,6 @@ def registry_paths() -> dict[str, Any]:
 
 
 def lookup_paths() -> dict[str, Any]:
-    payload = {
-        "type": "object",
-        "properties": {"payload": {"type": "string", "maxLength": 200}},
-        "required": ["payload"],
-    }
     return {
         "/api/registrants": {
             "get": _op(
@@ -146,8 +128,8 @@ def lookup_paths() -> dict[str, Any]:
                     **UNAUTHORIZED,
                 },
                 parameters=[
-                    _query("phone", "an Indonesian mobile number in any usual form"),
-                    _query("nik", "a full NIK"),
+                    _param("query", "phone", "an Indonesian mobile number in any usual form"),
+                    _param("query", "nik", "a full NIK"),
                     FULL_NIK,
                 ],
             )
@@ -160,15 +142,36 @@ def lookup_paths() -> dict[str, Any]:
                     "404": _error("no ticket with that code"),
                     **UNAUTHORIZED,
                 },
-                parameters=[_path("code", "the ticket code"), FULL_NIK],
+                parameters=[_param("path", "code", "the ticket code"), FULL_NIK],
             )
         },
+    }
+
+
+SCANNING = (
+    "the facility scanning: a ticket for another facility is wrong_facility, for another "
+    "day (beyond [registration] check_in_tolerance_days) wrong_day; neither is checked in"
+)
+
+
+def check_in_paths() -> dict[str, Any]:
+    """Check-in at the site: the ticket, the scanning facility, today (see checkin.py)."""
+    payload = {
+        "type": "object",
+        "properties": {
+            "payload": {"type": "string", "maxLength": 200, "description": "QR payload or code"},
+            "facility_id": {"type": "string", "maxLength": 32, "description": SCANNING},
+        },
+        "required": ["payload", "facility_id"],
+    }
+    return {
         "/api/check-in": {
             "post": _op(
-                "check a ticket in at the site: a scanned QR payload or a typed code",
+                "check a ticket in at the site: a scanned QR payload or a typed code, "
+                "at the scanning facility, on the ticket's day",
                 {
                     "200": _json(_ref("CheckInResult"), "the outcome"),
-                    "400": _error("no payload, or not a payload or code"),
+                    "400": _error("no payload or facility_id, or not printable ASCII"),
                     **UNAUTHORIZED,
                 },
                 parameters=[FULL_NIK],
@@ -180,7 +183,7 @@ def lookup_paths() -> dict[str, Any]:
 
 def audit_paths() -> dict[str, Any]:
     """The help desk's audit log (see ussd_server/console/audit.py)."""
-    limit = _query("limit", "how many (1-1000, default 100)", {"type": "integer"})
+    limit = _param("query", "limit", "how many (1-1000, default 100)", {"type": "integer"})
     return {
         "/api/audit": {
             "get": _op(
@@ -224,7 +227,7 @@ def description_paths(security: list[dict[str, list[str]]]) -> dict[str, Any]:
 
 def campaign_paths(op: Any) -> dict[str, Any]:
     progress = _json(_ref("CampaignProgress"), "the campaign's progress")
-    name = _path("name", "the campaign's name")
+    name = _param("path", "name", "the campaign's name")
     create = {
         "type": "object",
         "properties": {
@@ -236,7 +239,9 @@ def campaign_paths(op: Any) -> dict[str, Any]:
         "required": ["name", "template"],
     }
     listing = _array_of("campaigns", "CampaignProgress")
-    action = _path("action", "what to do", {"enum": ["start", "pause", "resume", "cancel"]})
+    action = _param(
+        "path", "action", "what to do", {"enum": ["start", "pause", "resume", "cancel"]}
+    )
     return {
         "/api/campaigns": {
             "get": op("every campaign's progress", {"200": _json(listing, "campaigns")}),
@@ -269,7 +274,7 @@ def campaign_paths(op: Any) -> dict[str, Any]:
 
 
 def document(edge_paths: dict[str, Any], public_paths: dict[str, Any]) -> dict[str, Any]:
-    """The whole description; the edges (gateways, the website) and the public routes
+    """The whole description; the edges (gateways, the website, WhatsApp) and the public routes
     describe their own paths."""
     return {
         "openapi": "3.1.0",
@@ -277,9 +282,9 @@ def document(edge_paths: dict[str, Any], public_paths: dict[str, Any]) -> dict[s
             "title": "Vaksin session server",
             "version": "1",
             "description": (
-                "USSD *119# gateways, the registration website, QR ticket images, the "
-                "operator API and the operator console (HTML pages) of the COVID-19 "
-                "vaccination registration of health workers."
+                "USSD *119# gateways, the registration website, the WhatsApp webhook, QR "
+                "ticket images, the operator API and the operator console (HTML pages) of "
+                "the COVID-19 vaccination registration of health workers."
             ),
         },
         "paths": {**edge_paths, **public_paths, **operator_paths()},

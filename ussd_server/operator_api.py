@@ -9,7 +9,6 @@ logged with the token holder's label.
 
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,6 +19,7 @@ from core.httpjson import json_error, read_json_object, to_jsonable
 from core.phone import normalise_phone
 from core.privacy import mask_niks, mask_phone, redact
 from gateways.openapi import gateway_paths
+from registration.importer import UnreadableFile
 from ussd_server import api_docs_page, openapi
 from ussd_server.api_campaigns import add_campaign_routes
 from ussd_server.console.audit import audit_api
@@ -28,6 +28,7 @@ from ussd_server.public_routes import add_public_routes, public_paths
 from ussd_server.settings import OperatorApiSettings
 from ussd_server.tokens import OperatorTokens
 from web.openapi import web_paths
+from whatsapp.openapi import whatsapp_paths
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +103,8 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         raise json_error(web.HTTPInternalServerError, "internal error (logged)") from None
 
 
-async def _csv_text(request: web.Request) -> str:
-    """The uploaded CSV as text: a raw body (text/csv) or the first file of a multipart form."""
+async def _csv_upload(request: web.Request) -> bytes:
+    """The uploaded CSV: a raw body (text/csv) or the first file of a multipart form."""
     if request.content_type.startswith("multipart/"):
         reader = await request.multipart()
         part = await reader.next()
@@ -116,26 +117,27 @@ async def _csv_text(request: web.Request) -> str:
         raw = await request.read()
     if not raw.strip():
         raise json_error(web.HTTPBadRequest, "empty upload: send the CSV as the request body")
+    return bytes(raw)
+
+
+async def _import(request: web.Request, kind: str) -> web.Response:
+    """Bad rows are listed in the report (200); a file that is not UTF-8 text is refused
+    whole (400, naming its first bad line), before anything is written."""
+    registry = _context(request).registry
+    upload = await _csv_upload(request)
+    load = registry.import_facilities if kind == "facilities" else registry.import_health_workers
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise json_error(
-            web.HTTPBadRequest, f"the CSV is not valid UTF-8 (byte {exc.start})"
-        ) from None
+        return reply(await load(upload))
+    except UnreadableFile as exc:
+        raise json_error(web.HTTPBadRequest, f"the CSV is not UTF-8 text: {exc}") from None
 
 
 async def upload_facilities(request: web.Request) -> web.Response:
-    ctx = _context(request)
-    text = await _csv_text(request)
-    report = await ctx.registry.import_facilities(io.StringIO(text))
-    return reply(report)
+    return await _import(request, "facilities")
 
 
 async def upload_health_workers(request: web.Request) -> web.Response:
-    ctx = _context(request)
-    text = await _csv_text(request)
-    report = await ctx.registry.import_health_workers(io.StringIO(text))
-    return reply(report)
+    return await _import(request, "health-workers")
 
 
 async def list_facilities(request: web.Request) -> web.Response:
@@ -155,21 +157,28 @@ async def get_ticket(request: web.Request) -> web.Response:
 
 
 MAX_PAYLOAD = 200  # a QR payload is about 60 characters, a code 8
+MAX_FACILITY_ID = 32  # as the registry import allows
+
+
+def _ascii_field(body: dict[str, Any], name: str, what: str, limit: int) -> str:
+    """A required string field of printable ASCII, stripped; else 400 with the reason."""
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise json_error(web.HTTPBadRequest, f"field '{name}' ({what}) needed")
+    value = value.strip()
+    if len(value) > limit or not (value.isascii() and value.isprintable()):
+        raise json_error(
+            web.HTTPBadRequest,
+            f"field '{name}' must be {what}: printable ASCII, at most {limit} characters",
+        )
+    return value
 
 
 async def check_in(request: web.Request) -> web.Response:
     body = await read_json_object(request)
-    payload = body.get("payload")
-    if not isinstance(payload, str) or not payload.strip():
-        raise json_error(web.HTTPBadRequest, "field 'payload' (QR payload or ticket code) needed")
-    payload = payload.strip()
-    if len(payload) > MAX_PAYLOAD or not (payload.isascii() and payload.isprintable()):
-        raise json_error(
-            web.HTTPBadRequest,
-            f"field 'payload' must be a QR payload or ticket code: printable ASCII, "
-            f"at most {MAX_PAYLOAD} characters",
-        )
-    result = await _context(request).registry.check_in(payload)
+    payload = _ascii_field(body, "payload", "a QR payload or ticket code", MAX_PAYLOAD)
+    facility_id = _ascii_field(body, "facility_id", "the scanning facility", MAX_FACILITY_ID)
+    result = await _context(request).registry.check_in(payload, facility_id=facility_id)
     return reply_masked(request, result)
 
 
@@ -234,7 +243,8 @@ def setup(
     add_public_routes(app)
     config = app[CONTEXT].config
     paths = {**public_paths(), **page_paths}
-    document = openapi.document({**gateway_paths(config), **web_paths(config)}, paths)
+    edges = {**gateway_paths(config), **web_paths(config), **whatsapp_paths(config)}
+    document = openapi.document(edges, paths)
     app.add_subapp("/api/", operator_app(tokens, settings, document, max_upload))
     app[DOCUMENT] = document
     return document

@@ -19,7 +19,6 @@ from core.redis_lean import FastRedis
 from core.settings import http_settings, redis_settings
 from dialogue.model import Dialogue
 from dialogue.settings import DialogueSettings
-from registration.settings import load_settings
 from web import kit, pages
 from web.keys import WebKeys
 from web.layout import WebLayout
@@ -81,7 +80,6 @@ def build_site(
     def sms_text(code: str, lang: str) -> str:
         return texts.otp_sms(code, lang, minutes)
 
-    _, tickets, _ = load_settings(config)
     return Site(
         settings=settings,
         texts=texts,
@@ -90,7 +88,7 @@ def build_site(
         codes=OneTimeCodes(kv, keys, outbox, settings, secret, sms_text),
         dialogue=dialogue,
         layout=WebLayout(settings.list_page_size),
-        cards=TicketCards(registry, texts, tickets.dose_interval_days),
+        cards=TicketCards(registry, texts),
         default_lang=dialogue_settings.default_language,
         max_body=http_settings(config).max_body_bytes,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import OrderedDict
-from datetime import date, timedelta
+from datetime import date
 from typing import Protocol
 
 from dialogue.model import View
@@ -31,6 +31,8 @@ class TicketSource(Protocol):
 
     def ticket_svg(self, ticket: Ticket) -> bytes: ...
 
+    def planned_dose2(self, ticket: Ticket) -> date | None: ...
+
 
 def day_text(day: date) -> str:
     return f"{day:%d/%m/%Y}"
@@ -39,8 +41,8 @@ def day_text(day: date) -> str:
 class TicketCards:
     """Draws ticket cards; remembers recent QR drawings (their payload never changes)."""
 
-    def __init__(self, registry: TicketSource, texts: WebTexts, dose_interval_days: int) -> None:
-        self._registry, self._texts, self._interval = registry, texts, dose_interval_days
+    def __init__(self, registry: TicketSource, texts: WebTexts) -> None:
+        self._registry, self._texts = registry, texts
         self._svgs: OrderedDict[str, tuple[str, str]] = OrderedDict()
 
     async def _qr(self, ticket: Ticket, label: str) -> str:
@@ -67,8 +69,8 @@ class TicketCards:
         status = await self._registry.status_by_nik(ticket.nik)
         if status is not None and status.dose2_due is not None:
             return self._texts.get("dose2_due", lang, day=day_text(status.dose2_due))
-        if ticket.dose == 1:
-            planned = ticket.day + timedelta(days=self._interval)
+        planned = self._registry.planned_dose2(ticket)  # the interval of the age band
+        if planned is not None:
             return self._texts.get("dose2_planned", lang, day=day_text(planned))
         return ""
 

@@ -19,8 +19,9 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
+-- As bench/ussd.py's nik(): born 1970-1999, inside the 18-59 age band.
 local function last6(i)
-  local yy = math.floor(i / 9999) % 100
+  local yy = 70 + math.floor(i / 9999) % 30
   local serial = i % 9999 + 1
   return string.format("%02d%04d", yy, serial)
 end

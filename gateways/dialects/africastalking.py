@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from urllib.parse import unquote_plus
 
-from aiohttp import web
-
 from dialogue.model import Channel, Inbound, Outbound, SessionEvent
+from gateways.exchange import Reply, text_reply
 from gateways.parsing import MAX_SESSION_ID, BadRequest, decode, msisdn, text_field
 
 NAME = "africastalking"
@@ -98,10 +97,10 @@ def parse_event(body: bytes) -> tuple[Inbound, str]:
     return inbound, status
 
 
-def reply(inbound: Inbound, out: Outbound) -> web.Response:
-    return web.Response(text=("END " if out.end else "CON ") + out.text)
+def reply(inbound: Inbound, out: Outbound) -> Reply:
+    return text_reply(("END " if out.end else "CON ") + out.text)
 
 
-def error(status: int, reason: str) -> web.Response:
+def error(status: int, reason: str) -> Reply:
     # A body without CON/END ends the session on the gateway side: the user sees its error.
-    return web.Response(status=status, text=f"error: {reason}")
+    return text_reply(f"error: {reason}", status)

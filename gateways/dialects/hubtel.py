@@ -6,9 +6,10 @@ Timeout; ``Sequence`` numbers the hops and lets us recognise a retransmit.
 
 from __future__ import annotations
 
-from aiohttp import web
+import orjson
 
 from dialogue.model import Channel, Inbound, Outbound, SessionEvent
+from gateways.exchange import JSON, Reply
 from gateways.parsing import (
     MAX_SESSION_ID,
     BadRequest,
@@ -84,10 +85,11 @@ def parse(body: bytes) -> Inbound:
     )
 
 
-def reply(inbound: Inbound, out: Outbound) -> web.Response:
+def reply(inbound: Inbound, out: Outbound) -> Reply:
     body = {"Type": "Release" if out.end else "Response", "Message": out.text, "ClientState": ""}
-    return web.json_response(body)
+    return Reply(200, JSON, orjson.dumps(body))
 
 
-def error(status: int, reason: str) -> web.Response:
-    return web.json_response({"Type": "Release", "Message": "", "error": reason}, status=status)
+def error(status: int, reason: str) -> Reply:
+    body = {"Type": "Release", "Message": "", "error": reason}
+    return Reply(status, JSON, orjson.dumps(body))

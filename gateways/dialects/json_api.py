@@ -7,9 +7,10 @@ a retransmitted hop be recognised; without it only a repeated new session is.
 
 from __future__ import annotations
 
-from aiohttp import web
+import orjson
 
 from dialogue.model import Channel, Inbound, Outbound, SessionEvent
+from gateways.exchange import JSON, Reply
 from gateways.parsing import (
     MAX_SESSION_ID,
     BadRequest,
@@ -68,9 +69,9 @@ def parse(body: bytes) -> Inbound:
     )
 
 
-def reply(inbound: Inbound, out: Outbound) -> web.Response:
-    return web.json_response({"text": out.text, "end": out.end})
+def reply(inbound: Inbound, out: Outbound) -> Reply:
+    return Reply(200, JSON, orjson.dumps({"text": out.text, "end": out.end}))
 
 
-def error(status: int, reason: str) -> web.Response:
-    return web.json_response({"error": reason}, status=status)
+def error(status: int, reason: str) -> Reply:
+    return Reply(status, JSON, orjson.dumps({"error": reason}))

@@ -4,7 +4,7 @@ python -m ussd_server import facilities FILE
 python -m ussd_server import health-workers FILE [--progress]
 python -m ussd_server demo-data [--workers N] [--out DIR] [--load/--no-load]
 python -m ussd_server status (--phone P | --nik N | --code C)
-python -m ussd_server check-in PAYLOAD_OR_CODE
+python -m ussd_server check-in PAYLOAD_OR_CODE --facility FACILITY_ID
 python -m ussd_server repair-bookings
 """
 
@@ -16,14 +16,17 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from redis.exceptions import RedisError
+
 from core import aio
 from core.config import Config
 from core.phone import normalise_phone
-from core.privacy import mask_nik
+from core.privacy import mask_nik, redact
 from core.progress import ProgressBar
 from core.redis_client import connect, connect_lean
 from core.settings import redis_settings
 from devtools.demo import write_csvs
+from registration.importer import UnreadableFile
 from registration.models import ImportReport, RegistrantStatus, Ticket
 from registration.service import Registry
 
@@ -75,6 +78,11 @@ def register(sub: Any) -> None:
         help="check a ticket in: a scanned QR payload, or a bare code (valid only if active)",
     )
     check.add_argument("payload", help="QR payload VX1.... or ticket code")
+    check.add_argument(
+        "--facility",
+        required=True,
+        help="the facility scanning (a ticket for another facility or day is refused)",
+    )
     check.set_defaults(func=run_check_in)
 
     repair = sub.add_parser(
@@ -112,7 +120,15 @@ def run_import(args: argparse.Namespace, config: Config) -> int:
         print(f"no such file: {args.file}", file=sys.stderr)
         return 2
     progress = ProgressBar.auto(f"importing {args.file.name}", force=args.progress)
-    report = _with_registry(config, lambda r: getattr(r, args.method)(args.file, progress))
+    try:
+        report = _with_registry(config, lambda r: getattr(r, args.method)(args.file, progress))
+    except UnreadableFile as exc:
+        print(f"{args.kind}: {exc}", file=sys.stderr)
+        return 1
+    except RedisError as exc:  # part of the file may be written: say so, and how to go on
+        print(f"{args.kind}: error: {redact(str(exc))}", file=sys.stderr)
+        print("the import stopped part way; importing the file again is safe", file=sys.stderr)
+        return 1
     print_report(args.kind, report)
     return 0 if report.rows_ok or not report.rows_bad else 1
 
@@ -192,7 +208,7 @@ def run_status(args: argparse.Namespace, config: Config) -> int:
 
 def run_check_in(args: argparse.Namespace, config: Config) -> int:
     async def check(registry: Registry) -> int:
-        result = await registry.check_in(args.payload)
+        result = await registry.check_in(args.payload, facility_id=args.facility)
         print(f"{result.outcome.value.upper()}: {_describe_ticket(result.ticket)}")
         if result.dose2_due:
             print(f"dose 2 due on {result.dose2_due.isoformat()}")

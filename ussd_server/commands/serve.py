@@ -13,6 +13,7 @@ from devtools.phone_page import simulator_settings
 from gateways.dialects import DIALECTS
 from ussd_server.app import create_app, run_server, startup_warnings
 from ussd_server.settings import console_settings
+from whatsapp.settings import whatsapp_settings
 
 
 def register(sub: Any) -> None:
@@ -37,6 +38,8 @@ def serve(args: argparse.Namespace, config: Config) -> int:
     for name in DIALECTS:
         print(f"  USSD gateway ({name}): POST {base}/ussd/{name}")
     print(f"  AT session events:      POST {base}/ussd/africastalking/events")
+    if whatsapp_settings(config).enabled:
+        print(f"  WhatsApp webhook:       GET/POST {base}/whatsapp/webhook")
     print(f"  health:                 GET  {base}/healthz")
     print(f"  operator API:           {base}/api/  (Bearer token)")
     if console_settings(config).enabled:

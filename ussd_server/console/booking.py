@@ -1,7 +1,10 @@
 """Registering someone on the phone: screening answers, a facility, a slot, the ticket SMS.
 
-All of it through the Registry (``record_screening``, ``facility_choices``,
-``available_slots``, ``book``/``reschedule`` with ``channel="helpdesk"``) and the
+All of it through the Registry (``screening_hold``, ``record_screening``,
+``facility_choices``, ``available_slots`` for this registrant, ``book``/``reschedule``
+with ``channel="helpdesk"``), so the rules are the dialogue's: an age outside this
+phase or a running deferral ends the screening before any question, and only the
+days the registrant may book are offered. The
 outbox: the ticket SMS is the dialogue's own text (``Engine.ticket_sms_text``),
 queued under the dialogue's dedupe key, so a ticket is never texted twice by
 accident. Rescheduling is the same facility and slot steps with ``mode=reschedule``.
@@ -15,7 +18,13 @@ from aiohttp import web
 
 from core.outbox import OutboundSms
 from core.privacy import mask_phone
-from registration.models import BookingOutcome, ScreeningOutcome, SlotAvailability, Ticket
+from registration.models import (
+    BookingOutcome,
+    ScreeningOutcome,
+    ScreeningResult,
+    SlotAvailability,
+    Ticket,
+)
 from ussd_server.console.base import Console, Form, field, frame, respond
 from ussd_server.console.helpdesk import registrant_page, show
 from ussd_server.console.sessions import Agent
@@ -34,10 +43,28 @@ def _mode(form: Form) -> str:
     return "reschedule" if field(form, "mode") == "reschedule" else "book"
 
 
+def _detail(result: ScreeningResult) -> str:
+    return result.outcome.value + (f" ({result.reason_id})" if result.reason_id else "")
+
+
+def _outcome_notice(console: Console, result: ScreeningResult) -> str:
+    """What to tell the caller: the outcome, its reason and advice, the retry date."""
+    why = console.ctx.registry.screening_reason(result.reason_id)
+    text = f"{why.reason['en']} {why.advice['en']}" if why else ""
+    retry = f" Screening again from {result.retry_on:%d %b %Y}." if result.retry_on else ""
+    outcome = result.outcome.value.replace("_", " ")
+    return f"Screening: {outcome}. {text}{retry}".replace("  ", " ").strip()
+
+
 @registrant_page
 async def screening_form(
     console: Console, agent: Agent, form: Form, nik: str, item: Found
 ) -> web.Response:
+    if item.status.hold is not None:  # an age outside this phase, or a deferral running
+        held = await console.ctx.registry.screening_hold(nik)
+        if held is not None:
+            await console.audit.record(agent.name, "screening", nik, _detail(held))
+            return await show(console, agent, form, notice=_outcome_notice(console, held))
     return _screening_page(console, agent, form, item)
 
 
@@ -75,14 +102,10 @@ async def screening(
     if any(value not in ("yes", "no") for value in answers.values()):
         return _screening_page(console, agent, form, item, "Every question needs an answer.")
     result = await registry.record_screening(nik, {k: v == "yes" for k, v in answers.items()})
-    detail = result.outcome.value + (f" ({result.reason_id})" if result.reason_id else "")
-    await console.audit.record(agent.name, "screening", nik, detail)
+    await console.audit.record(agent.name, "screening", nik, _detail(result))
     if result.outcome is ScreeningOutcome.ELIGIBLE:
         return await _facility_page(console, agent, form, nik, "book", "Eligible: choose a place.")
-    group = next((g for g in groups if g.group_id == result.reason_id), None)
-    why = f"{group.reason['en']} {group.advice['en']}" if group else ""
-    outcome = result.outcome.value.replace("_", " ")
-    return await show(console, agent, form, notice=f"Screening: {outcome}. {why}".strip())
+    return await show(console, agent, form, notice=_outcome_notice(console, result))
 
 
 @registrant_page
@@ -129,7 +152,8 @@ async def _slot_page(
     allowed = {f.facility_id: f for f in await registry.facility_choices(nik)}
     if facility_id not in allowed:
         return await _facility_page(console, agent, form, nik, _mode(form), "Choose a facility.")
-    free = [s for s in await registry.available_slots(facility_id) if s.seats_left > 0]
+    offered = await registry.available_slots(facility_id, nik=nik)  # this registrant's days
+    free = [s for s in offered if s.seats_left > 0]
     alert = f'<p class="error" role="alert">{kit.esc(error)}</p>' if error else ""
     title = f"<h1>When? {kit.esc(allowed[facility_id].name)}</h1>{alert}"
     if not free:
@@ -171,6 +195,9 @@ async def book(console: Console, agent: Agent, form: Form, nik: str, item: Found
     await console.audit.record(agent.name, mode, nik, detail)
     if result.outcome in (BookingOutcome.FULL, BookingOutcome.INVALID_SLOT):
         error = "That session has just filled up or is not offered: choose another."
+        return await _slot_page(console, agent, form, nik, error)
+    if result.outcome is BookingOutcome.TOO_EARLY:
+        error = "That day is before the dose-2 due date: choose a later one."
         return await _slot_page(console, agent, form, nik, error)
     if result.outcome is BookingOutcome.BOOKED and result.ticket is not None:
         lang = "en" if field(form, "lang") == "en" else "id"

@@ -1,0 +1,206 @@
+"""A lean HTTP/1.1 listener for the gateways' traffic alone (``[ussd] gateway_port``).
+
+A USSD hop's own work costs tens of microseconds; a general web framework spends
+several times that on every request (routing, middlewares, request and response
+objects). Gateways only ever POST a small body to a handful of paths, so this
+listener parses with httptools (the C parser) and writes each reply in one call.
+
+What it does and does not: keep-alive and requests in order on a connection,
+``Content-Length`` and chunked bodies up to ``[http] max_body_bytes`` (past it:
+the dialect's 400 and the connection closed), at most 100 headers of 8 KiB in all
+(431), idle connections closed after ``IDLE_SECONDS``, 404 for other paths and 405
+for other methods. No TLS: put it behind the operator's TLS terminator or on the
+private link to the gateway, as the gateway contract says.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Mapping
+from http import HTTPStatus
+
+import httptools
+
+from gateways.dialects import DIALECTS
+from gateways.exchange import GatewayRequest, Reply, media_type, text_reply
+from gateways.hops import HopHandler
+
+log = logging.getLogger(__name__)
+
+IDLE_SECONDS = 75.0
+MAX_HEADERS = 100
+MAX_HEADER_BYTES = 8192
+
+
+def encode(reply: Reply, keep_alive: bool) -> bytes:
+    reason = HTTPStatus(reply.status).phrase
+    head = (
+        f"HTTP/1.1 {reply.status} {reason}\r\nContent-Type: {reply.content_type}\r\n"
+        f"Content-Length: {len(reply.body)}\r\n"
+        f"{'' if keep_alive else 'Connection: close' + chr(13) + chr(10)}\r\n"
+    )
+    return head.encode("latin-1") + reply.body
+
+
+class GatewayProtocol(asyncio.Protocol):
+    """One gateway connection: requests parsed as they arrive, answered in order."""
+
+    def __init__(self, handlers: Mapping[str, HopHandler], max_body: int) -> None:
+        self._handlers, self._max_body = handlers, max_body
+        self._parser = httptools.HttpRequestParser(self)
+        self._transport: asyncio.Transport | None = None
+        self._remote = ""
+        self._queue: deque[tuple[str, bytes | None, GatewayRequest | None, bool]] = deque()
+        self._worker: asyncio.Task[None] | None = None
+        self._idle: asyncio.TimerHandle | None = None
+        self._ended = False  # a reply that closes the connection is on its way: read no more
+        # Set by the parser's callbacks (an exception raised there reaches us wrapped).
+        self._overflow = ""
+        self._reset_message()
+
+    def _reset_message(self) -> None:
+        self._url = b""
+        self._headers: dict[str, str] = {}
+        self._header_bytes = 0
+        self._body: list[bytes] = []
+        self._body_size = 0
+
+    # --- the connection ----------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport  # type: ignore[assignment]
+        peer = transport.get_extra_info("peername")
+        self._remote = str(peer[0]) if peer else ""
+        self._touch()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._transport = None
+        if self._idle is not None:
+            self._idle.cancel()
+        if self._worker is not None:
+            self._worker.cancel()
+
+    def _touch(self) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
+        self._idle = asyncio.get_running_loop().call_later(IDLE_SECONDS, self._close)
+
+    def _close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        if self._ended:
+            return
+        self._touch()
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._fail(400, "upgrades are not served here")
+        except httptools.HttpParserError as exc:
+            if not self._overflow:
+                self._fail(400, f"malformed HTTP request: {exc}")
+        if self._overflow == "headers":
+            self._fail(431, "request headers too large")
+        elif self._overflow == "body":
+            self._ended = True
+            path = self._url.decode("latin-1").partition("?")[0]
+            self._queue.append((path, None, None, False))  # answered after the earlier ones
+            self._start()
+
+    def _fail(self, status: int, reason: str) -> None:
+        self._ended = True
+        if self._worker is not None:
+            self._worker.cancel()
+        if self._transport is not None:
+            self._transport.write(encode(text_reply(f"error: {reason}", status), False))
+            self._transport.close()
+
+    # --- httptools callbacks -------------------------------------------------------------
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_bytes += len(name) + len(value)
+        if len(self._headers) >= MAX_HEADERS or self._header_bytes > MAX_HEADER_BYTES:
+            self._overflow = "headers"
+            raise ValueError("headers too large")  # stops the parser
+        self._headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+
+    def on_body(self, body: bytes) -> None:
+        self._body_size += len(body)
+        if self._body_size > self._max_body:
+            self._overflow = "body"
+            raise ValueError("body too large")  # stops the parser
+        self._body.append(body)
+
+    def on_message_complete(self) -> None:
+        if self._ended:
+            return
+        path = self._url.decode("latin-1").partition("?")[0]
+        method = self._parser.get_method()
+        body = b"".join(self._body)
+        request = GatewayRequest(
+            self._remote, self._headers, media_type(self._headers.get("content-type", "")), body
+        )
+        self._queue.append((path, method, request, self._parser.should_keep_alive()))
+        self._reset_message()
+        self._start()
+
+    # --- answering, in order ---------------------------------------------------------------
+
+    def _start(self) -> None:
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.get_running_loop().create_task(self._answer_all())
+
+    async def _answer_all(self) -> None:
+        while self._queue and self._transport is not None and not self._transport.is_closing():
+            path, method, request, keep_alive = self._queue.popleft()
+            reply = await self._answer(path, method, request)
+            if self._transport is None or self._transport.is_closing():
+                return
+            self._transport.write(encode(reply, keep_alive))
+            if not keep_alive:
+                self._transport.close()
+                return
+
+    async def _answer(
+        self, path: str, method: bytes | None, request: GatewayRequest | None
+    ) -> Reply:
+        if request is None:  # the body went past the limit
+            dialect = DIALECTS.get(path.split("/")[2] if path.count("/") >= 2 else "")
+            reason = f"body is over {self._max_body} bytes"
+            return dialect.error(400, reason) if dialect else text_reply(f"error: {reason}", 400)
+        handler = self._handlers.get(path)
+        if handler is None:
+            return text_reply("error: no such gateway endpoint", 404)
+        if method != b"POST":
+            return text_reply("error: gateways POST their hops", 405)
+        try:
+            return await handler(request)
+        except Exception:  # a bug must not leave the gateway waiting: log it, answer 500
+            log.exception("gateway hop on %s failed", path)
+            return text_reply("error: internal error (logged)", 500)
+
+
+async def serve(
+    handlers: Mapping[str, HopHandler], host: str, port: int, max_body: int, *, reuse_port: bool
+) -> asyncio.Server:
+    loop = asyncio.get_running_loop()
+    return await loop.create_server(
+        lambda: GatewayProtocol(handlers, max_body),
+        host,
+        port,
+        reuse_port=reuse_port,
+        backlog=1024,
+    )
+
+
+async def close(server: asyncio.Server) -> None:
+    server.close()
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(server.wait_closed(), 5)

@@ -1,0 +1,80 @@
+"""The help desk follows the domain's rules: it screens and offers times through the same
+Registry as the dialogue (an agent's browser without the browser, real server and Redis)."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from registration import redis_import
+from tests.console_harness import AGENT, PASSWORD, Desk, console_config, first_ref
+from tests.ussd_harness import load_registry, running_server
+
+TODAY = (datetime.now(UTC) + timedelta(hours=7)).date()  # the service's local date (WIB)
+OLD_PHONE, TURNING_PHONE = "6281277770001", "6281277770002"
+
+
+def born(years: int, before: date, serial: int) -> str:
+    """A man's NIK (Kota Bandung), born ``years`` years before ``before``."""
+    try:
+        day = before.replace(year=before.year - years)
+    except ValueError:  # 29 February
+        day = before.replace(year=before.year - years, day=28)
+    return f"327301{day:%d%m%y}{serial:04d}"
+
+
+SIXTY_IN_FIVE_DAYS = TODAY + timedelta(days=5)
+TURNS_60 = born(60, SIXTY_IN_FIVE_DAYS, 2)
+AGED_68 = born(68, TODAY, 1)
+
+
+@pytest.fixture
+async def desk(key_prefix: str, tmp_path: Path, redis, keys) -> AsyncIterator[Desk]:
+    await load_registry(redis, keys)
+    workers = [
+        "nik,full_name,phone,profession,facility_id",
+        f"{AGED_68},Bambang Sutrisno,{OLD_PHONE},dokter,F001",
+        f"{TURNS_60},Wahyu Hidayat,{TURNING_PHONE},perawat,F001",
+    ]
+    assert (await redis_import.import_health_workers(redis, keys, workers)).rows_bad == 0
+    config = console_config(key_prefix, tmp_path)
+    async with (
+        running_server(config) as base,
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
+    ):
+        desk = Desk(http, base)
+        assert await desk.sign_in(name=AGENT, secret=PASSWORD) == 200
+        yield desk
+
+
+async def open_registration(desk: Desk, phone: str) -> str:
+    _, page = await desk.post("/helpdesk/search", query=phone)
+    ref = first_ref(page)
+    return (await desk.post("/helpdesk/register", ref=ref))[1]
+
+
+async def test_an_agent_cannot_screen_a_worker_outside_this_phase(desk: Desk) -> None:
+    page = html.unescape(await open_registration(desk, OLD_PHONE))
+    assert "Screening: not eligible. Ages 60 and over are not in this phase yet." in page
+    assert "Record the answers" not in page  # no questions asked
+    assert "Not eligible (usia_60_plus)" in page  # recorded: the registrant's state says so
+
+
+async def test_an_agent_is_offered_only_the_days_the_caller_may_book(desk: Desk) -> None:
+    page = await open_registration(desk, TURNING_PHONE)  # 59 today, 60 in five days
+    ref = first_ref(page)
+    answers = {name: "no" for name in re.findall(r'name="(q-\w+)"', page)}
+    _, page = await desk.post("/helpdesk/screening", ref=ref, **answers)
+    assert "Eligible: choose a place." in html.unescape(page)
+    _, page = await desk.post("/helpdesk/slots", ref=ref, mode="book", facility="F001")
+    days = {
+        date.fromisoformat(v.split("|")[0])
+        for v in re.findall(r'name="slot" value="([^"]+)"', page)
+    }
+    assert days and max(days) < SIXTY_IN_FIVE_DAYS

@@ -1,0 +1,109 @@
+"""The lean gateway listener speaks plain HTTP/1.1 correctly, including to a rude client."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from urllib.parse import urlencode
+
+import pytest
+
+from tests.ussd_harness import PHONE, gateway_server, load_registry
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def dial(session: str, text: str = "") -> bytes:
+    body = urlencode(
+        {"sessionId": session, "serviceCode": "*119#", "phoneNumber": "+" + PHONE, "text": text}
+    ).encode()
+    head = (
+        f"POST /ussd/africastalking HTTP/1.1\r\nHost: x\r\nContent-Type: {FORM}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, dict[str, str], bytes]:
+    status_line = await reader.readline()
+    status = int(status_line.split()[1])
+    headers = {}
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode().partition(":")
+        headers[name.strip().lower()] = value.strip()
+    body = await reader.readexactly(int(headers.get("content-length", "0")))
+    return status, headers, body
+
+
+@pytest.fixture
+async def gateway(config, redis, keys):
+    await load_registry(redis, keys)
+    async with gateway_server(config, "gateway") as base:
+        host, port = base.removeprefix("http://").split(":")
+        yield host, int(port)
+
+
+async def test_pipelined_hops_are_answered_in_order_on_one_connection(gateway) -> None:
+    reader, writer = await asyncio.open_connection(*gateway)
+    writer.write(dial("pipe-1") + dial("pipe-1", "1"))  # two requests in one write
+    first = await read_response(reader)
+    second = await read_response(reader)
+    assert first[0] == second[0] == 200
+    assert first[2].startswith(b"CON ") and b"Daftar vaksinasi" in first[2]
+    assert b"tenaga kesehatan" in second[2]
+    writer.write(dial("pipe-1", "1*1"))  # the connection stays open
+    assert b"6 digit terakhir NIK" in (await read_response(reader))[2]
+    writer.close()
+
+
+async def test_wrong_paths_methods_and_bytes_get_their_status(gateway) -> None:
+    reader, writer = await asyncio.open_connection(*gateway)
+    writer.write(b"POST /api/stats HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+    assert (await read_response(reader))[0] == 404  # only gateway endpoints here
+    writer.write(b"GET /ussd/africastalking HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert (await read_response(reader))[0] == 405
+    writer.write(b"\x16\x03\x01 this is not http\r\n\r\n")
+    status, _, body = await read_response(reader)
+    assert status == 400 and b"malformed" in body
+    assert await reader.read() == b""  # and the connection is closed
+    writer.close()
+
+
+async def test_oversized_bodies_and_headers_are_refused(gateway) -> None:
+    reader, writer = await asyncio.open_connection(*gateway)
+    big = b"text=" + b"1" * 20000
+    writer.write(
+        f"POST /ussd/json HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(big)}\r\n\r\n".encode()
+        + big
+    )
+    status, headers, body = await read_response(reader)
+    assert status == 400 and "bytes" in json.loads(body)["error"]  # the dialect's own format
+    assert headers["connection"] == "close"
+    writer.close()
+    reader, writer = await asyncio.open_connection(*gateway)
+    many = "".join(f"X-Filler-{n}: {'v' * 100}\r\n" for n in range(120))
+    writer.write(f"POST /ussd/json HTTP/1.1\r\nHost: x\r\n{many}\r\n".encode())
+    assert (await read_response(reader))[0] == 431
+    writer.close()
+
+
+async def test_chunked_bodies_and_http_1_0_clients(gateway) -> None:
+    reader, writer = await asyncio.open_connection(*gateway)
+    body = json.dumps(
+        {"session_id": "ch-1", "msisdn": PHONE, "service_code": "*119#", "new_session": True}
+    ).encode()
+    chunks = b"".join(f"{len(p):x}\r\n".encode() + p + b"\r\n" for p in (body[:10], body[10:]))
+    writer.write(
+        b"POST /ussd/json HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\n\r\n"
+    )
+    status, _, answer = await read_response(reader)
+    assert status == 200 and json.loads(answer)["end"] is False
+    writer.close()
+    reader, writer = await asyncio.open_connection(*gateway)
+    writer.write(dial("old-1").replace(b"HTTP/1.1", b"HTTP/1.0"))
+    status, headers, _ = await read_response(reader)
+    assert status == 200 and headers.get("connection") == "close"
+    assert await reader.read() == b""
+    writer.close()

@@ -1,0 +1,124 @@
+"""WhatsApp registrations end to end over real HTTP: the development Graph API posts signed
+webhooks to the server, the server answers through the Graph API, the phone reads them."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import pytest
+
+from core.privacy import mask_phone
+from tests.ussd_harness import PHONE, last6
+from tests.whatsapp_harness import (  # noqa: F401 (fixtures)
+    Server,
+    WaPhone,
+    WaSim,
+    body,
+    phone_fixture,
+    server_fixture,
+    sim_fixture,
+    titles,
+)
+
+CODE = re.compile(r"(?:Kode tiket|Ticket code): ([A-Z0-9]{6,})")
+
+
+async def up_to_the_schedule(phone: WaPhone) -> dict:
+    [question] = await phone.type("VAKSIN")
+    assert "tenaga kesehatan" in body(question) and titles(question) == ["Ya", "Tidak"]
+    [ask] = await phone.tap("Ya")
+    assert ask["type"] == "text" and "6 digit terakhir NIK" in body(ask)
+    [confirm] = await phone.type(last6(1))
+    assert "Lokasi vaksin: Puskesmas Coblong" in body(confirm)
+    [reply] = await phone.tap("Benar, lanjut")
+    while body(reply).startswith("("):  # one screening question per group, as buttons
+        assert titles(reply) == ["Ya", "Tidak"]
+        [reply] = await phone.tap("Tidak")
+    assert reply["interactive"]["type"] == "list" and "Pilih jadwal" in body(reply)
+    return reply
+
+
+async def test_a_whole_registration_ends_with_the_code_the_qr_image_and_the_video(
+    phone: WaPhone, server: Server, sim: WaSim, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    slots = await up_to_the_schedule(phone)
+    [summary] = await phone.tap(titles(slots)[0])
+    assert "Konfirmasi" in body(summary)
+    image, done = await phone.tap("Ya, daftarkan", replies=2)
+    code = CODE.search(body(done)).group(1)
+    assert image["type"] == "image" and image["image"]["caption"] == code
+    assert image["image"]["link"].endswith(f"/tickets/{code}.png")
+    assert "Cara kerja vaksin: https://" in body(done) and done["text"]["preview_url"]
+    assert "/tickets/" not in body(done)  # the QR came as the image
+    everything = await sim.received(PHONE)
+    assert not [m for m in everything if last6(1) in str(m)]  # never the NIK's digits
+    assert (await sim.call("/control/stats"))["problems"] == []
+    assert await phone.settle() == []  # nothing sent twice
+    await phone.send_picture()  # something to log about this phone
+    assert mask_phone(PHONE) in caplog.text  # masked
+    assert PHONE not in caplog.text and last6(1) not in caplog.text
+
+
+async def test_typed_answers_work_like_taps(phone: WaPhone) -> None:
+    await phone.type("vaksin")
+    [ask] = await phone.type("ya")  # YA typed instead of tapped
+    assert "6 digit terakhir NIK" in body(ask)
+    await phone.type(last6(1))
+    [screening] = await phone.type("benar, lanjut")  # a button's title, typed
+    assert body(screening).startswith("(1/")
+    [second] = await phone.type("2")  # the number, as on USSD and SMS
+    assert body(second).startswith("(2/")
+
+
+async def test_a_notification_delivered_twice_is_answered_once(phone: WaPhone) -> None:
+    [question] = await phone.type("VAKSIN", repeat=2)
+    assert "tenaga kesehatan" in body(question)
+    assert await phone.settle() == []
+    [ask] = await phone.tap("Ya")  # and the dialogue went on by one step only
+    assert "6 digit terakhir NIK" in body(ask)
+
+
+async def test_meta_retrying_after_a_restart_gets_no_second_answer(
+    phone: WaPhone, server: Server, sim: WaSim
+) -> None:
+    await phone.type("VAKSIN", id="wamid.RETRIED")
+    await server.restart()
+    await sim.call("/control/inject", {"from": PHONE, "text": "VAKSIN", "id": "wamid.RETRIED"})
+    assert await phone.settle() == []
+
+
+async def test_a_picture_gets_please_reply_with_text_and_the_dialogue_stays_put(
+    phone: WaPhone,
+) -> None:
+    await phone.type("VAKSIN")
+    [notice] = await phone.send_picture()
+    assert "Mohon balas dengan teks" in body(notice) and "Please reply with text" in body(notice)
+    [ask] = await phone.type("Ya")
+    assert "6 digit terakhir NIK" in body(ask)
+
+
+async def test_an_old_button_is_answered_with_the_current_screen(phone: WaPhone) -> None:
+    [question] = await phone.type("VAKSIN")
+    await phone.tap("Ya")
+    phone.last = [question]  # the user scrolls up and taps "Tidak" on the earlier question
+    [again] = await phone.tap("Tidak")
+    assert body(again).startswith("Pilihan salah.") and "6 digit terakhir NIK" in body(again)
+
+
+async def test_a_long_list_is_paged_by_rows_and_every_page_can_be_picked(phone: WaPhone) -> None:
+    await phone.type("VAKSIN")
+    await phone.tap("Ya")
+    await phone.type(last6(1))
+    [first] = await phone.tap("Pilih lokasi lain")
+    section = first["interactive"]["action"]["sections"][0]
+    assert len(section["rows"]) == 10 and titles(first)[-2:] == ["Berikutnya", "Kembali"]
+    assert section["title"] == "1/2"
+    [second] = await phone.tap("Berikutnya")
+    more = second["interactive"]["action"]["sections"][0]
+    assert more["title"] == "2/2" and titles(second)[-1] == "Kembali"
+    ids = [row["id"] for row in section["rows"][:-2] + more["rows"][:-1]]
+    assert len(set(ids)) == len(ids) == 14  # every facility of the regency, once
+    [screening] = await phone.tap("Rumah Sakit Umum Daerah")  # on the second page
+    assert body(screening).startswith("(1/")
