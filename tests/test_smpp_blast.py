@@ -209,3 +209,28 @@ async def test_receipts_feed_pending_and_latency_percentiles(
     assert (p["pending"], latency["count"]) == (0, 30)
     # Percentiles are bucket upper bounds: never below what the receipts took.
     assert delay <= latency["p50"] <= latency["p90"] <= latency["p99"] < delay + 5
+
+
+@pytest.mark.parametrize(
+    ("template", "parts"),
+    [
+        ("Halo {first_name} [{nik_masked}] {{{keyword}}} ~ €5 ke {short_code}.", 1),
+        ("Halo {first_name}, " + "vaksin aman dan halal. " * 9 + "Balas {keyword}.", 2),
+        ("Halo {first_name} “{nik_masked}” – balas {keyword}.", 1),
+    ],
+    ids=["gsm-extension-and-braces", "two-parts", "ucs2"],
+)
+async def test_the_phone_gets_the_template_as_written(
+    sim: Sim, service: SmsService, redis: aioredis.Redis, keys: AllKeys, template: str, parts: int
+) -> None:
+    workers = await seed_workers(redis, keys, 3, start=40)
+    await campaigns.create(service.store, service.blast, "t", template, {}, False)
+    await campaigns.transition(service.store, "t", "start")
+    p = await wait_progress(service, "t", lambda p: p["delivered"] == 3)
+    assert (p["submitted"], p["pending"], p["receipt_seconds"]["count"]) == (3, 0, 3)
+    for nik, phone in workers:
+        expected = template.format(
+            first_name="Siti", nik_masked=nik[:4] + "*" * 12, keyword="VAKSIN", short_code="1199"
+        )
+        assert (await sim.call(f"/messages?to={phone}"))["messages"] == [expected]
+        assert (await sim.call("/counts"))[phone] == parts
