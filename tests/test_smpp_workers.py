@@ -111,18 +111,24 @@ async def test_two_binds_stay_within_the_accounts_rate_together(
 async def test_two_sms_workers_send_a_started_campaign_and_count_every_receipt(
     sim: Sim, redis: aioredis.Redis, keys: AllKeys, key_prefix: str
 ) -> None:
-    # The simulator answers 20 ms late but sends each receipt at once, on the first bind:
+    # The simulator answers 150 ms late but sends each receipt at once, on the first bind:
     # a receipt reaches a worker before the submit's record exists (even in the other
-    # worker); it is looked up again a second later instead of being dropped.
-    await sim.call("/config", {"receipt_delay": 0.0, "latency": 0.02})
+    # worker); it is looked up again a second later instead of being dropped. At 150 ms
+    # one worker alone would need 4.5 s, longer than a worker's campaign poll (2 s), so
+    # the campaign is still running when the second one looks.
+    await sim.call("/config", {"receipt_delay": 0.0, "latency": 0.15})
     workers = await seed_workers(redis, keys, 600)
     procs = [sms_process(sim, key_prefix, "sms-worker", window=WINDOW) for _ in range(2)]
     try:
+        for _ in range(300):  # both workers bound before the campaign starts
+            if (await sim.call("/stats"))["binds"] >= 2:
+                break
+            await asyncio.sleep(0.1)
         store = CampaignStore(redis, keys)
         blast = blast_settings(make_test_config(key_prefix))
         await campaigns.create(store, blast, "w", TEMPLATE, {}, False)
         await campaigns.transition(store, "w", "start")  # as the operator API does
-        for _ in range(300):
+        for _ in range(900):
             p = await campaigns.progress(store, "w")
             if p["delivered"] == 600:
                 break
