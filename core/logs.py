@@ -9,37 +9,58 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import itertools
 import json
 import logging
+import os
 import time
 from collections.abc import Iterator
 
 from core.privacy import RedactingFilter, mask_phone
 
-# What the edge handling the current message knows: request_id, channel, msisdn (masked).
-_CONTEXT: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
+# What the edge handling the current message knows: request_id, channel, msisdn. The
+# msisdn is masked when a record is written (most hops write none: masking every hop's
+# number up front cost more than the rest of the tagging).
+_CONTEXT: contextvars.ContextVar[tuple[str, str, str] | None] = contextvars.ContextVar(
     "log_context", default=None
 )
+# Request ids for messages that arrive without one: unique per process (pid and a random
+# part, then a counter), cheaper than a uuid4 per hop.
+_ID_PREFIX = f"{os.getpid():x}{os.urandom(3).hex()}-"
+_ID_COUNTER = itertools.count(1)
+
+
+def new_request_id() -> str:
+    return f"{_ID_PREFIX}{next(_ID_COUNTER):x}"
 
 
 @contextlib.contextmanager
 def log_context(*, request_id: str = "", channel: str = "", msisdn: str = "") -> Iterator[None]:
-    """Tag every log record written inside the block (the msisdn is stored masked)."""
-    fields = {"request_id": request_id, "channel": channel}
-    if msisdn:
-        fields["msisdn"] = mask_phone(msisdn)
-    token = _CONTEXT.set({k: v for k, v in fields.items() if v})
+    """Tag every log record written inside the block (the msisdn is written masked)."""
+    token = _CONTEXT.set((request_id, channel, msisdn))
     try:
         yield
     finally:
         _CONTEXT.reset(token)
 
 
+def current_context() -> dict[str, str]:
+    """The tags of the current message, as a record carries them (msisdn masked)."""
+    tags = _CONTEXT.get()
+    if tags is None:
+        return {}
+    request_id, channel, msisdn = tags
+    fields = {"request_id": request_id, "channel": channel}
+    if msisdn:
+        fields["msisdn"] = mask_phone(msisdn)
+    return {k: v for k, v in fields.items() if v}
+
+
 class ContextFilter(logging.Filter):
     """Copies the current log context onto the record (``record.context``)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.context = _CONTEXT.get() or {}
+        record.context = current_context()
         return True
 
 

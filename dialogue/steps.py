@@ -54,14 +54,16 @@ async def source_items(turn: Turn, source: str) -> list[Item]:
     # The registrant's own days (age band, dose-2 due date): the Registry decides.
     slots = await ctx.registry.available_slots(turn.vars["facility_id"], nik=turn.vars["nik"])
     names = lookups.weekdays[turn.lang]  # as Lookups.day_text, inline: up to 60 lines a hop
+    open_slots = [s for s in slots if s.seats_left > 0][:limit]
+    # Dates formatted by hand: strftime cost more than the rest of the line.
     return [
         [
             f"{s.day.isoformat()}|{s.session_id}",
-            f"{names[s.day.weekday()]} {s.day:%d/%m} {s.label} ({s.seats_left})",
+            f"{names[s.day.weekday()]} {s.day.day:02d}/{s.day.month:02d} "
+            f"{s.label} ({s.seats_left})",
         ]
-        for s in slots
-        if s.seats_left > 0
-    ][:limit]
+        for s in open_slots
+    ]
 
 
 async def enter(turn: Turn, sid: str) -> None:

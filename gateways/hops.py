@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from types import ModuleType
 
 import redis.asyncio as aioredis
 
 from core import metrics
-from core.logs import log_context
+from core.logs import log_context, new_request_id
 from core.privacy import mask_phone
 from dialogue.model import Dialogue
 from gateways.auth import Guard
@@ -64,7 +63,7 @@ def hop_handler(engine: Dialogue, dialect: ModuleType, guard: Guard, limit: int)
         except BadRequest as exc:
             outcomes["bad_request"].inc()
             return dialect.error(400, str(exc))  # type: ignore[no-any-return]
-        request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16]
+        request_id = request.headers.get("x-request-id", "")[:64] or new_request_id()
         with log_context(request_id=request_id, channel=channel, msisdn=inbound.msisdn):
             out = await engine.handle(inbound, max_chars=limit)
         outcomes["busy" if out.busy else "end" if out.end else "continue"].inc()

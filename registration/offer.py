@@ -90,4 +90,9 @@ class SlotOffer:
         if facility is None:
             return []
         slots = self._calendar.availability(facility, days, booked)
-        return [s for s in slots if not nik or self._eligibility.may_book(nik, s.day, due)]
+        if not nik:
+            return slots
+        # Decided per day, not per (day, session): the age on a day is the same all day.
+        may_book = self._eligibility.may_book
+        allowed = {day: may_book(nik, day, due) for day in days}
+        return [s for s in slots if allowed[s.day]]
