@@ -106,3 +106,13 @@ def test_sms_pages_a_long_list_within_two_segments_and_loses_nothing(
 def test_an_end_screen_is_just_its_text(menus: Menus) -> None:
     view = View(ViewKind.END, "done", "id", "Terdaftar! Kode tiket: ABCD2345")
     assert UssdLayout(menus, 160).text(view) == SmsLayout(menus).text(view) == view.body
+
+
+def test_extension_characters_take_two_septets_in_ascii_and_accented_text() -> None:
+    # A screen's room is counted in septets: "{", "|", "€"... cost an escape too, whether
+    # or not the rest of the text is plain ASCII.
+    assert septets("Balas 1|2") == 10
+    assert septets("Halo {nama} [1]") == 19
+    assert septets("Biaya €0, gratis") == 17
+    assert septets("Café {x}") == 10
+    assert septets("") == 0
