@@ -9,7 +9,8 @@ starts the server with 1 then 2 worker processes, and runs wrk with
 registrations with distinct phones over the Africa's Talking dialect, every hop
 checked). Prints hops/s, sessions/s, wrk's latency percentiles, failed sessions
 and the server's CPU microseconds per hop (utime+stime of the server processes
-from /proc). Deletes exactly its own keys afterwards.
+from /proc), beside the same wrk against an aiohttp hello-world (the machine's
+yardstick, bench/ussd_reference.py). Deletes exactly its own keys afterwards.
 """
 
 from __future__ import annotations
@@ -266,6 +267,9 @@ def main(argv: list[str]) -> int:
         f"({5 + groups + 2} hops) with distinct phones over Africa's Talking; "
         "navigate = 9 menu hops ending in an END screen, no Registry call"
     )
+    from bench import ussd_reference  # imports this module: loaded once this one is
+
+    ref = ussd_reference.yardstick(args.duration, args.connections)
     ok = True
     try:
         runs = [("register", w, where) for where in listeners for w in counts]
@@ -279,7 +283,8 @@ def main(argv: list[str]) -> int:
                 f"{r['sessions_per_s']:.0f} sessions/s, p50 {r['p50_ms']:.2f} ms, "
                 f"p90 {r['p90_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, "
                 f"failed sessions {r['failed_sessions']}, HTTP errors {r['http_errors']}, "
-                f"server CPU {r['cpu_us_per_hop']:.0f} us/hop",
+                f"server CPU {r['cpu_us_per_hop']:.0f} us/hop "
+                f"({r['cpu_us_per_hop'] / ref['cpu_us']:.1f}x the hello-world's request)",
                 flush=True,
             )
             if r["failure_samples"]:
