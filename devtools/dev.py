@@ -55,18 +55,21 @@ class Children:
         self.redis: PrivateRedis | None = None
 
     def spawn(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        proc = subprocess.Popen([sys.executable, "-m", "ussd_server", *argv], env=env)
+        # A session of its own: the terminal's Ctrl-C reaches `dev` alone, which stops the
+        # children in order (the server before the peers and Redis it is still using).
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ussd_server", *argv], env=env, start_new_session=True
+        )
         self.procs.append((name, proc))
         return proc
 
     def stop_all(self) -> None:
-        for name, proc in reversed(self.procs):
+        for name, proc in reversed(self.procs):  # the server first, then the peers
             if proc.poll() is None:
                 print(f"stopping {name}...", file=sys.stderr)
                 proc.send_signal(signal.SIGINT)
-        for _, proc in reversed(self.procs):
             try:
-                proc.wait(timeout=10)
+                proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
         if self.redis is not None:

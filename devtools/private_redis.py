@@ -84,6 +84,7 @@ class PrivateRedis:
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C stops its owner, which stops it last
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
