@@ -7,11 +7,16 @@ end-of-session notification (``/ussd/africastalking/events``) reports the outcom
 
 from __future__ import annotations
 
-from urllib.parse import unquote_plus
-
 from dialogue.model import Channel, Inbound, Outbound, SessionEvent
 from gateways.exchange import Reply, text_reply
-from gateways.parsing import MAX_SESSION_ID, BadRequest, decode, msisdn, text_field
+from gateways.parsing import (
+    MAX_SESSION_ID,
+    BadRequest,
+    decode,
+    msisdn,
+    text_field,
+    unquote_form,
+)
 
 NAME = "africastalking"
 CONTENT_TYPES = frozenset({"application/x-www-form-urlencoded"})
@@ -50,9 +55,9 @@ def form(body: bytes) -> dict[str, str]:
         for pair in text.split("&"):
             name, _, value = pair.partition("=")
             if "%" in value or "+" in value:
-                value = unquote_plus(value, errors="strict")
+                value = unquote_form(value)
             if "%" in name or "+" in name:
-                name = unquote_plus(name, errors="strict")
+                name = unquote_form(name)
             fields.setdefault(name, value)
     except UnicodeDecodeError as exc:
         raise BadRequest(f"form field is not valid UTF-8 once decoded: {exc.reason}") from None
