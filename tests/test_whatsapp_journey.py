@@ -122,3 +122,11 @@ async def test_a_long_list_is_paged_by_rows_and_every_page_can_be_picked(phone: 
     assert len(set(ids)) == len(ids) == 14  # every facility of the regency, once
     [screening] = await phone.tap("Rumah Sakit Umum Daerah")  # on the second page
     assert body(screening).startswith("(1/")
+
+
+async def test_an_unknown_message_gets_help_that_works_on_whatsapp(phone: WaPhone) -> None:
+    [help_reply] = await phone.type("halo, ini untuk apa?")
+    # The keyword to send here, not an instruction to go and send an SMS.
+    assert "kirim VAKSIN" in body(help_reply) and "SMS VAKSIN" not in body(help_reply)
+    [question] = await phone.type("VAKSIN")  # and it works
+    assert "tenaga kesehatan" in body(question)
