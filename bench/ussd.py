@@ -26,9 +26,10 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench import ussd_reference
+from bench.procs import ROOT, cpu_seconds, free_port, server_pids
+
 LUA = ROOT / "bench" / "wrk" / "journey.lua"
 REDIS_URL = "redis://127.0.0.1:6379/11"
 FACILITIES = 20
@@ -95,36 +96,6 @@ async def cleanup(prefix: str, redis_url: str = REDIS_URL) -> int:
     finally:
         await client.aclose()
     return deleted
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def server_pids(parent: int) -> list[int]:
-    pids = [parent]
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
-                pids.append(int(entry))
-    return pids
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    ticks = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        ticks += int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def service_env(prefix: str, redis_url: str = REDIS_URL, **extra: str) -> dict[str, str]:
@@ -267,8 +238,6 @@ def main(argv: list[str]) -> int:
         f"({5 + groups + 2} hops) with distinct phones over Africa's Talking; "
         "navigate = 9 menu hops ending in an END screen, no Registry call"
     )
-    from bench import ussd_reference  # imports this module: loaded once this one is
-
     ref = ussd_reference.yardstick(args.duration, args.connections)
     ok = True
     try:

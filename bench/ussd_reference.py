@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.ussd import ROOT, cpu_seconds, free_port, server_pids
+from bench.procs import ROOT, cpu_seconds, free_port, server_pids
 
 BODY = "sessionId=ref-1&serviceCode=*119%23&phoneNumber=%2B6281100000001&text=1"
 LUA = f"""wrk.method = "POST"

@@ -28,6 +28,7 @@ class HttpSettings:
     workers: int
     max_body_bytes: int
     max_upload_bytes: int
+    client_address_header: str
 
 
 @dataclass(frozen=True)

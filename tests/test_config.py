@@ -17,6 +17,7 @@ class HttpSettings:
     workers: int = 1
     max_body_bytes: int = 0
     max_upload_bytes: int = 0
+    client_address_header: str = ""
 
 
 def test_file_defaults_are_read() -> None:

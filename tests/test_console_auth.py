@@ -87,6 +87,30 @@ async def test_failed_sign_ins_are_limited_per_address(desk: Desk) -> None:
     assert "Too many failed sign-ins" in desk.page
 
 
+async def test_behind_a_proxy_sign_ins_are_limited_per_forwarded_client(
+    key_prefix: str, tmp_path: Path, redis
+) -> None:
+    # Every browser reaches us through the same proxy: without the header all would be
+    # one client, and one person's typos would lock out every agent.
+    config = console_config(
+        key_prefix, tmp_path, **{"http.client_address_header": "X-Forwarded-For"}
+    )
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with (
+        running_server(config) as base,
+        aiohttp.ClientSession(cookie_jar=jar, headers={"X-Forwarded-For": "203.0.113.7"}) as a,
+        aiohttp.ClientSession(
+            cookie_jar=aiohttp.CookieJar(unsafe=True),
+            headers={"X-Forwarded-For": "203.0.113.7, 198.51.100.9"},  # the proxy's entry last
+        ) as b,
+    ):
+        typist, colleague = Desk(a, base), Desk(b, base)
+        for _ in range(5):
+            assert await typist.sign_in(token="wrong-token-of-some-length") == 401
+        assert await typist.sign_in(token=OPERATOR_TOKEN) == 429
+        assert await colleague.sign_in(token=OPERATOR_TOKEN) == 200
+
+
 async def test_forms_without_the_sign_ins_csrf_token_do_nothing(desk: Desk) -> None:
     assert await desk.sign_in(token=OPERATOR_TOKEN) == 200
     status, page = await desk.post("/helpdesk/search", csrf="", query="6281200000001")

@@ -13,6 +13,8 @@ import logging
 from aiohttp import web
 
 from core.httpjson import json_error
+from core.peers import client_address
+from core.settings import http_settings
 from registration.models import TicketState
 from ussd_server.context import CONTEXT
 from ussd_server.keys import ShellKeys
@@ -31,10 +33,10 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "redis": "ok"})
 
 
-async def _too_many_misses(request: web.Request, record_miss: bool) -> bool:
+async def _too_many_misses(request: web.Request, address: str, record_miss: bool) -> bool:
     ctx = request.config_dict[CONTEXT]
     limits = ticket_image_settings(ctx.config)
-    key = ShellKeys(ctx.key_prefix).ticket_probe(request.remote or "unknown")
+    key = ShellKeys(ctx.key_prefix).ticket_probe(address)
     if not record_miss:
         return int(await ctx.redis.get(key) or 0) >= limits.probe_limit
     async with ctx.redis.pipeline(transaction=False) as pipe:
@@ -46,13 +48,15 @@ async def _too_many_misses(request: web.Request, record_miss: bool) -> bool:
 
 async def ticket_image(request: web.Request) -> web.Response:
     code, fmt = request.match_info["code"].upper(), request.match_info["fmt"]
-    if await _too_many_misses(request, record_miss=False):
+    ctx = request.config_dict[CONTEXT]
+    address = client_address(request, http_settings(ctx.config).client_address_header)
+    if await _too_many_misses(request, address, record_miss=False):
         raise json_error(web.HTTPTooManyRequests, "too many unknown ticket codes: try later")
     registry = request.config_dict[CONTEXT].registry
     ticket = await registry.ticket(code)
     if ticket is None or ticket.state is not TicketState.ACTIVE:
-        if await _too_many_misses(request, record_miss=True):
-            log.warning("ticket image probing from %s: answering 429", request.remote)
+        if await _too_many_misses(request, address, record_miss=True):
+            log.warning("ticket image probing from %s: answering 429", address)
         raise json_error(web.HTTPNotFound, f"no active ticket with code {code}")
     if fmt == "png":
         body, content_type = registry.ticket_png(ticket), "image/png"

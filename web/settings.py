@@ -19,7 +19,6 @@ class WebSettings:
     codes_per_client: int
     client_window_seconds: int
     list_page_size: int
-    client_address_header: str
     secure_cookie: bool
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from core.config import Config
+from core.peers import client_address
 from core.privacy import redact
 from core.redis_lean import FastRedis
 from core.settings import http_settings, redis_settings
@@ -45,19 +46,14 @@ class Site:
     cards: TicketCards
     default_lang: str
     max_body: int  # largest form accepted ([http] max_body_bytes)
+    address_header: str  # [http] client_address_header
 
     @property
     def code_minutes(self) -> int:
         return max(1, self.settings.code_ttl_seconds // 60)
 
     def client_address(self, request: web.Request) -> str:
-        """The client's address: the peer, or the right-most entry a trusted proxy added."""
-        header = self.settings.client_address_header
-        if header:
-            forwarded = request.headers.get(header, "").split(",")[-1].strip()
-            if forwarded:
-                return forwarded[:64]
-        return request.remote or "unknown"
+        return client_address(request, self.address_header)
 
     def fresh(self) -> WebState:
         return WebState(lang=self.default_lang)
@@ -91,6 +87,7 @@ def build_site(
         cards=TicketCards(registry, texts),
         default_lang=dialogue_settings.default_language,
         max_body=http_settings(config).max_body_bytes,
+        address_header=http_settings(config).client_address_header,
     )
 
 

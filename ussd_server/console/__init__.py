@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from core.config import ConfigError
-from core.settings import service_settings
+from core.settings import http_settings, service_settings
 from ussd_server.console import booking, dashboard, helpdesk, login
 from ussd_server.console.audit import AuditLog
 from ussd_server.console.base import CONSOLE, Console, Handler
@@ -67,6 +67,7 @@ def setup(app: web.Application, ctx: AppContext, tokens: OperatorTokens) -> Cons
         audit=AuditLog.of(ctx),
         agents_path=config.resolve_path(settings.agents_file) if settings.agents_file else None,
         https=service_settings(config).public_base_url.startswith("https://"),
+        address_header=http_settings(config).client_address_header,
     )
     app[CONSOLE] = console
     for method, path, handler, _ in ROUTES:

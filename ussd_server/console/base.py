@@ -48,6 +48,7 @@ class Console:
     audit: AuditLog
     agents_path: Path | None
     https: bool  # the public base URL is https: cookies are Secure
+    address_header: str  # [http] client_address_header: who a sign-in comes from
 
 
 CONSOLE: web.AppKey[Console] = web.AppKey("console", Console)

@@ -16,6 +16,7 @@ import secrets
 import redis.asyncio as aioredis
 from aiohttp import web
 
+from core.peers import client_address
 from ussd_server.console.base import (
     CONSOLE,
     COOKIE,
@@ -119,7 +120,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     if not console.csrf.valid("pre:" + pre, field(form, "csrf")):
         text = "This sign-in form has expired. Reload the page and sign in again."
         return respond(message_page("Form refused", text, ("/helpdesk/login", "Sign in")), 403)
-    address = request.remote or "unknown"
+    address = client_address(request, console.address_header)
     try:
         if await console.limiter.blocked(address):
             return _too_many(console, pre, landing)
