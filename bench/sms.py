@@ -26,7 +26,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from bench.sms_peers import GROUPS, Keys, Smsc, seed
-from bench.sms_runs import Blast, measure
+from bench.sms_runs import LONG_TEMPLATE, Blast, measure
 
 TARGET_CPU_PER_1000 = 0.05
 
@@ -54,6 +54,7 @@ async def run(args: argparse.Namespace) -> int:
         failures = 0
         for workers, binds in _layouts(args.layouts):
             failures += await _throughput(args, redis, keys, smsc, workers, binds)
+        failures += await _long_messages(args, redis, keys, smsc)
         for workers in (1, 2):
             failures += await _rate_limit(args, redis, keys, smsc, workers)
         failures += await _disconnect(args, redis, keys, smsc)
@@ -92,6 +93,21 @@ async def _throughput(
     wrong = n != r["recipients"] or r["smsc_submits"] != r["recipients"]
     slow = (workers, binds) == (1, 1) and per_k > TARGET_CPU_PER_1000
     return int(wrong or slow)
+
+
+async def _long_messages(
+    args: argparse.Namespace, redis: aioredis.Redis, keys: Keys, smsc: Smsc
+) -> int:
+    """One process, one bind, a template of two parts (a concatenation reference each)."""
+    r = await measure(redis, args.redis_url, keys, smsc, Blast("long", template=LONG_TEMPLATE))
+    n, parts = r["progress"]["submitted"], r["smsc_submits"]
+    print(
+        f"blast 1 process x 1 bind, two-part messages: {n:,} recipients ({parts:,} submit_sm) "
+        f"in {r['wall_s']:.2f}s = {n / r['wall_s']:,.0f} recipients/s; "
+        f"blast run CPU {_per_k(r['cpu_s'], n):.3f} s per 1,000 recipients; "
+        f"SMSC {_per_k(r['sim_cpu_s'], n):.3f}, Redis {_per_k(r['redis_cpu_s'], n):.3f}"
+    )
+    return int(n != r["recipients"] or parts != 2 * r["recipients"])
 
 
 async def _rate_limit(

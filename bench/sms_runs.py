@@ -36,6 +36,11 @@ TEMPLATE = (
     "{first_name} (NIK: {nik_masked}), Anda calon penerima Vaksin COVID-19. "
     "Balas {keyword} ke {short_code} untuk mendaftar."
 )
+# Two GSM-7 parts for everyone: each recipient's message needs a concatenation reference.
+LONG_TEMPLATE = TEMPLATE + (
+    " Vaksinasi gratis untuk tenaga kesehatan. Siapkan NIK Anda, jawab pertanyaan"
+    " skrining dengan jujur, pilih jadwal, lalu simpan kode tiket yang dikirim lewat SMS."
+)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -49,6 +54,7 @@ class Blast:
     rate: float = 0.0
     filters: dict[str, list[str]] = field(default_factory=dict)
     extra_env: dict[str, str] = field(default_factory=dict)
+    template: str = TEMPLATE
 
 
 def proc_cpu(pid: int) -> float:
@@ -83,7 +89,7 @@ async def prepare(redis: aioredis.Redis, redis_url: str, keys: Keys, blast: Blas
     )
     store = CampaignStore(redis, keys)
     settings = blast_settings(config)
-    await campaigns.create(store, settings, blast.name, TEMPLATE, blast.filters, False)
+    await campaigns.create(store, settings, blast.name, blast.template, blast.filters, False)
     await campaigns.transition(store, blast.name, "start")
     lean = FastRedis(redis_url)
     try:

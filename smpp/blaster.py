@@ -252,7 +252,7 @@ class CampaignRunner:
                 if not pool.try_submit(single, token, results.on_single):
                     await pool.submit(single, token, results.on_single)
             else:
-                builds = await mt.build(phone, text.render(first, nik), source)
+                builds = mt.build(phone, text.render(first, nik), source)
                 parts = Parts(nik, batch, len(builds))
                 for build in builds:
                     await pool.submit(build, parts, results.on_part)

@@ -70,10 +70,6 @@ class SmsKeys(OutboxKeys):
         """Set of msisdns that sent BERHENTI/STOP: no more blasts to them."""
         return f"{self.prefix}:sms:optouts"
 
-    def sms_concat_ref(self, msisdn: str) -> str:
-        """Counter: the next concatenation reference for long SMS to this number."""
-        return f"{self.prefix}:s:{{s:{msisdn}}}:concat-ref"
-
     def sms_help_guard(self, msisdn: str) -> str:
         """Present while a help reply to this sender is rate-limited (anti-loop)."""
         return f"{self.prefix}:s:{{s:{msisdn}}}:sms-help"

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import redis.asyncio as aioredis
-
 from smpp import codec, concat, encoding
-from smpp.keys import SmsKeys
 from smpp.settings import SmppSettings
 
 Build = Callable[[int], bytes]
@@ -22,10 +20,9 @@ class Source:
 
 
 class MtBuilder:
-    def __init__(self, settings: SmppSettings, redis: aioredis.Redis, keys: SmsKeys) -> None:
+    def __init__(self, settings: SmppSettings) -> None:
         self.settings = settings
-        self.redis = redis
-        self.keys = keys
+        self._ref = secrets.randbelow(0x10000)  # a restarted process starts elsewhere
         self.gsm_dc0 = settings.data_coding_default != encoding.LATIN1
         self.mode = settings.long_message
         self.registered_delivery = settings.registered_delivery
@@ -36,20 +33,18 @@ class MtBuilder:
             text, gsm_dc0=self.gsm_dc0, single_part=self.mode == "payload"
         )
 
-    async def next_ref(self, to: str) -> int:
-        # Per destination, kept in Redis so a restart does not reuse a recent reference;
-        # the counter is forgotten a week after the last long message to that number.
-        key = self.keys.sms_concat_ref(to)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.incr(key)
-            pipe.expire(key, 7 * 86400)
-            value, _ = await pipe.execute()
-        return int(value)
+    def next_ref(self) -> int:
+        # One counter for every long message this process sends, as an SMSC connection
+        # keeps one (Kannel's): two long messages to one phone in flight together differ
+        # unless 256 others went out between them. It used to be a Redis counter per
+        # phone: a round trip per recipient of a long blast, for no better guarantee.
+        self._ref = (self._ref + 1) & 0xFFFF
+        return self._ref
 
-    async def build(self, to: str, text: str, source: Source) -> list[Build]:
+    def build(self, to: str, text: str, source: Source) -> list[Build]:
         enc = self.split(text)
         total = len(enc.parts)
-        ref = await self.next_ref(to) if total > 1 else 0
+        ref = self.next_ref() if total > 1 else 0
         return [self._part(to, source, enc, i, total, ref) for i in range(total)]
 
     def build_blast(self, to: str, source: Source, septets: bytes) -> Build | None:

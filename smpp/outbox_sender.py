@@ -115,7 +115,7 @@ class OutboxSender:
         if not to.isdigit() or not text:
             await self._fail(entry_id, fields, "bad outbox entry (to/text)")
             return
-        builds = await self.mt.build(to, text, self.source_for(fields.get("kind", "")))
+        builds = self.mt.build(to, text, self.source_for(fields.get("kind", "")))
         job = _Job(entry_id, fields, len(builds))
         for build in builds:
             await self.pool.submit(build, job, self._on_result)

@@ -74,7 +74,7 @@ class SmsService:
         budgets = Budgets(self.lean, keys)
         self.pool = SmppPool(self.smpp.binds(smpp_password(config)), self.on_deliver, budgets)
         self.ussd = UssdEdge(engine, self.pool, self.smpp.data_coding_default)
-        self.mt = MtBuilder(self.smpp, redis, keys)
+        self.mt = MtBuilder(self.smpp)
         self.outbox = OutboxSender(redis, keys, self.pool, self.mt, self.smpp, self.sms, self.blast)
         self.run_campaigns = run_campaigns
         self.run_outbox = run_outbox

@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 from smpp import codec, concat, encoding, receipts, templates
+from smpp.mt import MtBuilder, Source
+from smpp.settings import smpp_settings
+from tests.conftest import make_test_config
 
 
 def test_gsm_table_has_section_sign_and_form_feed_in_extension() -> None:
@@ -223,3 +226,22 @@ def test_hex_ids_in_responses_match_decimal_ids_in_receipts() -> None:
     from_resp = receipts.normalise_id("1A2B", "hex")
     r = receipts.parse_receipt(_sm(b"id:6699 stat:DELIVRD", 0x04), "decimal")
     assert r is not None and r.message_id == from_resp == "6699"
+
+
+def test_long_messages_in_a_row_to_one_phone_carry_different_references() -> None:
+    # The phone reassembles parts by (sender, reference): two long messages in flight
+    # together to one phone must not share one, or their parts would be mixed.
+    mt = MtBuilder(smpp_settings(make_test_config("mtref")))
+    source = Source("PEDULICOVID", 5, 0)
+    refs = []
+    for text in ("a" * 200, "b" * 200, "c" * 200):
+        parts = [
+            codec.parse_short_message(build(1)[16:])
+            for build in mt.build("6281234567890", text, source)
+        ]
+        infos = [concat.part_info(sm)[0] for sm in parts]
+        assert [(i.total, i.seq) for i in infos] == [(2, 1), (2, 2)]
+        assert infos[0].ref == infos[1].ref  # one reference for the parts of one message
+        refs.append(infos[0].ref)
+    assert len(set(refs)) == 3
+    assert len(mt.build("6281234567890", "short", source)) == 1  # one part, no reference
