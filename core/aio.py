@@ -1,10 +1,12 @@
-"""Running a coroutine as a program's main: uvloop when installed (Linux), else asyncio."""
+"""Running a coroutine as a program's main (uvloop when installed, Linux), and a value
+shared by concurrent callers for a few seconds."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -15,3 +17,23 @@ def run(main: Coroutine[Any, Any, T]) -> T:
     except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
         return asyncio.run(main)
     return uvloop.run(main)
+
+
+class Shared(Generic[T]):
+    """A value made at most once per ``seconds``, and once for callers who ask together:
+    N viewers of a page that reads the whole database cost one read per interval. A
+    failed attempt is not kept: the next caller tries again."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._task: asyncio.Future[T] | None = None
+        self._until = 0.0
+
+    async def get(self, make: Callable[[], Awaitable[T]]) -> T:
+        task, now = self._task, time.monotonic()
+        stale = task is None or (task.done() and (now >= self._until or task.exception()))
+        if stale:
+            task = self._task = asyncio.ensure_future(make())
+            self._until = now + self.seconds
+        assert task is not None
+        return await asyncio.shield(task)  # one caller giving up does not cancel the rest

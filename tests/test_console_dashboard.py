@@ -13,7 +13,7 @@ import pytest
 from core.config import Config
 from tests.browser import browser, needs_chromium, phone_page, screenshot  # noqa: F401
 from tests.conftest import make_test_config
-from tests.console_harness import OPERATOR_TOKEN, sms_channel
+from tests.console_harness import OPERATOR_TOKEN, Desk, sms_channel
 from tests.test_smpp_blast import run_campaign, wait_progress
 from tests.test_smpp_support import Sim, sim_fixture, smpp_overrides  # noqa: F401
 from tests.test_ussd_journey import register
@@ -39,7 +39,11 @@ async def screened_and_booked(ctx: AppContext, serial: int, channel: str) -> Non
 @pytest.fixture
 def config(sim: Sim, key_prefix: str) -> Config:
     """This module's config: SMS through the simulator, the dashboard refreshing each second."""
-    overrides = {**smpp_overrides(sim), "console.dashboard_refresh_seconds": 1}
+    overrides = {
+        **smpp_overrides(sim),
+        "console.dashboard_refresh_seconds": 1,
+        "console.dashboard_figures_seconds": 1.0,
+    }
     return make_test_config(key_prefix, **overrides)
 
 
@@ -91,7 +95,7 @@ async def test_the_dashboard_shows_the_registrys_figures_and_refreshes_itself(
         await page.evaluate("window.stillTheSamePage = true")
         await screened_and_booked(ctx, 1000, "ussd")
         booked = str(stats["totals"]["booked"] + 1)
-        for _ in range(100):  # the page refreshes every second ([console] setting above)
+        for _ in range(200):  # the page refreshes every second ([console] settings above)
             if await page.inner_text("[data-figure=booked]") == booked:
                 break
             await asyncio.sleep(0.1)
@@ -106,8 +110,6 @@ async def test_the_dashboard_works_without_javascript_and_counts_channels(
     async with running_server(config) as base, aiohttp.ClientSession() as http:
         await register(AtPhone(http, base, PHONE, "at-dash"), last6(1))
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as agent:
-            from tests.console_harness import Desk
-
             desk = Desk(agent, base)
             assert await desk.sign_in(token=OPERATOR_TOKEN) == 200
             status, page = await desk.get("/dashboard")
@@ -120,3 +122,25 @@ async def test_the_dashboard_works_without_javascript_and_counts_channels(
     today = date.today().isoformat()
     counts = await redis.hgetall(keys.prefix + f":activity:{{a:{today}}}:counts")
     assert counts.get("booked:ussd") == "1" and counts.get("screened:eligible") == "1"
+
+
+async def test_viewers_within_the_interval_share_one_reading_of_the_figures(
+    config: Config, context: AppContext, redis, keys
+) -> None:
+    # Every open dashboard refreshes itself: the figures are read once per interval
+    # ([console] dashboard_figures_seconds, 1 s here) and say when they were read.
+    await load_registry(redis, keys)
+    async with (
+        running_server(config) as base,
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as agent,
+    ):
+        desk = Desk(agent, base)
+        assert await desk.sign_in(token=OPERATOR_TOKEN) == 200
+        _, first = await desk.get("/dashboard/fragment")
+        await screened_and_booked(context, 1, "ussd")
+        _, again = await desk.get("/dashboard/fragment")
+        assert again == first  # the same reading: the new booking is not in it yet
+        await asyncio.sleep(1.2)
+        _, later = await desk.get("/dashboard/fragment")
+        booked = re.search(r'data-figure="booked">(\d+)<', later)
+        assert booked and booked.group(1) == "1" and later != first

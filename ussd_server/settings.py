@@ -34,6 +34,7 @@ class ConsoleSettings:
     dashboard_facilities: int
     seats_days: int
     dashboard_refresh_seconds: int
+    dashboard_figures_seconds: float
     activity_retention_days: int
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from core.aio import Shared
 from core.config import ConfigError
 from core.settings import http_settings, service_settings
 from ussd_server.console import booking, dashboard, helpdesk, login
@@ -68,6 +69,7 @@ def setup(app: web.Application, ctx: AppContext, tokens: OperatorTokens) -> Cons
         agents_path=config.resolve_path(settings.agents_file) if settings.agents_file else None,
         https=service_settings(config).public_base_url.startswith("https://"),
         address_header=http_settings(config).client_address_header,
+        figures=Shared(settings.dashboard_figures_seconds),
     )
     app[CONSOLE] = console
     for method, path, handler, _ in ROUTES:

@@ -15,12 +15,14 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import redis.asyncio as aioredis
 from aiohttp import web
 from multidict import MultiDict, MultiDictProxy
 
+from core.aio import Shared
 from ussd_server.console.audit import AuditLog
 from ussd_server.console.sessions import Agent, LoginLimiter, Sessions
 from ussd_server.context import AppContext
@@ -49,6 +51,7 @@ class Console:
     agents_path: Path | None
     https: bool  # the public base URL is https: cookies are Secure
     address_header: str  # [http] client_address_header: who a sign-in comes from
+    figures: Shared[Any]  # the dashboard's, read once per interval whoever is watching
 
 
 CONSOLE: web.AppKey[Console] = web.AppKey("console", Console)

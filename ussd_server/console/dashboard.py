@@ -71,7 +71,7 @@ async def gather(console: Console) -> Figures:
 
 @operator_page
 async def page(request: web.Request, console: Console, agent: Agent, form: Form) -> web.Response:
-    figures = await gather(console)
+    figures = await console.figures.get(lambda: gather(console))
     refresh = console.settings.dashboard_refresh_seconds
     offset = console.ctx.activity.utc_offset_hours
     body = dashboard_view.page_body(figures, refresh, offset)
@@ -82,6 +82,6 @@ async def page(request: web.Request, console: Console, agent: Agent, form: Form)
 async def fragment(
     request: web.Request, console: Console, agent: Agent, form: Form
 ) -> web.Response:
-    figures = await gather(console)
+    figures = await console.figures.get(lambda: gather(console))
     offset = console.ctx.activity.utc_offset_hours
     return respond(dashboard_view.figures_html(figures, offset))
