@@ -20,7 +20,6 @@ import asyncio
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -28,7 +27,7 @@ import time
 import uuid
 
 from bench import ussd_reference
-from bench.procs import ROOT, cpu_seconds, free_port, server_pids
+from bench.procs import ROOT, cpu_seconds, free_port, server_pids, stop
 
 LUA = ROOT / "bench" / "wrk" / "journey.lua"
 REDIS_URL = "redis://127.0.0.1:6379/11"
@@ -165,11 +164,7 @@ def measure(
                       (slot * 2 + 1) * per * args.connections, per, groups, mode)  # fmt: skip
         cpu = cpu_seconds(pids) - before
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
     journey = dict(re.findall(r"(\w+)=(\d+)", re.search(r"JOURNEY (.*)", out).group(1)))
     latency = dict(re.findall(r"(\w+)=(\d+)", re.search(r"LATENCY_US (.*)", out).group(1)))
     seconds = int(journey["duration_us"]) / 1e6

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.procs import ROOT, cpu_seconds, free_port, server_pids
+from bench.procs import ROOT, cpu_seconds, free_port, server_pids, stop
 
 BODY = "sessionId=ref-1&serviceCode=*119%23&phoneNumber=%2B6281100000001&text=1"
 LUA = f"""wrk.method = "POST"
@@ -77,11 +77,7 @@ def measure(seconds: int, connections: int) -> dict[str, float]:
         cpu = cpu_seconds(pids) - before
         Path(lua.name).unlink()
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, timeout=10)
     rate = float(out.split("Requests/sec:")[1].split()[0])
     return {"per_s": rate, "p99_ms": _p99_ms(out), "cpu_us": cpu * 1e6 / (rate * seconds)}
 
