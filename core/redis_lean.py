@@ -98,11 +98,12 @@ class FastRedis:
         fast.db = int(kw.get("db", 0) or 0)
         return fast
 
-    async def wait_replicas(self, key: str) -> None:
-        """After a write that must survive a failover: wait for ``replicas`` replicas.
+    async def wait_replicas(self, *keys: str) -> None:
+        """After writes that must survive a failover: WAIT for ``replicas`` replicas.
 
-        Off (0) by default. Raises FastRedisError when fewer replicas acknowledged within
-        ``replicas_timeout_ms``: the caller must not confirm what it wrote.
+        Off (0) by default. WAIT covers every write sent on this connection before it
+        (``keys`` choose the masters on a cluster). Raises FastRedisError when fewer
+        replicas acknowledged within ``replicas_timeout_ms``: do not confirm the writes.
         """
         if self.replicas:
             acked = await self.execute("WAIT", self.replicas, self.replicas_timeout_ms)

@@ -213,11 +213,12 @@ class ClusterFastRedis:
         slots = await self.slot_map()
         await asyncio.gather(*(self._node(name).barrier() for name in slots.masters))
 
-    async def wait_replicas(self, key: str) -> None:
-        """WAIT on the master that owns ``key`` (see :meth:`FastRedis.wait_replicas`)."""
+    async def wait_replicas(self, *keys: str) -> None:
+        """WAIT on each master owning one of ``keys`` (see :meth:`FastRedis.wait_replicas`)."""
         if self.replicas:
             slots = await self.slot_map()
-            await self._node(slots.owners[key_slot(key)]).wait_replicas(key)
+            names = {slots.owners[key_slot(key)] for key in keys}
+            await asyncio.gather(*(self._node(name).wait_replicas() for name in names))
 
     def register(self, *scripts: ScriptLike) -> None:
         self._scripts.extend(scripts)

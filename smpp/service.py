@@ -148,6 +148,7 @@ class SmsService:
         runners = [t for t in self._runners.values() if not t.done()]
         if runners:
             await asyncio.wait(runners, timeout=20)
+        self.outbox.stopping = True
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
