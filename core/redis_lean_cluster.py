@@ -144,8 +144,16 @@ class ClusterFastRedis:
         self, name: str, items: list[Any], idx: list[int], asking: set[int]
     ) -> list[Any]:
         node = self._node(name)
-        if not asking.intersection(idx):
-            return await node.replies(items)
+        try:
+            if not asking.intersection(idx):
+                return await node.replies(items)
+            return await self._send_asking(node, items, idx, asking)
+        except FastRedisError as exc:  # could not connect: a dead master, in its place
+            return [exc] * len(items)
+
+    async def _send_asking(
+        self, node: FastRedis, items: list[Any], idx: list[int], asking: set[int]
+    ) -> list[Any]:
         out = []  # ASK: each command right after ASKING, on the importing node
         for i, item in zip(idx, items, strict=True):
             out.append(
@@ -205,20 +213,32 @@ class ClusterFastRedis:
         groups: dict[str, list[tuple[Any, ...]]] = {}
         for cmd in cmds:
             groups.setdefault(slots.node_for(cmd), []).append(cmd)
-        for name, group in groups.items():
-            await self._node(name).send_nowait(*group)
+        try:
+            for name, group in groups.items():
+                await self._node(name).send_nowait(*group)
+        except FastRedisError:
+            self._stale = True
+            raise
 
     async def barrier(self) -> None:
         """Every master has run every command sent to it so far."""
         slots = await self.slot_map()
-        await asyncio.gather(*(self._node(name).barrier() for name in slots.masters))
+        try:
+            await asyncio.gather(*(self._node(name).barrier() for name in slots.masters))
+        except FastRedisError:
+            self._stale = True
+            raise
 
     async def wait_replicas(self, *keys: str) -> None:
         """WAIT on each master owning one of ``keys`` (see :meth:`FastRedis.wait_replicas`)."""
         if self.replicas:
             slots = await self.slot_map()
             names = {slots.owners[key_slot(key)] for key in keys}
-            await asyncio.gather(*(self._node(name).wait_replicas() for name in names))
+            try:
+                await asyncio.gather(*(self._node(name).wait_replicas() for name in names))
+            except FastRedisError:
+                self._stale = True
+                raise
 
     def register(self, *scripts: ScriptLike) -> None:
         self._scripts.extend(scripts)

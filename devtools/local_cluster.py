@@ -123,6 +123,15 @@ class LocalCluster:
             if "master" in line.split()[2] and "fail" not in line.split()[2]
         )
 
+    def wait_promoted(self, dead: int, timeout: float = 60.0) -> None:
+        """Until the cluster has replaced master ``dead`` (killed) and serves every slot."""
+        deadline = time.monotonic() + timeout
+        while dead in self.master_ports():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no replica took over from {dead}")
+            time.sleep(0.1)
+        self.wait_ok(max(deadline - time.monotonic(), 1.0))
+
     def kill(self, port: int) -> None:
         """kill -9 one node (a crash: no goodbye to its clients or replicas)."""
         self.processes[port].send_signal(signal.SIGKILL)

@@ -102,6 +102,9 @@ class RedisBookings(RedisTickets):
         if confirm[0] != "ok":  # too slow, or taken over: undo and try again from the start
             await self._give_up(claim, code)
             return BookAttempt(None)
+        # [redis] wait_replicas: not confirmed to the person until a replica has it (a
+        # failover then cannot lose it); too few in time raises and the hop says "busy".
+        await self._fast.wait_replicas(self._keys.booking(claim.nik), self._keys.ticket(code))
         replaced = await self._give_back_replaced(claim.nik, confirm)
         seat = request.seat
         ticket = Ticket(
