@@ -82,7 +82,6 @@ async def cleanup(prefix: str, redis_url: str = REDIS_URL) -> int:
     from core.redis_client import connect
     from core.settings import redis_settings
 
-    # connect(): redis-py's cluster client on a cluster URL (SCAN walks every master).
     client = connect(redis_settings(load_config(overrides={"redis.url": redis_url})))
     deleted = 0
     try:
@@ -130,8 +129,7 @@ def cpu_seconds(pids: list[int]) -> float:
 
 
 def service_env(prefix: str, redis_url: str = REDIS_URL, **extra: str) -> dict[str, str]:
-    """The environment of a service process under benchmark: its Redis, prefix, secrets;
-    ``extra`` may replace any of them (USSD_REDIS_URL for a cluster)."""
+    """A benchmarked service's environment; ``extra`` may replace any (USSD_REDIS_URL)."""
     return {
         **os.environ,
         "USSD_REDIS_URL": redis_url,

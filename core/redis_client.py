@@ -73,4 +73,9 @@ def lean_like(client: Any) -> FastRedis:
         address = ClusterAddress(seeds, kw.get("username"), kw.get("password"))
         timeout = float(kw.get("socket_timeout") or 5.0)
         return ClusterFastRedis(address, timeout)  # type: ignore[return-value]
-    return FastRedis.like(client)
+    kw = client.connection_pool.connection_kwargs
+    host, port = kw.get("host", "127.0.0.1"), int(kw.get("port", 6379))
+    timeout = float(kw.get("socket_timeout") or 5.0)
+    fast = FastRedis.node(host, port, timeout, kw.get("username"), kw.get("password"))
+    fast.db = int(kw.get("db", 0) or 0)
+    return fast

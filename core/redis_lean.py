@@ -24,7 +24,6 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 import hiredis
-import redis.asyncio as aioredis
 
 from core.redis_wire import (
     Call,
@@ -79,23 +78,9 @@ class FastRedis:
     def node(
         cls, host: str, port: int, timeout: float, user: str | None, pw: str | None
     ) -> FastRedis:
-        """A lean client for one server (database 0): a cluster node, or a redis-py twin."""
+        """A lean client for one server: a cluster node (see also redis_client.lean_like)."""
         fast = cls("redis://", timeout)
         fast.host, fast.port, fast.username, fast.password = host, port, user, pw
-        return fast
-
-    @classmethod
-    def like(cls, client: aioredis.Redis) -> FastRedis:
-        """A lean client for the same server and database as a redis-py client."""
-        kw = client.connection_pool.connection_kwargs
-        fast = cls.node(
-            kw.get("host", "127.0.0.1"),
-            int(kw.get("port", 6379)),
-            float(kw.get("socket_timeout") or 5.0),
-            kw.get("username"),
-            kw.get("password"),
-        )
-        fast.db = int(kw.get("db", 0) or 0)
         return fast
 
     async def wait_replicas(self, *keys: str) -> None:
@@ -231,14 +216,28 @@ class FastRedis:
     async def _raw_batch(self, cmds: list[tuple[Any, ...]]) -> list[Any]:
         """Replies in order; an error (reply or lost connection) is returned in its place."""
         packed = [hiredis.pack_command(cmd) for cmd in cmds]  # all or nothing, before waiters
-        proto = await self._proto_ready()
-        loop, now = proto.loop, time.monotonic()
-        futures = []
+        return await self.collect(self._queue(await self._proto_ready(), packed))
+
+    def queue_now(self, cmds: list[tuple[Any, ...]]) -> list[asyncio.Future[Any]] | None:
+        """Queue commands at once on a live connection (None: not connected, use a batch)."""
+        proto = self._proto
+        if proto is None or proto.lost or proto.loop is not asyncio.get_running_loop():
+            return None
+        return self._queue(proto, [hiredis.pack_command(cmd) for cmd in cmds])
+
+    @staticmethod
+    def _queue(proto: RespProtocol, packed: list[bytes]) -> list[asyncio.Future[Any]]:
+        loop, now, futures = proto.loop, time.monotonic(), []
         for data in packed:
             fut = loop.create_future()
             proto.waiters.append((now, fut))
             futures.append(fut)
             proto.queue(data)
+        return futures
+
+    @staticmethod
+    async def collect(futures: list[asyncio.Future[Any]]) -> list[Any]:
+        """Every reply (or its error, in its place) of queued commands."""
         results: list[Any] = []
         for fut in futures:  # consume every reply (and every lost-connection error)
             try:
