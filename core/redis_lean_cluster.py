@@ -26,6 +26,8 @@ from core.redis_wire import Call, FastRedisError, ReplyError, ScriptLike
 class ClusterFastRedis(ClusterNodes):
     """The :class:`FastRedis` interface over every master of a cluster."""
 
+    spans_nodes = True  # a batch's parts run on several masters, in no set order
+
     def _direct(self, cmd: tuple[Any, ...]) -> FastRedis | None:
         """The master for ``cmd`` when the map is fresh and its connection known (fast path)."""
         slots = self._map

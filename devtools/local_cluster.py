@@ -80,7 +80,7 @@ class LocalCluster:
     def _start_node(self, port: int) -> None:
         assert self.directory is not None
         node_dir = self.directory / str(port)
-        node_dir.mkdir()
+        node_dir.mkdir(exist_ok=True)  # a restarted node keeps its nodes.conf
         log = (node_dir / "redis.log").open("ab")
         self.processes[port] = subprocess.Popen(
             [
@@ -104,11 +104,16 @@ class LocalCluster:
         return [port for port, proc in self.processes.items() if proc.poll() is None]
 
     def wait_ok(self, timeout: float = 60.0) -> None:
-        """Until every live node reports cluster_state:ok with all 16384 slots served."""
+        """Until every live node reports cluster_state:ok with all 16384 slots served and
+        every replica is linked to its master."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             infos = [_cli(port, "CLUSTER", "INFO") for port in self.alive()]
-            if all("cluster_state:ok" in i and "cluster_slots_ok:16384" in i for i in infos):
+            links = [_cli(port, "INFO", "replication") for port in self.alive()]
+            linked = all("role:slave" not in r or "master_link_status:up" in r for r in links)
+            if linked and all(
+                "cluster_state:ok" in i and "cluster_slots_ok:16384" in i for i in infos
+            ):
                 return
             time.sleep(0.1)
         raise RuntimeError("the Redis Cluster did not become ready")
@@ -129,6 +134,16 @@ class LocalCluster:
         while dead in self.master_ports():
             if time.monotonic() > deadline:
                 raise RuntimeError(f"no replica took over from {dead}")
+            time.sleep(0.1)
+        self.wait_ok(max(deadline - time.monotonic(), 1.0))
+
+    def restart(self, port: int, timeout: float = 60.0) -> None:
+        """Start a killed node again: it rejoins as a replica of the master that replaced it."""
+        self._start_node(port)
+        deadline = time.monotonic() + timeout
+        while "master_link_status:up" not in _cli(port, "INFO", "replication"):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"node {port} did not rejoin as a replica")
             time.sleep(0.1)
         self.wait_ok(max(deadline - time.monotonic(), 1.0))
 
