@@ -111,10 +111,12 @@ async def test_two_binds_stay_within_the_accounts_rate_together(
 async def test_two_sms_workers_send_a_started_campaign_and_count_every_receipt(
     sim: Sim, redis: aioredis.Redis, keys: AllKeys, key_prefix: str
 ) -> None:
-    # The simulator answers 20 ms late but sends each receipt at once, on the first bind:
+    # The simulator answers 100 ms late but sends each receipt at once, on the first bind:
     # a receipt reaches a worker before the submit's record exists (even in the other
-    # worker); it is looked up again a second later instead of being dropped.
-    await sim.call("/config", {"receipt_delay": 0.0, "latency": 0.02})
+    # worker); it is looked up again a second later instead of being dropped. 100 ms
+    # (600 recipients over ~3 s at window 20) outlasts the workers' campaign poll (2 s),
+    # so both join whichever notices the campaign first (on a slow cluster run too).
+    await sim.call("/config", {"receipt_delay": 0.0, "latency": 0.1})
     workers = await seed_workers(redis, keys, 600)
     procs = [sms_process(sim, key_prefix, "sms-worker", window=WINDOW) for _ in range(2)]
     try:
