@@ -20,8 +20,10 @@ install: $(STAMP)
 run: install
 	$(BIN)/python -m ussd_server dev
 
-# The browser tests use Debian's chromium (installed here when missing, as root).
+# The browser tests use Debian's chromium, the cluster tests redis-server and redis-cli
+# (installed here when missing, as root).
 test: install
+	@scripts/ensure-redis.sh
 	@scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -24,6 +24,7 @@ BENCHMARKS = {
     "ussd_smpp": "bench.ussd_smpp",  # *119# registrations over an SMPP bind, via the simulator
     "web": "bench.web",  # whole registrations on /daftar over HTTP (no browser)
     "whatsapp": "bench.whatsapp",  # webhooks through the server to the dev Graph API
+    "cluster": "bench.cluster",  # one Redis vs a 3-master cluster, WAIT off vs on
 }
 
 

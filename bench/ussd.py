@@ -79,9 +79,11 @@ async def load(prefix: str, subscribers: int, redis_url: str = REDIS_URL) -> int
 
 
 async def cleanup(prefix: str, redis_url: str = REDIS_URL) -> int:
-    import redis.asyncio as aioredis
+    from core.config import load_config
+    from core.redis_client import connect
+    from core.settings import redis_settings
 
-    client = aioredis.Redis.from_url(redis_url)
+    client = connect(redis_settings(load_config(overrides={"redis.url": redis_url})))
     deleted = 0
     try:
         batch = []
@@ -98,18 +100,18 @@ async def cleanup(prefix: str, redis_url: str = REDIS_URL) -> int:
 
 
 def service_env(prefix: str, redis_url: str = REDIS_URL, **extra: str) -> dict[str, str]:
-    """The environment of a service process under benchmark: its Redis, prefix, secrets."""
-    return dict(
-        os.environ,
-        USSD_REDIS_URL=redis_url,
-        USSD_REDIS_KEY_PREFIX=prefix,
-        USSD_TICKETS_SIGNING_KEY="bench-signing-key",
-        USSD_OPERATOR_API_TOKEN="bench-operator-token-0123456789",
-        USSD_CONSOLE_SESSION_KEY="bench-console-session-key",
-        USSD_SERVICE_LOG_LEVEL="WARNING",
-        USSD_USSD_ALLOW_UNAUTHENTICATED="true",
+    """A benchmarked service's environment; ``extra`` may replace any (USSD_REDIS_URL)."""
+    return {
+        **os.environ,
+        "USSD_REDIS_URL": redis_url,
+        "USSD_REDIS_KEY_PREFIX": prefix,
+        "USSD_TICKETS_SIGNING_KEY": "bench-signing-key",
+        "USSD_OPERATOR_API_TOKEN": "bench-operator-token-0123456789",
+        "USSD_CONSOLE_SESSION_KEY": "bench-console-session-key",
+        "USSD_SERVICE_LOG_LEVEL": "WARNING",
+        "USSD_USSD_ALLOW_UNAUTHENTICATED": "true",
         **extra,
-    )
+    }
 
 
 def start_server(prefix: str, port: int, workers: int, **extra: str) -> subprocess.Popen[bytes]:
@@ -150,10 +152,13 @@ def measure(
     slot: int,
     mode: str,
     listener: str = "gateway",
+    env: dict[str, str] | None = None,
 ) -> dict:
-    """One run; ``listener`` "gateway" = the lean gateway listener, "main" = the aiohttp port."""
+    """One run; ``listener`` "gateway" = the lean gateway listener, "main" = the aiohttp port;
+    ``env``: more settings of the server (its Redis, WAIT...)."""
     main_port, gateway_port = free_port(), free_port()
-    proc = start_server(prefix, main_port, workers, USSD_USSD_GATEWAY_PORT=str(gateway_port))
+    extra = {"USSD_USSD_GATEWAY_PORT": str(gateway_port), **(env or {})}
+    proc = start_server(prefix, main_port, workers, **extra)
     port = gateway_port if listener == "gateway" else main_port
     per = args.per_connection
     try:

@@ -4,8 +4,9 @@ redis-py spends ~20 µs of Python per pipelined command (packing, one timeout
 context per reply); a million-row import sends ~2 million commands. Here the
 caller pre-encodes commands as RESP text (one f-string per row), the batch goes
 out in one write and the replies are parsed by hiredis's C reader. Only plain
-TCP connections are supported (TLS, unix sockets and Redis Cluster clients get
-``None`` from :meth:`BulkConnection.open` and the caller uses redis-py instead).
+TCP connections are supported (TLS and unix sockets get ``None`` from
+:meth:`BulkConnection.open` and the caller uses redis-py instead); on a Redis Cluster,
+:mod:`core.redis_bulk_cluster` keeps one of these per master.
 """
 
 from __future__ import annotations
@@ -43,16 +44,25 @@ class BulkConnection:
         if pool is None or pool.connection_class is not Connection:
             return None
         kw = pool.connection_kwargs
-        reader, writer = await asyncio.open_connection(
-            kw.get("host", "127.0.0.1"), kw.get("port", 6379), limit=1 << 20
+        return await cls.connect(
+            kw.get("host", "127.0.0.1"),
+            kw.get("port", 6379),
+            kw.get("username"),
+            kw.get("password"),
+            int(kw.get("db") or 0),
         )
+
+    @classmethod
+    async def connect(
+        cls, host: str, port: int, user: str | None, password: str | None, db: int
+    ) -> BulkConnection:
+        reader, writer = await asyncio.open_connection(host, port, limit=1 << 20)
         conn = cls(reader, writer)
         setup: list[str] = []
-        if kw.get("password"):
-            user = kw.get("username")
-            setup.append(resp("AUTH", *([user] if user else []), kw["password"]))
-        if kw.get("db"):
-            setup.append(resp("SELECT", str(kw["db"])))
+        if password:
+            setup.append(resp("AUTH", *([user] if user else []), password))
+        if db:
+            setup.append(resp("SELECT", str(db)))
         if setup:
             await conn.run("".join(setup), len(setup))
         return conn
@@ -75,6 +85,13 @@ class BulkConnection:
             if errors:
                 raise BulkError(f"{len(errors)} command(s) failed, first: {errors[0]}")
             return replies
+
+    async def run_parts(self, parts: list[tuple[str, str]]) -> list[Any]:
+        """(key, one pre-encoded command) pairs in one write; their replies in order.
+
+        The key is for :class:`core.redis_bulk_cluster.ClusterBulk`, which routes by it.
+        """
+        return await self.run("".join(text for _, text in parts), len(parts))
 
     async def close(self) -> None:
         self._writer.close()

@@ -1,11 +1,17 @@
 """Opening Redis connections from `[redis]`: redis-py for the cold paths, the lean client
-for the hot path (see :mod:`core.redis_lean`)."""
+for the hot path (see :mod:`core.redis_lean`); on a Redis Cluster, redis-py's cluster
+client and :class:`core.redis_lean_cluster.ClusterFastRedis`."""
 
 from __future__ import annotations
 
-import redis.asyncio as aioredis
+from typing import Any
 
+import redis.asyncio as aioredis
+from redis.asyncio.cluster import ClusterNode, RedisCluster
+
+from core.redis_cluster import ClusterAddress, parse_cluster_url
 from core.redis_lean import FastRedis
+from core.redis_lean_cluster import ClusterFastRedis
 from core.settings import RedisSettings
 
 
@@ -21,6 +27,8 @@ def connect(settings: RedisSettings) -> aioredis.Redis:
     busy; under load that turned USSD hops into "busy" screens. The blocking pool
     queues the caller for up to ``socket_timeout`` instead.
     """
+    if settings.is_cluster:
+        return connect_cluster(settings)  # type: ignore[return-value]
     pool = aioredis.BlockingConnectionPool.from_url(
         redis_url(settings),
         max_connections=settings.max_connections,
@@ -32,6 +40,42 @@ def connect(settings: RedisSettings) -> aioredis.Redis:
     return aioredis.Redis(connection_pool=pool)
 
 
+def connect_cluster(settings: RedisSettings) -> RedisCluster:
+    """redis-py's cluster client: commands routed per slot, SCAN over every master."""
+    address = parse_cluster_url(redis_url(settings))
+    return RedisCluster(
+        startup_nodes=[ClusterNode(host, port) for host, port in address.seeds],
+        username=address.username,
+        password=address.password,
+        decode_responses=True,
+        socket_timeout=settings.socket_timeout,
+        max_connections=settings.max_connections,
+    )
+
+
 def connect_lean(settings: RedisSettings) -> FastRedis:
-    """The process's one pipelined hot-path connection (opened on first use)."""
-    return FastRedis(redis_url(settings), settings.socket_timeout)
+    """The process's one pipelined hot-path connection (one per master on a cluster)."""
+    lean: Any
+    if settings.is_cluster:
+        lean = ClusterFastRedis(parse_cluster_url(redis_url(settings)), settings.socket_timeout)
+    else:
+        lean = FastRedis(redis_url(settings), settings.socket_timeout)
+    lean.replicas, lean.replicas_timeout_ms = settings.wait_replicas, settings.wait_timeout_ms
+    return lean  # type: ignore[no-any-return]
+
+
+def lean_like(client: Any) -> FastRedis:
+    """A lean client for the same Redis (or Redis Cluster) as a redis-py client."""
+    if isinstance(client, RedisCluster):
+        nodes = client.get_nodes() or client.nodes_manager.startup_nodes.values()
+        seeds = tuple((node.host, int(node.port)) for node in nodes)
+        kw = client.connection_kwargs
+        address = ClusterAddress(seeds, kw.get("username"), kw.get("password"))
+        timeout = float(kw.get("socket_timeout") or 5.0)
+        return ClusterFastRedis(address, timeout)  # type: ignore[return-value]
+    kw = client.connection_pool.connection_kwargs
+    host, port = kw.get("host", "127.0.0.1"), int(kw.get("port", 6379))
+    timeout = float(kw.get("socket_timeout") or 5.0)
+    fast = FastRedis.node(host, port, timeout, kw.get("username"), kw.get("password"))
+    fast.db = int(kw.get("db", 0) or 0)
+    return fast

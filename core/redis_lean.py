@@ -7,14 +7,9 @@ This client keeps ONE connection per process, writes every command as soon as
 it is issued (concurrent callers share the socket: natural pipelining), packs
 with hiredis and matches replies to waiters in order (~5 us per command).
 
-- Scripts: :meth:`FastRedis.evalsha` and script entries in :meth:`FastRedis.batch`
-  send EVALSHA; on NOSCRIPT (cache flushed, failover) the script is loaded and
-  the call repeated. Every script it has seen is loaded again on each new
-  connection, so a restarted Redis costs no NOSCRIPT round trip at all.
-- Failures: a watchdog drops a connection whose oldest reply is overdue; waiters
-  then get :class:`FastRedisError` (a redis-py ``ConnectionError`` and an
-  ``OSError``, so existing ``except`` clauses keep working) and the next command
-  reconnects. Error replies raise :class:`ReplyError` (a redis-py ``ResponseError``).
+Scripts (EVALSHA, reloaded on NOSCRIPT and on every new connection), the watchdog and
+the errors are described in docs/redis.md. A Redis Cluster gets one of these per master
+(:mod:`core.redis_lean_cluster`).
 
 Everything else (imports, operator views, tests' own clients) keeps using redis-py.
 """
@@ -24,12 +19,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 import hiredis
-import redis.asyncio as aioredis
 
 from core.redis_wire import (
     Call,
@@ -56,11 +50,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def _log_failure(fut: asyncio.Future[Any]) -> None:
-    if not fut.cancelled() and fut.exception() is not None:
-        log.warning("Redis command sent without waiting failed: %s", fut.exception())
-
-
 def _is_noscript(reply: object) -> bool:
     return isinstance(reply, ReplyError) and str(reply).startswith("NOSCRIPT")
 
@@ -80,16 +69,31 @@ class FastRedis:
         self._proto: RespProtocol | None = None
         self._connecting: asyncio.Future[RespProtocol] | None = None
         self._watchdog: asyncio.TimerHandle | None = None
+        # WAIT after the writes that confirm something (``[redis] wait_replicas``).
+        self.replicas, self.replicas_timeout_ms = 0, 0
+        # Told about every failed reply nobody waited for (the cluster client's map).
+        self.on_failure: Callable[[BaseException], None] | None = None
 
     @classmethod
-    def like(cls, client: aioredis.Redis) -> FastRedis:
-        """A lean client for the same server and database as a redis-py client."""
-        kw = client.connection_pool.connection_kwargs
-        fast = cls("redis://", float(kw.get("socket_timeout") or 5.0))
-        fast.host, fast.port = kw.get("host", "127.0.0.1"), int(kw.get("port", 6379))
-        fast.db = int(kw.get("db", 0) or 0)
-        fast.username, fast.password = kw.get("username"), kw.get("password")
+    def node(
+        cls, host: str, port: int, timeout: float, user: str | None, pw: str | None
+    ) -> FastRedis:
+        """A lean client for one server: a cluster node (see also redis_client.lean_like)."""
+        fast = cls("redis://", timeout)
+        fast.host, fast.port, fast.username, fast.password = host, port, user, pw
         return fast
+
+    async def wait_replicas(self, *keys: str) -> None:
+        """After writes that must survive a failover: WAIT for ``replicas`` replicas.
+
+        Off (0) by default. WAIT covers every write sent on this connection before it
+        (``keys`` choose the masters on a cluster). Raises FastRedisError when fewer
+        replicas acknowledged within ``replicas_timeout_ms``: do not confirm the writes.
+        """
+        if self.replicas:
+            acked = await self.execute("WAIT", self.replicas, self.replicas_timeout_ms)
+            if int(acked) < self.replicas:
+                raise FastRedisError(f"write reached {acked} of {self.replicas} replica(s)")
 
     # --- connection ----------------------------------------------------------------
 
@@ -194,9 +198,16 @@ class FastRedis:
         now = time.monotonic()
         for data in packed:
             fut = proto.loop.create_future()
-            fut.add_done_callback(_log_failure)
+            fut.add_done_callback(self._log_failure)
             proto.waiters.append((now, fut))
             proto.queue(data)
+
+    def _log_failure(self, fut: asyncio.Future[Any]) -> None:
+        exc = None if fut.cancelled() else fut.exception()
+        if exc is not None:
+            log.warning("Redis command sent without waiting failed: %s", exc)
+            if self.on_failure is not None:
+                self.on_failure(exc)
 
     async def barrier(self) -> None:
         """Return once Redis has run every command sent on this client so far."""
@@ -205,14 +216,28 @@ class FastRedis:
     async def _raw_batch(self, cmds: list[tuple[Any, ...]]) -> list[Any]:
         """Replies in order; an error (reply or lost connection) is returned in its place."""
         packed = [hiredis.pack_command(cmd) for cmd in cmds]  # all or nothing, before waiters
-        proto = await self._proto_ready()
-        loop, now = proto.loop, time.monotonic()
-        futures = []
+        return await self.collect(self._queue(await self._proto_ready(), packed))
+
+    def queue_now(self, cmds: list[tuple[Any, ...]]) -> list[asyncio.Future[Any]] | None:
+        """Queue commands at once on a live connection (None: not connected, use a batch)."""
+        proto = self._proto
+        if proto is None or proto.lost or proto.loop is not asyncio.get_running_loop():
+            return None
+        return self._queue(proto, [hiredis.pack_command(cmd) for cmd in cmds])
+
+    @staticmethod
+    def _queue(proto: RespProtocol, packed: list[bytes]) -> list[asyncio.Future[Any]]:
+        loop, now, futures = proto.loop, time.monotonic(), []
         for data in packed:
             fut = loop.create_future()
             proto.waiters.append((now, fut))
             futures.append(fut)
             proto.queue(data)
+        return futures
+
+    @staticmethod
+    async def collect(futures: list[asyncio.Future[Any]]) -> list[Any]:
+        """Every reply (or its error, in its place) of queued commands."""
         results: list[Any] = []
         for fut in futures:  # consume every reply (and every lost-connection error)
             try:
@@ -244,6 +269,14 @@ class FastRedis:
         relative to its scripts does not matter when that happens. Other error
         replies raise (after every reply arrived).
         """
+        results = await self.replies(items)
+        for reply in results:
+            if isinstance(reply, BaseException):
+                raise reply
+        return results
+
+    async def replies(self, items: Sequence[tuple[Any, ...] | Call]) -> list[Any]:
+        """Like :meth:`batch`, with each error (reply or lost connection) in its place."""
         cmds = [item.command() if isinstance(item, Call) else item for item in items]
         results = await self._raw_batch(cmds)
         missing = [i for i, reply in enumerate(results) if _is_noscript(reply)]
@@ -254,9 +287,6 @@ class FastRedis:
             again = await self._raw_batch(loads + [cmds[i] for i in missing])
             for i, reply in zip(missing, again[len(loads) :], strict=True):
                 results[i] = reply
-        for reply in results:
-            if isinstance(reply, BaseException):
-                raise reply
         return results
 
     async def aclose(self) -> None:

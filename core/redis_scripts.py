@@ -15,11 +15,15 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import NoScriptError
 
-from core.redis_wire import ScriptLike
+from core.redis_wire import Call, ScriptLike, check_one_slot
 
 
 def queue(pipe: Any, script: ScriptLike, keys: Sequence[str], args: Sequence[Any]) -> None:
-    pipe.evalsha(script.sha, len(keys), *keys, *args)
+    # execute_command, not pipe.evalsha: redis-py's cluster pipeline refuses the method
+    # (it cannot know the keys) but routes the raw command by its first key.
+    if Call.check_slots:
+        check_one_slot(keys, "script")
+    pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
 
 
 async def run(

@@ -14,6 +14,8 @@ from typing import Any, Protocol
 import hiredis
 from redis import exceptions as redis_errors
 
+from core.redis_cluster import key_slot
+
 
 class FastRedisError(redis_errors.ConnectionError, ConnectionError):
     """Redis could not be reached or did not answer in time."""
@@ -43,15 +45,26 @@ class Script:
         self.sha = hashlib.sha1(body.encode()).hexdigest()
 
 
+def check_one_slot(keys: Sequence[Any], what: str) -> None:
+    """Raise (as a cluster would) when ``keys`` do not all hash to one slot."""
+    if len({key_slot(key) for key in keys}) > 1:
+        raise ReplyError(f"CROSSSLOT {what}: keys in different hash slots: {list(keys)}")
+
+
 class Call:
     """A script call inside :meth:`FastRedis.batch` (plain commands are tuples)."""
 
     __slots__ = ("args", "keys", "script")
+    # The test suite turns this on: every script call, on a single Redis too, then
+    # proves its keys share one Cluster slot (a cluster itself refuses such calls).
+    check_slots = False
 
     def __init__(self, script: ScriptLike, keys: Sequence[Any], args: Sequence[Any]) -> None:
         self.script, self.keys, self.args = script, keys, args
 
     def command(self) -> tuple[Any, ...]:
+        if Call.check_slots:
+            check_one_slot(self.keys, "script")
         return ("EVALSHA", self.script.sha, len(self.keys), *self.keys, *self.args)
 
 

@@ -39,6 +39,13 @@ class RedisSettings:
     key_prefix: str
     max_connections: int
     socket_timeout: float
+    cluster: bool
+    wait_replicas: int
+    wait_timeout_ms: int
+
+    @property
+    def is_cluster(self) -> bool:
+        return self.cluster or self.url.startswith("redis+cluster://")
 
 
 @dataclass(frozen=True)

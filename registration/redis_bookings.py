@@ -102,6 +102,11 @@ class RedisBookings(RedisTickets):
         if confirm[0] != "ok":  # too slow, or taken over: undo and try again from the start
             await self._give_up(claim, code)
             return BookAttempt(None)
+        # [redis] wait_replicas: not confirmed to the person until a replica has it (a
+        # failover then cannot lose it); too few in time raises and the hop says "busy".
+        await self._fast.wait_replicas(self._keys.booking(claim.nik), self._keys.ticket(code))
+        if self._spans_nodes:  # the booking is safe: its intent may go (repair keeps it else)
+            await self._fast.execute(*self._forget(claim))
         replaced = await self._give_back_replaced(claim.nik, confirm)
         seat = request.seat
         ticket = Ticket(
@@ -118,14 +123,17 @@ class RedisBookings(RedisTickets):
             mode, seat.facility_id, claim.day, seat.session_id, claim.claim_id,
             claim.now_ms, claim.deadline_ms, GRACE_MS,
         )  # fmt: skip
-        _, reply, taken, reserved = await self._fast.batch(
-            [
-                ("ZADD", k.pending_releases(), claim.deadline_ms + GRACE_MS, claim.intent),
-                Call(redis_lua.CLAIM, self._registrant_keys(claim.nik), args),
-                self._seats.take_call(seat, claim.holder),
-                Call(redis_lua.CREATE_TICKET, (k.ticket(code),), self._ticket_fields(code, claim)),
-            ]
-        )
+        intent = ("ZADD", k.pending_releases(), claim.deadline_ms + GRACE_MS, claim.intent)
+        rest: list[Step] = [
+            Call(redis_lua.CLAIM, self._registrant_keys(claim.nik), args),
+            self._seats.take_call(seat, claim.holder),
+            Call(redis_lua.CREATE_TICKET, (k.ticket(code),), self._ticket_fields(code, claim)),
+        ]
+        if self._spans_nodes:  # the intent lives on another master: it must land first
+            await self._durably(intent)
+            reply, taken, reserved = await self._fast.batch(rest)
+        else:  # one connection: the intent runs first anyway
+            _, reply, taken, reserved = await self._fast.batch([intent, *rest])
         return reply, taken, reserved
 
     def _stale_claim(self, nik: str, reply: list[str]) -> list[Step]:
@@ -150,10 +158,12 @@ class RedisBookings(RedisTickets):
         if reserved:
             undo.append(("DEL", k.ticket(reserved)))
         undo.append(("HGETALL", k.booking(claim.nik)))
-        current = ticket_from({**as_dict((await self._fast.batch(undo))[-1]), "nik": claim.nik})
+        current = ticket_from({**as_dict((await self._ordered(undo))[-1]), "nik": claim.nik})
         if kind == "busy":
             return BookAttempt(None)
         if kind in REFUSALS:
+            if current is not None:  # shown as confirmed: e.g. a retry after a failed WAIT
+                await self._fast.wait_replicas(k.booking(claim.nik))
             return BookAttempt(REFUSALS[kind], current)
         if kind == "too_early":  # a dose-2 day before its due date
             return BookAttempt(BookingOutcome.TOO_EARLY)
@@ -184,23 +194,33 @@ class RedisBookings(RedisTickets):
             self._clock(), code, seat.facility_id, seat.day, seat.session_id, dose
         )
         args = (claim.claim_id, int(self._clock() * 1000), code, payload, line, nik)
-        batch: list[Step] = [
-            ("HSET", k.ticket(code), "state", "active", "dose", dose, "payload", payload),
-            *stale,
-        ]
+        activate = ("HSET", k.ticket(code), "state", "active", "dose", dose, "payload", payload)
+        batch: list[Step] = [*stale]
+        if self._spans_nodes:  # another master: the ticket must be usable before the booking
+            await self._durably(activate)
+        else:
+            batch.insert(0, activate)
         if old:  # the seat a reschedule replaces: intent first, as for a cancel
             # Due after our claim expires: the sweeper keeps the seat if we never confirm.
-            batch.append(("ZADD", k.pending_releases(), claim.deadline_ms + GRACE_MS, old))
+            replaced = ("ZADD", k.pending_releases(), claim.deadline_ms + GRACE_MS, old)
+            if self._spans_nodes:
+                await self._durably(replaced)
+            else:
+                batch.append(replaced)
         at = len(batch)
         batch.append(Call(redis_lua.CONFIRM, (k.booking(nik), k.registrant_status(nik)), args))
-        batch.append(("ZREM", k.pending_releases(), claim.intent))
-        reply: list[str] = (await self._fast.batch(batch))[at]
+        if not self._spans_nodes:  # on a cluster book() forgets it once the booking is safe
+            batch.append(self._forget(claim))
+        reply: list[str] = (await self._ordered(batch))[at]
         return reply
+
+    def _forget(self, claim: _Claim) -> Step:
+        return ("ZREM", self._keys.pending_releases(), claim.intent)
 
     async def _give_up(self, claim: _Claim, code: str) -> None:
         """The claim was lost before confirming: the ticket is void, the seat goes back."""
         fid = claim.request.seat.facility_id
-        await self._fast.batch(
+        await self._ordered(
             [
                 ("HSET", self._keys.ticket(code), "state", TicketState.CANCELLED.value),
                 *self._give_back_cmds(fid, claim.day, claim.nik, claim.claim_id),
@@ -213,7 +233,7 @@ class RedisBookings(RedisTickets):
         old_fid, old_day, old_claim, old_code = confirm[1:5]
         if not old_claim:
             return ""
-        await self._fast.batch(
+        await self._ordered(
             [
                 *self._give_back_cmds(old_fid, old_day, nik, old_claim),
                 ("HSET", self._keys.ticket(old_code), "state", TicketState.CANCELLED.value),

@@ -20,12 +20,13 @@ from contextlib import asynccontextmanager
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
-from core.redis_bulk import BulkConnection, BulkError
+from core.redis_bulk import BulkError
+from core.redis_bulk_cluster import open_bulk
 from registration import importer
 from registration.keys import RegistryKeys
 from registration.models import ImportReport
 from registration.redis_facilities import VERSION_FIELD
-from registration.redis_import_writes import flush
+from registration.redis_import_writes import Bulk, flush
 from registration.stores import FacilityRow, WorkerRow
 
 
@@ -33,9 +34,7 @@ class _WorkerBatches:
     """One batch in flight while the next is parsed. A batch Redis refuses raises a
     redis-py error (as every other Redis failure of the import does)."""
 
-    def __init__(
-        self, redis: aioredis.Redis, bulk: BulkConnection | None, keys: RegistryKeys
-    ) -> None:
+    def __init__(self, redis: aioredis.Redis, bulk: Bulk | None, keys: RegistryKeys) -> None:
         self._redis, self._bulk, self._keys = redis, bulk, keys
         self._in_flight: asyncio.Task[None] | None = None
 
@@ -99,7 +98,7 @@ class RedisRegistryWriter:
     @asynccontextmanager
     async def worker_batches(self) -> AsyncIterator[_WorkerBatches]:
         # The raw RESP writer encodes key names itself: ASCII prefixes only.
-        bulk = await BulkConnection.open(self._redis) if self._keys.prefix.isascii() else None
+        bulk = await open_bulk(self._redis) if self._keys.prefix.isascii() else None
         batches = _WorkerBatches(self._redis, bulk, self._keys)
         try:
             yield batches

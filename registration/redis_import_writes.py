@@ -14,13 +14,16 @@ import asyncio
 import redis.asyncio as aioredis
 
 from core.redis_bulk import BulkConnection, resp
+from core.redis_bulk_cluster import ClusterBulk
 from registration.keys import RegistryKeys
 from registration.stores import WorkerRow as Row
+
+Bulk = BulkConnection | ClusterBulk
 
 
 async def flush(
     redis: aioredis.Redis,
-    bulk: BulkConnection | None,
+    bulk: Bulk | None,
     keys: RegistryKeys,
     batch: list[Row],
     in_flight: asyncio.Task[None] | None,
@@ -81,18 +84,24 @@ async def write_workers(redis: aioredis.Redis, keys: RegistryKeys, batch: list[R
         await pipe.execute()
 
 
-async def write_workers_bulk(bulk: BulkConnection, keys: RegistryKeys, batch: list[Row]) -> None:
-    """Same writes as :func:`write_workers`, pre-encoded as RESP (see core.redis_bulk)."""
+async def write_workers_bulk(bulk: Bulk, keys: RegistryKeys, batch: list[Row]) -> None:
+    """Same writes as :func:`write_workers`, pre-encoded as RESP (see core.redis_bulk).
+
+    Each command travels with its key: on a cluster each goes to its own master.
+    """
     niks = [row[0] for row in batch]
-    (listed,) = await bulk.run(resp("SMISMEMBER", keys.all_workers(), *niks), 1)
+    every = keys.all_workers()
+    (listed,) = await bulk.run_parts([(every, resp("SMISMEMBER", every, *niks))])
     previous: dict[str, list[str | None]] = {}
     if any(listed):
         existing = [nik for nik, flag in zip(niks, listed, strict=True) if flag]
-        hmget = "".join(resp("HMGET", keys.worker(n), "phone", "facility_id") for n in existing)
-        previous = dict(zip(existing, await bulk.run(hmget, len(existing)), strict=True))
-    parts: list[str] = []
+        hmget = [
+            (keys.worker(n), resp("HMGET", keys.worker(n), "phone", "facility_id"))
+            for n in existing
+        ]
+        previous = dict(zip(existing, await bulk.run_parts(hmget), strict=True))
+    parts: list[tuple[str, str]] = []
     add = parts.append
-    count = 0
     by_facility: dict[str, list[str]] = {}
     worker_key, phone_key = keys.worker, keys.phone_index
     for nik, name, phone, profession, fid in batch:
@@ -100,23 +109,25 @@ async def write_workers_bulk(bulk: BulkConnection, keys: RegistryKeys, batch: li
         nl = len(name) if name.isascii() else len(name.encode())
         pl = len(profession) if profession.isascii() else len(profession.encode())
         add(
-            f"*12\r\n$4\r\nHSET\r\n${len(wk)}\r\n{wk}\r\n$3\r\nnik\r\n$16\r\n{nik}\r\n"
-            f"$9\r\nfull_name\r\n${nl}\r\n{name}\r\n$5\r\nphone\r\n${len(phone)}\r\n{phone}\r\n"
-            f"$10\r\nprofession\r\n${pl}\r\n{profession}\r\n"
-            f"$11\r\nfacility_id\r\n${len(fid)}\r\n{fid}\r\n"
-            f"*3\r\n$4\r\nSADD\r\n${len(pk)}\r\n{pk}\r\n$16\r\n{nik}\r\n"
+            (
+                wk,
+                f"*12\r\n$4\r\nHSET\r\n${len(wk)}\r\n{wk}\r\n$3\r\nnik\r\n$16\r\n{nik}\r\n"
+                f"$9\r\nfull_name\r\n${nl}\r\n{name}\r\n$5\r\nphone\r\n${len(phone)}\r\n{phone}\r\n"
+                f"$10\r\nprofession\r\n${pl}\r\n{profession}\r\n"
+                f"$11\r\nfacility_id\r\n${len(fid)}\r\n{fid}\r\n",
+            )
         )
-        count += 2
+        add((pk, f"*3\r\n$4\r\nSADD\r\n${len(pk)}\r\n{pk}\r\n$16\r\n{nik}\r\n"))
         by_facility.setdefault(fid, []).append(nik)
         old = previous.get(nik)
         if old:
             if old[0] and old[0] != phone:
-                add(resp("SREM", phone_key(old[0]), nik))
-                count += 1
+                add((phone_key(old[0]), resp("SREM", phone_key(old[0]), nik)))
             if old[1] and old[1] != fid:
-                add(resp("SREM", keys.workers_by_facility(old[1]), nik))
-                count += 1
+                fk = keys.workers_by_facility(old[1])
+                add((fk, resp("SREM", fk, nik)))
     for fid, members in by_facility.items():
-        add(resp("SADD", keys.workers_by_facility(fid), *members))
-    add(resp("SADD", keys.all_workers(), *niks))
-    await bulk.run("".join(parts), count + len(by_facility) + 1)
+        fk = keys.workers_by_facility(fid)
+        add((fk, resp("SADD", fk, *members)))
+    add((every, resp("SADD", every, *niks)))
+    await bulk.run_parts(parts)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import redis.asyncio as aioredis
 
+from core.redis_client import lean_like
 from core.redis_lean import FastRedis
 from registration import redis_lua
 from registration.keys import RegistryKeys
@@ -49,7 +50,7 @@ def redis_stores(
 ) -> tuple[Stores, FastRedis]:
     """The stores and their lean connection: ``fast`` (shared: the caller closes it) or
     one of their own to the same server as ``redis`` (closed by ``backend.aclose()``)."""
-    lean = fast if fast is not None else FastRedis.like(redis)
+    lean = fast if fast is not None else lean_like(redis)
     lean.register(*redis_lua.ALL_SCRIPTS)
     facilities = RedisFacilities(redis, lean, keys)
     stores = Stores(

@@ -39,6 +39,34 @@ class RedisTickets:
         self._redis, self._fast, self._keys = redis, fast, keys
         self._seats, self._clock = seats, clock
 
+    @property
+    def _spans_nodes(self) -> bool:
+        """On a Redis Cluster a batch's parts run on several masters in no set order."""
+        return bool(getattr(self._fast, "spans_nodes", False))
+
+    async def _durably(self, cmd: tuple[str, ...]) -> None:
+        """One write, done (and on a replica, with [redis] wait_replicas) before what follows."""
+        await self._fast.execute(*cmd)
+        await self._fast.wait_replicas(cmd[1])
+
+    async def _ordered(self, steps: list[Step]) -> list[Any]:
+        """A batch in which forgetting an intent (ZREM) runs after everything else, as it
+        does on one connection; on a cluster that takes a second round trip."""
+        pending = self._keys.pending_releases()
+        last = [
+            i for i, s in enumerate(steps) if isinstance(s, tuple) and s[:2] == ("ZREM", pending)
+        ]
+        if not self._spans_nodes or not last:
+            return await self._fast.batch(steps)
+        first = [i for i in range(len(steps)) if i not in last]
+        replies: list[Any] = [None] * len(steps)
+        for group in (first, last):
+            for i, reply in zip(
+                group, await self._fast.batch([steps[i] for i in group]), strict=True
+            ):
+                replies[i] = reply
+        return replies
+
     def _give_back_cmds(self, fid: str, day: str, nik: str, claim_id: str) -> list[Step]:
         """Release a seat, then forget its intent (both idempotent; in this order)."""
         return [
@@ -89,19 +117,20 @@ class RedisTickets:
         # the grace period, so that it never races this cancellation).
         now = self._clock()
         due = int(now * 1000) + REPAIR_GRACE_MS
-        _, done = await self._fast.batch(
-            [
-                ("ZADD", k.pending_releases(), due, member),
-                Call(
-                    redis_lua.CANCEL,
-                    (k.booking(nik), k.registrant_status(nik)),
-                    (claim_id, history.cancelled(now, code)),
-                ),
-            ]
+        intent = ("ZADD", k.pending_releases(), due, member)
+        cancel = Call(
+            redis_lua.CANCEL,
+            (k.booking(nik), k.registrant_status(nik)),
+            (claim_id, history.cancelled(now, code)),
         )
+        if self._spans_nodes:  # another master: the intent must land first
+            await self._durably(intent)
+            (done,) = await self._fast.batch([cancel])
+        else:
+            _, done = await self._fast.batch([intent, cancel])
         if not done:  # changed under us (checked in, cancelled): the sweeper sorts it out
             return None
-        await self._fast.batch(
+        await self._ordered(
             [
                 *self._give_back_cmds(fid, dkey, nik, claim_id),
                 ("HSET", k.ticket(code), "state", TicketState.CANCELLED.value),

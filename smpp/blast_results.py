@@ -197,6 +197,9 @@ class ResultBook:
         if complete:
             items.append(b.release_call(complete))
         await b.lean.batch(items)
+        # [redis] wait_replicas: a failover must not forget that these were sent (the
+        # recipients would be sent again); on too few replicas the flush is retried.
+        await b.lean.wait_replicas(b.state, *(item[1] for item in items[: len(mids)]))
         b.leases.recorded(counts)
 
     async def flusher(self) -> None:

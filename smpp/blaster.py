@@ -19,7 +19,9 @@ import os
 import secrets
 import socket
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from redis.exceptions import RedisError
 
@@ -34,6 +36,7 @@ from smpp.settings import BlastSettings
 from smpp.templates import BlastText
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 HEARTBEAT_SECONDS = 0.5
 
 
@@ -55,6 +58,23 @@ def in_quiet_hours(spec: str, utc_offset_hours: float, now: datetime | None = No
 
 def owner_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+REDIS_RETRIES = 120  # a Redis hiccup (a cluster failover: a second or two) is waited out
+
+
+async def patiently(what: str, call: Callable[[], Awaitable[T]]) -> T:
+    """``call()`` again every half second while Redis is unreachable (steps safe to repeat:
+    reads, TAKE whose lost batch comes back when its lease expires, an idempotent flush)."""
+    for attempt in range(REDIS_RETRIES):
+        try:
+            return await call()
+        except (RedisError, OSError) as exc:
+            if attempt == REDIS_RETRIES - 1:
+                raise
+            log.warning("blast: %s failed (%s); retrying", what, exc)
+            await asyncio.sleep(0.5)
+    raise AssertionError("unreachable")
 
 
 class CampaignRunner:
@@ -148,7 +168,7 @@ class CampaignRunner:
             flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
-            await results.flush()
+            await patiently("recording answers", results.flush)
             # Whatever of ours is still in flight was never answered: safe to queue again.
             await batches.leave()
 
@@ -203,13 +223,13 @@ class CampaignRunner:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), 0.2)
                     continue
-                batch, entries = await batches.take(self.settings.batch_size)
+                batch, entries = await patiently("taking a batch", self._taker(batches))
                 if entries:
                     await self._send_batch(batches, batch, entries, text, stop, results)
                     continue
                 await self._drain(results)
-                await results.flush()
-                if await self.store.finish_if_sent(name):
+                await patiently("recording answers", results.flush)
+                if await patiently("finishing", lambda: self.store.finish_if_sent(name)):
                     return "done"
                 await asyncio.sleep(0.1)  # other senders' batches are still in flight
             return "stopped"
@@ -217,6 +237,10 @@ class CampaignRunner:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
+
+    def _taker(self, batches: CampaignBatches) -> Callable[[], Awaitable[tuple[str, list[str]]]]:
+        size = self.settings.batch_size
+        return lambda: batches.take(size)
 
     async def _send_batch(
         self,
@@ -228,7 +252,8 @@ class CampaignRunner:
         results: ResultBook,
     ) -> None:
         rows = [split_entry(e) for e in entries]
-        flags = await batches.opted_out([r[1] for r in rows])
+        phones = [r[1] for r in rows]
+        flags = await patiently("reading opt-outs", lambda: batches.opted_out(phones))
         opted = [r[0] for r, flag in zip(rows, flags, strict=True) if flag]
         if opted:
             results.opted_out(batch, opted)

@@ -116,8 +116,10 @@ class CampaignStore:
             pipe.hlen(self.keys.campaign_inflight(name))
             pipe.hgetall(self.keys.campaign_latency(name))
             pipe.hgetall(self.keys.campaign_senders(name))
-            pipe.time()
-            queued, inflight, latency, senders, (now, _) = await pipe.execute()
+            queued, inflight, latency, senders = await pipe.execute()
+        # Redis's clock, not ours (senders stamp with theirs); a cluster's pipeline cannot
+        # carry TIME, so it is asked on its own (a cold path: the operator's progress view).
+        now, _ = await self.redis.time()
         out: dict[str, Any] = {"name": name, "state": camp.state}
         out.update({c: camp.counter(c) for c in COUNTERS})
         out["queued"] = int(queued)

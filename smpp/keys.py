@@ -75,12 +75,16 @@ class SmsKeys(OutboxKeys):
         return f"{self.prefix}:s:{{s:{msisdn}}}:sms-help"
 
     def sms_outbox_attempts(self) -> str:
-        """Hash stream-entry id -> temporary failures of that outbox SMS."""
-        return f"{self.prefix}:sms:outbox:attempts"
+        """Hash stream-entry id -> temporary failures of that outbox SMS.
+
+        Tagged with the stream's own name (its slot): one transaction records a failure
+        in it, in the failed stream and in the outbox stream.
+        """
+        return f"{self.prefix}:sms:outbox:attempts:{{{self.sms_outbox()}}}"
 
     def sms_outbox_failed(self) -> str:
-        """Stream of outbox SMS that failed permanently (with the reason)."""
-        return f"{self.prefix}:sms:outbox:failed"
+        """Stream of outbox SMS that failed permanently (with the reason); the outbox's slot."""
+        return f"{self.prefix}:sms:outbox:failed:{{{self.sms_outbox()}}}"
 
     def smsc_budget(self, account: str) -> str:
         """Hash tokens/stamp: the messages-per-second budget of one SMSC account, shared

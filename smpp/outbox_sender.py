@@ -65,6 +65,9 @@ class OutboxSender:
         self._done: asyncio.Queue[_Job] = asyncio.Queue()
         self._retry_delay = 1.0
         self._active: set[str] = set()
+        # Set by the service before it cancels run(): redis-py's cluster client may turn
+        # a cancellation inside a blocking XREADGROUP into an ordinary reply.
+        self.stopping = False
         self._resends: set[asyncio.Task[None]] = set()
         self.sent = 0
 
@@ -86,7 +89,7 @@ class OutboxSender:
         # First our own pending entries (sent before a restart, never acknowledged),
         # page by page, then new ones.
         position = "0"
-        while True:
+        while not self.stopping:
             resp = await self.redis.xreadgroup(
                 self.group,
                 CONSUMER,

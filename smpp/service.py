@@ -16,6 +16,7 @@ import redis.asyncio as aioredis
 
 from core.config import Config
 from core.outbox import Outbox
+from core.redis_client import lean_like
 from core.redis_lean import FastRedis
 from core.settings import redis_settings, service_settings
 from smpp import codec, outbox_trim
@@ -66,7 +67,7 @@ class SmsService:
         self.registry = registry
         # The blast, the receipts and the shared budget use the process's lean client.
         self._own_lean = lean is None
-        self.lean = lean or FastRedis.like(redis)
+        self.lean = lean or lean_like(redis)
         self.store = CampaignStore(redis, keys)
         self.inbound = InboundHandler(
             redis, self.lean, keys, self.smpp, self.sms, engine, self.store, outbox
@@ -147,6 +148,7 @@ class SmsService:
         runners = [t for t in self._runners.values() if not t.done()]
         if runners:
             await asyncio.wait(runners, timeout=20)
+        self.outbox.stopping = True
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 
 from core import outbox
 from core.config import Config
+from core.redis_client import lean_like
 from core.redis_lean import Call, FastRedis, FastRedisError, Script
 from registration.models import BookingOutcome
 from registration.records import day_key
@@ -72,7 +73,7 @@ async def test_unreachable_redis_is_a_connection_error() -> None:
 
 
 async def test_outbox_queues_once(redis: aioredis.Redis, keys: AllKeys) -> None:
-    fast, other_client = FastRedis.like(redis), FastRedis.like(redis)
+    fast, other_client = lean_like(redis), lean_like(redis)
     box, other_box = outbox.Outbox(fast, keys), outbox.Outbox(other_client, keys)
     sms = outbox.OutboundSms("6281200000001", "Kode tiket: ABC", "ticket", "ticket:ABC")
     try:
@@ -159,7 +160,7 @@ async def test_status_right_after_verify_sees_writes_made_since(
 async def test_outbox_queued_without_waiting_is_there_after_the_next_command(
     redis: aioredis.Redis, keys: AllKeys
 ) -> None:
-    fast = FastRedis.like(redis)
+    fast = lean_like(redis)
     sms = outbox.OutboundSms("6281200000001", "Kode tiket: XYZ", "ticket", "ticket:XYZ")
     try:
         box = outbox.Outbox(fast, keys)
@@ -175,7 +176,7 @@ async def test_outbox_queued_without_waiting_is_there_after_the_next_command(
 async def test_a_command_that_cannot_be_encoded_leaves_the_replies_in_order(
     redis: aioredis.Redis, keys: AllKeys
 ) -> None:
-    fast = FastRedis.like(redis)
+    fast = lean_like(redis)
     key = f"{keys.prefix}:order"
     try:
         await fast.execute("SET", key, "before")

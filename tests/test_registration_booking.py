@@ -8,17 +8,21 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import date
 
 import pytest
 import redis.asyncio as aioredis
 
 from core.config import Config
+from core.redis_client import connect
+from core.redis_cluster import is_cluster_url
+from core.settings import redis_settings
 from registration import redis_bookings
 from registration.models import BookingOutcome
 from registration.records import day_key
 from registration.service import Registry
-from tests.conftest import TEST_REDIS_URL
+from tests.conftest import make_test_config, test_redis_url
 from tests.keys import AllKeys
 from tests.test_registration_support import FakeClock, nik, registry_with, screened
 
@@ -28,8 +32,14 @@ DAY = date(2021, 1, 14)  # tomorrow for the FakeClock
 @pytest.fixture
 async def pooled(redis: aioredis.Redis) -> AsyncIterator[aioredis.Redis]:
     """A second client on a blocking pool of 40 connections shared by hundreds of tasks."""
+    url = test_redis_url()
+    if is_cluster_url(url):  # the cluster variant: redis-py's cluster client, 40 a node
+        cluster = connect(replace(redis_settings(make_test_config("x")), max_connections=40))
+        yield cluster  # type: ignore[misc]
+        await cluster.aclose()
+        return
     pool = aioredis.BlockingConnectionPool.from_url(
-        TEST_REDIS_URL, max_connections=40, decode_responses=True, timeout=30
+        url, max_connections=40, decode_responses=True, timeout=30
     )
     client = aioredis.Redis(connection_pool=pool)
     yield client

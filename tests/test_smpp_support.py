@@ -15,7 +15,7 @@ import redis.asyncio as aioredis
 
 from devtools.smsc_process import SimProcess
 from registration import redis_import
-from tests.conftest import TEST_REDIS_URL
+from tests.conftest import test_redis_url
 from tests.keys import AllKeys
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,7 +100,7 @@ def sms_process(
     simulator; ``env``: more ``USSD_*`` settings (e.g. ``USSD_BLAST_LEASE_SECONDS="1.5"``)."""
     environ = dict(
         os.environ,
-        USSD_REDIS_URL=TEST_REDIS_URL,
+        USSD_REDIS_URL=test_redis_url(),
         USSD_REDIS_KEY_PREFIX=prefix,
         USSD_SMPP_PORT=str(sim.smpp_port),
         USSD_SMPP_WINDOW=str(window),

@@ -17,6 +17,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from core.config import Config
+from core.redis_client import lean_like
 from core.redis_lean import FastRedis
 from core.settings import redis_settings
 from dialogue.menus import Menus
@@ -55,7 +56,7 @@ class WhatsAppService:
         self.sender = Sender(self.state, self.graph, settings)
         self.conversation = Conversation(engine, menus, self.state, settings, self.sender.wake)
         # Blocking reads get a connection of their own, opened on first use.
-        self.reader = FastRedis.like(redis)
+        self.reader = lean_like(redis)
         self.consumer = InboxConsumer(self.reader, keys, self.event)
         self._tasks: list[asyncio.Task[Any]] = []
 

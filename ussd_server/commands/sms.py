@@ -11,6 +11,8 @@ import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from core import aio
 from core.config import Config
 from smpp import campaigns
@@ -203,7 +205,10 @@ async def _run_campaign(ctx: AppContext, store: CampaignStore, name: str, takeov
         task = asyncio.create_task(service.runner().run(name, stop, takeover=takeover))
         while not task.done():
             await asyncio.wait({task}, timeout=1)
-            p = await campaigns.progress(store, name)
+            try:
+                p = await campaigns.progress(store, name)
+            except (RedisError, OSError):  # a Redis hiccup (failover): the blast waits it out
+                continue
             print("\r" + _bar(p), end="", flush=True)
         print()
         print(f"campaign {name}: {task.result()}")
