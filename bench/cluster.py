@@ -30,6 +30,7 @@ import uuid
 from pathlib import Path
 
 from bench import ussd
+from bench.cluster_blast import blast_figures
 from bench.cluster_targets import Target, single_with_replica
 from bench.registry import percentiles, run_many
 from core.config import load_config
@@ -118,20 +119,23 @@ async def sms_record_figures(label: str, lean, prefix: str, batches: int = 100) 
     print(f"{label}: SMS record {took * 1e6 / (batches * per):.1f} us/message", flush=True)
 
 
-def ussd_figures(args: argparse.Namespace, label: str, url: str, wait: int) -> None:
+def ussd_figures(
+    args: argparse.Namespace, label: str, url: str, wait: int, workers: tuple[int, ...]
+) -> None:
     prefix = "bcu" + uuid.uuid4().hex[:8]
-    runs = 2
+    runs = 2 * len(workers)
     subscribers = 2 * runs * args.per_connection * args.connections
     groups = asyncio.run(ussd.load(prefix, subscribers, url))
     env = {"USSD_REDIS_URL": url, "USSD_REDIS_WAIT_REPLICAS": str(wait)}
     try:
-        r = ussd.measure(prefix, 1, args, groups, 0, "register", "gateway", env)
-        print(
-            f"{label}: USSD {r['hops_per_s']:.0f} hops/s, p50 {r['p50_ms']:.2f} ms, "
-            f"p99 {r['p99_ms']:.2f} ms, server CPU {r['cpu_us_per_hop']:.0f} us/hop, "
-            f"failed sessions {r['failed_sessions']}",
-            flush=True,
-        )
+        for slot, count in enumerate(workers):
+            r = ussd.measure(prefix, count, args, groups, slot, "register", "gateway", env)
+            print(
+                f"{label}: USSD, {count} worker{'s' * (count > 1)}: {r['hops_per_s']:.0f} "
+                f"hops/s, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, server CPU "
+                f"{r['cpu_us_per_hop']:.0f} us/hop, failed sessions {r['failed_sessions']}",
+                flush=True,
+            )
     finally:
         asyncio.run(ussd.cleanup(prefix, url))
 
@@ -140,8 +144,10 @@ def run_target(args: argparse.Namespace, target: Target) -> None:
     for wait in (0, 1):
         label = f"{target.name}, WAIT {'on (1 replica)' if wait else 'off'}"
         asyncio.run(registry_figures(args, label, target.url, wait))
-        if args.ussd:
-            ussd_figures(args, label, target.url, wait)
+        if args.ussd:  # 1 and 2 server processes without WAIT, 1 with it
+            ussd_figures(args, label, target.url, wait, (1,) if wait else (1, 2))
+        if args.recipients:
+            asyncio.run(blast_figures(args, label, target.url, wait))
 
 
 def main(argv: list[str]) -> int:
@@ -153,6 +159,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds per USSD run")
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--per-connection", type=int, default=300)
+    parser.add_argument(
+        "--recipients", type=int, default=30_000, help="blast size (0 = no blast runs)"
+    )
     args = parser.parse_args(argv)
     if args.ussd and shutil.which("wrk") is None:
         print("wrk is not installed (scripts/ensure-wrk.sh): USSD runs skipped")

@@ -8,6 +8,7 @@ import urllib.request
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
 
 from devtools.smsc_process import SimProcess
 from registration.keys import RegistryKeys
@@ -15,8 +16,13 @@ from smpp.keys import SmsKeys
 
 
 async def redis_cpu(redis: aioredis.Redis) -> float:
-    info = await redis.info("cpu")
-    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+    """CPU seconds of the Redis server (of every node of a cluster)."""
+    if isinstance(redis, RedisCluster):
+        info = await redis.info("cpu", target_nodes=RedisCluster.ALL_NODES)
+    else:
+        info = await redis.info("cpu")
+    nodes = [v for v in info.values() if isinstance(v, dict)] or [info]
+    return sum(float(n["used_cpu_user"]) + float(n["used_cpu_sys"]) for n in nodes)
 
 
 class Smsc(SimProcess):

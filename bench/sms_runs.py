@@ -25,7 +25,8 @@ import redis.asyncio as aioredis
 
 from bench.sms_peers import Keys, Smsc, redis_cpu
 from core.config import PROJECT_ROOT, load_config
-from core.redis_lean import FastRedis
+from core.redis_client import connect_lean
+from core.settings import redis_settings
 from registration.service import Registry
 from smpp import campaigns
 from smpp.blaster import CampaignRunner
@@ -91,7 +92,7 @@ async def prepare(redis: aioredis.Redis, redis_url: str, keys: Keys, blast: Blas
     settings = blast_settings(config)
     await campaigns.create(store, settings, blast.name, blast.template, blast.filters, False)
     await campaigns.transition(store, blast.name, "start")
-    lean = FastRedis(redis_url)
+    lean = connect_lean(redis_settings(config))  # per master on a cluster
     try:
         registry = Registry.from_config(config, redis)
         runner = CampaignRunner(store, registry, None, None, settings, lean=lean)  # type: ignore[arg-type]

@@ -20,8 +20,11 @@ harmless: ticket lookups and check-in compare it with the registrant's booking.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from dataclasses import dataclass
+
+from redis.exceptions import RedisError
 
 from core.redis_lean import Call, as_dict
 from registration import history, redis_lua
@@ -129,12 +132,27 @@ class RedisBookings(RedisTickets):
             self._seats.take_call(seat, claim.holder),
             Call(redis_lua.CREATE_TICKET, (k.ticket(code),), self._ticket_fields(code, claim)),
         ]
-        if self._spans_nodes:  # the intent lives on another master: it must land first
-            await self._durably(intent)
-            reply, taken, reserved = await self._fast.batch(rest)
-        else:  # one connection: the intent runs first anyway
-            _, reply, taken, reserved = await self._fast.batch([intent, *rest])
+        try:
+            if self._spans_nodes:  # the intent lives on another master: it must land first
+                await self._durably(intent)
+                reply, taken, reserved = await self._fast.batch(rest)
+            else:  # one connection: the intent runs first anyway
+                _, reply, taken, reserved = await self._fast.batch([intent, *rest])
+        except (RedisError, OSError):
+            await self._release_now(claim)
+            raise
         return reply, taken, reserved
+
+    async def _release_now(self, claim: _Claim) -> None:
+        """An attempt cut short (a master lost mid-batch): its seat, if taken on a master
+        still up, goes back now, not at the repair after claim timeout + grace. A person
+        retrying through a failover would otherwise hold one seat per try, and the slot
+        would look full to everyone else. Releasing by holder is idempotent; what cannot be
+        reached now the repair loop gives back (the intent is recorded)."""
+        seat = claim.request.seat
+        call = self._seats.release_call(seat.facility_id, claim.day, claim.holder)
+        with contextlib.suppress(RedisError, OSError):
+            await self._fast.batch([call])
 
     def _stale_claim(self, nik: str, reply: list[str]) -> list[Step]:
         """A crashed earlier attempt of this person (its claim replaced now): give its seat back."""

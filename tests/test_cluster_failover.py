@@ -67,6 +67,11 @@ async def _book_until_answered(
         ):
             confirmed[who] = result.ticket.code
             return
+        if result.outcome is BookingOutcome.FULL:
+            # Seats of attempts cut short on the dead master come back with the repair
+            # (claim timeout + grace): a person told "full" then may try again later.
+            await asyncio.sleep(0.2)
+            continue
         if result.outcome not in (None, BookingOutcome.ALREADY_BOOKED):
             confirmed[who] = f"refused: {result.outcome}"
             return
