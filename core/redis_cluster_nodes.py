@@ -25,10 +25,6 @@ RETRY_PAUSE = 0.05  # seconds before a TRYAGAIN/CLUSTERDOWN retry
 REFRESH_GAP = 0.1  # at most one slot-map read per this many seconds after a failure
 
 
-def is_noscript(reply: object) -> bool:
-    return isinstance(reply, ReplyError) and str(reply).startswith("NOSCRIPT")
-
-
 def redirect(reply: object) -> tuple[str, int, str] | None:
     """("MOVED"|"ASK", slot, node), ("RETRY", 0, "") or None for an ordinary reply."""
     if not isinstance(reply, ReplyError):

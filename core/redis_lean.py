@@ -9,9 +9,7 @@ with hiredis and matches replies to waiters in order (~5 us per command).
 
 Scripts (EVALSHA, reloaded on NOSCRIPT and on every new connection), the watchdog and
 the errors are described in docs/redis.md. A Redis Cluster gets one of these per master
-(:mod:`core.redis_lean_cluster`).
-
-Everything else (imports, operator views, tests' own clients) keeps using redis-py.
+(:mod:`core.redis_lean_cluster`); everything else keeps using redis-py.
 """
 
 from __future__ import annotations
@@ -34,6 +32,8 @@ from core.redis_wire import (
     Script,
     ScriptLike,
     as_dict,
+    consume,
+    is_noscript,
 )
 
 __all__ = [
@@ -48,10 +48,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-def _is_noscript(reply: object) -> bool:
-    return isinstance(reply, ReplyError) and str(reply).startswith("NOSCRIPT")
 
 
 class FastRedis:
@@ -239,11 +235,15 @@ class FastRedis:
     async def collect(futures: list[asyncio.Future[Any]]) -> list[Any]:
         """Every reply (or its error, in its place) of queued commands."""
         results: list[Any] = []
-        for fut in futures:  # consume every reply (and every lost-connection error)
+        for n, fut in enumerate(futures):  # consume every reply (and every lost-connection error)
             try:
                 results.append(await fut)
             except (ReplyError, FastRedisError) as exc:
                 results.append(exc)
+            except asyncio.CancelledError:  # e.g. shutdown: nobody will read the rest
+                for rest in futures[n + 1 :]:
+                    rest.add_done_callback(consume)
+                raise
         return results
 
     # --- scripts -------------------------------------------------------------------
@@ -279,7 +279,7 @@ class FastRedis:
         """Like :meth:`batch`, with each error (reply or lost connection) in its place."""
         cmds = [item.command() if isinstance(item, Call) else item for item in items]
         results = await self._raw_batch(cmds)
-        missing = [i for i, reply in enumerate(results) if _is_noscript(reply)]
+        missing = [i for i, reply in enumerate(results) if is_noscript(reply)]
         if missing:
             calls = [items[i] for i in missing]
             self.register(*(call.script for call in calls))  # type: ignore[union-attr]

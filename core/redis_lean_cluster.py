@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.redis_cluster import key_slot
-from core.redis_cluster_nodes import ClusterNodes, is_noscript, redirect
+from core.redis_cluster_nodes import ClusterNodes, redirect
 from core.redis_lean import FastRedis
-from core.redis_wire import Call, FastRedisError, ReplyError, ScriptLike
+from core.redis_wire import Call, FastRedisError, ReplyError, ScriptLike, is_noscript
 
 
 class ClusterFastRedis(ClusterNodes):

@@ -136,3 +136,14 @@ class RespProtocol(asyncio.Protocol):
             _, fut = self.waiters.popleft()
             if not fut.done():
                 fut.set_exception(FastRedisError(f"Redis connection lost: {exc or 'closed'}"))
+
+
+def is_noscript(reply: object) -> bool:
+    """The server has not (or no longer) got the script: load it and run the call again."""
+    return isinstance(reply, ReplyError) and str(reply).startswith("NOSCRIPT")
+
+
+def consume(fut: asyncio.Future[Any]) -> None:
+    """Mark a reply nobody waits for any more as read (no "never retrieved" noise)."""
+    if not fut.cancelled():
+        fut.exception()
