@@ -13,6 +13,7 @@ Every script call of every test checks that its keys share one Cluster slot
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import uuid
@@ -131,9 +132,13 @@ def keys(key_prefix: str) -> AllKeys:
 
 async def delete_keys(client: aioredis.Redis, key_prefix: str) -> None:
     """Delete this test's keys (and only those)."""
-    # On a cluster, redis-py's scan_iter walks every master.
-    async for key in client.scan_iter(match=f"{key_prefix}:*", count=1000):
-        await client.delete(key)
+    # On a cluster, redis-py's scan_iter walks every master. Twice: counters a stopped
+    # server sent without waiting (activity, best effort) can land just after the first.
+    for attempt in range(2):
+        async for key in client.scan_iter(match=f"{key_prefix}:*", count=1000):
+            await client.delete(key)
+        if attempt == 0:
+            await asyncio.sleep(0.05)
 
 
 @pytest.fixture
@@ -171,10 +176,12 @@ def random_token() -> str:
 
 
 @pytest.fixture
-async def context(config: Config) -> AsyncIterator[AppContext]:
-    """The whole service for this test's prefix, as `serve` builds it for one process."""
+async def context(config: Config, key_prefix: str) -> AsyncIterator[AppContext]:
+    """The whole service for this test's prefix, as `serve` builds it for one process;
+    its keys are deleted afterwards (also when the test used no `redis` fixture)."""
     ctx = build_context(config)
     try:
         yield ctx
     finally:
+        await delete_keys(ctx.redis, key_prefix)
         await ctx.aclose()
