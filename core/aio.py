@@ -31,7 +31,9 @@ class Shared(Generic[T]):
 
     async def get(self, make: Callable[[], Awaitable[T]]) -> T:
         task, now = self._task, time.monotonic()
-        stale = task is None or (task.done() and (now >= self._until or task.exception()))
+        stale = task is None or (
+            task.done() and (now >= self._until or task.cancelled() or task.exception())
+        )
         if stale:
             task = self._task = asyncio.ensure_future(make())
             self._until = now + self.seconds

@@ -25,13 +25,21 @@ _CONTEXT: contextvars.ContextVar[tuple[str, str, str] | None] = contextvars.Cont
     "log_context", default=None
 )
 # Request ids for messages that arrive without one: unique per process (pid and a random
-# part, then a counter), cheaper than a uuid4 per hop.
-_ID_PREFIX = f"{os.getpid():x}{os.urandom(3).hex()}-"
-_ID_COUNTER = itertools.count(1)
+# part, then a counter), cheaper than a uuid4 per hop. Made again in a forked worker.
+_ids: list[str | itertools.count[int]] = []
+
+
+def _new_id_source() -> None:
+    _ids[:] = [f"{os.getpid():x}{os.urandom(3).hex()}-", itertools.count(1)]
+
+
+_new_id_source()
+os.register_at_fork(after_in_child=_new_id_source)
 
 
 def new_request_id() -> str:
-    return f"{_ID_PREFIX}{next(_ID_COUNTER):x}"
+    prefix, counter = _ids
+    return f"{prefix}{next(counter):x}"  # type: ignore[call-overload]
 
 
 @contextlib.contextmanager
