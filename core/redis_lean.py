@@ -34,6 +34,7 @@ from core.redis_wire import (
     as_dict,
     consume,
     is_noscript,
+    raise_first_error,
 )
 
 __all__ = [
@@ -176,11 +177,7 @@ class FastRedis:
 
         Raises the first error, after every reply has arrived.
         """
-        results = await self._raw_batch(list(cmds))
-        for reply in results:
-            if isinstance(reply, BaseException):
-                raise reply
-        return results
+        return raise_first_error(await self._raw_batch(list(cmds)))
 
     async def send_nowait(self, *cmds: tuple[Any, ...]) -> None:
         """Queue commands whose replies nobody waits for (best-effort counters).
@@ -269,11 +266,7 @@ class FastRedis:
         relative to its scripts does not matter when that happens. Other error
         replies raise (after every reply arrived).
         """
-        results = await self.replies(items)
-        for reply in results:
-            if isinstance(reply, BaseException):
-                raise reply
-        return results
+        return raise_first_error(await self.replies(items))
 
     async def replies(self, items: Sequence[tuple[Any, ...] | Call]) -> list[Any]:
         """Like :meth:`batch`, with each error (reply or lost connection) in its place."""

@@ -20,7 +20,14 @@ from typing import Any
 from core.redis_cluster import key_slot
 from core.redis_cluster_nodes import ClusterNodes, redirect
 from core.redis_lean import FastRedis
-from core.redis_wire import Call, FastRedisError, ReplyError, ScriptLike, is_noscript
+from core.redis_wire import (
+    Call,
+    FastRedisError,
+    ReplyError,
+    ScriptLike,
+    is_noscript,
+    raise_first_error,
+)
 
 
 class ClusterFastRedis(ClusterNodes):
@@ -53,11 +60,7 @@ class ClusterFastRedis(ClusterNodes):
 
     async def batch(self, items: Sequence[tuple[Any, ...] | Call]) -> list[Any]:
         """Commands and script calls, each on its master, sent at once; raises the first error."""
-        results = await self._batch_replies(items)
-        for reply in results:
-            if isinstance(reply, BaseException):
-                raise reply
-        return results
+        return raise_first_error(await self._batch_replies(items))
 
     async def _batch_replies(self, items: Sequence[tuple[Any, ...] | Call]) -> list[Any]:
         """With a fresh map and live connections, every part is queued on its master at

@@ -147,3 +147,11 @@ def consume(fut: asyncio.Future[Any]) -> None:
     """Mark a reply nobody waits for any more as read (no "never retrieved" noise)."""
     if not fut.cancelled():
         fut.exception()
+
+
+def raise_first_error(results: list[Any]) -> list[Any]:
+    """The replies of a batch, or its first error raised (after every reply arrived)."""
+    for reply in results:
+        if isinstance(reply, BaseException):
+            raise reply
+    return results
