@@ -107,7 +107,11 @@ class RedisBookings(RedisTickets):
             return BookAttempt(None)
         # [redis] wait_replicas: not confirmed to the person until a replica has it (a
         # failover then cannot lose it); too few in time raises and the hop says "busy".
-        await self._fast.wait_replicas(self._keys.booking(claim.nik), self._keys.ticket(code))
+        # The seat too: its counter may live on a third master.
+        seat_keys = self._seats.seat_keys(claim.request.seat.facility_id, claim.day)
+        await self._fast.wait_replicas(
+            self._keys.booking(claim.nik), self._keys.ticket(code), *seat_keys
+        )
         if self._spans_nodes:  # the booking is safe: its intent may go (repair keeps it else)
             await self._fast.execute(*self._forget(claim))
         replaced = await self._give_back_replaced(claim.nik, confirm)
