@@ -34,6 +34,7 @@ class FacilityDirectory:
         self._loaded_at = float("-inf")
         self._checked_at = float("-inf")
         self._lock = asyncio.Lock()
+        self._reading: asyncio.Future[str | None] | None = None
 
     async def ensure(self, version: object = UNKNOWN, *, check: bool = False) -> None:
         """Make the cache current enough.
@@ -45,7 +46,7 @@ class FacilityDirectory:
         """
         now = self._monotonic()
         if version is UNKNOWN and (check or now - self._loaded_at >= self._ttl):
-            version = await self._store.version()
+            version = await self._read_version()
         if self._loaded and (version is UNKNOWN or version == self._version):
             if version is not UNKNOWN:
                 self._loaded_at = now  # confirmed current
@@ -56,6 +57,19 @@ class FacilityDirectory:
             if self._loaded and version == self._version:
                 return  # reloaded by another caller meanwhile
             await self._load()
+
+    async def _read_version(self) -> str | None:
+        """One read of the import version for every caller who needs it now: once the TTL
+        has passed, a burst of bookers would each read it (hundreds of Redis calls at once,
+        more than a cluster client's connections)."""
+        reading = self._reading
+        if (
+            reading is None
+            or reading.done()
+            or reading.get_loop() is not asyncio.get_running_loop()
+        ):
+            reading = self._reading = asyncio.ensure_future(self._store.version())
+        return await asyncio.shield(reading)
 
     async def ensure_recent(self, check_every: float = 1.0) -> None:
         """Like :meth:`ensure`, reading the version at most once per ``check_every`` seconds."""
