@@ -98,6 +98,11 @@ class RedisBookings(RedisTickets):
         stale = self._stale_claim(claim.nik, reply)
         if reply[0] != "claimed" or not taken:
             return await self._refused(claim, reply, bool(taken), code if reserved else "", stale)
+        # The seat reaches a replica before the booking becomes active: its counter may
+        # live on another master, and a booking confirmed on a seat a failover then lost
+        # would be re-confirmed on retry without taking one again.
+        seat = request.seat
+        await self._fast.wait_replicas(*self._seats.seat_keys(seat.facility_id, claim.day))
         dose = int(reply[1])
         code, payload = await self._new_ticket(claim, issuer, dose, code if reserved else "")
         old = f"{reply[5]}|{reply[6]}|{claim.nik}|{reply[7]}" if reply[7] else ""
@@ -107,15 +112,10 @@ class RedisBookings(RedisTickets):
             return BookAttempt(None)
         # [redis] wait_replicas: not confirmed to the person until a replica has it (a
         # failover then cannot lose it); too few in time raises and the hop says "busy".
-        # The seat too: its counter may live on a third master.
-        seat_keys = self._seats.seat_keys(claim.request.seat.facility_id, claim.day)
-        await self._fast.wait_replicas(
-            self._keys.booking(claim.nik), self._keys.ticket(code), *seat_keys
-        )
+        await self._fast.wait_replicas(self._keys.booking(claim.nik), self._keys.ticket(code))
         if self._spans_nodes:  # the booking is safe: its intent may go (repair keeps it else)
             await self._fast.execute(*self._forget(claim))
         replaced = await self._give_back_replaced(claim.nik, confirm)
-        seat = request.seat
         ticket = Ticket(
             code, claim.nik, seat.facility_id, seat.day, seat.session_id, dose,
             TicketState.ACTIVE, payload,
