@@ -13,7 +13,8 @@ from dialogue.settings import EngineSettings
 from registration.models import Ticket
 
 _NAMES_SECONDS = 60.0  # facility names change rarely; a minute of staleness is harmless
-FACILITY_NAME_CHARS = 40  # a facility's name on a screen (lists must stay readable)
+FACILITY_NAME_CHARS = 40
+_MAX_SLOT_TEXTS = 10_000  # a facility's name on a screen (lists must stay readable)
 
 
 class Lookups:
@@ -30,6 +31,9 @@ class Lookups:
         self._monotonic = monotonic
         self.weekdays = {lang: menus.text("weekdays", lang).split(",") for lang in LANGUAGES}
         self._names: dict[str, tuple[float, str]] = {}
+        # (day, session id, label, lang) -> (list key, "Kam 03/12 08:00-12:00"): the same
+        # few dozen times are listed to everyone of a day.
+        self.slot_texts: dict[tuple[date, str, str, str], tuple[str, str]] = {}
 
     async def facility_name(self, facility_id: str) -> str:
         now = self._monotonic()
@@ -44,6 +48,19 @@ class Lookups:
     def day_text(self, day: date, lang: str) -> str:
         """'Sab 28/11': short enough for a list line."""
         return f"{self.weekdays[lang][day.weekday()]} {day:%d/%m}"
+
+    def slot_text(self, day: date, session_id: str, label: str, lang: str) -> tuple[str, str]:
+        """A time's list key and its line without the seats: ("2021-01-14|pagi", "Kam
+        14/01 08:00-12:00"); kept in :attr:`slot_texts`, read there first."""
+        if len(self.slot_texts) > _MAX_SLOT_TEXTS:  # days go by: forget the old ones
+            self.slot_texts.clear()
+        # Dates formatted by hand: strftime cost more than the rest of the line.
+        text = f"{self.weekdays[lang][day.weekday()]} {day.day:02d}/{day.month:02d} {label}"
+        known = self.slot_texts[(day, session_id, label, lang)] = (
+            f"{day.isoformat()}|{session_id}",
+            text,
+        )
+        return known
 
     def session_label(self, session_id: str) -> str:
         return self._settings.session_labels.get(session_id, session_id)

@@ -48,8 +48,11 @@ class SessionEvent(StrEnum):
     TIMEOUT = "timeout"  # the gateway timed the session out
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Inbound:
+    """One message from a phone, as every edge translates it (read-only by convention, like
+    :class:`View`: one is built per hop and a frozen dataclass costs more to construct)."""
+
     channel: Channel
     # Which adapter produced it ("africastalking", "hubtel", "json", "smpp", "whatsapp").
     dialect: str
@@ -123,8 +126,10 @@ class Layout(Protocol):
     def text(self, view: View) -> str: ...
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Outbound:
+    """The answer to one message (read-only by convention, like :class:`View`)."""
+
     text: str
     end: bool
     # True when the engine did not understand a message outside any session and

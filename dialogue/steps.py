@@ -53,17 +53,19 @@ async def source_items(turn: Turn, source: str) -> list[Item]:
         ]
     # The registrant's own days (age band, dose-2 due date): the Registry decides.
     slots = await ctx.registry.available_slots(turn.vars["facility_id"], nik=turn.vars["nik"])
-    names = lookups.weekdays[turn.lang]  # as Lookups.day_text, inline: up to 60 lines a hop
-    open_slots = [s for s in slots if s.seats_left > 0][:limit]
-    # Dates formatted by hand: strftime cost more than the rest of the line.
-    return [
-        [
-            f"{s.day.isoformat()}|{s.session_id}",
-            f"{names[s.day.weekday()]} {s.day.day:02d}/{s.day.month:02d} "
-            f"{s.label} ({s.seats_left})",
-        ]
-        for s in open_slots
-    ]
+    texts, lang = lookups.slot_texts, turn.lang
+    items: list[Item] = []
+    for s in slots:
+        seats = s.capacity - s.booked
+        if seats <= 0:
+            continue
+        known = texts.get((s.day, s.session_id, s.label, lang))
+        if known is None:
+            known = lookups.slot_text(s.day, s.session_id, s.label, lang)
+        items.append([known[0], f"{known[1]} ({seats})"])
+        if len(items) >= limit:
+            break
+    return items
 
 
 async def enter(turn: Turn, sid: str) -> None:

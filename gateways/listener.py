@@ -35,8 +35,11 @@ MAX_HEADERS = 100
 MAX_HEADER_BYTES = 8192
 
 
+_REASONS = {status.value: status.phrase for status in HTTPStatus}
+
+
 def encode(reply: Reply, keep_alive: bool) -> bytes:
-    reason = HTTPStatus(reply.status).phrase
+    reason = _REASONS.get(reply.status, "")
     head = (
         f"HTTP/1.1 {reply.status} {reason}\r\nContent-Type: {reply.content_type}\r\n"
         f"Content-Length: {len(reply.body)}\r\n"
@@ -55,7 +58,10 @@ class GatewayProtocol(asyncio.Protocol):
         self._remote = ""
         self._queue: deque[tuple[str, bytes | None, GatewayRequest | None, bool]] = deque()
         self._worker: asyncio.Task[None] | None = None
+        # One timer per connection, re-armed only when it fires (re-arming it for every
+        # request cost more than parsing the request): it checks the last activity.
         self._idle: asyncio.TimerHandle | None = None
+        self._last_active = 0.0
         self._ended = False  # a reply that closes the connection is on its way: read no more
         # Set by the parser's callbacks (an exception raised there reaches us wrapped).
         self._overflow = ""
@@ -84,12 +90,17 @@ class GatewayProtocol(asyncio.Protocol):
             self._worker.cancel()
 
     def _touch(self) -> None:
-        if self._idle is not None:
-            self._idle.cancel()
-        self._idle = asyncio.get_running_loop().call_later(IDLE_SECONDS, self._close)
+        loop = asyncio.get_running_loop()
+        self._last_active = loop.time()
+        if self._idle is None:
+            self._idle = loop.call_at(self._last_active + IDLE_SECONDS, self._check_idle)
 
-    def _close(self) -> None:
-        if self._transport is not None:
+    def _check_idle(self) -> None:
+        loop = asyncio.get_running_loop()
+        due = self._last_active + IDLE_SECONDS
+        if loop.time() < due:
+            self._idle = loop.call_at(due, self._check_idle)
+        elif self._transport is not None:
             self._transport.close()
 
     def data_received(self, data: bytes) -> None:

@@ -7,7 +7,7 @@ from string import hexdigits
 from typing import Any
 from urllib.parse import unquote_plus
 
-from core.phone import normalise_phone
+from core.phone import phone_problem_or_value
 
 
 class BadRequest(ValueError):
@@ -56,10 +56,10 @@ def hop_number(data: dict[str, Any], field: str) -> int | None:
 def msisdn(raw: object, field: str) -> str:
     if not isinstance(raw, str) or not raw.strip():
         raise BadRequest(f"field {field!r} (the phone number) is missing")
-    result = normalise_phone(raw)
-    if not result.ok:
-        raise BadRequest(f"field {field!r}: {result.reason}")
-    return result.value
+    value, problem = phone_problem_or_value(raw)  # the one normaliser, without its result object
+    if problem:
+        raise BadRequest(f"field {field!r}: {problem}")
+    return value
 
 
 def text_field(data: dict, field: str, *, required: bool = True, limit: int = MAX_INPUT) -> str:

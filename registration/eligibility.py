@@ -14,7 +14,7 @@ the service's local dates (:class:`Calendar`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 
 from registration.age import AgeBands
@@ -73,6 +73,20 @@ class Eligibility:
         if band is not None and band.outcome is not ScreeningOutcome.ELIGIBLE:
             return False
         return dose2_due is None or day >= dose2_due
+
+    def bookable_days(
+        self, nik: str, days: Iterable[date], dose2_due: date | None = None
+    ) -> set[date]:
+        """The days of ``days`` :meth:`may_book` allows, the NIK checked once (a list of
+        times asks about every day of the window)."""
+        on, eligible = self.bands.on, ScreeningOutcome.ELIGIBLE
+        checked = nik_problem(nik) is None  # a malformed NIK has no band (never a listed one)
+        return {
+            day
+            for day in days
+            if (dose2_due is None or day >= dose2_due)
+            and (not checked or on(nik, day).outcome is eligible)
+        }
 
     def dose2_due(self, nik: str, dose1_day: date) -> date:
         """Dose 2's first day: the interval of the age band on the day of dose 1."""

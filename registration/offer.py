@@ -42,7 +42,7 @@ class SlotOffer:
         self._facilities, self._registrants = facilities, registrants
         self._dir, self._calendar, self._eligibility = directory, calendar, eligibility
         self._monotonic = monotonic
-        self._seats: dict[tuple[str, date], tuple[float, list[dict[str, int]]]] = {}
+        self._seats: dict[tuple[str, date], tuple[float, list[SlotAvailability]]] = {}
         self._due: dict[str, tuple[float, date | None]] = {}
 
     def hint(self, nik: str, dose2_due: date | None) -> None:
@@ -60,39 +60,59 @@ class SlotOffer:
             for key in [k for k, (until, _) in entries.items() if until <= now]:
                 del entries[key]
 
-    async def _cached(self, facility_id: str, days: list[date]) -> list[dict[str, int]]:
-        key, now = (facility_id, days[0] if days else date.min), self._monotonic()
-        hit = self._seats.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        booked = await self._facilities.seats_booked(facility_id, days)
-        self._seats[key] = (now + SEATS_SECONDS, booked)
-        self._sweep(self._seats)
-        return booked
+    def _fresh(self, facility_id: str, days: list[date]) -> list[SlotAvailability] | None:
+        hit = self._seats.get((facility_id, days[0] if days else date.min))
+        return hit[1] if hit is not None and hit[0] > self._monotonic() else None
 
-    async def _dose2_due(self, nik: str) -> date | None:
+    async def _offered(self, facility_id: str, days: list[date]) -> list[SlotAvailability]:
+        """The facility's times with their seat counts, kept for ``SEATS_SECONDS``: every
+        registrant of the facility shown a list within that second shares one read."""
+        booked = await self._facilities.seats_booked(facility_id, days)
+        offered = await self._availability(facility_id, days, booked)
+        key = (facility_id, days[0] if days else date.min)
+        self._seats[key] = (self._monotonic() + SEATS_SECONDS, offered)
+        self._sweep(self._seats)
+        return offered
+
+    async def _availability(
+        self, facility_id: str, days: list[date], booked: list[dict[str, int]]
+    ) -> list[SlotAvailability]:
+        await self._dir.ensure_recent()
+        facility = self._dir.get(facility_id)
+        return [] if facility is None else self._calendar.availability(facility, days, booked)
+
+    def _hinted_due(self, nik: str) -> date | _Unknown | None:
         hint = self._due.pop(nik, None)
-        if hint is not None and hint[0] > self._monotonic():
-            return hint[1]
+        return hint[1] if hint is not None and hint[0] > self._monotonic() else _UNKNOWN
+
+    async def _read_due(self, nik: str) -> date | None:
         record = await self._registrants.record(nik)
         return record.dose2_due if record is not None else None
 
     async def slots(self, facility_id: str, nik: str = "") -> list[SlotAvailability]:
         days = self._calendar.window()
-        if nik:
-            booked, due = await asyncio.gather(
-                self._cached(facility_id, days), self._dose2_due(nik)
-            )
-        else:
-            booked, due = await self._facilities.seats_booked(facility_id, days), None
-        await self._dir.ensure_recent()
-        facility = self._dir.get(facility_id)
-        if facility is None:
-            return []
-        slots = self._calendar.availability(facility, days, booked)
         if not nik:
-            return slots
+            booked = await self._facilities.seats_booked(facility_id, days)
+            return await self._availability(facility_id, days, booked)
+        # Usually both are at hand (the seats shown within the second, the due date from
+        # the screening): no task, no round trip. Two reads go out together.
+        offered, due = self._fresh(facility_id, days), self._hinted_due(nik)
+        if offered is None and isinstance(due, _Unknown):
+            offered, due = await asyncio.gather(
+                self._offered(facility_id, days), self._read_due(nik)
+            )
+        elif offered is None:
+            offered = await self._offered(facility_id, days)
+        elif isinstance(due, _Unknown):
+            due = await self._read_due(nik)
+        assert not isinstance(due, _Unknown)
         # Decided per day, not per (day, session): the age on a day is the same all day.
-        may_book = self._eligibility.may_book
-        allowed = {day: may_book(nik, day, due) for day in days}
-        return [s for s in slots if allowed[s.day]]
+        allowed = self._eligibility.bookable_days(nik, days, due)
+        return [s for s in offered if s.day in allowed]
+
+
+class _Unknown:
+    """No dose-2 due date at hand (None is a known answer: no dose 2 due)."""
+
+
+_UNKNOWN = _Unknown()

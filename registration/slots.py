@@ -45,12 +45,17 @@ class Calendar:
         self._labels = {s.session_id: s.label for s in sessions}
         self._window, self._closed = window_days, list(closed_weekdays)
         self._offset, self._clock = utc_offset_hours, clock
+        self._days: tuple[date, list[date]] | None = None
 
     def today(self) -> date:
         return local_today(self._clock(), self._offset)
 
     def window(self) -> list[date]:
-        return window_days(self.today(), self._window, self._closed)
+        """Today's bookable days (one list per day, shared: do not change it)."""
+        today = self.today()
+        if self._days is None or self._days[0] != today:
+            self._days = (today, window_days(today, self._window, self._closed))
+        return self._days[1]
 
     def label(self, session_id: str) -> str | None:
         return self._labels.get(session_id)

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from gateways import listener
 from tests.ussd_harness import PHONE, gateway_server, load_registry
 
 FORM = "application/x-www-form-urlencoded"
@@ -54,6 +55,21 @@ async def test_pipelined_hops_are_answered_in_order_on_one_connection(gateway) -
     writer.write(dial("pipe-1", "1*1"))  # the connection stays open
     assert b"6 digit terakhir NIK" in (await read_response(reader))[2]
     writer.close()
+
+
+async def test_idle_connections_are_closed_and_busy_ones_kept_open(gateway, monkeypatch) -> None:
+    monkeypatch.setattr(listener, "IDLE_SECONDS", 0.3)
+    idle_reader, idle_writer = await asyncio.open_connection(*gateway)
+    busy_reader, busy_writer = await asyncio.open_connection(*gateway)
+    for _ in range(9):  # three idle periods of requests, 0.1 s apart
+        busy_writer.write(dial("busy-1"))
+        assert (await read_response(busy_reader))[0] == 200
+        await asyncio.sleep(0.1)
+    assert await asyncio.wait_for(idle_reader.read(), 5) == b""  # closed by the server
+    busy_writer.write(dial("busy-1", "1"))
+    assert b"tenaga kesehatan" in (await read_response(busy_reader))[2]
+    idle_writer.close()
+    busy_writer.close()
 
 
 async def test_wrong_paths_methods_and_bytes_get_their_status(gateway) -> None:
