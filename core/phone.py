@@ -21,7 +21,9 @@ class PhoneResult:
 
 def phone_problem_or_value(raw: str) -> tuple[str, str | None]:
     """(normalised, None) or ("", reason). The importer's fast path."""
-    p = raw.strip().translate(_STRIP)
+    p = raw.strip()
+    if not p.lstrip("+").isdigit():  # separators to drop (gateways send bare digits)
+        p = p.translate(_STRIP)
     if not p:
         return "", "phone number is empty"
     if p.startswith("+"):
