@@ -158,9 +158,16 @@ class FastRedis:
             return
         self._watchdog = proto.loop.call_later(self.timeout / 2, self._check)
 
-    async def _proto_ready(self) -> RespProtocol:
+    def _live(self) -> RespProtocol | None:
+        """The connection when it is up and of this event loop, else None."""
         proto = self._proto
         if proto is None or proto.lost or proto.loop is not asyncio.get_running_loop():
+            return None
+        return proto
+
+    async def _proto_ready(self) -> RespProtocol:
+        proto = self._live()
+        if proto is None:
             proto = await self._ready()
             if self._watchdog is not None:  # maybe from an earlier event loop
                 self._watchdog.cancel()
@@ -170,7 +177,8 @@ class FastRedis:
     # --- commands ------------------------------------------------------------------
 
     async def execute(self, *cmd: Any) -> Any:
-        return await self._send(await self._proto_ready(), cmd)
+        proto = self._live() or await self._proto_ready()  # no coroutine when connected
+        return await self._send(proto, cmd)
 
     async def execute_many(self, *cmds: tuple[Any, ...]) -> list[Any]:
         """Several commands in one write (not a transaction); all replies, in order.
@@ -187,7 +195,7 @@ class FastRedis:
         are logged, not raised.
         """
         packed = [hiredis.pack_command(cmd) for cmd in cmds]  # all or nothing, before waiters
-        proto = await self._proto_ready()
+        proto = self._live() or await self._proto_ready()
         now = time.monotonic()
         for data in packed:
             fut = proto.loop.create_future()
@@ -196,8 +204,7 @@ class FastRedis:
             proto.queue(data)
 
     def _log_failure(self, fut: asyncio.Future[Any]) -> None:
-        exc = None if fut.cancelled() else fut.exception()
-        if exc is not None:
+        if (exc := None if fut.cancelled() else fut.exception()) is not None:
             log.warning("Redis command sent without waiting failed: %s", exc)
             if self.on_failure is not None:
                 self.on_failure(exc)
@@ -209,12 +216,13 @@ class FastRedis:
     async def _raw_batch(self, cmds: list[tuple[Any, ...]]) -> list[Any]:
         """Replies in order; an error (reply or lost connection) is returned in its place."""
         packed = [hiredis.pack_command(cmd) for cmd in cmds]  # all or nothing, before waiters
-        return await self.collect(self._queue(await self._proto_ready(), packed))
+        proto = self._live() or await self._proto_ready()
+        return await self.collect(self._queue(proto, packed))
 
     def queue_now(self, cmds: list[tuple[Any, ...]]) -> list[asyncio.Future[Any]] | None:
         """Queue commands at once on a live connection (None: not connected, use a batch)."""
-        proto = self._proto
-        if proto is None or proto.lost or proto.loop is not asyncio.get_running_loop():
+        proto = self._live()
+        if proto is None:
             return None
         return self._queue(proto, [hiredis.pack_command(cmd) for cmd in cmds])
 

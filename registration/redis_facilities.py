@@ -6,8 +6,8 @@ in facility-tagged keys (``{f:<facility_id>}``): a counter hash per day (session
 seats taken) and a holders hash per day ("<nik>|<claim_id>" -> session). Taking and
 giving back a seat are Lua scripts on those two keys, both idempotent per holder,
 so a retried or repaired step never counts twice. The hot path (seats of one
-facility, taking and giving back) runs over the lean client; loading the records
-and the overview over redis-py.
+facility, taking and giving back, the import version) runs over the lean client;
+loading the records and the overview over redis-py.
 """
 
 from __future__ import annotations
@@ -44,7 +44,10 @@ class RedisFacilities:
         return ("HGET", self._keys.registry_meta(), VERSION_FIELD)
 
     async def version(self) -> str | None:
-        result: str | None = await self._redis.hget(self._keys.registry_meta(), VERSION_FIELD)
+        # On the lean client: booking hops read it (once a second per process), and
+        # redis-py's cluster client, reconnecting during a failover, can fail with an
+        # AttributeError (a race in its connect) instead of a RedisError.
+        result: str | None = await self._fast.execute(*self.version_command())
         return result
 
     async def load(self) -> tuple[str | None, list[Facility]]:

@@ -42,7 +42,18 @@ class TicketSigner:
         self.alphabet, self.code_length = alphabet, code_length
 
     def new_code(self) -> str:
-        return "".join(secrets.choice(self.alphabet) for _ in range(self.code_length))
+        """Each symbol uniform over the alphabet, from one read of the system's randomness
+        (a read per symbol cost a system call each): bytes at or past the largest multiple
+        of the alphabet's size are skipped, so ``byte % size`` favours no symbol."""
+        alphabet, length = self.alphabet, self.code_length
+        size = len(alphabet)
+        if size > 256:
+            return "".join(secrets.choice(alphabet) for _ in range(length))
+        limit = 256 - 256 % size
+        symbols: list[str] = []
+        while len(symbols) < length:
+            symbols += [alphabet[b % size] for b in secrets.token_bytes(2 * length) if b < limit]
+        return "".join(symbols[:length])
 
     def looks_like_code(self, text: str) -> bool:
         return len(text) == self.code_length and all(c in self.alphabet for c in text)

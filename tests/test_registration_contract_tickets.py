@@ -5,6 +5,7 @@ Contract tests: each runs against the Redis stores and the memory stores.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, timedelta
 
 import pytest
@@ -32,6 +33,17 @@ async def booked(
     result = await registry.book(who, facility, day, session)
     assert result.outcome is BookingOutcome.BOOKED and result.ticket
     return result.ticket
+
+
+def test_ticket_codes_use_every_symbol_of_the_alphabet_evenly() -> None:
+    alphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # 31 symbols: 256 is no multiple of it
+    signer = TicketSigner("key", alphabet, 8)
+    codes = [signer.new_code() for _ in range(20_000)]
+    assert all(len(code) == 8 and set(code) <= set(alphabet) for code in codes)
+    assert len(set(codes)) == len(codes)
+    counts = Counter("".join(codes))
+    expected = 8 * 20_000 / len(alphabet)  # about 5,161 each; a byte % 31 bias would be +12 %
+    assert all(abs(counts[symbol] - expected) < 0.06 * expected for symbol in alphabet), counts
 
 
 async def test_ticket_is_idempotent_and_retrievable(backend: Backend) -> None:
