@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import date
+import time
 
 import aiohttp
 import pytest
 
 from core.config import Config
+from core.settings import service_settings
+from registration.slots import local_today
 from tests.browser import browser, needs_chromium, phone_page, screenshot  # noqa: F401
 from tests.conftest import make_test_config
 from tests.console_harness import OPERATOR_TOKEN, Desk, sms_channel
@@ -119,7 +121,8 @@ async def test_the_dashboard_works_without_javascript_and_counts_channels(
             status, fragment = await desk.get("/dashboard/fragment")
             assert status == 200 and fragment.startswith('<p id="figures-at">')
             assert "<html" not in fragment
-    today = date.today().isoformat()
+    # The service's date (WIB by default), not the machine's: they differ from 17:00 UTC.
+    today = local_today(time.time(), service_settings(config).utc_offset_hours).isoformat()
     counts = await redis.hgetall(keys.prefix + f":activity:{{a:{today}}}:counts")
     assert counts.get("booked:ussd") == "1" and counts.get("screened:eligible") == "1"
 
