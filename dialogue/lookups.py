@@ -13,8 +13,8 @@ from dialogue.settings import EngineSettings
 from registration.models import Ticket
 
 _NAMES_SECONDS = 60.0  # facility names change rarely; a minute of staleness is harmless
-FACILITY_NAME_CHARS = 40
-_MAX_SLOT_TEXTS = 10_000  # a facility's name on a screen (lists must stay readable)
+FACILITY_NAME_CHARS = 40  # a facility's name on a screen (lists must stay readable)
+_MAX_SLOT_TEXTS = 10_000  # list lines kept (a few dozen a day are in use)
 
 
 class Lookups:
