@@ -9,8 +9,9 @@ SMS and WhatsApp (the message channels): one session per msisdn and channel
 unknown text outside a session gets help, flagged ``fallback`` so the channel
 can rate-limit auto-replies.
 
-Either way a hop costs one read and one write of the session store; the
-channel's :class:`~dialogue.model.Layout` pages lists and lays out the text.
+Either way a hop costs one read and one write of the session store (the answer to an
+offer to resume reads the snapshot too); the channel's
+:class:`~dialogue.model.Layout` pages lists and lays out the text.
 """
 
 from __future__ import annotations
@@ -113,7 +114,9 @@ async def ussd_hop(ctx: DialogueContext, inbound: Inbound, layout: Layout) -> Ou
     web = inbound.channel is Channel.WEB
     if not web and normalise_service_code(inbound.service_code) not in ctx.settings.service_codes:
         return notice(ctx, "unknown_service", ctx.settings.default_language)
-    stored = await ctx.store.load(ref, with_resume=True)
+    # The resume snapshot is read where it is offered (a new dial) and where the offer is
+    # answered; during a registration it is this session's own copy: not read back.
+    stored = await ctx.store.load(ref, with_resume=inbound.event is SessionEvent.NEW)
     session, resume = stored.session, stored.resume
     if session is not None and session.screen not in ctx.menus.screens:
         session = None  # a screen the menus no longer have: as good as expired
@@ -135,6 +138,8 @@ async def ussd_hop(ctx: DialogueContext, inbound: Inbound, layout: Layout) -> Ou
             return notice(ctx, "expired", _language(ctx, stored.language))
         if session.finished:
             return notice(ctx, "ended", session.lang)
+        if session.screen == ctx.menus.resume:
+            resume = await ctx.store.resume(inbound.msisdn)
         turn = Turn(ctx, session, inbound.msisdn, inbound.channel.value, resume)
         error = await _answer(turn, inbound, layout)
     view, text, end = _shown(turn, error, layout)

@@ -134,6 +134,10 @@ class SessionStore(Protocol):
         """Write the session (and the resume snapshot change) in one write."""
         ...
 
+    async def resume(self, msisdn: str) -> Session | None:
+        """The phone's resume snapshot alone (for the answer to the offer to resume)."""
+        ...
+
     async def drop(self, ref: SessionRef) -> None:
         """Forget the session (the gateway closed it); the resume snapshot stays."""
         ...

@@ -60,6 +60,9 @@ class MemorySessionStore:
         elif resume is ResumeWrite.CLEAR:
             self._values.pop(("resume", ref.msisdn), None)
 
+    async def resume(self, msisdn: str) -> Session | None:
+        return decode(self._get(("resume", msisdn)))
+
     async def drop(self, ref: SessionRef) -> None:
         self._values.pop(self._session_key(ref), None)
 

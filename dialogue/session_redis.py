@@ -1,8 +1,8 @@
 """Sessions in Redis over the process's lean pipelined connection (``core.redis_lean``).
 
-Round trips per hop: one MGET (session, resume snapshot, language: one hash
-slot, see ``dialogue.keys``) and one write, a pipeline of two commands only
-when the resume snapshot changes with it.
+Round trips per hop: one MGET (session and language, and the resume snapshot on a new
+dial: one hash slot, see ``dialogue.keys``) and one write, a pipeline of two commands
+only when the resume snapshot changes with it.
 """
 
 from __future__ import annotations
@@ -55,6 +55,9 @@ class RedisSessionStore:
             await self._kv.execute_many(write, ("SET", resume_key, blob, "EX", resume_ttl_seconds))
         else:
             await self._kv.execute_many(write, ("DEL", resume_key))
+
+    async def resume(self, msisdn: str) -> Session | None:
+        return decode(await self._kv.execute("GET", self._keys.dialogue_resume(msisdn)))
 
     async def drop(self, ref: SessionRef) -> None:
         await self._kv.execute("DEL", self._session_key(ref))

@@ -101,6 +101,7 @@ async def test_the_resume_snapshot_is_written_kept_and_cleared(store: SessionSto
     next_dial = SessionRef("json", "gw-session-2", PHONE)
     assert (await store.load(next_dial, with_resume=True)).resume == session
     assert (await store.load(next_dial, with_resume=False)).resume is None  # not asked
+    assert await store.resume(PHONE) == session  # alone: answering the offer to resume
     await store.save(next_dial, Session(lang="id"), 300)  # KEEP leaves it
     assert (await store.load(next_dial, with_resume=True)).resume == session
     await store.save(next_dial, Session(lang="id", finished=True), 300, ResumeWrite.CLEAR)
@@ -108,6 +109,7 @@ async def test_the_resume_snapshot_is_written_kept_and_cleared(store: SessionSto
     await store.save(REF, session, 300, ResumeWrite.SNAPSHOT, 3600)
     await store.discard_resume(PHONE)
     assert (await store.load(REF, with_resume=True)).resume is None
+    assert await store.resume(PHONE) is None
 
 
 async def test_a_closed_session_is_gone_but_its_snapshot_stays(store: SessionStore) -> None:
