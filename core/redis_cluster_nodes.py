@@ -50,6 +50,7 @@ class ClusterNodes:
         self._stale = True
         self._refreshed_at = 0.0
         self._refreshing: asyncio.Future[SlotMap] | None = None
+        self._maps = 0  # slot maps installed so far (see epoch)
 
     # --- nodes and the slot map -------------------------------------------------------
 
@@ -102,7 +103,13 @@ class ClusterNodes:
             self._refreshing = None
         self._refreshed_at = time.monotonic()
         if not fut.cancelled() and fut.exception() is None:
-            self._map, self._stale = fut.result(), False
+            self._map, self._stale, self._maps = fut.result(), False, self._maps + 1
+
+    @property
+    def epoch(self) -> int:
+        """Grows with every new slot map and every new connection to a master: a WAIT after
+        it changed may run on a master that never saw the writes (FastRedis.wait_replicas)."""
+        return self._maps * 1_000_000 + sum(node.epoch for node in self._nodes.values())
 
     # --- commands ---------------------------------------------------------------------
 

@@ -1,11 +1,11 @@
 """A lean pipelined Redis client for the hot path (dialogue sessions and the Registry).
 
-Why not redis-py here: a USSD hop does a handful of tiny commands, and redis-py
-spends far more CPU per command (pool checkout, retry and timeout wrappers,
-command packing in Python: 37-48 us) than the engine spends on the whole hop.
-This client keeps ONE connection per process, writes every command as soon as
-it is issued (concurrent callers share the socket: natural pipelining), packs
-with hiredis and matches replies to waiters in order (~5 us per command).
+Why not redis-py here: a USSD hop does a handful of tiny commands, and redis-py spends
+far more CPU per command (pool checkout, retry and timeout wrappers, command packing in
+Python: 37-48 us) than the engine spends on the whole hop. This client keeps ONE
+connection per process, writes every command as soon as it is issued (concurrent callers
+share the socket: natural pipelining), packs with hiredis and matches replies to waiters
+in order (~5 us per command).
 
 Scripts (EVALSHA, reloaded on NOSCRIPT and on every new connection), the watchdog and
 the errors are described in docs/redis.md. A Redis Cluster gets one of these per master
@@ -66,8 +66,8 @@ class FastRedis:
         self._proto: RespProtocol | None = None
         self._connecting: asyncio.Future[RespProtocol] | None = None
         self._watchdog: asyncio.TimerHandle | None = None
-        # WAIT after the writes that confirm something (``[redis] wait_replicas``).
-        self.replicas, self.replicas_timeout_ms = 0, 0
+        self.replicas, self.replicas_timeout_ms = 0, 0  # [redis] wait_replicas: see there
+        self.epoch = 0  # connections made so far: see wait_replicas
         # Told about every failed reply nobody waited for (the cluster client's map).
         self.on_failure: Callable[[BaseException], None] | None = None
 
@@ -80,15 +80,16 @@ class FastRedis:
         fast.host, fast.port, fast.username, fast.password = host, port, user, pw
         return fast
 
-    async def wait_replicas(self, *keys: str) -> None:
-        """After writes that must survive a failover: WAIT for ``replicas`` replicas.
+    async def wait_replicas(self, *keys: str, since: int | None = None) -> None:
+        """After writes that must survive a failover: WAIT for ``replicas`` (0: off) replicas.
 
-        Off (0) by default. WAIT covers every write sent on this connection before it
-        (``keys`` choose the masters on a cluster). Raises FastRedisError when fewer
-        replicas acknowledged within ``replicas_timeout_ms``: do not confirm the writes.
-        """
+        WAIT covers the writes sent on its connection (``keys``: their masters on a cluster);
+        ``since`` (:attr:`epoch` read after the writes) fails one that ran on a newer
+        connection. FastRedisError when it fails or times out: do not confirm the writes."""
         if self.replicas:
             acked = await self.execute("WAIT", self.replicas, self.replicas_timeout_ms)
+            if since is not None and self.epoch != since:
+                raise FastRedisError("reconnected since the writes: their replication is unknown")
             if int(acked) < self.replicas:
                 raise FastRedisError(f"write reached {acked} of {self.replicas} replica(s)")
 
@@ -121,8 +122,7 @@ class FastRedis:
         return proto
 
     async def _ready(self) -> RespProtocol:
-        proto = self._proto
-        if proto is not None and not proto.lost and proto.loop is asyncio.get_running_loop():
+        if (proto := self._live()) is not None:
             return proto
         connecting = self._connecting
         if connecting is None or connecting.get_loop() is not asyncio.get_running_loop():
@@ -135,7 +135,7 @@ class FastRedis:
         if self._connecting is fut:
             self._connecting = None
         if not fut.cancelled() and fut.exception() is None:
-            self._proto = fut.result()
+            self._proto, self.epoch = fut.result(), self.epoch + 1
 
     @staticmethod
     def _send(proto: RespProtocol, cmd: tuple[Any, ...]) -> asyncio.Future[Any]:

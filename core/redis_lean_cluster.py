@@ -126,8 +126,9 @@ class ClusterFastRedis(ClusterNodes):
             self._stale = True
             raise
 
-    async def wait_replicas(self, *keys: str) -> None:
-        """WAIT on each master owning one of ``keys`` (see :meth:`FastRedis.wait_replicas`)."""
+    async def wait_replicas(self, *keys: str, since: int | None = None) -> None:
+        """WAIT on each master owning one of ``keys`` (see :meth:`FastRedis.wait_replicas`);
+        with ``since``, fails when the map or a connection changed after the writes."""
         if self.replicas:
             slots = await self.slot_map()
             names = {slots.owners[key_slot(key)] for key in keys}
@@ -136,6 +137,8 @@ class ClusterFastRedis(ClusterNodes):
             except FastRedisError:
                 self._stale = True
                 raise
+            if since is not None and self.epoch != since:
+                raise FastRedisError("the cluster changed since the writes: replication unknown")
 
     def register(self, *scripts: ScriptLike) -> None:
         self._scripts.extend(scripts)

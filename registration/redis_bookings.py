@@ -95,6 +95,9 @@ class RedisBookings(RedisTickets):
         claim = _Claim(request, secrets.token_hex(6), now_ms, now_ms + request.claim_seconds * 1000)
         code = issuer.new_code()
         reply, taken, reserved = await self._claim_seat_and_code(claim, code)
+        # The connections those writes went over: a WAIT on a newer one (a master failed
+        # over meanwhile) would not cover them, and must not confirm the booking.
+        epoch = self._fast.epoch
         stale = self._stale_claim(claim.nik, reply)
         if reply[0] != "claimed" or not taken:
             return await self._refused(claim, reply, bool(taken), code if reserved else "", stale)
@@ -102,7 +105,9 @@ class RedisBookings(RedisTickets):
         # live on another master, and a booking confirmed on a seat a failover then lost
         # would be re-confirmed on retry without taking one again.
         seat = request.seat
-        await self._fast.wait_replicas(*self._seats.seat_keys(seat.facility_id, claim.day))
+        await self._fast.wait_replicas(
+            *self._seats.seat_keys(seat.facility_id, claim.day), since=epoch
+        )
         dose = int(reply[1])
         code, payload = await self._new_ticket(claim, issuer, dose, code if reserved else "")
         old = f"{reply[5]}|{reply[6]}|{claim.nik}|{reply[7]}" if reply[7] else ""
@@ -112,7 +117,9 @@ class RedisBookings(RedisTickets):
             return BookAttempt(None)
         # [redis] wait_replicas: not confirmed to the person until a replica has it (a
         # failover then cannot lose it); too few in time raises and the hop says "busy".
-        await self._fast.wait_replicas(self._keys.booking(claim.nik), self._keys.ticket(code))
+        await self._fast.wait_replicas(
+            self._keys.booking(claim.nik), self._keys.ticket(code), since=epoch
+        )
         if self._spans_nodes:  # the booking is safe: its intent may go (repair keeps it else)
             await self._fast.execute(*self._forget(claim))
         replaced = await self._give_back_replaced(claim.nik, confirm)

@@ -53,6 +53,36 @@ async def test_scripts_run_after_a_flush_and_after_a_restart(tmp_path: Path) -> 
         server.stop()
 
 
+@needs_redis_server
+async def test_a_wait_on_a_newer_connection_does_not_confirm_older_writes(tmp_path: Path) -> None:
+    primary, replica = own_redis(tmp_path / "primary"), own_redis(tmp_path / "replica")
+    fast = FastRedis(primary.url, timeout=5.0)
+    fast.replicas, fast.replicas_timeout_ms = 1, 2000
+    admin = aioredis.Redis.from_url(primary.url, decode_responses=True)
+    follower = aioredis.Redis.from_url(replica.url, decode_responses=True)
+    try:
+        await follower.replicaof("127.0.0.1", primary.port)
+        for _ in range(200):  # the replica connects and syncs (empty data: at once)
+            if "online" in str((await admin.info("replication")).get("slave0", "")):
+                break
+            await asyncio.sleep(0.05)
+        await fast.execute("SET", "seat", "1")
+        await fast.wait_replicas("seat", since=fast.epoch)  # the same connection: confirmed
+        await fast.execute("SET", "seat", "2")
+        epoch = fast.epoch
+        await admin.client_kill_filter(_type="normal", skipme=True)  # drops the lean client
+        await asyncio.sleep(0.1)
+        with pytest.raises(FastRedisError, match="reconnected since the writes"):
+            await fast.wait_replicas("seat", since=epoch)  # ran on a new connection
+        await fast.wait_replicas("seat")  # without since: what WAIT itself says
+    finally:
+        await fast.aclose()
+        await admin.aclose()
+        await follower.aclose()
+        replica.stop()
+        primary.stop()
+
+
 async def test_error_replies_raise_and_the_connection_goes_on(key_prefix: str) -> None:
     fast = FastRedis(TEST_REDIS_URL)
     key = f"{key_prefix}:text"
