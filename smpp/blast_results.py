@@ -197,9 +197,10 @@ class ResultBook:
         if complete:
             items.append(b.release_call(complete))
         await b.lean.batch(items)
+        epoch = b.lean.epoch  # the connections the batch went over (see wait_replicas)
         # [redis] wait_replicas: a failover must not forget that these were sent (the
         # recipients would be sent again); on too few replicas the flush is retried.
-        await b.lean.wait_replicas(b.state, *(item[1] for item in items[: len(mids)]))
+        await b.lean.wait_replicas(b.state, *(item[1] for item in items[: len(mids)]), since=epoch)
         b.leases.recorded(counts)
 
     async def flusher(self) -> None:
