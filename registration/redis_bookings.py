@@ -219,10 +219,6 @@ class RedisBookings(RedisTickets):
     ) -> list[str]:
         """Round trip 2: complete the ticket, confirm, forget the intent."""
         k, seat, nik = self._keys, claim.request.seat, claim.nik
-        line = history.booked(
-            self._clock(), code, seat.facility_id, seat.day, seat.session_id, dose
-        )
-        args = (claim.claim_id, int(self._clock() * 1000), code, payload, line, nik)
         activate = ("HSET", k.ticket(code), "state", "active", "dose", dose, "payload", payload)
         batch: list[Step] = [*stale]
         if self._spans_nodes:  # another master: the ticket must be usable before the booking
@@ -236,6 +232,12 @@ class RedisBookings(RedisTickets):
                 await self._durably(replaced)
             else:
                 batch.append(replaced)
+        # The time the claim is checked against is read now, after the writes above waited
+        # (a WAIT can take seconds): read before them, an expired claim whose seat the
+        # repair already gave back could still be confirmed.
+        now = self._clock()
+        line = history.booked(now, code, seat.facility_id, seat.day, seat.session_id, dose)
+        args = (claim.claim_id, int(now * 1000), code, payload, line, nik)
         at = len(batch)
         batch.append(Call(redis_lua.CONFIRM, (k.booking(nik), k.registrant_status(nik)), args))
         if not self._spans_nodes:  # on a cluster book() forgets it once the booking is safe
