@@ -107,9 +107,11 @@ class ClusterNodes:
 
     @property
     def epoch(self) -> int:
-        """Grows with every new slot map and every new connection to a master: a WAIT after
-        it changed may run on a master that never saw the writes (FastRedis.wait_replicas)."""
-        return self._maps * 1_000_000 + sum(node.epoch for node in self._nodes.values())
+        """Grows with every slot map read again and every reconnection to a master: a WAIT
+        after it changed may run where the writes never were (FastRedis.wait_replicas). A
+        first map or a master's first connection does not count (no write went before)."""
+        again = sum(max(node.epoch - 1, 0) for node in self._nodes.values())
+        return max(self._maps - 1, 0) * 1_000_000 + again
 
     # --- commands ---------------------------------------------------------------------
 
