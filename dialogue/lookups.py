@@ -33,7 +33,7 @@ class Lookups:
         self._names: dict[str, tuple[float, str]] = {}
         # (day, session id, label, lang) -> (list key, "Kam 03/12 08:00-12:00"): the same
         # few dozen times are listed to everyone of a day.
-        self.slot_texts: dict[tuple[date, str, str, str], tuple[str, str]] = {}
+        self._slot_texts: dict[tuple[date, str, str, str], tuple[str, str]] = {}
 
     async def facility_name(self, facility_id: str) -> str:
         now = self._monotonic()
@@ -46,20 +46,20 @@ class Lookups:
         return name
 
     def day_text(self, day: date, lang: str) -> str:
-        """'Sab 28/11': short enough for a list line."""
-        return f"{self.weekdays[lang][day.weekday()]} {day:%d/%m}"
+        """'Sab 28/11': short enough for a list line (formatted by hand: strftime cost more
+        than the rest of a list line)."""
+        return f"{self.weekdays[lang][day.weekday()]} {day.day:02d}/{day.month:02d}"
 
     def slot_text(self, day: date, session_id: str, label: str, lang: str) -> tuple[str, str]:
         """A time's list key and its line without the seats: ("2021-01-14|pagi", "Kam
-        14/01 08:00-12:00"); kept in :attr:`slot_texts`, read there first."""
-        if len(self.slot_texts) > _MAX_SLOT_TEXTS:  # days go by: forget the old ones
-            self.slot_texts.clear()
-        # Dates formatted by hand: strftime cost more than the rest of the line.
-        text = f"{self.weekdays[lang][day.weekday()]} {day.day:02d}/{day.month:02d} {label}"
-        known = self.slot_texts[(day, session_id, label, lang)] = (
-            f"{day.isoformat()}|{session_id}",
-            text,
-        )
+        14/01 08:00-12:00"), made once and kept."""
+        key = (day, session_id, label, lang)
+        known = self._slot_texts.get(key)
+        if known is None:
+            if len(self._slot_texts) > _MAX_SLOT_TEXTS:  # days go by: forget the old ones
+                self._slot_texts.clear()
+            line = f"{self.day_text(day, lang)} {label}"
+            known = self._slot_texts[key] = (f"{day.isoformat()}|{session_id}", line)
         return known
 
     def session_label(self, session_id: str) -> str:

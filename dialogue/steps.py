@@ -53,16 +53,13 @@ async def source_items(turn: Turn, source: str) -> list[Item]:
         ]
     # The registrant's own days (age band, dose-2 due date): the Registry decides.
     slots = await ctx.registry.available_slots(turn.vars["facility_id"], nik=turn.vars["nik"])
-    texts, lang = lookups.slot_texts, turn.lang
     items: list[Item] = []
     for s in slots:
-        seats = s.capacity - s.booked
-        if seats <= 0:
+        seats = s.seats_left
+        if not seats:
             continue
-        known = texts.get((s.day, s.session_id, s.label, lang))
-        if known is None:
-            known = lookups.slot_text(s.day, s.session_id, s.label, lang)
-        items.append([known[0], f"{known[1]} ({seats})"])
+        key, line = lookups.slot_text(s.day, s.session_id, s.label, turn.lang)
+        items.append([key, f"{line} ({seats})"])
         if len(items) >= limit:
             break
     return items

@@ -69,10 +69,7 @@ class Eligibility:
 
     def may_book(self, nik: str, day: date, dose2_due: date | None = None) -> bool:
         """Age on ``day`` in an eligible band, and not before a dose-2 due date."""
-        band = self._band(nik, day)
-        if band is not None and band.outcome is not ScreeningOutcome.ELIGIBLE:
-            return False
-        return dose2_due is None or day >= dose2_due
+        return day in self.bookable_days(nik, (day,), dose2_due)
 
     def bookable_days(
         self, nik: str, days: Iterable[date], dose2_due: date | None = None

@@ -47,7 +47,7 @@ class RedisTickets:
     async def _durably(self, cmd: tuple[str, ...]) -> None:
         """One write, done (and on a replica, with [redis] wait_replicas) before what follows."""
         await self._fast.execute(*cmd)
-        await self._fast.wait_replicas(cmd[1])
+        await self._fast.wait_replicas(cmd[1], since=self._fast.epoch)
 
     async def _ordered(self, steps: list[Step]) -> list[Any]:
         """A batch in which forgetting an intent (ZREM) runs after everything else, as it
