@@ -233,8 +233,9 @@ class RedisBookings(RedisTickets):
             else:
                 batch.append(replaced)
         # The time the claim is checked against is read now, after the writes above waited
-        # (a WAIT can take seconds): read before them, an expired claim whose seat the
-        # repair already gave back could still be confirmed.
+        # (a WAIT can take seconds): a claim that expired meanwhile is refused here. It may
+        # still land late (queued behind another WAIT): the repair drops an expired claim
+        # before it gives the seat back (EXPIRE_CLAIM), so that one is refused too.
         now = self._clock()
         line = history.booked(now, code, seat.facility_id, seat.day, seat.session_id, dose)
         args = (claim.claim_id, int(now * 1000), code, payload, line, nik)

@@ -131,6 +131,21 @@ redis.call('HDEL', KEYS[1], 'c_id', 'c_deadline', 'c_fid', 'c_day', 'c_session',
 return 1
 """
 
+# KEYS: booking. ARGV: claim_id, now_ms, grace_ms -> 'kept' (the claim is the booking's),
+# 'in_flight' (still within its time) or 'free'. An expired claim is dropped here, in the
+# same step that decides: its confirmation may still be on its way (queued behind a slow
+# command, with a time read before), and it must then find the claim gone, not confirm
+# a booking on a seat the repair is about to give back.
+EXPIRE_CLAIM_BODY = """
+local b = redis.call('HMGET', KEYS[1], 'state', 'claim', 'c_id', 'c_deadline')
+if (b[1] == 'active' or b[1] == 'used') and b[2] == ARGV[1] then return 'kept' end
+if b[3] == ARGV[1] then
+  if tonumber(b[4] or '0') + tonumber(ARGV[3]) > tonumber(ARGV[2]) then return 'in_flight' end
+  redis.call('HDEL', KEYS[1], 'c_id', 'c_deadline', 'c_fid', 'c_day', 'c_session', 'c_dose')
+end
+return 'free'
+"""
+
 # KEYS: booking, status. ARGV: claim_id, now_ms, code, payload, history_line
 # -> {'ok', old_fid, old_day, old_claim, old_code} (old_* set when a reschedule replaced one)
 #    {'lost'} when the claim expired or was taken over.
@@ -201,6 +216,7 @@ READ_DAYS = Script(READ_DAYS_BODY)
 CREATE_TICKET = Script(CREATE_TICKET_BODY)
 CLAIM = Script(CLAIM_BODY)
 ABORT = Script(ABORT_BODY)
+EXPIRE_CLAIM = Script(EXPIRE_CLAIM_BODY)
 CONFIRM = Script(CONFIRM_BODY)
 CANCEL = Script(CANCEL_BODY)
 CHECK_IN = Script(CHECK_IN_BODY)
@@ -213,6 +229,7 @@ ALL_SCRIPTS = (
     CREATE_TICKET,
     CLAIM,
     ABORT,
+    EXPIRE_CLAIM,
     CONFIRM,
     CANCEL,
     CHECK_IN,

@@ -3,7 +3,7 @@
 The registrant's booking hash is the truth; a ticket hash follows it (a lookup
 compares the two). Cancelling records its intent first (``pending_releases``), so
 that a crash before the seat is given back is repaired by :meth:`repair`, which a
-server runs every minute or so (over redis-py: a cold path).
+server runs every minute or so (a cold path).
 """
 
 from __future__ import annotations
@@ -149,18 +149,17 @@ class RedisTickets:
         freed = 0
         for member in due:
             fid, dkey, nik, claim_id = member.split("|")
-            booking = await self._redis.hmget(
-                k.booking(nik), "state", "claim", "c_id", "c_deadline"
+            # Decided and the claim dropped in one step on the registrant's side: a check
+            # read first would race a confirmation still on its way.
+            verdict = await self._fast.evalsha(
+                redis_lua.EXPIRE_CLAIM, (k.booking(nik),), (claim_id, now_ms, REPAIR_GRACE_MS)
             )
-            state, claim, c_id, c_deadline = booking
-            if state in (TicketState.ACTIVE, TicketState.USED) and claim == claim_id:
-                await self._redis.zrem(k.pending_releases(), member)  # the seat is in use
+            if verdict == "in_flight":
                 continue
-            if c_id == claim_id and int(c_deadline or 0) + REPAIR_GRACE_MS > now_ms:
-                continue  # still in flight
-            released = await self._fast.batch(
-                [self._seats.release_call(fid, dkey, f"{nik}|{claim_id}")]
-            )
-            freed += int(bool(released[0]))
+            if verdict == "free":
+                released = await self._fast.batch(
+                    [self._seats.release_call(fid, dkey, f"{nik}|{claim_id}")]
+                )
+                freed += int(bool(released[0]))
             await self._redis.zrem(k.pending_releases(), member)
         return freed

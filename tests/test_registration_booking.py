@@ -138,3 +138,32 @@ async def test_a_crashed_booking_gives_its_seat_back(
     assert await seats_taken(redis, keys, "PKM-01", DAY) == {"pagi": "1"}
     assert await registry.repair() == 0
     assert await redis.zcard(keys.pending_releases()) == 0
+
+
+async def test_a_confirmation_arriving_after_the_repair_is_refused(
+    redis: aioredis.Redis, keys: AllKeys, config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A confirmation can reach Redis seconds after its time was read: on the one
+    pipelined connection it may queue behind a WAIT that lasts until its timeout. If the
+    repair gave the claim's seat back meanwhile, that booking must not be confirmed on
+    a seat it no longer holds: the attempt starts again and takes a seat of its own."""
+    clock = FakeClock()
+    registry = await registry_with(config, redis, keys, workers=1, clock=clock)
+    await screened(registry, nik(0))
+    confirm, delayed = redis_bookings.RedisBookings._confirm, []
+
+    async def late(self: redis_bookings.RedisBookings, claim: object, *args: object) -> object:
+        if not delayed:  # the first attempt: the repair runs before its confirmation lands
+            delayed.append(clock.now)
+            clock.advance(2 * redis_bookings.GRACE_MS / 1000 + 60)
+            assert await registry.repair() == 1
+            clock.now = delayed[0]  # the confirmation's time, read before the delay
+        return await confirm(self, claim, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(redis_bookings.RedisBookings, "_confirm", late)
+    result = await registry.book(nik(0), "PKM-01", DAY, "pagi")
+    assert result.outcome is BookingOutcome.BOOKED and delayed
+    booking = await redis.hgetall(keys.booking(nik(0)))
+    holders = await redis.hgetall(keys.slot_holders("PKM-01", day_key(DAY)))
+    assert holders == {f"{nik(0)}|{booking['claim']}": "pagi"}
+    assert await seats_taken(redis, keys, "PKM-01", DAY) == {"pagi": "1"}
