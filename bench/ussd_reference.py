@@ -11,6 +11,7 @@ that the server's hop can be read as "k times the HTTP stack's cost" on any mach
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
 import socket
 import subprocess
@@ -83,7 +84,8 @@ def measure(seconds: int, connections: int) -> dict[str, float]:
 
 
 def _p99_ms(wrk_output: str) -> float:
-    value = wrk_output.split("99%")[1].split()[0]
+    # The "Latency Distribution" line, not a "+/- Stdev" column such as "87.99%".
+    value = re.search(r"^\s*99%\s+(\S+)", wrk_output, re.MULTILINE).group(1)  # type: ignore[union-attr]
     for unit, scale in (("us", 1e-3), ("ms", 1.0), ("s", 1e3)):
         if value.endswith(unit):
             return float(value[: -len(unit)]) * scale

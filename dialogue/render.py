@@ -26,12 +26,26 @@ def _head(view: View) -> str:
 SMS_LIMIT = 306
 
 
+# A list is paged on every hop that shows it (twice: how many pages, which lines), and
+# many people see the same list (a facility's times, cached a second upstream): pagings
+# are kept, emptied when full.
+_PAGINGS: dict[tuple[object, ...], list[int]] = {}
+PAGINGS_KEPT = 1024
+
+
 def list_pages(header: str, labels: list[str], room: int, more: str, back: str) -> list[int]:
     """Start index of every page: as many `N. label` lines as fit under `room` septets."""
-    base = septets(header) + septets(back) + 5  # header, "\n0. Back"
-    more_cost = septets(more) + 5  # "\n98. More"
-    lines = [septets(label) + len(str(n)) + 3 for n, label in enumerate(labels, 1)]  # "\nN. "
-    return page_starts(base, lines, more_cost, room)
+    key = (header, room, more, back, *labels)
+    starts = _PAGINGS.get(key)
+    if starts is None:
+        base = septets(header) + septets(back) + 5  # header, "\n0. Back"
+        more_cost = septets(more) + 5  # "\n98. More"
+        lines = [septets(label) + len(str(n)) + 3 for n, label in enumerate(labels, 1)]  # "\nN. "
+        starts = page_starts(base, lines, more_cost, room)
+        if len(_PAGINGS) >= PAGINGS_KEPT:
+            _PAGINGS.clear()
+        _PAGINGS[key] = starts
+    return starts
 
 
 def page_starts(base: int, lines: list[int], more_cost: int, room: int) -> list[int]:

@@ -53,13 +53,34 @@ def hop_number(data: dict[str, Any], field: str) -> int | None:
     return value
 
 
+# Every hop of a session carries the same phone and service code: their decoded and
+# normalised forms are kept (short values only, emptied when full) rather than worked
+# out again a dozen times per registration.
+MEMO_LIMIT = 4096
+MEMO_MAX_CHARS = 64
+_PHONES: dict[str, str] = {}
+_UNQUOTED: dict[str, str] = {}
+
+
+def _remember(memo: dict[str, str], raw: str, value: str) -> str:
+    if len(raw) <= MEMO_MAX_CHARS:
+        if len(memo) >= MEMO_LIMIT:
+            memo.clear()
+        memo[raw] = value
+    return value
+
+
 def msisdn(raw: object, field: str) -> str:
+    if isinstance(raw, str):
+        known = _PHONES.get(raw)
+        if known is not None:
+            return known
     if not isinstance(raw, str) or not raw.strip():
         raise BadRequest(f"field {field!r} (the phone number) is missing")
     value, problem = phone_problem_or_value(raw)  # the one normaliser, without its result object
     if problem:
         raise BadRequest(f"field {field!r}: {problem}")
-    return value
+    return _remember(_PHONES, raw, value)
 
 
 def text_field(data: dict, field: str, *, required: bool = True, limit: int = MAX_INPUT) -> str:
@@ -86,6 +107,13 @@ def unquote_form(value: str) -> str:
     """A urlencoded form value decoded as ``unquote_plus(value, errors="strict")`` does:
     ``+`` is a space, ``%XX`` a byte, a malformed escape stays as written, and bytes that
     are not UTF-8 raise UnicodeDecodeError."""
+    known = _UNQUOTED.get(value)
+    if known is not None:
+        return known
+    return _remember(_UNQUOTED, value, _unquote(value))
+
+
+def _unquote(value: str) -> str:
     value = value.replace("+", " ")
     if "%" not in value:
         return value

@@ -10,8 +10,16 @@ from registration.records import day_key
 MAX_CHARS = 2000  # a registrant's history keeps its last 2000 characters
 
 
+_last_stamp: tuple[int, str] = (-1, "")  # bookings come many a second: format each second once
+
+
 def stamp(now: float) -> str:
-    return datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    global _last_stamp
+    second = int(now // 1)
+    if _last_stamp[0] != second:
+        text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        _last_stamp = (second, text)
+    return _last_stamp[1]
 
 
 def booked(now: float, code: str, facility_id: str, day: date, session_id: str, dose: int) -> str:
