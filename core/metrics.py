@@ -7,7 +7,8 @@ is chosen when prometheus-client is first imported, so ``python -m ussd_server``
 calls :func:`core.metrics_setup.prepare` before importing anything else;
 without it (tests in one process) the values live in the process.
 
-The hot path pays for a metric with a cached child lookup and one increment.
+The hot path pays for a metric with a cached child lookup and one increment; the
+per-hop ones are counted in plain ints and flushed in bulk (core.metrics_tally).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import prometheus_client as prom
 from prometheus_client import multiprocess
 
 from core.metrics_setup import MULTIPROC_ENV
+from core.metrics_tally import flush_tallies
 
 _LATENCY = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 _RECEIPT = (1, 5, 15, 30, 60, 120, 300, 900, 3600, 6 * 3600, 24 * 3600)
@@ -121,6 +123,7 @@ def _alive(pid: int) -> bool:
 
 def exposition() -> bytes:
     """Every process's values in the Prometheus text format."""
+    flush_tallies()  # this process's pending hop counts; other workers flush each second
     if multiprocess_dir():
         registry = prom.CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)

@@ -17,6 +17,7 @@ import redis.asyncio as aioredis
 
 from core import metrics
 from core.logs import log_context, new_request_id
+from core.metrics_tally import LatencyTally, Tally
 from core.privacy import mask_phone
 from dialogue.model import Dialogue
 from gateways.auth import Guard
@@ -47,9 +48,11 @@ def refusal(dialect: ModuleType, guard: Guard, request: GatewayRequest) -> Reply
 def hop_handler(engine: Dialogue, dialect: ModuleType, guard: Guard, limit: int) -> HopHandler:
     """``POST /ussd/<dialect>``: one hop of a USSD session."""
     count = metrics.USSD_HOPS.labels
-    outcomes = {o: count(dialect.NAME, o) for o in ("continue", "end", "busy", "bad_request")}
-    refused_count = count(dialect.NAME, "refused")
-    latency = metrics.USSD_HOP_SECONDS.labels(dialect.NAME)
+    outcomes = {
+        o: Tally(count(dialect.NAME, o)) for o in ("continue", "end", "busy", "bad_request")
+    }
+    refused_count = Tally(count(dialect.NAME, "refused"))
+    latency = LatencyTally(metrics.USSD_HOP_SECONDS.labels(dialect.NAME))
     channel = f"ussd/{dialect.NAME}"
 
     async def handle(request: GatewayRequest) -> Reply:

@@ -77,12 +77,21 @@ class Eligibility:
         """The days of ``days`` :meth:`may_book` allows, the NIK checked once (a list of
         times asks about every day of the window)."""
         on, eligible = self.bands.on, ScreeningOutcome.ELIGIBLE
-        checked = nik_problem(nik) is None  # a malformed NIK has no band (never a listed one)
+        days = tuple(days)
+        if nik_problem(nik) is not None:  # a malformed NIK has no band (never a listed one)
+            return {day for day in days if dose2_due is None or day >= dose2_due}
+        if days and (max(days) - min(days)).days < 365:
+            # Age only grows within a year, and bands are runs of ages: one band at both
+            # ends is the band of every day between (the usual two-week window).
+            first = on(nik, min(days))
+            if first is on(nik, max(days)):
+                if first.outcome is not eligible:
+                    return set()
+                return {day for day in days if dose2_due is None or day >= dose2_due}
         return {
             day
             for day in days
-            if (dose2_due is None or day >= dose2_due)
-            and (not checked or on(nik, day).outcome is eligible)
+            if (dose2_due is None or day >= dose2_due) and on(nik, day).outcome is eligible
         }
 
     def dose2_due(self, nik: str, dose1_day: date) -> date:
