@@ -21,7 +21,7 @@ import prometheus_client as prom
 from prometheus_client import multiprocess
 
 from core.metrics_setup import MULTIPROC_ENV
-from core.metrics_tally import flush_tallies
+from core.metrics_tally import TallyFamily, flush_tallies
 
 _LATENCY = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 _RECEIPT = (1, 5, 15, 30, 60, 120, 300, 900, 3600, 6 * 3600, 24 * 3600)
@@ -34,22 +34,30 @@ USSD_HOPS = prom.Counter(
 USSD_HOP_SECONDS = prom.Histogram(
     "vaksin_ussd_hop_seconds", "Time to answer one USSD hop", ["dialect"], buckets=_LATENCY
 )
-SESSIONS = prom.Counter(
-    "vaksin_dialogue_sessions_total",
-    "Dialogue sessions by channel and event (started, completed, abandoned, resumed)",
-    ["channel", "event"],
+SESSIONS = TallyFamily(
+    prom.Counter(
+        "vaksin_dialogue_sessions_total",
+        "Dialogue sessions by channel and event (started, completed, abandoned, resumed)",
+        ["channel", "event"],
+    )
 )
-VERIFICATIONS = prom.Counter(
-    "vaksin_nik_checks_total",
-    "Last-6-of-NIK checks by outcome (ok, wrong_digits, locked, not_listed)",
-    ["outcome"],
+VERIFICATIONS = TallyFamily(
+    prom.Counter(
+        "vaksin_nik_checks_total",
+        "Last-6-of-NIK checks by outcome (ok, wrong_digits, locked, not_listed)",
+        ["outcome"],
+    )
 )
 LOCKOUTS = prom.Counter("vaksin_lockouts_total", "Phones locked after too many wrong NIK digits")
-SCREENINGS = prom.Counter("vaksin_screenings_total", "Screenings recorded, by outcome", ["outcome"])
-BOOKINGS = prom.Counter(
-    "vaksin_bookings_total",
-    "Booking attempts by outcome (booked = a registration) and channel",
-    ["outcome", "channel"],
+SCREENINGS = TallyFamily(
+    prom.Counter("vaksin_screenings_total", "Screenings recorded, by outcome", ["outcome"])
+)
+BOOKINGS = TallyFamily(
+    prom.Counter(
+        "vaksin_bookings_total",
+        "Booking attempts by outcome (booked = a registration) and channel",
+        ["outcome", "channel"],
+    )
 )
 SMPP_SUBMITS = prom.Counter(
     "vaksin_smpp_submits_total", "submit_sm answered, by command status", ["status"]

@@ -12,6 +12,7 @@ import aiohttp
 import prometheus_client as prom
 from prometheus_client.parser import text_string_to_metric_families
 
+from core import metrics_tally
 from core.metrics_tally import LatencyTally, Tally, flush_tallies
 from tests.conftest import TEST_REDIS_URL, make_test_config
 from tests.redis_server import free_port
@@ -126,7 +127,10 @@ async def test_two_workers_are_summed(key_prefix: str, redis, keys, tmp_path: Pa
     assert len(list((tmp_path / "metrics").glob("counter_*.db"))) >= 2  # both workers wrote
 
 
-def test_hop_counts_kept_in_ints_reach_prometheus_as_if_counted_one_by_one() -> None:
+async def test_hop_counts_kept_in_ints_reach_prometheus_as_if_counted_one_by_one(
+    monkeypatch,
+) -> None:
+    monkeypatch.setattr(metrics_tally, "FLUSH_SECONDS", 3600)  # flushed by hand below
     registry = prom.CollectorRegistry()
     direct = prom.Histogram("direct_seconds", "d", buckets=(0.001, 0.01, 0.1), registry=registry)
     bulk = prom.Histogram("bulk_seconds", "b", buckets=(0.001, 0.01, 0.1), registry=registry)
@@ -145,3 +149,19 @@ def test_hop_counts_kept_in_ints_reach_prometheus_as_if_counted_one_by_one() -> 
         want = registry.get_sample_value("direct_seconds" + suffix, labels)
         assert registry.get_sample_value("bulk_seconds" + suffix, labels) == want, suffix
     assert registry.get_sample_value("bulk_hops_total") == 8
+
+
+async def test_counts_reach_prometheus_without_a_scrape(monkeypatch) -> None:
+    """Another worker's /metrics reads this process's values from its file: they must get
+    there on their own, soon after they were counted."""
+    monkeypatch.setattr(metrics_tally, "FLUSH_SECONDS", 0.05)
+    registry = prom.CollectorRegistry()
+    count = Tally(prom.Counter("timer_hops", "h", registry=registry))
+    for _ in range(3):
+        count.inc()
+    assert registry.get_sample_value("timer_hops_total") == 0
+    for _ in range(100):
+        if registry.get_sample_value("timer_hops_total") == 3:
+            break
+        await asyncio.sleep(0.02)
+    assert registry.get_sample_value("timer_hops_total") == 3

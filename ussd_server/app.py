@@ -23,7 +23,6 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from core.config import Config
-from core.metrics_tally import flush_forever
 from core.settings import http_settings, service_settings
 from devtools import phone_page
 from devtools.phone_page import simulator_settings
@@ -70,7 +69,6 @@ def create_app(config: Config, *, sms: bool = True) -> web.Application:
 
     app.cleanup_ctx.append(close_context)
     app.cleanup_ctx.append(_warm_up)
-    app.cleanup_ctx.append(_metrics_flush)
     if sms:
         # Background jobs that need one runner, not one per worker.
         app.cleanup_ctx.append(_booking_repair)
@@ -126,17 +124,6 @@ async def _warm_up(app: web.Application) -> AsyncIterator[None]:
     except (aioredis.RedisError, OSError) as exc:  # Redis away at start: serve "busy" screens
         log.warning("warm-up skipped, Redis not reachable: %s", exc)
     yield
-
-
-async def _metrics_flush(app: web.Application) -> AsyncIterator[None]:
-    """Hand the hop counts kept in plain ints to Prometheus every second (core.metrics_tally)."""
-    task = asyncio.create_task(flush_forever())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def _booking_repair(app: web.Application) -> AsyncIterator[None]:
