@@ -22,9 +22,8 @@ _armed: list[asyncio.AbstractEventLoop] = []  # the loop whose timer will flush,
 
 
 def _arm() -> None:
-    """A flush within FLUSH_SECONDS (once per interval, not once per count)."""
-    if _armed and not _armed[0].is_closed():
-        return
+    """A flush within FLUSH_SECONDS (called by a count when none is due: once per interval,
+    not once per count; the check stays inline in the counts, their hot path)."""
     _armed.clear()
     try:
         loop = asyncio.get_running_loop()

@@ -71,12 +71,11 @@ def _remember(memo: dict[str, str], raw: str, value: str) -> str:
 
 
 def msisdn(raw: object, field: str) -> str:
-    if isinstance(raw, str):
-        known = _PHONES.get(raw)
-        if known is not None:
-            return known
     if not isinstance(raw, str) or not raw.strip():
         raise BadRequest(f"field {field!r} (the phone number) is missing")
+    known = _PHONES.get(raw)
+    if known is not None:
+        return known
     value, problem = phone_problem_or_value(raw)  # the one normaliser, without its result object
     if problem:
         raise BadRequest(f"field {field!r}: {problem}")

@@ -77,22 +77,16 @@ class Eligibility:
         """The days of ``days`` :meth:`may_book` allows, the NIK checked once (a list of
         times asks about every day of the window)."""
         on, eligible = self.bands.on, ScreeningOutcome.ELIGIBLE
-        days = tuple(days)
-        if nik_problem(nik) is not None:  # a malformed NIK has no band (never a listed one)
-            return {day for day in days if dose2_due is None or day >= dose2_due}
-        if days and (max(days) - min(days)).days < 365:
+        days = tuple(day for day in days if dose2_due is None or day >= dose2_due)
+        if not days or nik_problem(nik) is not None:
+            return set(days)  # a malformed NIK has no band (never a listed one)
+        if (max(days) - min(days)).days < 365:
             # Age only grows within a year, and bands are runs of ages: one band at both
             # ends is the band of every day between (the usual two-week window).
             first = on(nik, min(days))
             if first is on(nik, max(days)):
-                if first.outcome is not eligible:
-                    return set()
-                return {day for day in days if dose2_due is None or day >= dose2_due}
-        return {
-            day
-            for day in days
-            if (dose2_due is None or day >= dose2_due) and on(nik, day).outcome is eligible
-        }
+                return set(days) if first.outcome is eligible else set()
+        return {day for day in days if on(nik, day).outcome is eligible}
 
     def dose2_due(self, nik: str, dose1_day: date) -> date:
         """Dose 2's first day: the interval of the age band on the day of dose 1."""

@@ -157,9 +157,8 @@ class RedisTickets:
             if verdict == "in_flight":
                 continue
             if verdict == "free":
-                released = await self._fast.batch(
-                    [self._seats.release_call(fid, dkey, f"{nik}|{claim_id}")]
-                )
+                released = await self._ordered(self._give_back_cmds(fid, dkey, nik, claim_id))
                 freed += int(bool(released[0]))
-            await self._redis.zrem(k.pending_releases(), member)
+            else:  # kept: the seat is the booking's, only the intent goes
+                await self._fast.execute("ZREM", k.pending_releases(), member)
         return freed
