@@ -79,3 +79,16 @@ def lean_like(client: Any) -> FastRedis:
     fast = FastRedis.node(host, port, timeout, kw.get("username"), kw.get("password"))
     fast.db = int(kw.get("db", 0) or 0)
     return fast
+
+
+def lean_twin(lean: FastRedis) -> FastRedis:
+    """Another lean client (its own connection per master) to the same Redis or Redis
+    Cluster as ``lean``, with the same WAIT settings; its scripts are registered by its user."""
+    twin: Any
+    if isinstance(lean, ClusterFastRedis):
+        twin = ClusterFastRedis(lean.address, lean.timeout)
+    else:
+        twin = FastRedis.node(lean.host, lean.port, lean.timeout, lean.username, lean.password)
+        twin.db = lean.db
+    twin.replicas, twin.replicas_timeout_ms = lean.replicas, lean.replicas_timeout_ms
+    return twin  # type: ignore[no-any-return]

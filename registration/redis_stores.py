@@ -4,6 +4,11 @@ The hot path runs over one lean pipelined connection (:mod:`core.redis_lean`),
 usually the process's shared one; imports, operator views and repairs use
 redis-py. Every Lua script is registered on the lean connection, so that each new
 connection (a restarted Redis) loads them all before the first call.
+
+With ``[redis] wait_replicas`` the bookings get a lean connection of their own: a WAIT
+holds its connection until the replicas answer (up to ``wait_timeout_ms``, all of it
+while a replica is down), and Redis runs a connection's commands in order, so on the
+shared one every hop of the process would queue behind each booking's WAIT.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from collections.abc import Callable
 
 import redis.asyncio as aioredis
 
-from core.redis_client import lean_like
+from core.redis_client import lean_like, lean_twin
 from core.redis_lean import FastRedis
 from registration import redis_lua
 from registration.keys import RegistryKeys
@@ -28,18 +33,22 @@ class RedisBackend:
     # FastRedisError is both; redis-py raises RedisError subclasses.
     transient_errors: tuple[type[Exception], ...] = (aioredis.RedisError, OSError)
 
-    def __init__(self, fast: FastRedis, owns_fast: bool) -> None:
-        self.fast, self._owns_fast = fast, owns_fast
+    def __init__(self, fast: FastRedis, owns_fast: bool, booking_fast: FastRedis) -> None:
+        self.fast, self._owns_fast, self._booking_fast = fast, owns_fast, booking_fast
 
     async def warm_up(self) -> None:
         """Connect and load every Lua script (else the first burst of callers each finds a
         script missing and loads it)."""
         await self.fast.load_scripts()
+        if self._booking_fast is not self.fast:
+            await self._booking_fast.load_scripts()
 
     async def aclose(self) -> None:
-        """Close the lean connection if these stores opened it."""
+        """Close the lean connection if these stores opened it, and the bookings' own."""
         if self._owns_fast:
             await self.fast.aclose()
+        if self._booking_fast is not self.fast:
+            await self._booking_fast.aclose()
 
 
 def redis_stores(
@@ -51,14 +60,16 @@ def redis_stores(
     """The stores and their lean connection: ``fast`` (shared: the caller closes it) or
     one of their own to the same server as ``redis`` (closed by ``backend.aclose()``)."""
     lean = fast if fast is not None else lean_like(redis)
-    lean.register(*redis_lua.ALL_SCRIPTS)
+    booking_lean = lean_twin(lean) if lean.replicas else lean  # see the module's docstring
+    for client in {id(lean): lean, id(booking_lean): booking_lean}.values():
+        client.register(*redis_lua.ALL_SCRIPTS)
     facilities = RedisFacilities(redis, lean, keys)
     stores = Stores(
         registrants=RedisRegistrants(redis, lean, keys, facilities, clock),
         facilities=facilities,
-        bookings=RedisBookings(redis, lean, keys, facilities, clock),
+        bookings=RedisBookings(redis, booking_lean, keys, facilities, clock),
         stats=RedisStats(redis, lean, keys),
         writer=RedisRegistryWriter(redis, keys),
-        backend=RedisBackend(lean, owns_fast=fast is None),
+        backend=RedisBackend(lean, fast is None, booking_lean),
     )
     return stores, lean

@@ -20,7 +20,7 @@ from registration.models import BookingOutcome
 from registration.records import day_key
 from tests.conftest import TEST_REDIS_URL
 from tests.keys import AllKeys
-from tests.redis_server import free_port, needs_redis_server, own_redis
+from tests.redis_server import free_port, needs_redis_server, own_redis, replicate
 from tests.test_registration_support import nik, registry_with, screened
 
 DAY = date(2021, 1, 14)  # tomorrow for the FakeClock
@@ -59,13 +59,8 @@ async def test_a_wait_on_a_newer_connection_does_not_confirm_older_writes(tmp_pa
     fast = FastRedis(primary.url, timeout=5.0)
     fast.replicas, fast.replicas_timeout_ms = 1, 2000
     admin = aioredis.Redis.from_url(primary.url, decode_responses=True)
-    follower = aioredis.Redis.from_url(replica.url, decode_responses=True)
     try:
-        await follower.replicaof("127.0.0.1", primary.port)
-        for _ in range(200):  # the replica connects and syncs (empty data: at once)
-            if "online" in str((await admin.info("replication")).get("slave0", "")):
-                break
-            await asyncio.sleep(0.05)
+        await replicate(primary, replica)
         await fast.execute("SET", "seat", "1")
         await fast.wait_replicas("seat", since=fast.epoch)  # the same connection: confirmed
         await fast.execute("SET", "seat", "2")
@@ -78,7 +73,6 @@ async def test_a_wait_on_a_newer_connection_does_not_confirm_older_writes(tmp_pa
     finally:
         await fast.aclose()
         await admin.aclose()
-        await follower.aclose()
         replica.stop()
         primary.stop()
 
