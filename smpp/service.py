@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 
 from core.config import Config
 from core.outbox import Outbox
-from core.redis_client import lean_like
+from core.redis_client import lean_like, lean_twin
 from core.redis_lean import FastRedis
 from core.settings import redis_settings, service_settings
 from smpp import codec, outbox_trim
@@ -68,6 +68,10 @@ class SmsService:
         # The blast, the receipts and the shared budget use the process's lean client.
         self._own_lean = lean is None
         self.lean = lean or lean_like(redis)
+        # With [redis] wait_replicas a blast's flush WAITs for replicas, holding its
+        # connection meanwhile: the campaigns get one of their own, so that the hops and
+        # receipts sharing the process's connection never queue behind a WAIT.
+        self.blast_lean = lean_twin(self.lean) if self.lean.replicas else self.lean
         self.store = CampaignStore(redis, keys)
         self.inbound = InboundHandler(
             redis, self.lean, keys, self.smpp, self.sms, engine, self.store, outbox
@@ -98,7 +102,7 @@ class SmsService:
             self.pool,
             self.mt,
             self.blast,
-            lean=self.lean,
+            lean=self.blast_lean,
             message_id_base=self.smpp.message_id_base,
             utc_offset_hours=self.utc_offset,
         )
@@ -164,4 +168,6 @@ class SmsService:
             await self.outbox.flush()
         if self._own_lean:
             await self.lean.aclose()
+        if self.blast_lean is not self.lean:
+            await self.blast_lean.aclose()
         log.info("SMS channel stopped")

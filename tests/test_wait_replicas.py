@@ -1,5 +1,6 @@
-"""[redis] wait_replicas on a primary with one replica of the test's own: a booking's WAIT
-holds up no other hop of the process (the bookings have a lean connection of their own)."""
+"""[redis] wait_replicas on a primary with one replica of the test's own: neither a booking's
+WAIT nor a blast's holds up the other hops of the process (each has a lean connection of
+its own)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,15 @@ from core.redis_client import connect, connect_lean
 from core.settings import redis_settings
 from registration.models import BookingOutcome
 from registration.service import Registry
+from smpp import campaigns
+from smpp.service import SmsService
 from tests.conftest import make_test_config
 from tests.keys import AllKeys
 from tests.redis_server import needs_redis_server, own_redis, replicate
 from tests.registry_backends import FakeClock
 from tests.test_registration_support import nik, registry_with, screened
+from tests.test_smpp_support import Sim, seed_workers, sim_fixture, smpp_overrides  # noqa: F401
+from ussd_server.context import build_context
 
 DAY = date(2021, 1, 14)  # tomorrow for the FakeClock
 
@@ -71,5 +76,49 @@ async def test_a_booking_waiting_for_a_replica_holds_up_no_other_hop(
             replica.process.send_signal(signal.SIGCONT)
         await lean.aclose()
         await redis.aclose()
+        replica.stop()
+        primary.stop()
+
+
+@needs_redis_server
+async def test_a_blast_waiting_for_a_replica_holds_up_no_other_hop(
+    tmp_path: Path, key_prefix: str, sim: Sim
+) -> None:
+    """The SMS channel inside a server process: its blast's flush waits for a stopped
+    replica while a hop's lookup on the process's connection is answered at once; the
+    blast finishes once the replica is back."""
+    primary, replica = own_redis(tmp_path / "primary"), own_redis(tmp_path / "replica")
+    overrides = {"redis.url": primary.url, "redis.wait_replicas": 1, "redis.wait_timeout_ms": 30000}
+    config = make_test_config(key_prefix, **smpp_overrides(sim, **overrides))
+    ctx = build_context(config)  # as a server process: one lean connection for everything
+    service = SmsService(config, ctx.redis, ctx.outbox, ctx.registry, ctx.engine, lean=ctx.lean)
+    stalled = False
+    try:
+        await replicate(primary, replica)
+        people = await seed_workers(ctx.redis, AllKeys(prefix=key_prefix), 20)
+        await service.start()
+        assert await service.pool.wait_ready(5)
+        assert replica.process is not None
+        replica.process.send_signal(signal.SIGSTOP)
+        stalled = True
+        text = "Halo {first_name}, daftar vaksinasi: balas VAKSIN."
+        await campaigns.create(service.store, service.blast, "k", text, {}, False)
+        await campaigns.transition(service.store, "k", "start")
+        await _until_a_client_waits(ctx.redis)
+        status = await asyncio.wait_for(ctx.registry.status_by_nik(people[0][0]), 5)
+        assert status is not None and status.worker.phone == people[0][1]
+        replica.process.send_signal(signal.SIGCONT)
+        stalled = False
+        for _ in range(300):
+            progress = await campaigns.progress(service.store, "k")
+            if progress["state"] == "done":
+                break
+            await asyncio.sleep(0.1)
+        assert (progress["state"], progress["submitted"]) == ("done", 20)
+    finally:
+        if stalled and replica.process is not None:
+            replica.process.send_signal(signal.SIGCONT)
+        await service.stop()
+        await ctx.aclose()
         replica.stop()
         primary.stop()
