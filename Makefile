@@ -30,7 +30,7 @@ test: install
 # Benchmarks: registry import, booking, USSD hops (wrk), SMS blast throughput,
 # USSD over SMPP and WhatsApp webhooks.
 bench: install
-	@scripts/ensure-wrk.sh
+	@scripts/ensure-bench-tools.sh
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: install

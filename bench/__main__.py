@@ -19,6 +19,7 @@ import time
 BENCHMARKS = {
     "registry": "bench.registry",  # import rate (1M health workers) and booking rate
     "ussd": "bench.ussd",  # wrk-driven *119# journeys, 1 and 2 workers
+    "ussd_instructions": "bench.ussd_instructions",  # the same, instructions per hop (callgrind)
     "sms": "bench.sms",  # blast run processes: throughput, CPU, shared rate limit, a drop
     "sms_segments": "bench.sms_segments",  # SMS segments one two-way SMS registration costs
     "ussd_smpp": "bench.ussd_smpp",  # *119# registrations over an SMPP bind, via the simulator

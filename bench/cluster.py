@@ -164,7 +164,7 @@ def main(argv: list[str]) -> int:
     )
     args = parser.parse_args(argv)
     if args.ussd and shutil.which("wrk") is None:
-        print("wrk is not installed (scripts/ensure-wrk.sh): USSD runs skipped")
+        print("wrk is not installed (scripts/ensure-bench-tools.sh): USSD runs skipped")
         args.ussd = False
     with single_with_replica() as single:
         run_target(args, single)

@@ -219,7 +219,7 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str]) -> int:
     args = _arguments(argv)
     if shutil.which("wrk") is None:
-        print("wrk is not installed: run scripts/ensure-wrk.sh", file=sys.stderr)
+        print("wrk is not installed: run scripts/ensure-bench-tools.sh", file=sys.stderr)
         return 2
     sys.path.insert(0, str(ROOT))
     prefix = "bu" + uuid.uuid4().hex[:8]
