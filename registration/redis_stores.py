@@ -60,9 +60,10 @@ def redis_stores(
     """The stores and their lean connection: ``fast`` (shared: the caller closes it) or
     one of their own to the same server as ``redis`` (closed by ``backend.aclose()``)."""
     lean = fast if fast is not None else lean_like(redis)
+    lean.register(*redis_lua.ALL_SCRIPTS)
     booking_lean = lean_twin(lean) if lean.replicas else lean  # see the module's docstring
-    for client in {id(lean): lean, id(booking_lean): booking_lean}.values():
-        client.register(*redis_lua.ALL_SCRIPTS)
+    if booking_lean is not lean:
+        booking_lean.register(*redis_lua.ALL_SCRIPTS)
     facilities = RedisFacilities(redis, lean, keys)
     stores = Stores(
         registrants=RedisRegistrants(redis, lean, keys, facilities, clock),

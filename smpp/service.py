@@ -65,12 +65,13 @@ class SmsService:
         self.utc_offset = service_settings(config).utc_offset_hours
         keys = SmsKeys(redis_settings(config).key_prefix)
         self.registry = registry
-        # The blast, the receipts and the shared budget use the process's lean client.
+        # The receipts and the shared budget use the process's lean client, and so do the
+        # campaigns unless [redis] wait_replicas is on: a blast's flush then WAITs for
+        # replicas, holding its connection meanwhile, so the campaigns get one of their
+        # own and the hops and receipts sharing the process's connection never queue
+        # behind a WAIT.
         self._own_lean = lean is None
         self.lean = lean or lean_like(redis)
-        # With [redis] wait_replicas a blast's flush WAITs for replicas, holding its
-        # connection meanwhile: the campaigns get one of their own, so that the hops and
-        # receipts sharing the process's connection never queue behind a WAIT.
         self.blast_lean = lean_twin(self.lean) if self.lean.replicas else self.lean
         self.store = CampaignStore(redis, keys)
         self.inbound = InboundHandler(
