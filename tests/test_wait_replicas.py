@@ -11,9 +11,11 @@ from pathlib import Path
 
 import redis.asyncio as aioredis
 
+from core.config import Config
 from core.redis_client import connect, connect_lean
 from core.settings import redis_settings
-from registration.models import BookingOutcome
+from devtools.private_redis import PrivateRedis
+from registration.models import BookingOutcome, BookingResult
 from registration.service import Registry
 from smpp import campaigns
 from smpp.service import SmsService
@@ -36,48 +38,66 @@ async def _until_a_client_waits(admin: aioredis.Redis) -> None:
     raise AssertionError("no WAIT reached the primary")
 
 
+async def _primary_and_replica(tmp_path: Path) -> tuple[PrivateRedis, PrivateRedis]:
+    primary, replica = own_redis(tmp_path / "primary"), own_redis(tmp_path / "replica")
+    await replicate(primary, replica)
+    return primary, replica
+
+
+def _signal(server: PrivateRedis, signum: signal.Signals) -> None:
+    """SIGSTOP: the replica answers nothing (a hung host); SIGCONT: it goes on."""
+    if server.process is not None:
+        server.process.send_signal(signum)
+
+
+def _stop(primary: PrivateRedis, replica: PrivateRedis) -> None:
+    _signal(replica, signal.SIGCONT)  # a stopped process would not see the SIGTERM
+    replica.stop()
+    primary.stop()
+
+
+def _waiting_config(key_prefix: str, primary: PrivateRedis, **extra: object) -> Config:
+    overrides = {"redis.url": primary.url, "redis.wait_replicas": 1, "redis.wait_timeout_ms": 30000}
+    return make_test_config(key_prefix, **overrides, **extra)
+
+
 @needs_redis_server
 async def test_a_booking_waiting_for_a_replica_holds_up_no_other_hop(
     tmp_path: Path, key_prefix: str
 ) -> None:
-    """The replica stops answering (SIGSTOP) while a booking waits for it: the process
-    still answers everyone else (here a status lookup) at once; once the replica is back
-    the booking is confirmed."""
-    primary, replica = own_redis(tmp_path / "primary"), own_redis(tmp_path / "replica")
-    overrides = {"redis.url": primary.url, "redis.wait_replicas": 1, "redis.wait_timeout_ms": 30000}
-    config = make_test_config(key_prefix, **overrides)
+    """The replica stops answering while a booking waits for it: the process still
+    answers everyone else (here a status lookup) at once; once the replica is back the
+    booking is confirmed."""
+    primary, replica = await _primary_and_replica(tmp_path)
+    config = _waiting_config(key_prefix, primary)
     settings, keys = redis_settings(config), AllKeys(prefix=key_prefix)
     redis, lean = connect(settings), connect_lean(settings)
-    stalled = False
+    booking: asyncio.Future[BookingResult] | None = None
     try:
-        await replicate(primary, replica)
         setup = await registry_with(config, redis, keys, workers=2)
         await screened(setup, nik(0), nik(1))
         await setup.aclose()
         registry = Registry.from_config(config, redis, clock=FakeClock(), fast=lean)
         await registry.warm_up()
-        assert replica.process is not None
-        replica.process.send_signal(signal.SIGSTOP)
-        stalled = True
+        _signal(replica, signal.SIGSTOP)
         booking = asyncio.ensure_future(registry.book(nik(0), "PKM-01", DAY, "pagi"))
         await _until_a_client_waits(redis)
-        # Before: this read queued behind the WAIT on the one shared connection, for as
-        # long as the replica stayed silent (up to wait_timeout_ms).
+        # Before: this read queued behind the WAIT on the one shared connection until
+        # the watchdog dropped it (every hop in flight "busy").
         status = await asyncio.wait_for(registry.status_by_nik(nik(1)), 5)
         assert status is not None and status.worker.nik == nik(1)
         assert not booking.done()  # still waiting for the replica
-        replica.process.send_signal(signal.SIGCONT)
-        stalled = False
+        _signal(replica, signal.SIGCONT)
         result = await asyncio.wait_for(booking, 20)
         assert result.outcome is BookingOutcome.BOOKED and result.ticket is not None
         await registry.aclose()
     finally:
-        if stalled and replica.process is not None:
-            replica.process.send_signal(signal.SIGCONT)
+        if booking is not None:  # a failed run leaves no task behind for the next test
+            booking.cancel()
+            await asyncio.gather(booking, return_exceptions=True)
         await lean.aclose()
         await redis.aclose()
-        replica.stop()
-        primary.stop()
+        _stop(primary, replica)
 
 
 @needs_redis_server
@@ -87,28 +107,22 @@ async def test_a_blast_waiting_for_a_replica_holds_up_no_other_hop(
     """The SMS channel inside a server process: its blast's flush waits for a stopped
     replica while a hop's lookup on the process's connection is answered at once; the
     blast finishes once the replica is back."""
-    primary, replica = own_redis(tmp_path / "primary"), own_redis(tmp_path / "replica")
-    overrides = {"redis.url": primary.url, "redis.wait_replicas": 1, "redis.wait_timeout_ms": 30000}
-    config = make_test_config(key_prefix, **smpp_overrides(sim, **overrides))
-    ctx = build_context(config)  # as a server process: one lean connection for everything
+    primary, replica = await _primary_and_replica(tmp_path)
+    config = _waiting_config(key_prefix, primary, **smpp_overrides(sim))
+    ctx = build_context(config)  # as a server process: one lean connection for all
     service = SmsService(config, ctx.redis, ctx.outbox, ctx.registry, ctx.engine, lean=ctx.lean)
-    stalled = False
     try:
-        await replicate(primary, replica)
         people = await seed_workers(ctx.redis, AllKeys(prefix=key_prefix), 20)
         await service.start()
         assert await service.pool.wait_ready(5)
-        assert replica.process is not None
-        replica.process.send_signal(signal.SIGSTOP)
-        stalled = True
+        _signal(replica, signal.SIGSTOP)
         text = "Halo {first_name}, daftar vaksinasi: balas VAKSIN."
         await campaigns.create(service.store, service.blast, "k", text, {}, False)
         await campaigns.transition(service.store, "k", "start")
         await _until_a_client_waits(ctx.redis)
         status = await asyncio.wait_for(ctx.registry.status_by_nik(people[0][0]), 5)
         assert status is not None and status.worker.phone == people[0][1]
-        replica.process.send_signal(signal.SIGCONT)
-        stalled = False
+        _signal(replica, signal.SIGCONT)
         for _ in range(300):
             progress = await campaigns.progress(service.store, "k")
             if progress["state"] == "done":
@@ -116,9 +130,6 @@ async def test_a_blast_waiting_for_a_replica_holds_up_no_other_hop(
             await asyncio.sleep(0.1)
         assert (progress["state"], progress["submitted"]) == ("done", 20)
     finally:
-        if stalled and replica.process is not None:
-            replica.process.send_signal(signal.SIGCONT)
         await service.stop()
         await ctx.aclose()
-        replica.stop()
-        primary.stop()
+        _stop(primary, replica)
