@@ -24,6 +24,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 
 from bench import ussd_reference
@@ -168,6 +169,7 @@ def measure(
         out = run_wrk(port, args.duration, args.connections,
                       (slot * 2 + 1) * per * args.connections, per, groups, mode)  # fmt: skip
         cpu = cpu_seconds(pids) - before
+        screens = screen_means(main_port)
     finally:
         stop(proc)
     journey = dict(re.findall(r"(\w+)=(\d+)", re.search(r"JOURNEY (.*)", out).group(1)))
@@ -188,7 +190,24 @@ def measure(
         "http_errors": int(journey["errors"]),
         "cpu_us_per_hop": cpu * 1e6 / max(hops, 1),
         "failure_samples": failures.group(1).strip() if failures else "",
+        "screens": screens,
     }
+
+
+def screen_means(port: int) -> dict[str, float]:
+    """Mean ms per hop by the screen it answered with (the server's own histogram)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as resp:
+        text = resp.read().decode()
+    sums: dict[str, list[float]] = {}
+    for family in text_string_to_metric_families(text):
+        if family.name == "vaksin_ussd_screen_seconds":
+            for sample in family.samples:
+                if sample.name.endswith(("_sum", "_count")):
+                    pair = sums.setdefault(sample.labels["screen"], [0.0, 0.0])
+                    pair[sample.name.endswith("_count")] += sample.value
+    return {screen: 1000 * total / n for screen, (total, n) in sums.items() if n}
 
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
@@ -256,6 +275,9 @@ def main(argv: list[str]) -> int:
                 f"({r['cpu_us_per_hop'] / ref['cpu_us']:.1f}x the hello-world's request)",
                 flush=True,
             )
+            slowest = sorted(r["screens"].items(), key=lambda kv: -kv[1])[:4]
+            print("  mean ms per hop by the screen it answered with, slowest: "
+                  + ", ".join(f"{screen} {ms:.1f}" for screen, ms in slowest))  # fmt: skip
             if r["failure_samples"]:
                 print("  first failures:\n  " + r["failure_samples"].replace("\n", "\n  "))
             ok = ok and r["failed_sessions"] == 0 and r["http_errors"] == 0

@@ -21,7 +21,7 @@ import prometheus_client as prom
 from prometheus_client import multiprocess
 
 from core.metrics_setup import MULTIPROC_ENV
-from core.metrics_tally import TallyFamily, flush_tallies
+from core.metrics_tally import LatencyTally, TallyFamily, flush_tallies
 
 _LATENCY = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 _RECEIPT = (1, 5, 15, 30, 60, 120, 300, 900, 3600, 6 * 3600, 24 * 3600)
@@ -33,6 +33,16 @@ USSD_HOPS = prom.Counter(
 )
 USSD_HOP_SECONDS = prom.Histogram(
     "vaksin_ussd_hop_seconds", "Time to answer one USSD hop", ["dialect"], buckets=_LATENCY
+)
+# Which step is slow: the booking's, the NIK check's... ("notice": expired, unknown code).
+USSD_SCREEN_SECONDS = TallyFamily(
+    prom.Histogram(
+        "vaksin_ussd_screen_seconds",
+        "Time to answer one USSD hop, by the screen it answered with",
+        ["screen"],
+        buckets=_LATENCY,
+    ),
+    LatencyTally,
 )
 SESSIONS = TallyFamily(
     prom.Counter(

@@ -60,16 +60,18 @@ class Tally:
 
 
 class TallyFamily:
-    """A labelled counter whose children are :class:`Tally` objects, kept per label values
-    (prometheus-client's own ``labels()`` costs more than the increment: a lock, a key)."""
+    """A labelled counter whose children are :class:`Tally` objects (or a histogram's,
+    with ``kind=LatencyTally``), kept per label values (prometheus-client's own
+    ``labels()`` costs more than the increment: a lock, a key)."""
 
-    def __init__(self, metric: Any) -> None:
-        self.metric, self._children = metric, dict[tuple[str, ...], Tally]()
+    def __init__(self, metric: Any, kind: type = Tally) -> None:
+        self.metric, self._kind = metric, kind
+        self._children: dict[tuple[str, ...], Any] = {}
 
-    def labels(self, *values: str) -> Tally:
+    def labels(self, *values: str) -> Any:  # a Tally, or a LatencyTally
         tally = self._children.get(values)
         if tally is None:
-            tally = self._children[values] = Tally(self.metric.labels(*values))
+            tally = self._children[values] = self._kind(self.metric.labels(*values))
         return tally
 
 

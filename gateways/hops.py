@@ -53,6 +53,7 @@ def hop_handler(engine: Dialogue, dialect: ModuleType, guard: Guard, limit: int)
     }
     refused_count = Tally(count(dialect.NAME, "refused"))
     latency = LatencyTally(metrics.USSD_HOP_SECONDS.labels(dialect.NAME))
+    by_screen = metrics.USSD_SCREEN_SECONDS.labels
     channel = f"ussd/{dialect.NAME}"
 
     async def handle(request: GatewayRequest) -> Reply:
@@ -70,7 +71,10 @@ def hop_handler(engine: Dialogue, dialect: ModuleType, guard: Guard, limit: int)
         with log_context(request_id=request_id, channel=channel, msisdn=inbound.msisdn):
             out = await engine.handle(inbound, max_chars=limit)
         outcomes["busy" if out.busy else "end" if out.end else "continue"].inc()
-        latency.observe(time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        latency.observe(elapsed)
+        screen = "busy" if out.busy else (out.view and out.view.screen_id) or "notice"
+        by_screen(screen).observe(elapsed)
         return dialect.reply(inbound, out)  # type: ignore[no-any-return]
 
     return handle

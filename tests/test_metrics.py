@@ -67,6 +67,10 @@ async def test_a_journey_moves_the_counts_by_exactly_what_happened(config, redis
     assert moved(hops, dialect="africastalking", outcome="end") == 1
     assert moved(hops, dialect="json", outcome="bad_request") == 1
     assert moved("vaksin_ussd_hop_seconds_count", dialect="africastalking") == 14
+    # By the screen each hop answered with: the ticket once, every hop somewhere.
+    assert moved("vaksin_ussd_screen_seconds_count", screen="done") == 1
+    by_screen = [k for k in after if k[0] == "vaksin_ussd_screen_seconds_count"]
+    assert sum(after[k] - before.get(k, 0.0) for k in by_screen) == 14
     sessions = "vaksin_dialogue_sessions_total"
     assert moved(sessions, channel="ussd", event="started") == 2
     assert moved(sessions, channel="ussd", event="completed") == 1
