@@ -13,9 +13,11 @@ retransmitted hop meets the session its original left behind.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from core import metrics
 from core.phone import normalise_phone
 from core.privacy import mask_phone
 from dialogue.model import Channel, Dialogue, Inbound, Outbound, SessionEvent
@@ -160,7 +162,10 @@ class UssdEdge:
             return self._refuse(sm, codec.ESME_RX_P_APPN, "no dialogue engine")
         self.stats["hops"] += 1
         async with self._locks.hold(hop.inbound.msisdn):
+            started = time.perf_counter()
             out = await self.engine.handle(hop.inbound, max_chars=bind.ussd_max_screen_chars)
+            screen = "busy" if out.busy else (out.view and out.view.screen_id) or "notice"
+            metrics.USSD_SCREEN_SECONDS.labels(screen).observe(time.perf_counter() - started)
             if out.text and hop.inbound.event is not SessionEvent.CLOSE:
                 build = build_reply(hop, out, bind, self.gsm_dc0)
                 if not await self.pool.submit_on(bind, build, hop.inbound.msisdn, self._sent):

@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
+from prometheus_client import REGISTRY
 
+from core.metrics_tally import flush_tallies
 from smpp import codec
 from smpp.service import SmsService
 from smpp.ussd_variants import VARIANTS
@@ -99,16 +101,25 @@ async def register_until_confirm(phone: Handset) -> None:
     assert "Konfirmasi" in await phone.send("1")
 
 
+def screen_count(screen: str) -> float:
+    """Hops answered with ``screen`` so far in this process (vaksin_ussd_screen_seconds)."""
+    flush_tallies()
+    found = REGISTRY.get_sample_value("vaksin_ussd_screen_seconds_count", {"screen": screen})
+    return found or 0.0
+
+
 @pytest.mark.parametrize("variant", ["standard", "mica", "vumi"])
 async def test_whole_registration_over_an_smpp_ussd_bind(
     key_prefix: str, redis: aioredis.Redis, keys: AllKeys, variant: str
 ) -> None:
+    booking_hops = screen_count("done")
     async with network(key_prefix, redis, keys, variant) as (sim, _):
         phone = Handset(sim)
         await register_until_confirm(phone)
         final = await phone.hop(text="1")
         assert final["end"] and CODE.search(final["text"]), final
         screens = await phone.screens()
+    assert screen_count("done") == booking_hops + 1  # the per-screen time, as over HTTP
     table = VARIANTS[variant]
     # Every screen fits a handset, asks with the continue op, and the last one ends.
     assert all(len(s["text"]) <= 160 for s in screens)
