@@ -38,6 +38,7 @@ Call.check_slots = True  # every script call of the suite proves its keys share 
 CLUSTER_MODULES = frozenset(
     {
         "tests.test_ussd_journey",
+        "tests.test_ussd_journey_records",
         "tests.test_sms_journey",
         "tests.test_registration_import",
         "tests.test_registration_booking",
@@ -46,6 +47,7 @@ CLUSTER_MODULES = frozenset(
         "tests.test_smpp_workers",
         "tests.test_sms_outbox",
         "tests.test_operator_api",
+        "tests.test_ticket_probes",
         "tests.test_console_helpdesk",
         "tests.test_whatsapp_journey",
         "tests.test_web_registration",
