@@ -81,9 +81,15 @@ def lean_like(client: Any) -> FastRedis:
     return fast
 
 
-def lean_twin(lean: FastRedis) -> FastRedis:
-    """Another lean client (its own connection per master) to the same Redis or Redis
-    Cluster as ``lean``, with the same WAIT settings; its scripts are registered by its user."""
+def lean_for_waits(lean: FastRedis) -> FastRedis:
+    """The client for writes that WAIT for replicas: ``lean`` itself when ``[redis]
+    wait_replicas`` is off, else another lean client (its own connection per master) to
+    the same Redis or Redis Cluster with the same WAIT settings. A WAIT holds its
+    connection until the replicas answer, and Redis runs a connection's commands in order:
+    on a shared one every other caller would queue behind it. Scripts are registered by
+    its user; the caller closes it when it is not ``lean``."""
+    if not lean.replicas:
+        return lean
     twin: Any
     if isinstance(lean, ClusterFastRedis):
         twin = ClusterFastRedis(lean.address, lean.timeout)

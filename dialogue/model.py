@@ -141,6 +141,14 @@ class Outbound:
     # True when the hop failed on our side (Redis away...) and got the "busy" screen.
     busy: bool = False
 
+    @property
+    def screen(self) -> str:
+        """The screen this answer shows, as metrics name it: the menus' id, "busy", or
+        "notice" for a shared text (expired, unknown service code)."""
+        if self.busy:
+            return "busy"
+        return (self.view and self.view.screen_id) or "notice"
+
 
 class Dialogue(Protocol):
     """What an edge needs of the dialogue engine (``dialogue.engine.Engine``)."""

@@ -73,8 +73,7 @@ def hop_handler(engine: Dialogue, dialect: ModuleType, guard: Guard, limit: int)
         outcomes["busy" if out.busy else "end" if out.end else "continue"].inc()
         elapsed = time.perf_counter() - started
         latency.observe(elapsed)
-        screen = "busy" if out.busy else (out.view and out.view.screen_id) or "notice"
-        by_screen(screen).observe(elapsed)
+        by_screen(out.screen).observe(elapsed)
         return dialect.reply(inbound, out)  # type: ignore[no-any-return]
 
     return handle

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import redis.asyncio as aioredis
 
-from core.redis_client import lean_like, lean_twin
+from core.redis_client import lean_for_waits, lean_like
 from core.redis_lean import FastRedis
 from registration import redis_lua
 from registration.keys import RegistryKeys
@@ -61,7 +61,7 @@ def redis_stores(
     one of their own to the same server as ``redis`` (closed by ``backend.aclose()``)."""
     lean = fast if fast is not None else lean_like(redis)
     lean.register(*redis_lua.ALL_SCRIPTS)
-    booking_lean = lean_twin(lean) if lean.replicas else lean  # see the module's docstring
+    booking_lean = lean_for_waits(lean)  # see the module's docstring
     if booking_lean is not lean:
         booking_lean.register(*redis_lua.ALL_SCRIPTS)
     facilities = RedisFacilities(redis, lean, keys)

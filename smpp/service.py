@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 
 from core.config import Config
 from core.outbox import Outbox
-from core.redis_client import lean_like, lean_twin
+from core.redis_client import lean_for_waits, lean_like
 from core.redis_lean import FastRedis
 from core.settings import redis_settings, service_settings
 from smpp import codec, outbox_trim
@@ -72,7 +72,7 @@ class SmsService:
         # behind a WAIT.
         self._own_lean = lean is None
         self.lean = lean or lean_like(redis)
-        self.blast_lean = lean_twin(self.lean) if self.lean.replicas else self.lean
+        self.blast_lean = lean_for_waits(self.lean)
         self.store = CampaignStore(redis, keys)
         self.inbound = InboundHandler(
             redis, self.lean, keys, self.smpp, self.sms, engine, self.store, outbox

@@ -164,8 +164,7 @@ class UssdEdge:
         async with self._locks.hold(hop.inbound.msisdn):
             started = time.perf_counter()
             out = await self.engine.handle(hop.inbound, max_chars=bind.ussd_max_screen_chars)
-            screen = "busy" if out.busy else (out.view and out.view.screen_id) or "notice"
-            metrics.USSD_SCREEN_SECONDS.labels(screen).observe(time.perf_counter() - started)
+            metrics.USSD_SCREEN_SECONDS.labels(out.screen).observe(time.perf_counter() - started)
             if out.text and hop.inbound.event is not SessionEvent.CLOSE:
                 build = build_reply(hop, out, bind, self.gsm_dc0)
                 if not await self.pool.submit_on(bind, build, hop.inbound.msisdn, self._sent):
