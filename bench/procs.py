@@ -1,4 +1,5 @@
-"""What the benchmarks share about processes: free ports, a server's processes, their CPU."""
+"""What the benchmarks share about processes: free ports, a server's processes, their CPU,
+its metrics."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 import signal
 import socket
 import subprocess
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,3 +50,20 @@ def stop(proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
         proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+def histogram_means(port: int, name: str, label: str) -> dict[str, float]:
+    """A server's histogram ``name`` (its /metrics on ``port``): the mean in ms per value
+    of ``label``."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as resp:
+        text = resp.read().decode()
+    sums: dict[str, list[float]] = {}  # label value -> [sum, count]
+    for family in text_string_to_metric_families(text):
+        if family.name == name:
+            for sample in family.samples:
+                if sample.name.endswith(("_sum", "_count")):
+                    pair = sums.setdefault(sample.labels[label], [0.0, 0.0])
+                    pair[sample.name.endswith("_count")] += sample.value
+    return {value: 1000 * total / n for value, (total, n) in sums.items() if n}

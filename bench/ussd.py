@@ -24,11 +24,11 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
+from collections.abc import Sequence
 
 from bench import ussd_reference
-from bench.procs import ROOT, cpu_seconds, free_port, server_pids, stop
+from bench.procs import ROOT, cpu_seconds, free_port, histogram_means, server_pids, stop
 
 LUA = ROOT / "bench" / "wrk" / "journey.lua"
 REDIS_URL = "redis://127.0.0.1:6379/11"
@@ -115,14 +115,23 @@ def service_env(prefix: str, redis_url: str = REDIS_URL, **extra: str) -> dict[s
     }
 
 
-def start_server(prefix: str, port: int, workers: int, **extra: str) -> subprocess.Popen[bytes]:
-    """`serve` on the benchmark's Redis and prefix; `extra` adds settings (USSD_...)."""
+def start_server(
+    prefix: str,
+    port: int,
+    workers: int,
+    *,
+    wrapper: Sequence[str] = (),
+    start_seconds: float = 30,
+    **extra: str,
+) -> subprocess.Popen[bytes]:
+    """`serve` on the benchmark's Redis and prefix (``extra``: USSD_ settings), maybe under
+    a ``wrapper`` (valgrind, which starts it slower)."""
     env = service_env(prefix, **extra)
-    argv = [sys.executable, "-m", "ussd_server", "serve", "--port", str(port)]
+    argv = [*wrapper, sys.executable, "-m", "ussd_server", "serve", "--port", str(port)]
     proc = subprocess.Popen(
         [*argv, "--workers", str(workers)], env=env, cwd=ROOT, stdout=subprocess.DEVNULL
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + start_seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with {proc.returncode}")
@@ -133,7 +142,7 @@ def start_server(prefix: str, port: int, workers: int, **extra: str) -> subproce
         except OSError:
             time.sleep(0.2)
     proc.kill()
-    raise RuntimeError("server did not start within 30 s")
+    raise RuntimeError(f"server did not start within {start_seconds:.0f} s")
 
 
 def run_wrk(
@@ -169,7 +178,7 @@ def measure(
         out = run_wrk(port, args.duration, args.connections,
                       (slot * 2 + 1) * per * args.connections, per, groups, mode)  # fmt: skip
         cpu = cpu_seconds(pids) - before
-        screens = screen_means(main_port)
+        screens = histogram_means(main_port, "vaksin_ussd_screen_seconds", "screen")
     finally:
         stop(proc)
     journey = dict(re.findall(r"(\w+)=(\d+)", re.search(r"JOURNEY (.*)", out).group(1)))
@@ -192,22 +201,6 @@ def measure(
         "failure_samples": failures.group(1).strip() if failures else "",
         "screens": screens,
     }
-
-
-def screen_means(port: int) -> dict[str, float]:
-    """Mean ms per hop by the screen it answered with (the server's own histogram)."""
-    from prometheus_client.parser import text_string_to_metric_families
-
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as resp:
-        text = resp.read().decode()
-    sums: dict[str, list[float]] = {}
-    for family in text_string_to_metric_families(text):
-        if family.name == "vaksin_ussd_screen_seconds":
-            for sample in family.samples:
-                if sample.name.endswith(("_sum", "_count")):
-                    pair = sums.setdefault(sample.labels["screen"], [0.0, 0.0])
-                    pair[sample.name.endswith("_count")] += sample.value
-    return {screen: 1000 * total / n for screen, (total, n) in sums.items() if n}
 
 
 def _arguments(argv: list[str]) -> argparse.Namespace:

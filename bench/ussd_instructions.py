@@ -16,19 +16,17 @@ import argparse
 import asyncio
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
 from bench import ussd
-from bench.procs import ROOT, free_port
+from bench.procs import free_port, stop
 
 WARM_UP_SECONDS = 15
-START_TIMEOUT = 300.0  # imports under valgrind take a while
+START_SECONDS = 300.0  # imports under valgrind take a while
 
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
@@ -39,27 +37,6 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _start(prefix: str, out: Path) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
-    env = ussd.service_env(prefix, USSD_USSD_GATEWAY_PORT=str(port))
-    server = [sys.executable, "-m", "ussd_server", "serve", "--port", str(free_port())]
-    proc = subprocess.Popen(
-        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *server],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server under valgrind exited with {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return proc, port
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError("server under valgrind did not start")
-
-
 def _instructions(dump: Path) -> int:
     found = re.search(r"^(?:summary|totals): (\d+)", dump.read_text(), re.M)
     if found is None:
@@ -68,8 +45,17 @@ def _instructions(dump: Path) -> int:
 
 
 def measure(prefix: str, groups: int, args: argparse.Namespace, workdir: Path) -> dict:
-    out = workdir / "callgrind.out"
-    proc, port = _start(prefix, out)
+    port = free_port()
+    valgrind = [
+        "valgrind",
+        "-q",
+        "--tool=callgrind",
+        f"--callgrind-out-file={workdir}/callgrind.out",
+    ]
+    proc = ussd.start_server(
+        prefix, free_port(), 1, wrapper=valgrind, start_seconds=START_SECONDS,
+        USSD_USSD_GATEWAY_PORT=str(port),
+    )  # fmt: skip
     per, conns = args.per_connection, args.connections
     try:
         ussd.run_wrk(port, WARM_UP_SECONDS, conns, 0, per, groups, "register")
@@ -77,11 +63,7 @@ def measure(prefix: str, groups: int, args: argparse.Namespace, workdir: Path) -
         report = ussd.run_wrk(port, args.seconds, conns, per * conns, per, groups, "register")
         subprocess.run(["callgrind_control", "-d", str(proc.pid)], check=True, capture_output=True)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, 60)
     journey = dict(re.findall(r"(\w+)=(\d+)", re.search(r"JOURNEY (.*)", report).group(1)))
     dump = next(iter(sorted(workdir.glob("callgrind.out.*"))))  # the one of `-d`
     hops = int(journey["requests"])
