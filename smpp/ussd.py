@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core import metrics
+from core.metrics_tally import LatencyTally, Tally
 from core.phone import normalise_phone
 from core.privacy import mask_phone
 from dialogue.model import Channel, Dialogue, Inbound, Outbound, SessionEvent
@@ -147,6 +148,13 @@ class UssdEdge:
         self.gsm_dc0 = data_coding_default != encoding.LATIN1
         self._locks = KeyedLocks()
         self.stats = {"hops": 0, "ignored": 0, "refused": 0, "replies": 0, "reply_failed": 0}
+        # The same series as the HTTP gateways', under dialect "smpp".
+        count = metrics.USSD_HOPS.labels
+        self._outcomes = {
+            o: Tally(count(DIALECT, o))
+            for o in ("continue", "end", "busy", "bad_request", "refused")
+        }
+        self._latency = LatencyTally(metrics.USSD_HOP_SECONDS.labels(DIALECT))
 
     async def __call__(self, sm: codec.ShortMessage, bind: BindSettings) -> int:
         if not bind.carries_ussd:
@@ -154,7 +162,7 @@ class UssdEdge:
         try:
             hop = read_hop(sm, bind, self.dc_default)
         except Refused as exc:
-            return self._refuse(sm, exc.status, str(exc))
+            return self._refuse(sm, exc.status, str(exc), "bad_request")
         if hop is None:
             self.stats["ignored"] += 1
             return codec.ESME_ROK
@@ -164,15 +172,21 @@ class UssdEdge:
         async with self._locks.hold(hop.inbound.msisdn):
             started = time.perf_counter()
             out = await self.engine.handle(hop.inbound, max_chars=bind.ussd_max_screen_chars)
-            metrics.USSD_SCREEN_SECONDS.labels(out.screen).observe(time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            self._latency.observe(elapsed)
+            metrics.USSD_SCREEN_SECONDS.labels(out.screen).observe(elapsed)
+            self._outcomes["busy" if out.busy else "end" if out.end else "continue"].inc()
             if out.text and hop.inbound.event is not SessionEvent.CLOSE:
                 build = build_reply(hop, out, bind, self.gsm_dc0)
                 if not await self.pool.submit_on(bind, build, hop.inbound.msisdn, self._sent):
                     self._sent(hop.inbound.msisdn, codec.LOCAL_DISCONNECTED, "")
         return codec.ESME_ROK
 
-    def _refuse(self, sm: codec.ShortMessage, status: int, reason: str) -> int:
+    def _refuse(
+        self, sm: codec.ShortMessage, status: int, reason: str, outcome: str = "refused"
+    ) -> int:
         self.stats["refused"] += 1
+        self._outcomes[outcome].inc()
         log.warning(
             "USSD deliver_sm from %s refused (%s): %s",
             mask_phone(sm.source),

@@ -108,11 +108,23 @@ def screen_count(screen: str) -> float:
     return found or 0.0
 
 
+def hop_counts() -> dict[str, float]:
+    """vaksin_ussd_hops_total of the SMPP edge by outcome, and its latency count, so far."""
+    flush_tallies()
+    sample = REGISTRY.get_sample_value
+    counts = {
+        o: sample("vaksin_ussd_hops_total", {"dialect": "smpp", "outcome": o}) or 0.0
+        for o in ("continue", "end", "bad_request")
+    }
+    counts["timed"] = sample("vaksin_ussd_hop_seconds_count", {"dialect": "smpp"}) or 0.0
+    return counts
+
+
 @pytest.mark.parametrize("variant", ["standard", "mica", "vumi"])
 async def test_whole_registration_over_an_smpp_ussd_bind(
     key_prefix: str, redis: aioredis.Redis, keys: AllKeys, variant: str
 ) -> None:
-    booking_hops = screen_count("done")
+    booking_hops, hops = screen_count("done"), hop_counts()
     async with network(key_prefix, redis, keys, variant) as (sim, _):
         phone = Handset(sim)
         await register_until_confirm(phone)
@@ -120,6 +132,14 @@ async def test_whole_registration_over_an_smpp_ussd_bind(
         assert final["end"] and CODE.search(final["text"]), final
         screens = await phone.screens()
     assert screen_count("done") == booking_hops + 1  # the per-screen time, as over HTTP
+    now = hop_counts()  # the hop counter and hop time too, under dialect "smpp"
+    moved = {outcome: now[outcome] - hops[outcome] for outcome in now}
+    assert moved == {
+        "continue": len(screens) - 1,
+        "end": 1,
+        "bad_request": 0,
+        "timed": len(screens),
+    }
     table = VARIANTS[variant]
     # Every screen fits a handset, asks with the continue op, and the last one ends.
     assert all(len(s["text"]) <= 160 for s in screens)
@@ -182,6 +202,7 @@ async def test_malformed_ussd_pdus_are_refused_and_the_bind_lives_on(
     past_end = deliver(dial, codec.ussd_tlvs(1, 0x1200), sequence=904)[:-1]  # a TLV cut short
     past_end = codec.HEADER.pack(len(past_end), codec.DELIVER_SM, 0, 904) + past_end[16:]
     foreigner = deliver(dial, codec.ussd_tlvs(1, 0x1200), "4479460000123", sequence=905)
+    before = hop_counts()["bad_request"]
     async with network(key_prefix, redis, keys, "standard") as (sim, svc):
         raw = wrong_size + no_session + no_op + past_end + foreigner
         await sim.call("/raw", {"hex": raw.hex()})
@@ -196,6 +217,7 @@ async def test_malformed_ussd_pdus_are_refused_and_the_bind_lives_on(
         "0": 1,
     }
     assert svc.ussd.stats["refused"] == 4
+    assert hop_counts()["bad_request"] == before + 4  # on /metrics as bad requests
 
 
 async def test_a_bind_that_carries_only_sms_refuses_ussd(
