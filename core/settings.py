@@ -42,6 +42,7 @@ class RedisSettings:
     cluster: bool
     wait_replicas: int
     wait_timeout_ms: int
+    wait_connections: int
 
     @property
     def is_cluster(self) -> bool:
@@ -72,4 +73,7 @@ def http_settings(config: Config) -> HttpSettings:
 
 
 def redis_settings(config: Config) -> RedisSettings:
-    return config.load("redis", RedisSettings)
+    settings = config.load("redis", RedisSettings)
+    if settings.wait_connections < 1:
+        raise ConfigError("[redis] wait_connections must be at least 1")
+    return settings

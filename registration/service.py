@@ -99,8 +99,9 @@ class Registry:
     ) -> Registry:
         """On Redis: ``fast`` is the process's shared lean connection (the caller closes
         it), or None for one of the Registry's own (closed by :meth:`aclose`)."""
-        keys = RegistryKeys(redis_settings(config).key_prefix)
-        stores, lean = redis_stores(redis, keys, clock, fast)
+        settings = redis_settings(config)
+        keys = RegistryKeys(settings.key_prefix)
+        stores, lean = redis_stores(redis, keys, clock, fast, settings.wait_connections)
         return cls(stores, Rules.from_config(config, clock), clock=clock, fast=lean)
 
     @property

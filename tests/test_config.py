@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.config import ConfigError, env_name, load_config
+from core.settings import redis_settings
 
 
 @dataclass
@@ -105,3 +106,10 @@ def test_an_empty_secret_is_an_error_not_a_disabled_check(tmp_path: Path, value:
     config = load_config(environ={}, overrides={"operator_api.token_file": str(secret_file)})
     with pytest.raises(ConfigError, match="empty"):
         config.secret("operator_api", "token", required=False)
+
+
+def test_bookings_need_at_least_one_connection_to_wait_on() -> None:
+    config = load_config(environ={"USSD_REDIS_WAIT_CONNECTIONS": "0"})
+    with pytest.raises(ConfigError, match=r"\[redis\] wait_connections must be at least 1"):
+        redis_settings(config)
+    assert redis_settings(load_config(environ={})).wait_connections == 4

@@ -1,6 +1,6 @@
 """[redis] wait_replicas on a primary with one replica of the test's own: neither a booking's
 WAIT nor a blast's holds up the other hops of the process (each has a lean connection of
-its own)."""
+its own), and the bookings of a process wait side by side, not one after another."""
 
 from __future__ import annotations
 
@@ -30,12 +30,14 @@ from ussd_server.context import build_context
 DAY = date(2021, 1, 14)  # tomorrow for the FakeClock
 
 
-async def _until_a_client_waits(admin: aioredis.Redis) -> None:
+async def _until_clients_wait(admin: aioredis.Redis, count: int = 1) -> None:
+    waiting = 0
     for _ in range(200):
-        if "cmd=wait" in await admin.execute_command("CLIENT", "LIST"):
+        waiting = (await admin.execute_command("CLIENT", "LIST")).count("cmd=wait")
+        if waiting >= count:
             return
         await asyncio.sleep(0.02)
-    raise AssertionError("no WAIT reached the primary")
+    raise AssertionError(f"{waiting} of {count} WAITs reached the primary at once")
 
 
 async def _primary_and_replica(tmp_path: Path) -> tuple[PrivateRedis, PrivateRedis]:
@@ -81,7 +83,7 @@ async def test_a_booking_waiting_for_a_replica_holds_up_no_other_hop(
         await registry.warm_up()
         _signal(replica, signal.SIGSTOP)
         booking = asyncio.ensure_future(registry.book(nik(0), "PKM-01", DAY, "pagi"))
-        await _until_a_client_waits(redis)
+        await _until_clients_wait(redis)
         # Before: this read queued behind the WAIT on the one shared connection until
         # the watchdog dropped it (every hop in flight "busy").
         status = await asyncio.wait_for(registry.status_by_nik(nik(1)), 5)
@@ -95,6 +97,40 @@ async def test_a_booking_waiting_for_a_replica_holds_up_no_other_hop(
         if booking is not None:  # a failed run leaves no task behind for the next test
             booking.cancel()
             await asyncio.gather(booking, return_exceptions=True)
+        await lean.aclose()
+        await redis.aclose()
+        _stop(primary, replica)
+
+
+@needs_redis_server
+async def test_bookings_wait_for_a_replica_side_by_side(tmp_path: Path, key_prefix: str) -> None:
+    """Three people book while the replica is stopped: all three WAITs are on the primary
+    at once ([redis] wait_connections = 3), where they used to queue on one connection
+    (the third waiting out the first two); all three are confirmed once it is back."""
+    primary, replica = await _primary_and_replica(tmp_path)
+    config = _waiting_config(key_prefix, primary, **{"redis.wait_connections": 3})
+    settings, keys = redis_settings(config), AllKeys(prefix=key_prefix)
+    redis, lean = connect(settings), connect_lean(settings)
+    people = [nik(i) for i in range(3)]
+    bookings: asyncio.Future[list[BookingResult]] | None = None
+    try:
+        setup = await registry_with(config, redis, keys, workers=3)
+        await screened(setup, *people)
+        await setup.aclose()
+        registry = Registry.from_config(config, redis, clock=FakeClock(), fast=lean)
+        await registry.warm_up()
+        _signal(replica, signal.SIGSTOP)
+        bookings = asyncio.gather(*(registry.book(n, "PKM-01", DAY, "pagi") for n in people))
+        await _until_clients_wait(redis, 3)
+        _signal(replica, signal.SIGCONT)
+        results = await asyncio.wait_for(bookings, 20)
+        assert [r.outcome for r in results] == [BookingOutcome.BOOKED] * 3
+        assert len({r.ticket.code for r in results if r.ticket is not None}) == 3
+        await registry.aclose()
+    finally:
+        if bookings is not None:
+            bookings.cancel()
+            await asyncio.gather(bookings, return_exceptions=True)
         await lean.aclose()
         await redis.aclose()
         _stop(primary, replica)
@@ -119,7 +155,7 @@ async def test_a_blast_waiting_for_a_replica_holds_up_no_other_hop(
         text = "Halo {first_name}, daftar vaksinasi: balas VAKSIN."
         await campaigns.create(service.store, service.blast, "k", text, {}, False)
         await campaigns.transition(service.store, "k", "start")
-        await _until_a_client_waits(ctx.redis)
+        await _until_clients_wait(ctx.redis)
         status = await asyncio.wait_for(ctx.registry.status_by_nik(people[0][0]), 5)
         assert status is not None and status.worker.phone == people[0][1]
         _signal(replica, signal.SIGCONT)
