@@ -26,6 +26,7 @@ BENCHMARKS = {
     "web": "bench.web",  # whole registrations on /daftar over HTTP (no browser)
     "whatsapp": "bench.whatsapp",  # webhooks through the server to the dev Graph API
     "cluster": "bench.cluster",  # one Redis vs a 3-master cluster, WAIT off vs on
+    "far_replica": "bench.far_replica",  # bookings WAITing for a replica 2 ms away
 }
 
 

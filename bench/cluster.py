@@ -46,7 +46,7 @@ from smpp import campaign_lua
 from smpp.keys import SmsKeys
 
 
-def _config(url: str, prefix: str, wait: int):
+def _config(url: str, prefix: str, wait: int, extra: dict[str, object] | None = None):
     return load_config(
         environ={"USSD_TICKETS_SIGNING_KEY": "bench-signing-key"},
         overrides={
@@ -54,13 +54,21 @@ def _config(url: str, prefix: str, wait: int):
             "redis.key_prefix": prefix,
             "redis.wait_replicas": wait,
             "redis.max_connections": 256,
+            **(extra or {}),
         },
     )
 
 
-async def registry_figures(args: argparse.Namespace, label: str, url: str, wait: int) -> None:
+async def registry_figures(
+    args: argparse.Namespace,
+    label: str,
+    url: str,
+    wait: int,
+    extra: dict[str, object] | None = None,
+) -> None:
+    """Import, bookings and a blast's records on ``url``; ``extra``: more settings."""
     prefix = "bcl" + uuid.uuid4().hex[:8]
-    config = _config(url, prefix, wait)
+    config = _config(url, prefix, wait, extra)
     settings = redis_settings(config)
     redis, lean, keys = connect(settings), connect_lean(settings), RegistryKeys(prefix)
     try:

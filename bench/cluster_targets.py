@@ -1,4 +1,5 @@
-"""The Redis the cluster benchmark compares against: one server with one replica."""
+"""The Redis the cluster benchmark compares against: one server with one replica (and,
+for the far-replica benchmark, that replica behind a delay)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.delay_proxy import DelayProxy
 from devtools.local_cluster import free_ports
 from devtools.private_redis import PrivateRedis
 
@@ -21,10 +23,14 @@ class Target:
 
 
 @contextmanager
-def single_with_replica() -> Iterator[Target]:
-    """A redis-server and its replica (no persistence) in a temporary directory."""
+def single_with_replica(delay_ms: float = 0) -> Iterator[Target]:
+    """A redis-server and its replica (no persistence) in a temporary directory; with
+    ``delay_ms``, replicating through a :class:`DelayProxy` that far away each way."""
     with tempfile.TemporaryDirectory(prefix="vx-single-") as folder:
-        master_port, replica_port = free_ports(2)
+        master_port, replica_port, proxy_port = free_ports(3)
+        upstream = master_port
+        if delay_ms:
+            upstream = DelayProxy(proxy_port, master_port, delay_ms).port
         master = PrivateRedis(master_port, Path(folder) / "master", appendonly=False)
         replica = PrivateRedis(replica_port, Path(folder) / "replica", appendonly=False)
         master.start()
@@ -32,7 +38,7 @@ def single_with_replica() -> Iterator[Target]:
             replica.start()
             try:
                 cli = ["redis-cli", "-p", str(replica_port)]
-                subprocess.run([*cli, "REPLICAOF", "127.0.0.1", str(master_port)], check=True,
+                subprocess.run([*cli, "REPLICAOF", "127.0.0.1", str(upstream)], check=True,
                                capture_output=True)  # fmt: skip
                 deadline = time.monotonic() + 30
                 while (

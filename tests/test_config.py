@@ -112,4 +112,4 @@ def test_bookings_need_at_least_one_connection_to_wait_on() -> None:
     config = load_config(environ={"USSD_REDIS_WAIT_CONNECTIONS": "0"})
     with pytest.raises(ConfigError, match=r"\[redis\] wait_connections must be at least 1"):
         redis_settings(config)
-    assert redis_settings(load_config(environ={})).wait_connections == 4
+    assert redis_settings(load_config(environ={})).wait_connections == 16
