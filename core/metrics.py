@@ -108,6 +108,15 @@ WHATSAPP_STATUSES = prom.Counter(
 REDIS_ERRORS = prom.Counter(
     "vaksin_redis_errors_total", "Redis commands that failed (connection or reply)", ["client"]
 )
+REDIS_WAITS = prom.Counter(
+    "vaksin_redis_waits_total",
+    "WAITs for replicas ([redis] wait_replicas) by outcome: ok, too_few (fewer in time), "
+    "reconnected (the writes' connection was replaced meanwhile)",
+    ["outcome"],
+)
+REDIS_WAIT_SECONDS = prom.Histogram(
+    "vaksin_redis_wait_seconds", "Time one WAIT for replicas took", buckets=_LATENCY
+)
 
 
 def multiprocess_dir() -> str:

@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlparse
 
 import hiredis
 
+from core.redis_wait import wait_for_replicas
 from core.redis_wire import (
     Call,
     Commands,
@@ -87,11 +88,7 @@ class FastRedis:
         ``since`` (:attr:`epoch` read after the writes) fails one that ran on a newer
         connection. FastRedisError when it fails or times out: do not confirm the writes."""
         if self.replicas:
-            acked = await self.execute("WAIT", self.replicas, self.replicas_timeout_ms)
-            if since is not None and self.epoch != since:
-                raise FastRedisError("reconnected since the writes: their replication is unknown")
-            if int(acked) < self.replicas:
-                raise FastRedisError(f"write reached {acked} of {self.replicas} replica(s)")
+            await wait_for_replicas(self, since)
 
     # --- connection ----------------------------------------------------------------
 

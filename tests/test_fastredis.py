@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
+from prometheus_client import REGISTRY
 
 from core import outbox
 from core.config import Config
@@ -25,6 +26,7 @@ from tests.test_registration_support import nik, registry_with, screened
 
 DAY = date(2021, 1, 14)  # tomorrow for the FakeClock
 COUNT = Script("return redis.call('INCRBY', KEYS[1], ARGV[1])")
+OUTCOMES = ("ok", "reconnected", "too_few")
 
 
 @needs_redis_server
@@ -53,12 +55,21 @@ async def test_scripts_run_after_a_flush_and_after_a_restart(tmp_path: Path) -> 
         server.stop()
 
 
+def _waits() -> dict[str, float]:
+    """vaksin_redis_waits_total by outcome, and how many WAITs were timed, so far."""
+    sample = REGISTRY.get_sample_value
+    counts = {o: sample("vaksin_redis_waits_total", {"outcome": o}) or 0.0 for o in OUTCOMES}
+    return {**counts, "timed": sample("vaksin_redis_wait_seconds_count") or 0.0}
+
+
 @needs_redis_server
 async def test_a_wait_on_a_newer_connection_does_not_confirm_older_writes(tmp_path: Path) -> None:
+    """...and every WAIT shows on /metrics: ok, reconnected, or too few replicas in time."""
     primary, replica = own_redis(tmp_path / "primary"), own_redis(tmp_path / "replica")
     fast = FastRedis(primary.url, timeout=5.0)
     fast.replicas, fast.replicas_timeout_ms = 1, 2000
     admin = aioredis.Redis.from_url(primary.url, decode_responses=True)
+    before = _waits()
     try:
         await replicate(primary, replica)
         await fast.execute("SET", "seat", "1")
@@ -70,6 +81,12 @@ async def test_a_wait_on_a_newer_connection_does_not_confirm_older_writes(tmp_pa
         with pytest.raises(FastRedisError, match="reconnected since the writes"):
             await fast.wait_replicas("seat", since=epoch)  # ran on a new connection
         await fast.wait_replicas("seat")  # without since: what WAIT itself says
+        replica.stop()
+        fast.replicas_timeout_ms = 100
+        with pytest.raises(FastRedisError, match="reached 0 of 1 replica"):
+            await fast.wait_replicas("seat")
+        moved = {k: v - before[k] for k, v in _waits().items()}
+        assert moved == {"ok": 2, "reconnected": 1, "too_few": 1, "timed": 4}
     finally:
         await fast.aclose()
         await admin.aclose()
