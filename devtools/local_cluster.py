@@ -128,6 +128,16 @@ class LocalCluster:
             if "master" in line.split()[2] and "fail" not in line.split()[2]
         )
 
+    def replica_of(self, master_port: int) -> int:
+        """The port of a replica of the master on ``master_port``."""
+        lines = [line.split() for line in _cli(master_port, "CLUSTER", "NODES").splitlines()]
+        master_id = next(fields[0] for fields in lines if "myself" in fields[2])
+        return next(
+            int(fields[1].split("@")[0].rsplit(":", 1)[1])
+            for fields in lines
+            if fields[3] == master_id
+        )
+
     def wait_promoted(self, dead: int, timeout: float = 60.0) -> None:
         """Until the cluster has replaced master ``dead`` (killed) and serves every slot."""
         deadline = time.monotonic() + timeout
