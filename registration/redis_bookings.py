@@ -101,25 +101,18 @@ class RedisBookings(RedisTickets):
         stale = self._stale_claim(claim.nik, reply)
         if reply[0] != "claimed" or not taken:
             return await self._refused(claim, reply, bool(taken), code if reserved else "", stale)
-        # The seat reaches a replica before the booking becomes active: its counter may
-        # live on another master, and a booking confirmed on a seat a failover then lost
-        # would be re-confirmed on retry without taking one again.
-        seat = request.seat
-        await self._fast.wait_replicas(
-            *self._seats.seat_keys(seat.facility_id, claim.day), since=epoch
-        )
-        dose = int(reply[1])
+        seat, dose = request.seat, int(reply[1])
         code, payload = await self._new_ticket(claim, issuer, dose, code if reserved else "")
         old = f"{reply[5]}|{reply[6]}|{claim.nik}|{reply[7]}" if reply[7] else ""
-        confirm = await self._confirm(claim, code, dose, payload, stale, old)
+        confirm = await self._confirm(claim, code, dose, payload, stale, old, epoch)
         if confirm[0] != "ok":  # too slow, or taken over: undo and try again from the start
             await self._give_up(claim, code)
             return BookAttempt(None)
         # [redis] wait_replicas: not confirmed to the person until a replica has it (a
         # failover then cannot lose it); too few in time raises and the hop says "busy".
-        await self._fast.wait_replicas(
-            self._keys.booking(claim.nik), self._keys.ticket(code), since=epoch
-        )
+        # On one Redis this one WAIT covers the seat and the ticket too (one replication
+        # stream, written in order); on a cluster they were waited for before the confirm.
+        await self._fast.wait_replicas(self._keys.booking(claim.nik), since=epoch)
         if self._spans_nodes:  # the booking is safe: its intent may go (repair keeps it else)
             await self._fast.execute(*self._forget(claim))
         replaced = await self._give_back_replaced(claim.nik, confirm)
@@ -215,23 +208,28 @@ class RedisBookings(RedisTickets):
         raise RuntimeError(f"no free ticket code after {MAX_CODE_TRIES} tries")
 
     async def _confirm(
-        self, claim: _Claim, code: str, dose: int, payload: str, stale: list[Step], old: str
+        self,
+        claim: _Claim,
+        code: str,
+        dose: int,
+        payload: str,
+        stale: list[Step],
+        old: str,
+        epoch: int,
     ) -> list[str]:
         """Round trip 2: complete the ticket, confirm, forget the intent."""
         k, seat, nik = self._keys, claim.request.seat, claim.nik
-        activate = ("HSET", k.ticket(code), "state", "active", "dose", dose, "payload", payload)
-        batch: list[Step] = [*stale]
-        if self._spans_nodes:  # another master: the ticket must be usable before the booking
-            await self._durably(activate)
-        else:
-            batch.insert(0, activate)
+        first: list[tuple[str, ...]] = [
+            ("HSET", k.ticket(code), "state", "active", "dose", dose, "payload", payload)
+        ]
         if old:  # the seat a reschedule replaces: intent first, as for a cancel
             # Due after our claim expires: the sweeper keeps the seat if we never confirm.
-            replaced = ("ZADD", k.pending_releases(), claim.deadline_ms + GRACE_MS, old)
-            if self._spans_nodes:
-                await self._durably(replaced)
-            else:
-                batch.append(replaced)
+            first.append(("ZADD", k.pending_releases(), claim.deadline_ms + GRACE_MS, old))
+        batch: list[Step] = [*stale]
+        if self._spans_nodes:
+            await self._before_confirming(claim, first, epoch)
+        else:
+            batch[:0] = first
         # The time the claim is checked against is read now, after the writes above waited
         # (a WAIT can take seconds): a claim that expired meanwhile is refused here. It may
         # still land late (queued behind another WAIT): the repair drops an expired claim
@@ -245,6 +243,17 @@ class RedisBookings(RedisTickets):
             batch.append(self._forget(claim))
         reply: list[str] = (await self._ordered(batch))[at]
         return reply
+
+    async def _before_confirming(
+        self, claim: _Claim, writes: list[tuple[str, ...]], epoch: int
+    ) -> None:
+        """On a cluster, what lives on other masters reaches a replica before the booking
+        becomes active, in one WAIT per master: the ticket (usable before the booking), a
+        reschedule's intent, and the seat taken in round trip 1 (a booking confirmed on a
+        seat a failover then lost would be re-confirmed on retry without taking one)."""
+        await self._fast.batch(list(writes))
+        seat_keys = self._seats.seat_keys(claim.request.seat.facility_id, claim.day)
+        await self._fast.wait_replicas(*(w[1] for w in writes), *seat_keys, since=epoch)
 
     def _forget(self, claim: _Claim) -> Step:
         return ("ZREM", self._keys.pending_releases(), claim.intent)

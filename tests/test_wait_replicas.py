@@ -16,6 +16,7 @@ from core.redis_client import connect, connect_lean
 from core.settings import redis_settings
 from devtools.private_redis import PrivateRedis
 from registration.models import BookingOutcome, BookingResult
+from registration.records import day_key
 from registration.service import Registry
 from smpp import campaigns
 from smpp.service import SmsService
@@ -97,6 +98,42 @@ async def test_a_booking_waiting_for_a_replica_holds_up_no_other_hop(
         if booking is not None:  # a failed run leaves no task behind for the next test
             booking.cancel()
             await asyncio.gather(booking, return_exceptions=True)
+        await lean.aclose()
+        await redis.aclose()
+        _stop(primary, replica)
+
+
+async def _waits(server: aioredis.Redis) -> int:
+    return int((await server.info("commandstats")).get("cmdstat_wait", {}).get("calls", 0))
+
+
+@needs_redis_server
+async def test_a_booking_is_on_the_replica_when_confirmed_after_one_wait(
+    tmp_path: Path, key_prefix: str
+) -> None:
+    """On one Redis a single WAIT, after the confirmation, covers the seat and the ticket
+    too (one replication stream, written in order): one replica round trip per booking."""
+    primary, replica = await _primary_and_replica(tmp_path)
+    config = _waiting_config(key_prefix, primary)
+    settings, keys = redis_settings(config), AllKeys(prefix=key_prefix)
+    redis, lean = connect(settings), connect_lean(settings)
+    copy = aioredis.Redis.from_url(replica.url, decode_responses=True)
+    try:
+        setup = await registry_with(config, redis, keys, workers=1)
+        await screened(setup, nik(0))
+        await setup.aclose()
+        registry = Registry.from_config(config, redis, clock=FakeClock(), fast=lean)
+        before = await _waits(redis)
+        result = await registry.book(nik(0), "PKM-01", DAY, "pagi")
+        assert result.outcome is BookingOutcome.BOOKED and result.ticket is not None
+        assert await _waits(redis) - before == 1
+        # What the person was told is on the replica already: booking, ticket and seat.
+        assert await copy.hget(keys.booking(nik(0)), "code") == result.ticket.code
+        assert await copy.hget(keys.ticket(result.ticket.code), "state") == "active"
+        assert await copy.hget(keys.slot_booked("PKM-01", day_key(DAY)), "pagi") == "1"
+        await registry.aclose()
+    finally:
+        await copy.aclose()
         await lean.aclose()
         await redis.aclose()
         _stop(primary, replica)
