@@ -21,7 +21,7 @@ import prometheus_client as prom
 from prometheus_client import multiprocess
 
 from core.metrics_setup import MULTIPROC_ENV
-from core.metrics_tally import LatencyTally, TallyFamily, flush_tallies
+from core.metrics_tally import LatencyTally, Tally, TallyFamily, flush_tallies
 
 _LATENCY = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 _RECEIPT = (1, 5, 15, 30, 60, 120, 300, 900, 3600, 6 * 3600, 24 * 3600)
@@ -44,6 +44,29 @@ USSD_SCREEN_SECONDS = TallyFamily(
     ),
     LatencyTally,
 )
+
+
+class UssdHopMeter:
+    """One USSD edge's hops on the series above (HTTP gateways by dialect, the SMPP USSD
+    binds as "smpp"): counted and timed as tallies, flushed with the others."""
+
+    OUTCOMES = ("continue", "end", "busy", "bad_request", "refused")
+
+    def __init__(self, dialect: str) -> None:
+        self._counts = {o: Tally(USSD_HOPS.labels(dialect, o)) for o in self.OUTCOMES}
+        self._latency = LatencyTally(USSD_HOP_SECONDS.labels(dialect))
+
+    def count(self, outcome: str) -> None:
+        """A hop that never reached the dialogue (bad_request, refused)."""
+        self._counts[outcome].inc()
+
+    def answered(self, outcome: str, screen: str, seconds: float) -> None:
+        """A hop the dialogue answered: its outcome, the screen it showed, its time."""
+        self._counts[outcome].inc()
+        self._latency.observe(seconds)
+        USSD_SCREEN_SECONDS.labels(screen).observe(seconds)
+
+
 SESSIONS = TallyFamily(
     prom.Counter(
         "vaksin_dialogue_sessions_total",

@@ -142,6 +142,11 @@ class Outbound:
     busy: bool = False
 
     @property
+    def outcome(self) -> str:
+        """How metrics count this answer: "busy", "end" or "continue"."""
+        return "busy" if self.busy else "end" if self.end else "continue"
+
+    @property
     def screen(self) -> str:
         """The screen this answer shows, as metrics name it: the menus' id, "busy", or
         "notice" for a shared text (expired, unknown service code)."""

@@ -17,7 +17,6 @@ import redis.asyncio as aioredis
 
 from core import metrics
 from core.logs import log_context, new_request_id
-from core.metrics_tally import LatencyTally, Tally
 from core.privacy import mask_phone
 from dialogue.model import Dialogue
 from gateways.auth import Guard
@@ -47,33 +46,24 @@ def refusal(dialect: ModuleType, guard: Guard, request: GatewayRequest) -> Reply
 
 def hop_handler(engine: Dialogue, dialect: ModuleType, guard: Guard, limit: int) -> HopHandler:
     """``POST /ussd/<dialect>``: one hop of a USSD session."""
-    count = metrics.USSD_HOPS.labels
-    outcomes = {
-        o: Tally(count(dialect.NAME, o)) for o in ("continue", "end", "busy", "bad_request")
-    }
-    refused_count = Tally(count(dialect.NAME, "refused"))
-    latency = LatencyTally(metrics.USSD_HOP_SECONDS.labels(dialect.NAME))
-    by_screen = metrics.USSD_SCREEN_SECONDS.labels
+    meter = metrics.UssdHopMeter(dialect.NAME)
     channel = f"ussd/{dialect.NAME}"
 
     async def handle(request: GatewayRequest) -> Reply:
         started = time.perf_counter()
         refused = refusal(dialect, guard, request)
         if refused is not None:
-            (refused_count if refused.status in (401, 403) else outcomes["bad_request"]).inc()
+            meter.count("refused" if refused.status in (401, 403) else "bad_request")
             return refused
         try:
             inbound = dialect.parse(request.body)
         except BadRequest as exc:
-            outcomes["bad_request"].inc()
+            meter.count("bad_request")
             return dialect.error(400, str(exc))  # type: ignore[no-any-return]
         request_id = request.headers.get("x-request-id", "")[:64] or new_request_id()
         with log_context(request_id=request_id, channel=channel, msisdn=inbound.msisdn):
             out = await engine.handle(inbound, max_chars=limit)
-        outcomes["busy" if out.busy else "end" if out.end else "continue"].inc()
-        elapsed = time.perf_counter() - started
-        latency.observe(elapsed)
-        by_screen(out.screen).observe(elapsed)
+        meter.answered(out.outcome, out.screen, time.perf_counter() - started)
         return dialect.reply(inbound, out)  # type: ignore[no-any-return]
 
     return handle

@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core import metrics
-from core.metrics_tally import LatencyTally, Tally
 from core.phone import normalise_phone
 from core.privacy import mask_phone
 from dialogue.model import Channel, Dialogue, Inbound, Outbound, SessionEvent
@@ -148,13 +147,7 @@ class UssdEdge:
         self.gsm_dc0 = data_coding_default != encoding.LATIN1
         self._locks = KeyedLocks()
         self.stats = {"hops": 0, "ignored": 0, "refused": 0, "replies": 0, "reply_failed": 0}
-        # The same series as the HTTP gateways', under dialect "smpp".
-        count = metrics.USSD_HOPS.labels
-        self._outcomes = {
-            o: Tally(count(DIALECT, o))
-            for o in ("continue", "end", "busy", "bad_request", "refused")
-        }
-        self._latency = LatencyTally(metrics.USSD_HOP_SECONDS.labels(DIALECT))
+        self._meter = metrics.UssdHopMeter(DIALECT)  # as the HTTP gateways, as "smpp"
 
     async def __call__(self, sm: codec.ShortMessage, bind: BindSettings) -> int:
         if not bind.carries_ussd:
@@ -172,10 +165,7 @@ class UssdEdge:
         async with self._locks.hold(hop.inbound.msisdn):
             started = time.perf_counter()
             out = await self.engine.handle(hop.inbound, max_chars=bind.ussd_max_screen_chars)
-            elapsed = time.perf_counter() - started
-            self._latency.observe(elapsed)
-            metrics.USSD_SCREEN_SECONDS.labels(out.screen).observe(elapsed)
-            self._outcomes["busy" if out.busy else "end" if out.end else "continue"].inc()
+            self._meter.answered(out.outcome, out.screen, time.perf_counter() - started)
             if out.text and hop.inbound.event is not SessionEvent.CLOSE:
                 build = build_reply(hop, out, bind, self.gsm_dc0)
                 if not await self.pool.submit_on(bind, build, hop.inbound.msisdn, self._sent):
@@ -186,7 +176,7 @@ class UssdEdge:
         self, sm: codec.ShortMessage, status: int, reason: str, outcome: str = "refused"
     ) -> int:
         self.stats["refused"] += 1
-        self._outcomes[outcome].inc()
+        self._meter.count(outcome)
         log.warning(
             "USSD deliver_sm from %s refused (%s): %s",
             mask_phone(sm.source),
