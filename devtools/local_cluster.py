@@ -42,6 +42,17 @@ def _cli(port: int, *args: str, timeout: float = 10.0) -> str:
     return done.stdout
 
 
+def _nodes(port: int) -> list[list[str]]:
+    """CLUSTER NODES as seen from ``port``: the fields of each line (id, address, flags,
+    master id...)."""
+    return [line.split() for line in _cli(port, "CLUSTER", "NODES").splitlines()]
+
+
+def _port(fields: list[str]) -> int:
+    """A CLUSTER NODES line's port (its address is host:port@bus-port)."""
+    return int(fields[1].split("@")[0].rsplit(":", 1)[1])
+
+
 @dataclass
 class LocalCluster:
     """``masters`` masters with ``replicas`` replicas each; ``start()``, then ``stop()``."""
@@ -120,23 +131,16 @@ class LocalCluster:
 
     def master_ports(self) -> list[int]:
         """Ports of the live masters (from a live node's CLUSTER NODES)."""
-        port = self.alive()[0]
-        lines = _cli(port, "CLUSTER", "NODES").splitlines()
+        nodes = _nodes(self.alive()[0])
         return sorted(
-            int(line.split()[1].split("@")[0].rsplit(":", 1)[1])
-            for line in lines
-            if "master" in line.split()[2] and "fail" not in line.split()[2]
+            _port(fields) for fields in nodes if "master" in fields[2] and "fail" not in fields[2]
         )
 
     def replica_of(self, master_port: int) -> int:
         """The port of a replica of the master on ``master_port``."""
-        lines = [line.split() for line in _cli(master_port, "CLUSTER", "NODES").splitlines()]
-        master_id = next(fields[0] for fields in lines if "myself" in fields[2])
-        return next(
-            int(fields[1].split("@")[0].rsplit(":", 1)[1])
-            for fields in lines
-            if fields[3] == master_id
-        )
+        nodes = _nodes(master_port)
+        master_id = next(fields[0] for fields in nodes if "myself" in fields[2])
+        return next(_port(fields) for fields in nodes if fields[3] == master_id)
 
     def wait_promoted(self, dead: int, timeout: float = 60.0) -> None:
         """Until the cluster has replaced master ``dead`` (killed) and serves every slot."""
