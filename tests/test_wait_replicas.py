@@ -5,9 +5,13 @@ its own), and the bookings of a process wait side by side, not one after another
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import redis.asyncio as aioredis
 
@@ -64,6 +68,48 @@ def _waiting_config(key_prefix: str, primary: PrivateRedis, **extra: object) -> 
     return make_test_config(key_prefix, **overrides, **extra)
 
 
+@dataclass
+class Waiting:
+    """A Registry that WAITs for the replica, on the test's own primary and replica."""
+
+    registry: Registry
+    redis: aioredis.Redis  # the primary
+    keys: AllKeys
+    replica: PrivateRedis
+
+
+@contextlib.asynccontextmanager
+async def _waiting_registry(
+    tmp_path: Path, key_prefix: str, people: int, **extra: object
+) -> AsyncIterator[Waiting]:
+    """nik(0) .. nik(people - 1) listed and screened; everything closed and stopped after."""
+    primary, replica = await _primary_and_replica(tmp_path)
+    config = _waiting_config(key_prefix, primary, **extra)
+    settings, keys = redis_settings(config), AllKeys(prefix=key_prefix)
+    redis, lean = connect(settings), connect_lean(settings)
+    try:
+        setup = await registry_with(config, redis, keys, workers=people)
+        await screened(setup, *(nik(i) for i in range(people)))
+        await setup.aclose()
+        registry = Registry.from_config(config, redis, clock=FakeClock(), fast=lean)
+        await registry.warm_up()
+        try:
+            yield Waiting(registry, redis, keys, replica)
+        finally:
+            await registry.aclose()
+    finally:
+        await lean.aclose()
+        await redis.aclose()
+        _stop(primary, replica)
+
+
+async def _settled(pending: asyncio.Future[Any] | None) -> None:
+    """A failed run leaves no task behind for the next test."""
+    if pending is not None:
+        pending.cancel()
+        await asyncio.gather(pending, return_exceptions=True)
+
+
 @needs_redis_server
 async def test_a_booking_waiting_for_a_replica_holds_up_no_other_hop(
     tmp_path: Path, key_prefix: str
@@ -71,39 +117,25 @@ async def test_a_booking_waiting_for_a_replica_holds_up_no_other_hop(
     """The replica stops answering while a booking waits for it: the process still
     answers everyone else (here a status lookup) at once; once the replica is back the
     booking is confirmed."""
-    primary, replica = await _primary_and_replica(tmp_path)
-    config = _waiting_config(key_prefix, primary)
-    settings, keys = redis_settings(config), AllKeys(prefix=key_prefix)
-    redis, lean = connect(settings), connect_lean(settings)
-    booking: asyncio.Future[BookingResult] | None = None
-    try:
-        setup = await registry_with(config, redis, keys, workers=2)
-        await screened(setup, nik(0), nik(1))
-        await setup.aclose()
-        registry = Registry.from_config(config, redis, clock=FakeClock(), fast=lean)
-        await registry.warm_up()
-        _signal(replica, signal.SIGSTOP)
-        booking = asyncio.ensure_future(registry.book(nik(0), "PKM-01", DAY, "pagi"))
-        await _until_clients_wait(redis)
-        # Before: this read queued behind the WAIT on the one shared connection until
-        # the watchdog dropped it (every hop in flight "busy").
-        status = await asyncio.wait_for(registry.status_by_nik(nik(1)), 5)
-        assert status is not None and status.worker.nik == nik(1)
-        assert not booking.done()  # still waiting for the replica
-        _signal(replica, signal.SIGCONT)
-        result = await asyncio.wait_for(booking, 20)
-        assert result.outcome is BookingOutcome.BOOKED and result.ticket is not None
-        await registry.aclose()
-    finally:
-        if booking is not None:  # a failed run leaves no task behind for the next test
-            booking.cancel()
-            await asyncio.gather(booking, return_exceptions=True)
-        await lean.aclose()
-        await redis.aclose()
-        _stop(primary, replica)
+    async with _waiting_registry(tmp_path, key_prefix, 2) as w:
+        booking: asyncio.Future[BookingResult] | None = None
+        try:
+            _signal(w.replica, signal.SIGSTOP)
+            booking = asyncio.ensure_future(w.registry.book(nik(0), "PKM-01", DAY, "pagi"))
+            await _until_clients_wait(w.redis)
+            # Before: this read queued behind the WAIT on the one shared connection until
+            # the watchdog dropped it (every hop in flight "busy").
+            status = await asyncio.wait_for(w.registry.status_by_nik(nik(1)), 5)
+            assert status is not None and status.worker.nik == nik(1)
+            assert not booking.done()  # still waiting for the replica
+            _signal(w.replica, signal.SIGCONT)
+            result = await asyncio.wait_for(booking, 20)
+            assert result.outcome is BookingOutcome.BOOKED and result.ticket is not None
+        finally:
+            await _settled(booking)
 
 
-async def _waits(server: aioredis.Redis) -> int:
+async def _wait_commands(server: aioredis.Redis) -> int:
     return int((await server.info("commandstats")).get("cmdstat_wait", {}).get("calls", 0))
 
 
@@ -113,30 +145,20 @@ async def test_a_booking_is_on_the_replica_when_confirmed_after_one_wait(
 ) -> None:
     """On one Redis a single WAIT, after the confirmation, covers the seat and the ticket
     too (one replication stream, written in order): one replica round trip per booking."""
-    primary, replica = await _primary_and_replica(tmp_path)
-    config = _waiting_config(key_prefix, primary)
-    settings, keys = redis_settings(config), AllKeys(prefix=key_prefix)
-    redis, lean = connect(settings), connect_lean(settings)
-    copy = aioredis.Redis.from_url(replica.url, decode_responses=True)
-    try:
-        setup = await registry_with(config, redis, keys, workers=1)
-        await screened(setup, nik(0))
-        await setup.aclose()
-        registry = Registry.from_config(config, redis, clock=FakeClock(), fast=lean)
-        before = await _waits(redis)
-        result = await registry.book(nik(0), "PKM-01", DAY, "pagi")
-        assert result.outcome is BookingOutcome.BOOKED and result.ticket is not None
-        assert await _waits(redis) - before == 1
-        # What the person was told is on the replica already: booking, ticket and seat.
-        assert await copy.hget(keys.booking(nik(0)), "code") == result.ticket.code
-        assert await copy.hget(keys.ticket(result.ticket.code), "state") == "active"
-        assert await copy.hget(keys.slot_booked("PKM-01", day_key(DAY)), "pagi") == "1"
-        await registry.aclose()
-    finally:
-        await copy.aclose()
-        await lean.aclose()
-        await redis.aclose()
-        _stop(primary, replica)
+    async with _waiting_registry(tmp_path, key_prefix, 1) as w:
+        copy = aioredis.Redis.from_url(w.replica.url, decode_responses=True)
+        try:
+            before = await _wait_commands(w.redis)
+            result = await w.registry.book(nik(0), "PKM-01", DAY, "pagi")
+            assert result.outcome is BookingOutcome.BOOKED and result.ticket is not None
+            assert await _wait_commands(w.redis) - before == 1
+            # What the person was told is on the replica already: booking, ticket, seat.
+            keys = w.keys
+            assert await copy.hget(keys.booking(nik(0)), "code") == result.ticket.code
+            assert await copy.hget(keys.ticket(result.ticket.code), "state") == "active"
+            assert await copy.hget(keys.slot_booked("PKM-01", day_key(DAY)), "pagi") == "1"
+        finally:
+            await copy.aclose()
 
 
 @needs_redis_server
@@ -144,33 +166,20 @@ async def test_bookings_wait_for_a_replica_side_by_side(tmp_path: Path, key_pref
     """Three people book while the replica is stopped: all three WAITs are on the primary
     at once ([redis] wait_connections = 3), where they used to queue on one connection
     (the third waiting out the first two); all three are confirmed once it is back."""
-    primary, replica = await _primary_and_replica(tmp_path)
-    config = _waiting_config(key_prefix, primary, **{"redis.wait_connections": 3})
-    settings, keys = redis_settings(config), AllKeys(prefix=key_prefix)
-    redis, lean = connect(settings), connect_lean(settings)
-    people = [nik(i) for i in range(3)]
-    bookings: asyncio.Future[list[BookingResult]] | None = None
-    try:
-        setup = await registry_with(config, redis, keys, workers=3)
-        await screened(setup, *people)
-        await setup.aclose()
-        registry = Registry.from_config(config, redis, clock=FakeClock(), fast=lean)
-        await registry.warm_up()
-        _signal(replica, signal.SIGSTOP)
-        bookings = asyncio.gather(*(registry.book(n, "PKM-01", DAY, "pagi") for n in people))
-        await _until_clients_wait(redis, 3)
-        _signal(replica, signal.SIGCONT)
-        results = await asyncio.wait_for(bookings, 20)
-        assert [r.outcome for r in results] == [BookingOutcome.BOOKED] * 3
-        assert len({r.ticket.code for r in results if r.ticket is not None}) == 3
-        await registry.aclose()
-    finally:
-        if bookings is not None:
-            bookings.cancel()
-            await asyncio.gather(bookings, return_exceptions=True)
-        await lean.aclose()
-        await redis.aclose()
-        _stop(primary, replica)
+    connections = {"redis.wait_connections": 3}
+    async with _waiting_registry(tmp_path, key_prefix, 3, **connections) as w:
+        bookings: asyncio.Future[list[BookingResult]] | None = None
+        try:
+            _signal(w.replica, signal.SIGSTOP)
+            people = [nik(i) for i in range(3)]
+            bookings = asyncio.gather(*(w.registry.book(n, "PKM-01", DAY, "pagi") for n in people))
+            await _until_clients_wait(w.redis, 3)
+            _signal(w.replica, signal.SIGCONT)
+            results = await asyncio.wait_for(bookings, 20)
+            assert [r.outcome for r in results] == [BookingOutcome.BOOKED] * 3
+            assert len({r.ticket.code for r in results if r.ticket is not None}) == 3
+        finally:
+            await _settled(bookings)
 
 
 @needs_redis_server
