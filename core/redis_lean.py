@@ -158,7 +158,10 @@ class FastRedis:
     def _live(self) -> RespProtocol | None:
         """The connection when it is up and of this event loop, else None."""
         proto = self._proto
-        if proto is None or proto.lost or proto.loop is not asyncio.get_running_loop():
+        # "Its loop is running" stands for "its loop is this one" (one loop runs per
+        # thread): Python 3.11's get_running_loop() costs a getpid() system call, and
+        # this runs for every command.
+        if proto is None or proto.lost or not proto.loop.is_running():
             return None
         return proto
 
