@@ -46,9 +46,16 @@ class Calendar:
         self._window, self._closed = window_days, list(closed_weekdays)
         self._offset, self._clock = utc_offset_hours, clock
         self._days: tuple[date, list[date]] | None = None
+        # Today's date per whole second of the clock: a Registry hop asks for it several
+        # times, at about 2 µs each (a datetime and a timezone made every time).
+        self._today: tuple[int, date] | None = None
 
     def today(self) -> date:
-        return local_today(self._clock(), self._offset)
+        now = self._clock()
+        second = int(now)  # a local midnight falls on a whole second
+        if self._today is None or self._today[0] != second:
+            self._today = (second, local_today(now, self._offset))
+        return self._today[1]
 
     def window(self) -> list[date]:
         """Today's bookable days (one list per day, shared: do not change it)."""
