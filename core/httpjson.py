@@ -30,6 +30,21 @@ def json_error(status: type[web.HTTPException], reason: str) -> web.HTTPExceptio
     return status(text=json.dumps({"error": reason}), content_type="application/json")
 
 
+def as_json_error(exc: web.HTTPException) -> web.Response:
+    """``exc`` (aiohttp's own 404, 405, 413...) as a JSON error of the same status.
+
+    Made here rather than by raising ``type(exc)`` again: some of aiohttp's errors need
+    more arguments (405 its method and allowed methods, 413 the sizes). The headers
+    that matter to a client, such as 405's ``Allow``, are kept.
+    """
+    reason = exc.reason if exc.text is None else exc.text
+    headers = {k: v for k, v in exc.headers.items() if k.lower() in _KEPT_HEADERS}
+    return web.json_response({"error": reason}, status=exc.status, headers=headers)
+
+
+_KEPT_HEADERS = frozenset({"allow", "retry-after", "www-authenticate"})
+
+
 async def read_json_object(request: web.Request) -> dict[str, Any]:
     """The request body as a JSON object, or a 400 saying what is wrong with it."""
     try:

@@ -14,6 +14,8 @@ import logging
 import os
 import time
 
+from aiohttp.http_exceptions import HttpProcessingError
+
 from core.privacy import RedactingFilter, mask_phone
 
 # What the edge handling the current message knows: request_id, channel, msisdn. The
@@ -101,6 +103,32 @@ class TextFormatter(logging.Formatter):
         return f"{line} [{' '.join(f'{k}={v}' for k, v in context.items())}]" if context else line
 
 
+class MalformedRequestFilter(logging.Filter):
+    """aiohttp logs a request it cannot parse (a NUL in a header, a line too long) as an
+    error with a traceback. That is the client's mistake, already answered with a 400:
+    one warning line, naming the kind of mistake, not the request's bytes (which may
+    carry a phone or a NIK)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError):
+            remote = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg, record.args = (
+                "refused a malformed HTTP request from %s: %s (%s)",
+                (
+                    remote,
+                    type(exc).__name__,
+                    exc.code,
+                ),
+            )
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+_MALFORMED = MalformedRequestFilter()
+
+
 def setup_logging(level: str = "INFO", log_format: str = "text") -> None:
     handler = logging.StreamHandler()
     if log_format == "json":
@@ -109,6 +137,7 @@ def setup_logging(level: str = "INFO", log_format: str = "text") -> None:
         handler.setFormatter(TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter())
     handler.addFilter(ContextFilter())
+    logging.getLogger("aiohttp.server").addFilter(_MALFORMED)  # once: the same object
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

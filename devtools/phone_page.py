@@ -26,6 +26,7 @@ from devtools.phone_view import Handset, PhonePage
 from devtools.simulate import Gateway
 from devtools.smsc_settings import sim_settings
 from smpp.settings import sms_settings
+from web.form_body import read_form
 
 COOKIE = "vx_sim"  # double-submit CSRF: the form must repeat this cookie's value
 CODE = "*119#"
@@ -134,12 +135,13 @@ async def act(request: web.Request) -> web.Response:
     page, cookie = request.app[PAGE], request.cookies.get(COOKIE, "")
     if (request.content_length or 0) > MAX_FORM_BYTES:
         raise web.HTTPRequestEntityTooLarge(MAX_FORM_BYTES, request.content_length or 0)
-    form = await request.post()
-    if not cookie or not secrets.compare_digest(str(form.get("csrf", "")), cookie):
+    form = await read_form(request)
+    if form is None or not cookie or not secrets.compare_digest(str(form.get("csrf", "")), cookie):
         fresh = secrets.token_urlsafe(16)
         handset = Handset(page.dialects[0], "6281200000001", "", (), "", True)
         note = "That form had expired: try again."
-        return _respond(phone_view.render(page, handset, fresh, [], note), fresh, 403)
+        status = 400 if form is None else 403  # unreadable, or not sent from this page
+        return _respond(phone_view.render(page, handset, fresh, [], note), fresh, status)
     handset, problem = _handset(page, form)
     action, note = str(form.get("do", "")), problem
     messages: list[tuple[str, str]] = []

@@ -28,6 +28,7 @@ import time
 
 from aiohttp import web
 
+from core.digits import is_digits
 from core.httpjson import json_error, read_json_object
 from devtools import smsc_deliver
 from devtools.smsc import serve
@@ -94,7 +95,7 @@ async def messages(request: web.Request) -> web.Response:
 async def inject(request: web.Request) -> web.Response:
     data = await read_json_object(request)
     sender, to, text = str(data.get("from", "")), str(data.get("to", "1199")), data.get("text")
-    if not sender.isdigit() or not isinstance(text, str):
+    if not is_digits(sender) or not isinstance(text, str):
         raise json_error(web.HTTPBadRequest, "need from (digits) and text")
     try:
         parts = smsc_deliver.inject_mo(
@@ -120,7 +121,7 @@ async def ussd_hop(request: web.Request) -> web.Response:
     st = request.app[STATE]
     msisdn, text = str(data.get("from", "")), data.get("text", "")
     abort, repeat = bool(data.get("abort")), bool(data.get("repeat"))
-    if not msisdn.isdigit() or not isinstance(text, str) or not (text or abort or repeat):
+    if not is_digits(msisdn) or not isinstance(text, str) or not (text or abort or repeat):
         raise json_error(web.HTTPBadRequest, "need from (digits) and text (or abort / repeat)")
     try:
         wait = min(float(data.get("wait", 5.0)), MAX_USSD_WAIT)

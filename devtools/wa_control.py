@@ -24,6 +24,7 @@ import aiohttp
 import orjson
 from aiohttp import web
 
+from core.digits import is_digits
 from core.httpjson import json_error, read_json_object
 from devtools import wa_webhooks
 from devtools.wa_sim import STATE, SimState, WaSimSettings, send_message
@@ -33,7 +34,7 @@ _SWITCHES = {"latency": float, "statuses": bool, "status_delay": float, "webhook
 
 
 def _phone(request: web.Request, value: Any) -> str:
-    if not isinstance(value, str) or not value.isdigit():
+    if not isinstance(value, str) or not is_digits(value):
         raise json_error(web.HTTPBadRequest, "need a phone: digits, 62...")
     return value
 
@@ -92,7 +93,9 @@ async def inject(request: web.Request) -> web.Response:
     st.last_inbound[sender] = int(incoming["timestamp"])
     notification = wa_webhooks.message_notification(st.settings.phone_number_id, incoming)
     body, headers = wa_webhooks.signed(st.settings.app_secret, notification)
-    repeat = max(1, min(int(data.get("repeat", 1)), 5))
+    repeat = data.get("repeat", 1)
+    if not isinstance(repeat, int) or isinstance(repeat, bool) or not 1 <= repeat <= 5:
+        raise json_error(web.HTTPBadRequest, "repeat: a whole number from 1 to 5")
     statuses = [await st.post_raw(body, headers) for _ in range(repeat)]
     return web.json_response({"id": incoming["id"], "webhook_statuses": statuses})
 

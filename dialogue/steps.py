@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from core.digits import is_digits
 from dialogue.actions import ACTIONS
 from dialogue.context import Turn
 from dialogue.menus import Screen, Step
@@ -37,7 +38,7 @@ def yes_no(text: str) -> bool | None:
 def choice(text: str, count: int) -> int | None:
     """1-based choice number within 1..count, else None."""
     t = text.strip().rstrip(".")
-    if t.isdigit() and 1 <= int(t) <= count:
+    if is_digits(t) and len(t) < 10 and 1 <= int(t) <= count:
         return int(t)
     return None
 

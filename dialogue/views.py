@@ -8,6 +8,7 @@ the current one.
 
 from __future__ import annotations
 
+from core.digits import is_digits
 from dialogue.context import DialogueContext
 from dialogue.menus import Screen, fill
 from dialogue.model import NAVIGATION, Choice, View, ViewKind
@@ -101,6 +102,6 @@ def typed_answer(ctx: DialogueContext, session: Session, key: str) -> str | None
         return {f"{prefix}.yes": "1", f"{prefix}.no": "2"}.get(key)
     if screen.type == "menu":
         head, _, number = key.rpartition(".")
-        if head == prefix and number.isdigit() and 1 <= int(number) <= len(screen.options):
+        if head == prefix and is_digits(number) and 1 <= int(number) <= len(screen.options):
             return number
     return None

@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable
 from contextlib import ExitStack
 
+from core.digits import is_digits
 from core.phone import phone_problem_or_value
 from registration.import_source import CsvRows, Input, Source, UnreadableFile, rows_of
 from registration.models import ImportReport
@@ -75,7 +76,7 @@ def _facility_problem(fid: str, name: str, regency: str, address: str, capacity:
         return "regency must be 1-60 characters"
     if len(address) > 200:
         return "address longer than 200 characters"
-    if not capacity.isdigit() or int(capacity) > 100_000:
+    if not is_digits(capacity) or len(capacity) > 12 or int(capacity) > 100_000:
         return "daily_capacity must be a whole number 0-100000"
     return ""
 
@@ -143,8 +144,7 @@ class _WorkerCheck:
         nik, name, phone_raw, profession, fid = picked
         if not (
             len(nik) == 16
-            and nik.isdigit()
-            and nik.isascii()
+            and is_digits(nik)
             and nik[:2] in PROVINCE_CODES
             and nik[6:10] in VALID_DDMM
         ):
@@ -155,8 +155,7 @@ class _WorkerCheck:
             phone_raw[:2] == "08"
             and 11 <= len(phone_raw) <= 13
             and phone_raw[2] != "0"
-            and phone_raw.isdigit()
-            and phone_raw.isascii()
+            and is_digits(phone_raw)
         ):
             phone = "62" + phone_raw[1:]
         else:

@@ -18,6 +18,7 @@ from datetime import date
 import qrcode
 import qrcode.image.svg
 
+from core.digits import is_digits
 from registration.models import Ticket
 from registration.records import day_key, parse_day
 
@@ -77,7 +78,7 @@ class TicketSigner:
         if not hmac.compare_digest(self._sig(body).encode(), sig.encode("ascii", "replace")):
             return None
         day = parse_day(parts[3])
-        if day is None or not parts[5].isdigit():
+        if day is None or not is_digits(parts[5]):
             return None
         return PayloadFields(parts[1], parts[2], day, parts[4], int(parts[5]))
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
+from core.digits import is_digits
 from core.privacy import mask_phone
 from smpp import codec
 from smpp.keys import SmsKeys
@@ -115,7 +116,7 @@ class OutboxSender:
 
     async def _submit(self, entry_id: str, fields: dict[str, str]) -> None:
         to, text = fields.get("to", ""), fields.get("text", "")
-        if not to.isdigit() or not text:
+        if not is_digits(to) or not text:
             await self._fail(entry_id, fields, "bad outbox entry (to/text)")
             return
         builds = self.mt.build(to, text, self.source_for(fields.get("kind", "")))

@@ -91,6 +91,18 @@ async def test_back_main_menu_and_paging(phone):
     assert "Daftar vaksinasi" in (await phone.send("00")).text
 
 
+async def test_digits_other_than_0_to_9_are_a_wrong_choice_not_a_crash(phone):
+    """Python's isdigit() takes "²" (which int() refuses) and "１" or "٣" (which it reads
+    as 1 and 3): a phone's keyboard may send any of them. Each is a wrong choice, with
+    the menu again, and the session goes on."""
+    menu = await phone.dial()
+    for typed in ("²", "①", "１", "٣", "1²"):
+        again = await phone.send(typed)
+        assert not again.end, typed
+        assert again.view.error == "Pilihan salah." and menu.text in again.text, typed
+    assert "tenaga kesehatan" in (await phone.send("1")).text
+
+
 async def test_back_from_a_screening_question_asks_the_previous_one_again(phone):
     assert (await up_to_screening(phone)).startswith("(1/")
     assert (await phone.send("2")).text.startswith("(2/")

@@ -72,6 +72,16 @@ async def test_a_field_over_128_kib_is_a_bad_row(backend: Backend) -> None:
     assert {line for line, _ in report.errors} == {4, 8}  # 8: where the open quote overflowed
 
 
+async def test_a_capacity_in_digits_other_than_0_to_9_is_a_bad_row(backend: Backend) -> None:
+    """ "²" passes str.isdigit() but not int(): it once ended the whole import."""
+    rows = [*STANDARD_FACILITIES[:2], "PKM-X1,Puskesmas X,Kota Bandung,Jl. X,²"]
+    rows += ["PKM-X2,Puskesmas Y,Kota Bandung,Jl. Y,١٢", "PKM-X3,Puskesmas Z,Kota Bandung,Jl. Z,7"]
+    report = await backend.registry.import_facilities(facilities_csv(*rows))
+    assert report.rows_ok == 3
+    assert [line for line, _ in report.errors] == [4, 5]
+    assert all("daily_capacity" in reason for _, reason in report.errors)
+
+
 def failing_lines(good: int) -> Iterator[str]:
     """A source whose reading fails after ``good`` rows (a disk error, say)."""
     yield WORKER_HEADER

@@ -35,6 +35,8 @@ CASES = [
         json.dumps({"Type": "Response", "Sequence": "2", "Message": "1"}),
         "Sequence",
     ),
+    ("hubtel Type an object", "/ussd/hubtel", JSON, json.dumps({"Type": {}}), "Type"),
+    ("hubtel Type a list", "/ussd/hubtel", JSON, json.dumps({"Type": ["Response"]}), "Type"),
     ("hubtel form", "/ussd/hubtel", FORM, GOOD_AT, "content type"),
     ("json missing msisdn", "/ussd/json", JSON, json.dumps({"session_id": "a"}), "msisdn"),
     (

@@ -74,7 +74,8 @@ async def test_a_form_without_its_token_is_refused_and_changes_nothing(
         assert status == 403
         await visitor.get()
         assert "6 digit terakhir NIK" in visitor.page  # the answer was not applied
-        assert await visitor.post("/daftar/answer", text=last6(1)) == 303
+        # A hop number in digits int() refuses ("²" passes isdigit()) is the next hop.
+        assert await visitor.post("/daftar/answer", text=last6(1), hop="²") == 303
         assert "Lokasi vaksin" in visitor.page
 
 

@@ -3,6 +3,7 @@ webhooks to the server, the server answers through the Graph API, the phone read
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 
@@ -130,3 +131,33 @@ async def test_an_unknown_message_gets_help_that_works_on_whatsapp(phone: WaPhon
     assert "kirim VAKSIN" in body(help_reply) and "SMS VAKSIN" not in body(help_reply)
     [question] = await phone.type("VAKSIN")  # and it works
     assert "tenaga kesehatan" in body(question)
+
+
+async def test_a_button_id_with_digits_other_than_0_to_9_is_a_wrong_choice(
+    phone: WaPhone,
+) -> None:
+    """Button and row ids come back from WhatsApp as we sent them, but a webhook is outside
+    text: "worker_confirm.²" once ended the session with "busy" (int() refused "²")."""
+    await phone.type("VAKSIN")
+    await phone.tap("Ya")
+    [confirm] = await phone.type(last6(1))
+    [ids] = [[b["reply"]["id"] for b in confirm["interactive"]["action"]["buttons"]]]
+    screen = ids[0].rpartition(".")[0]
+    [again] = await phone.press(f"{screen}.²")
+    assert body(again).startswith("Pilihan salah.") and "Lokasi vaksin" in body(again)
+
+
+def test_a_webhook_with_odd_digits_is_read_not_refused() -> None:
+    """A timestamp of "²" (which int() refuses) is read as now; a sender written in
+    full-width digits is no phone number, so that message is skipped, not kept as one."""
+    from devtools import wa_webhooks
+    from whatsapp.webhook import parse_notification
+
+    odd_time = {**wa_webhooks.message(PHONE, text="VAKSIN", message_id="m1"), "timestamp": "²"}
+    full_width = wa_webhooks.message("６２８１２３４５６７８９０", text="VAKSIN", message_id="m2")
+    notification = wa_webhooks.message_notification("123", odd_time)
+    notification["entry"][0]["changes"][0]["value"]["messages"].append(full_width)
+    events, skipped = parse_notification(json.dumps(notification).encode(), "123")
+    [event] = events
+    assert event.phone == PHONE and event.text == "VAKSIN" and event.timestamp > 1_700_000_000
+    assert skipped == 1

@@ -151,6 +151,10 @@ class WaPhone:
         """Tap the button or list row with this title in the last message shown."""
         return await self._send(self._choice(title), replies)
 
+    async def press(self, button_id: str, *, replies: int = 1) -> list[dict]:
+        """A button reply carrying ``button_id``, whatever the last message offered."""
+        return await self._send({"button": button_id}, replies)
+
     async def send_picture(self) -> list[dict]:
         return await self._send({"type": "image"}, 1)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from core.httpjson import json_error, read_json_object, to_jsonable
+from core.httpjson import as_json_error, json_error, read_json_object, to_jsonable
 from core.phone import normalise_phone
 from core.privacy import mask_niks, mask_phone, redact
 from gateways.openapi import gateway_paths
@@ -97,7 +97,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     except web.HTTPException as exc:
         if exc.content_type == "application/json" or exc.status < 400:
             raise
-        raise json_error(type(exc), exc.reason if exc.text is None else exc.text) from None
+        return as_json_error(exc)
     except Exception:
         log.exception("operator API %s %s failed", request.method, request.path)
         raise json_error(web.HTTPInternalServerError, "internal error (logged)") from None
@@ -106,18 +106,25 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
 async def _csv_upload(request: web.Request) -> bytes:
     """The uploaded CSV: a raw body (text/csv) or the first file of a multipart form."""
     if request.content_type.startswith("multipart/"):
-        reader = await request.multipart()
-        part = await reader.next()
-        while part is not None and getattr(part, "filename", None) is None:
-            part = await reader.next()
-        if part is None:
-            raise json_error(web.HTTPBadRequest, "multipart upload without a file part")
-        raw = await part.read(decode=True)  # type: ignore[union-attr]
+        try:
+            raw = await _first_file(request)
+        except ValueError as exc:  # aiohttp's word for a torn or boundless multipart body
+            raise json_error(web.HTTPBadRequest, "unreadable multipart upload") from exc
     else:
         raw = await request.read()
     if not raw.strip():
         raise json_error(web.HTTPBadRequest, "empty upload: send the CSV as the request body")
     return bytes(raw)
+
+
+async def _first_file(request: web.Request) -> bytes:
+    reader = await request.multipart()
+    part = await reader.next()
+    while part is not None and getattr(part, "filename", None) is None:
+        part = await reader.next()
+    if part is None:
+        raise json_error(web.HTTPBadRequest, "multipart upload without a file part")
+    return bytes(await part.read(decode=True))  # type: ignore[union-attr]
 
 
 async def _import(request: web.Request, kind: str) -> web.Response:

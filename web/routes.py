@@ -16,18 +16,19 @@ from dataclasses import dataclass
 from aiohttp import web
 from multidict import MultiDictProxy
 
+from core.digits import is_digits
 from core.phone import normalise_phone
 from core.privacy import mask_phone
 from dialogue.menus import LANGUAGES
 from dialogue.model import Channel, Inbound, SessionEvent, View, ViewKind
 from web import pages, screens
+from web.form_body import read_form
 from web.otp import Checked, Sent
 from web.site import SITE, Handler, Site, guarded
 from web.state import WebState, new_session_id, session_hash, session_id, set_cookie
 
 log = logging.getLogger(__name__)
 
-FORM_TYPE = "application/x-www-form-urlencoded"
 MAX_FIELD = 80  # longer answers are not answers: cut before anything looks at them
 
 
@@ -96,10 +97,12 @@ async def _posted(request: web.Request, site: Site) -> Posted | web.Response:
     """The form, once its size, type and CSRF token are right; else the refusal page."""
     sid, lang = session_id(request), site.default_lang
     length = request.content_length
-    if request.content_type != FORM_TYPE or length is None or length > site.max_body:
+    form = None
+    if length is not None and length <= site.max_body:
+        form = await read_form(request)
+    if form is None:  # too large, chunked, another type, not UTF-8
         main = pages.notice(site.texts, lang, "form_expired")
         return _page(site, sid, lang, main, status=400)
-    form = await request.post()
     token = form.get("csrf", "")
     if not site.csrf.valid(sid, token if isinstance(token, str) else ""):
         log.info("web form refused: missing or wrong CSRF token (%s)", request.path)
@@ -168,7 +171,7 @@ async def post_code(request: web.Request, site: Site, posted: Posted) -> web.Res
         return await _send_code(request, site, posted, state.pending, "")
     code = "".join(posted.field("code").split())
     error = ""
-    if not (len(code) == 6 and code.isdigit()):
+    if not (len(code) == 6 and is_digits(code)):
         error = site.texts.get("code_format", state.lang)
     else:
         result = await site.codes.check(state.pending, code)
@@ -224,7 +227,7 @@ def _hop(posted: Posted) -> int:
     the next one (a form cannot skip ahead)."""
     following = posted.state.hop + 1
     raw = posted.field("hop")
-    return max(1, min(int(raw), following)) if raw.isdigit() and len(raw) < 10 else following
+    return max(1, min(int(raw), following)) if is_digits(raw) and len(raw) < 10 else following
 
 
 async def post_language(request: web.Request, site: Site, posted: Posted) -> web.Response:

@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from core.digits import is_digits
 from core.phone import normalise_phone
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
@@ -78,13 +79,13 @@ def event_from_fields(f: dict[str, str]) -> Event:
     if f.get("e") == "s":
         return StatusEvent(f["p"], f["i"], f["s"], f.get("r", ""))
     stamp = f.get("t", "")
-    return MessageEvent(f["p"], f["i"], int(stamp) if stamp.isdigit() else 0, f["k"],
+    return MessageEvent(f["p"], f["i"], int(stamp) if is_digits(stamp) else 0, f["k"],
                         f.get("x", ""), f.get("c", ""))  # fmt: skip
 
 
 def _phone(raw: Any) -> str:
     """The wa_id as the dialogue's msisdn ("" when it is not a phone number at all)."""
-    if not isinstance(raw, str) or not raw.isdigit() or len(raw) > 20:
+    if not isinstance(raw, str) or not is_digits(raw) or len(raw) > 20:
         return ""
     result = normalise_phone(raw)
     return result.value if result.ok else raw
@@ -101,7 +102,7 @@ def _message(raw: Any, now: int) -> MessageEvent | None:
     if not phone or not isinstance(mid, str) or not mid or len(mid) > MAX_ID:
         return None
     stamp = raw.get("timestamp")
-    sent = int(stamp) if isinstance(stamp, str) and stamp.isdigit() else now
+    sent = int(stamp) if isinstance(stamp, str) and is_digits(stamp) and len(stamp) < 16 else now
     kind = raw.get("type") if isinstance(raw.get("type"), str) else "unknown"
     if kind == "text":
         body = raw.get("text")

@@ -64,7 +64,7 @@ EVENTS = {
 def parse(body: bytes) -> Inbound:
     data = json_object(body)
     kind = data.get("Type")
-    if kind not in EVENTS:
+    if not isinstance(kind, str) or kind not in EVENTS:  # {} or [] cannot even be looked up
         raise BadRequest(f"field 'Type' must be one of {', '.join(EVENTS)}")
     sequence = hop_number(data, "Sequence")
     event = EVENTS[kind]

@@ -29,6 +29,7 @@ from ussd_server.context import AppContext
 from ussd_server.settings import ConsoleSettings
 from ussd_server.tokens import OperatorTokens
 from web import kit
+from web.form_body import read_form
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +124,10 @@ def operator_page(handler: PageHandler) -> Handler:
             if request.method == "POST":
                 if (request.content_length or 0) > MAX_FORM_BYTES:
                     return respond(message_page("Too large", "That form is too large."), 413)
-                form = await request.post()
+                posted = await read_form(request)
+                if posted is None:
+                    return unreadable_form(("/helpdesk", "Help desk"))
+                form = posted
                 if not console.csrf.valid(agent.session_id, field(form, "csrf")):
                     return _stale_form()
             return await handler(request, console, agent, form)
@@ -140,6 +144,12 @@ def _sign_in_first(request: web.Request) -> web.StreamResponse:
         return see_other(f"/helpdesk/login?next={quote(request.path)}")
     text = "Your sign-in has ended. Sign in again."
     return respond(message_page("Signed out", text, ("/helpdesk/login", "Sign in")), 401)
+
+
+def unreadable_form(back: tuple[str, str]) -> web.Response:
+    """A 400 for a body that is not this console's url-encoded form (nothing was done)."""
+    text = "That form could not be read, so nothing was done. Reload the page and try again."
+    return respond(message_page("Form refused", text, back), 400)
 
 
 def _stale_form() -> web.Response:

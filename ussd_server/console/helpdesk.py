@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from core.digits import is_digits
 from core.outbox import OutboundSms
 from core.phone import normalise_phone
 from core.privacy import mask_phone
@@ -63,7 +64,7 @@ async def found(console: Console, agent: Agent, statuses: list[RegistrantStatus]
 async def search(request: web.Request, console: Console, agent: Agent, form: Form) -> web.Response:
     token, query = console.csrf.token(agent.session_id), field(form, "query")
     registry, digits = console.ctx.registry, query.replace(" ", "").replace("-", "")
-    if len(digits) == 16 and digits.isdigit():
+    if len(digits) == 16 and is_digits(digits):
         status = await registry.status_by_nik(digits)
         statuses, how, nik = ([status] if status else []), "by NIK", digits
     else:

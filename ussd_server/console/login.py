@@ -29,10 +29,12 @@ from ussd_server.console.base import (
     operator_page,
     respond,
     see_other,
+    unreadable_form,
 )
 from ussd_server.console.passwords import AgentFileError, check_agent
 from ussd_server.console.sessions import Agent
 from web import kit
+from web.form_body import read_form
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +117,9 @@ async def login(request: web.Request) -> web.StreamResponse:
     pre = request.cookies.get(PRE_COOKIE, "")
     if (request.content_length or 0) > MAX_FORM_BYTES:
         return respond(message_page("Too large", "That form is too large."), 413)
-    form = await request.post()
+    form = await read_form(request)
+    if form is None:
+        return unreadable_form(("/helpdesk/login", "Sign in"))
     landing = _landing(field(form, "next"))
     if not console.csrf.valid("pre:" + pre, field(form, "csrf")):
         text = "This sign-in form has expired. Reload the page and sign in again."

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from core.digits import is_digits
 from ussd_server.keys import ShellKeys
 
 
@@ -60,7 +61,7 @@ class Sessions:
         """The session id of a well-signed, unexpired cookie (no Redis asked)."""
         session_id, _, rest = cookie.partition(".")
         expires, _, signature = rest.partition(".")
-        if not (session_id and expires.isdigit() and signature):
+        if not (session_id and is_digits(expires) and signature):
             return None
         if not hmac.compare_digest(self._sign(f"{session_id}.{expires}"), signature):
             return None
