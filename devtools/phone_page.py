@@ -202,6 +202,7 @@ def paths() -> dict[str, Any]:
                 "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": form}}},
                 "responses": {
                     "200": {"description": "the handset after the action", "content": html},
+                    "400": {"description": "the body is not a url-encoded form", "content": html},
                     "403": {"description": "the form's token is missing or stale", "content": html},
                 },
             },

@@ -53,8 +53,13 @@ SECURITY = [{"bearer": []}]
 
 
 def _op(summary: str, responses: dict[str, Any], **more: Any) -> dict[str, Any]:
-    """An operator operation: bearer token required."""
-    return {"summary": summary, "security": SECURITY, "responses": responses, **more}
+    """An operator operation: bearer token required (so 401 without it)."""
+    return {
+        "summary": summary,
+        "security": SECURITY,
+        "responses": {**UNAUTHORIZED, **responses},
+        **more,
+    }
 
 
 def _array_of(field: str, item: str) -> JsonSchema:
@@ -66,7 +71,7 @@ def _array_of(field: str, item: str) -> JsonSchema:
     }
 
 
-def operator_paths() -> dict[str, Any]:
+def operator_paths(public_description: bool) -> dict[str, Any]:
     """The /api/ routes (bearer token)."""
     return {
         **registry_paths(),
@@ -74,21 +79,20 @@ def operator_paths() -> dict[str, Any]:
         **check_in_paths(),
         **audit_paths(),
         **campaign_paths(_op),
-        **description_paths(SECURITY),
+        **description_paths(public_description),
     }
 
 
 def registry_paths() -> dict[str, Any]:
     report = _json(_ref("ImportReport"), "the import report: bad rows with line numbers")
     refused = _error("empty, or not UTF-8 text (the first bad line named; nothing imported)")
-    upload_errors = {"200": report, "400": refused, **UNAUTHORIZED}
+    upload_errors = {"200": report, "400": refused}
     return {
         "/api/facilities": {
             "get": _op(
                 "every facility with its capacity and seats booked over the booking window",
                 {
                     "200": _json(_array_of("facilities", "FacilityOverview"), "facilities"),
-                    **UNAUTHORIZED,
                 },
             ),
             "post": _op(
@@ -107,7 +111,7 @@ def registry_paths() -> dict[str, Any]:
         "/api/stats": {
             "get": _op(
                 "registrations by status, overall and by regency",
-                {"200": _json(_ref("Statistics"), "statistics"), **UNAUTHORIZED},
+                {"200": _json(_ref("Statistics"), "statistics")},
             )
         },
     }
@@ -125,7 +129,6 @@ def lookup_paths() -> dict[str, Any]:
                     ),
                     "400": _error("neither phone nor nik, or a bad phone"),
                     "404": _error("no registrant with that NIK"),
-                    **UNAUTHORIZED,
                 },
                 parameters=[
                     _param("query", "phone", "an Indonesian mobile number in any usual form"),
@@ -140,7 +143,6 @@ def lookup_paths() -> dict[str, Any]:
                 {
                     "200": _json(_ref("Ticket"), "the ticket (NIK masked unless full_nik)"),
                     "404": _error("no ticket with that code"),
-                    **UNAUTHORIZED,
                 },
                 parameters=[_param("path", "code", "the ticket code"), FULL_NIK],
             )
@@ -159,7 +161,12 @@ def check_in_paths() -> dict[str, Any]:
     payload = {
         "type": "object",
         "properties": {
-            "payload": {"type": "string", "maxLength": 200, "description": "QR payload or code"},
+            "payload": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 200,
+                "description": "QR payload or code",
+            },
             "facility_id": {"type": "string", "maxLength": 32, "description": SCANNING},
         },
         "required": ["payload", "facility_id"],
@@ -172,7 +179,6 @@ def check_in_paths() -> dict[str, Any]:
                 {
                     "200": _json(_ref("CheckInResult"), "the outcome"),
                     "400": _error("no payload or facility_id, or not printable ASCII"),
-                    **UNAUTHORIZED,
                 },
                 parameters=[FULL_NIK],
                 requestBody={"required": True, "content": {JSON: {"schema": payload}}},
@@ -183,7 +189,12 @@ def check_in_paths() -> dict[str, Any]:
 
 def audit_paths() -> dict[str, Any]:
     """The help desk's audit log (see ussd_server/console/audit.py)."""
-    limit = _param("query", "limit", "how many (1-1000, default 100)", {"type": "integer"})
+    limit = _param(
+        "query",
+        "limit",
+        "how many (default 100)",
+        {"type": "integer", "minimum": 1, "maximum": 1000},
+    )
     return {
         "/api/audit": {
             "get": _op(
@@ -191,7 +202,6 @@ def audit_paths() -> dict[str, Any]:
                 {
                     "200": _json(_array_of("entries", "AuditEntry"), "the latest entries"),
                     "400": _error("limit is not a whole number from 1 to 1000"),
-                    **UNAUTHORIZED,
                 },
                 parameters=[limit],
             )
@@ -199,29 +209,19 @@ def audit_paths() -> dict[str, Any]:
     }
 
 
-def description_paths(security: list[dict[str, list[str]]]) -> dict[str, Any]:
-    """This document and its page (public when ``[operator_api] public_description``)."""
+def description_paths(public: bool) -> dict[str, Any]:
+    """This document and its page: no token asked when ``[operator_api] public_description``."""
+    page = {"description": "HTML", "content": {"text/html": {}}}
+    described = {
+        "/api/openapi.json": ("this OpenAPI 3.1 description", _json({"type": "object"}, "it")),
+        "/api/docs": ("the same description as a page", page),
+    }
+    security, refused = ([], {}) if public else (SECURITY, UNAUTHORIZED)
     return {
-        "/api/openapi.json": {
-            "get": {
-                "summary": "this OpenAPI 3.1 description",
-                "security": security,
-                "responses": {
-                    "200": _json({"type": "object"}, "the description"),
-                    **UNAUTHORIZED,
-                },
-            }
-        },
-        "/api/docs": {
-            "get": {
-                "summary": "the same description as a page",
-                "security": security,
-                "responses": {
-                    "200": {"description": "HTML", "content": {"text/html": {}}},
-                    **UNAUTHORIZED,
-                },
-            }
-        },
+        path: {
+            "get": {"summary": summary, "security": security, "responses": {"200": ok, **refused}}
+        }
+        for path, (summary, ok) in described.items()
     }
 
 
@@ -232,7 +232,7 @@ def campaign_paths(op: Any) -> dict[str, Any]:
         "type": "object",
         "properties": {
             "name": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"},
-            "template": {"type": "string"},
+            "template": {"type": "string", "minLength": 1},
             "filters": {"type": "object"},
             "only_unregistered": {"type": "boolean"},
         },
@@ -247,14 +247,14 @@ def campaign_paths(op: Any) -> dict[str, Any]:
             "get": op("every campaign's progress", {"200": _json(listing, "campaigns")}),
             "post": op(
                 "create a draft blast campaign (the template is linted)",
-                {"201": progress, "400": _error("bad name, template or filter"), **UNAUTHORIZED},
+                {"201": progress, "400": _error("bad name, template or filter")},
                 requestBody={"required": True, "content": {JSON: {"schema": create}}},
             ),
         },
         "/api/campaigns/{name}": {
             "get": op(
                 "one campaign's progress",
-                {"200": progress, "404": _error("no such campaign"), **UNAUTHORIZED},
+                {"200": progress, "404": _error("no such campaign")},
                 parameters=[name],
             )
         },
@@ -265,7 +265,6 @@ def campaign_paths(op: Any) -> dict[str, Any]:
                     "200": progress,
                     "404": _error("no such campaign or action"),
                     "409": _error("not possible in the campaign's state"),
-                    **UNAUTHORIZED,
                 },
                 parameters=[name, action],
             )
@@ -273,7 +272,9 @@ def campaign_paths(op: Any) -> dict[str, Any]:
     }
 
 
-def document(edge_paths: dict[str, Any], public_paths: dict[str, Any]) -> dict[str, Any]:
+def document(
+    edge_paths: dict[str, Any], public_paths: dict[str, Any], *, public_description: bool
+) -> dict[str, Any]:
     """The whole description; the edges (gateways, the website, WhatsApp) and the public routes
     describe their own paths."""
     return {
@@ -287,7 +288,7 @@ def document(edge_paths: dict[str, Any], public_paths: dict[str, Any]) -> dict[s
                 "the COVID-19 vaccination registration of health workers."
             ),
         },
-        "paths": {**edge_paths, **public_paths, **operator_paths()},
+        "paths": {**edge_paths, **public_paths, **operator_paths(public_description)},
         "components": {
             "schemas": components(),
             "securitySchemes": {

@@ -251,7 +251,7 @@ def setup(
     config = app[CONTEXT].config
     paths = {**public_paths(), **page_paths}
     edges = {**gateway_paths(config), **web_paths(config), **whatsapp_paths(config)}
-    document = openapi.document(edges, paths)
+    document = openapi.document(edges, paths, public_description=settings.public_description)
     app.add_subapp("/api/", operator_app(tokens, settings, document, max_upload))
     app[DOCUMENT] = document
     return document

@@ -26,7 +26,7 @@ SUMMARY = "Africa's Talking: one hop of a USSD session (CON continues, END ends)
 REQUEST = {
     "type": "object",
     "properties": {
-        "sessionId": {"type": "string", "maxLength": 128},
+        "sessionId": {"type": "string", "maxLength": 128, "pattern": "\\S"},
         "serviceCode": {"type": "string", "maxLength": 32},
         "phoneNumber": {"type": "string", "description": "+62..."},
         "networkCode": {"type": "string"},
@@ -39,7 +39,7 @@ ERROR = {"text/plain": {"type": "string", "pattern": "^error: "}}
 EVENT_REQUEST = {
     "type": "object",
     "properties": {
-        "sessionId": {"type": "string"},
+        "sessionId": {"type": "string", "maxLength": 128, "pattern": "\\S"},
         "phoneNumber": {"type": "string"},
         "status": {"enum": sorted(EVENT_STATUSES)},
     },

@@ -28,7 +28,7 @@ REQUEST = {
         "Type": {"enum": ["Initiation", "Response", "Release", "Timeout"]},
         "Message": {"type": "string"},
         "Mobile": {"type": "string"},
-        "SessionId": {"type": "string", "maxLength": 128},
+        "SessionId": {"type": "string", "maxLength": 128, "pattern": "\\S"},
         "ServiceCode": {"type": "string"},
         "Sequence": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
         "Operator": {"type": "string"},

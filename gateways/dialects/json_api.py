@@ -26,7 +26,7 @@ SUMMARY = "Plain JSON: one hop of a USSD session"
 REQUEST = {
     "type": "object",
     "properties": {
-        "session_id": {"type": "string", "maxLength": 128},
+        "session_id": {"type": "string", "maxLength": 128, "pattern": "\\S"},
         "msisdn": {"type": "string"},
         "service_code": {"type": "string"},
         "input": {"type": "string"},

@@ -87,6 +87,7 @@ def console_paths() -> dict[str, Any]:
             responses["303"] = {"description": "not signed in: to the sign-in page"}
             responses["401"] = {"description": "the sign-in has ended", "content": html}
         if method == "POST":
+            responses["400"] = {"description": "not a url-encoded UTF-8 form", "content": html}
             responses["403"] = {"description": "no or a wrong CSRF token", "content": html}
             form = {"type": "object", "additionalProperties": {"type": "string"}}
             more = {
