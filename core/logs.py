@@ -114,14 +114,8 @@ class MalformedRequestFilter(logging.Filter):
         if isinstance(exc, HttpProcessingError):
             remote = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
             record.levelno, record.levelname = logging.WARNING, "WARNING"
-            record.msg, record.args = (
-                "refused a malformed HTTP request from %s: %s (%s)",
-                (
-                    remote,
-                    type(exc).__name__,
-                    exc.code,
-                ),
-            )
+            record.msg = "refused a malformed HTTP request from %s: %s (%s)"
+            record.args = (remote, type(exc).__name__, exc.code)
             record.exc_info, record.exc_text = None, None
         return True
 
