@@ -40,9 +40,10 @@ _REASONS = {status.value: status.phrase for status in HTTPStatus}
 
 def encode(reply: Reply, keep_alive: bool) -> bytes:
     reason = _REASONS.get(reply.status, "")
+    allow = "Allow: POST\r\n" if reply.status == 405 else ""  # RFC 9110: every path is POST
     head = (
         f"HTTP/1.1 {reply.status} {reason}\r\nContent-Type: {reply.content_type}\r\n"
-        f"Content-Length: {len(reply.body)}\r\n"
+        f"{allow}Content-Length: {len(reply.body)}\r\n"
         f"{'' if keep_alive else 'Connection: close' + chr(13) + chr(10)}\r\n"
     )
     return head.encode("latin-1") + reply.body
