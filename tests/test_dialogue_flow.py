@@ -21,8 +21,9 @@ memory = pytest.importorskip("registration.memory")
 CODE = re.compile(r"(?:Kode tiket|Ticket code): ([A-Z0-9]{6,})")
 
 
-@pytest.fixture
-async def dialogue(config) -> Dialogue:
+@pytest.fixture(name="dialogue")
+async def dialogue_fixture(config) -> Dialogue:
+    """The shipped menus on the domain's memory stores, the registry loaded."""
     clock = FakeClock()
     registry = memory.memory_registry(config, clock=clock)
     await registry.import_facilities(facility_lines())

@@ -12,13 +12,9 @@ from __future__ import annotations
 import logging
 import random
 
-import pytest
-
-from tests.dialogue_harness import Dialogue, Handset, memory_dialogue, sms
-from tests.test_registration_support import FakeClock
-from tests.ussd_harness import HOUSEHOLD, PHONE, default_phones, facility_lines, last6, worker_lines
-
-memory = pytest.importorskip("registration.memory")
+from tests.dialogue_harness import Dialogue, Handset, sms
+from tests.test_dialogue_flow import dialogue_fixture  # noqa: F401 (the fixture `dialogue`)
+from tests.ussd_harness import HOUSEHOLD, PHONE, last6
 
 BUSY = "sibuk"  # the busy screen: what a hop that failed answers
 CHOICES = ["1", "1", "1", "2", "2", "3", "4", "0", "98"]
@@ -27,15 +23,6 @@ ODD = ["", " ", "²", "①", "١", "１", "00", "99", "-1", "1.", " 1 ", "x" * 3
 KEYS = ["main.1", "main.²", "worker_confirm.1", "hw_confirm.yes", "x", "", "a.b.c"]
 # (phone, index of its health worker): listed, a shared household phone, unlisted.
 PHONES = [(PHONE, 1), (HOUSEHOLD, 2), ("6281300000001", 1001), ("6289999999999", 7)]
-
-
-@pytest.fixture
-async def dialogue(config) -> Dialogue:
-    clock = FakeClock()
-    registry = memory.memory_registry(config, clock=clock)
-    await registry.import_facilities(facility_lines())
-    await registry.import_health_workers(worker_lines(default_phones()))
-    return memory_dialogue(config, registry, clock)
 
 
 async def walk(handset: Handset, worker: int, rng: random.Random) -> None:
