@@ -56,6 +56,8 @@ def split_udh(esm_class: int, payload: bytes) -> tuple[PartInfo | None, bytes]:
     while pos + 2 <= len(header):
         iei, length = header[pos], header[pos + 1]
         value = header[pos + 2 : pos + 2 + length]
+        if len(value) < length:  # an element cut short: the SMSC must not retry this
+            raise codec.PduError(f"UDH element 0x{iei:02X} longer than the UDH")
         if iei == 0x00 and length == 3:
             info = PartInfo(value[0], value[1], value[2])
         elif iei == 0x08 and length == 4:

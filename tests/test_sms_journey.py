@@ -4,12 +4,14 @@ dialogue engine -> registry -> replies and the ticket SMS back through the simul
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as aioredis
 
+from smpp import codec, concat
 from smpp.service import SmsService
 from tests.conftest import make_test_config
 from tests.keys import AllKeys
@@ -93,6 +95,25 @@ async def test_unknown_text_gets_one_help_reply_per_interval(phone: Phone) -> No
     assert second == []  # an auto-responder cannot make us loop
     [help_text] = await phone.send("BANTUAN")  # a keyword is always answered
     assert "VAKSIN" in help_text
+
+
+async def test_a_torn_concatenation_header_is_refused_for_good_and_texting_goes_on(
+    phone: Phone, sim: Sim, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A UDH whose concatenation element claims 3 octets with 2 left once raised an
+    IndexError: a traceback, and a *temporary* error the SMSC would retry forever."""
+    torn = codec.build_submit_sm(
+        901, source=PHONE, source_ton=1, source_npi=1, destination="1199",
+        esm_class=concat.ESM_UDHI, short_message=b"\x04\x00\x03\x07\x02halo",
+        command_id=codec.DELIVER_SM,
+    )  # fmt: skip
+    await sim.call("/raw", {"hex": torn.hex()})
+    [reply] = await phone.send("VAKSIN")  # the bind lives on
+    assert "Balas YA atau TIDAK" in reply
+    stats = await sim.call("/stats")
+    assert stats["deliver_resp"].get(str(codec.ESME_RX_P_APPN)) == 1  # permanent: not retried
+    assert str(codec.ESME_RX_T_APPN) not in stats["deliver_resp"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
 
 
 @pytest.mark.parametrize("mode", ["udh", "sar"])
