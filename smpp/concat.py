@@ -1,16 +1,18 @@
 """Long messages: concatenation headers out, reassembly in.
 
 Reassembly state is in-process (one SMS worker per deployment holds the binds),
-bounded by `max_sets` and a timeout: a set still incomplete after `timeout` seconds
-is dropped and logged. A restart loses parts of sets in progress; the sender's
-phone shows nothing, so the user simply sends again (we answer only complete text).
+bounded by `max_sets`, by `per_sender` sets for any one phone (so one phone sending
+first parts that never complete cannot push out everybody else's), and a timeout: a
+set still incomplete after `timeout` seconds is dropped and logged. A restart loses
+parts of sets in progress; the sender's phone shows nothing, so the user simply sends
+again (we answer only complete text).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 
 from smpp import codec
@@ -92,10 +94,12 @@ class _Set:
 class Reassembler:
     """Collects parts by (sender, recipient, reference); out of order and duplicates ok."""
 
-    def __init__(self, timeout: float = 120.0, max_sets: int = 10000) -> None:
+    def __init__(self, timeout: float = 120.0, max_sets: int = 10000, per_sender: int = 8) -> None:
         self.timeout = timeout
         self.max_sets = max_sets
+        self.per_sender = per_sender
         self._sets: OrderedDict[tuple[str, str, int, int], _Set] = OrderedDict()
+        self._of_sender: Counter[str] = Counter()  # incomplete sets per sending phone
         self.expired = 0
 
     def add(
@@ -115,14 +119,18 @@ class Reassembler:
         key = (source, dest, info.ref, info.total)
         entry = self._sets.get(key)
         if entry is None:
+            if self._of_sender[source] >= self.per_sender:
+                self._forget(next(k for k in self._sets if k[0] == source))  # its oldest
+                self.expired += 1
             while len(self._sets) >= self.max_sets:
-                self._sets.popitem(last=False)
+                self._forget(next(iter(self._sets)))
                 self.expired += 1
             entry = self._sets[key] = _Set(now, info.total, data_coding)
+            self._of_sender[source] += 1
         entry.parts.setdefault(info.seq, payload)  # a duplicate part is ignored
         if len(entry.parts) < entry.total:
             return None
-        del self._sets[key]
+        self._forget(key)
         whole = b"".join(entry.parts[i] for i in range(1, entry.total + 1))
         return whole, entry.data_coding
 
@@ -133,7 +141,7 @@ class Reassembler:
             key, entry = next(iter(self._sets.items()))
             if now - entry.started < self.timeout:
                 break
-            del self._sets[key]
+            self._forget(key)
             dropped += 1
             log.info(
                 "dropped incomplete multipart SMS (%d of %d parts) after timeout",
@@ -142,6 +150,12 @@ class Reassembler:
             )
         self.expired += dropped
         return dropped
+
+    def _forget(self, key: tuple[str, str, int, int]) -> None:
+        del self._sets[key]
+        self._of_sender[key[0]] -= 1
+        if not self._of_sender[key[0]]:
+            del self._of_sender[key[0]]
 
     def __len__(self) -> int:
         return len(self._sets)

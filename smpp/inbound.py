@@ -64,7 +64,9 @@ class InboundHandler:
         self.sms = sms
         self.engine = engine
         self.store = store
-        self.reassembler = concat.Reassembler(smpp.reassembly_timeout, smpp.reassembly_max_sets)
+        self.reassembler = concat.Reassembler(
+            smpp.reassembly_timeout, smpp.reassembly_max_sets, smpp.reassembly_sets_per_sender
+        )
         self._locks = KeyedLocks()
         self.receipts = ReceiptBook(lean, keys, smpp.receipt_id_base)
         # Each MO holds a Redis connection through the dialogue: bound the concurrency.

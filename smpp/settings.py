@@ -85,7 +85,13 @@ class SmppSettings(BindFields):
     # Incomplete multipart MO sets are dropped after this many seconds.
     reassembly_timeout: float
     reassembly_max_sets: int
+    reassembly_sets_per_sender: int
     connections: tuple[dict[str, Any], ...]
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.reassembly_max_sets < 1 or self.reassembly_sets_per_sender < 1:
+            raise ValueError("reassembly_max_sets and reassembly_sets_per_sender: at least 1")
 
     def binds(self, password: str) -> list[BindSettings]:
         """The binds to open: each `[[smpp.connections]]` table overrides these defaults."""

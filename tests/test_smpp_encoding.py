@@ -168,6 +168,22 @@ def test_reassembly_8bit_16bit_and_sar_out_of_order_with_duplicates() -> None:
     assert len(r) == 0
 
 
+def test_one_phone_s_unfinished_sets_cannot_push_out_everybody_else_s() -> None:
+    """A phone sending first parts that never complete keeps at most `per_sender` sets
+    (its oldest goes first); another phone's set in progress is untouched."""
+    r = concat.Reassembler(timeout=60, max_sets=10, per_sender=3)
+    other = concat.PartInfo(ref=1, total=2, seq=1)
+    assert r.add("6281111", "1199", other, 0, b"A", now=0.0) is None
+    for ref in range(20):  # 20 first halves from one phone, never finished
+        r.add("6289999", "1199", concat.PartInfo(ref, 2, 1), 0, b"x", now=float(ref))
+    assert len(r) == 1 + 3
+    second = concat.PartInfo(ref=1, total=2, seq=2)
+    assert r.add("6281111", "1199", second, 0, b"B", now=30.0) == (b"AB", 0)
+    late = concat.PartInfo(ref=19, total=2, seq=2)  # its newest set is still there
+    assert r.add("6289999", "1199", late, 0, b"y", now=30.0) == (b"xy", 0)
+    assert len(r) == 2
+
+
 def test_incomplete_set_is_dropped_after_the_timeout() -> None:
     r = concat.Reassembler(timeout=10)
     assert r.add("62812", "1199", concat.PartInfo(1, 2, 1), 0, b"A", now=0.0) is None

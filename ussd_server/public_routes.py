@@ -73,7 +73,8 @@ def add_public_routes(app: web.Application) -> None:
 def public_paths() -> dict[str, object]:
     """These routes' part of the OpenAPI description."""
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-    code = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
+    code_schema = {"type": "string", "pattern": "^[A-Za-z0-9]+$"}  # as the route matches it
+    code = {"name": "code", "in": "path", "required": True, "schema": code_schema}
     fmt = {"name": "fmt", "in": "path", "required": True, "schema": {"enum": ["png", "svg"]}}
     health = {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}
     return {
