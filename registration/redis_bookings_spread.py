@@ -3,11 +3,12 @@
 A booking WAITs for replicas on the connection its writes went over (a WAIT covers the
 master's writes as of its connection's last command, so only there is it sure to cover
 them), and Redis answers nothing else on a connection while its WAIT blocks. On one
-connection the bookings of a process therefore waited one after another: with replicas a few milliseconds away that capped a process at a
-few hundred bookings a second, and while a replica was down the tenth booking in the
-queue waited ten ``wait_timeout_ms`` before it could fail. Here each call runs whole
-on one :class:`RedisBookings` of its own connection, the one with the fewest calls in
-flight, so up to ``[redis] wait_connections`` bookings wait at the same time.
+connection the bookings of a process therefore waited one after another: with replicas a
+few milliseconds away that capped a process at a few hundred bookings a second, and
+while a replica was down the tenth booking in the queue waited ten ``wait_timeout_ms``
+before it could fail. Here each call runs whole on one :class:`RedisBookings` of its own
+connection, the one with the fewest calls in flight, so up to
+``[redis] wait_connections`` bookings wait at the same time.
 """
 
 from __future__ import annotations
