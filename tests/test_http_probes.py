@@ -69,6 +69,7 @@ async def test_operator_api_numbers_and_uploads_that_cannot_be_read_get_400(
     for ctype, body in (
         ("multipart/form-data", b"nik,name"),
         ("multipart/form-data; boundary=zz", b"no boundary line at all"),
+        ("multipart/form-data; boundary=zz", b"a" * 600_000),  # a line over aiohttp's limit
     ):
         headers = {**TOKEN, "Content-Type": ctype}
         async with http.post(server + "/api/facilities", data=body, headers=headers) as resp:

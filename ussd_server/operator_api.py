@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from core.httpjson import as_json_error, json_error, read_json_object, to_jsonable
 from core.phone import normalise_phone
@@ -108,7 +109,7 @@ async def _csv_upload(request: web.Request) -> bytes:
     if request.content_type.startswith("multipart/"):
         try:
             raw = await _first_file(request)
-        except ValueError as exc:  # aiohttp's word for a torn or boundless multipart body
+        except (ValueError, HttpProcessingError) as exc:  # torn, boundless, a line too long
             raise json_error(web.HTTPBadRequest, "unreadable multipart upload") from exc
     else:
         raw = await request.read()
