@@ -27,15 +27,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+from core.config_values import ConfigError, checked, limits_of
+
 ENV_PREFIX = "USSD_"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config.toml"
 
 T = TypeVar("T")
-
-
-class ConfigError(ValueError):
-    """A setting is missing, has the wrong type, or a secret cannot be found."""
 
 
 def env_name(section: str, key: str) -> str:
@@ -60,7 +58,12 @@ def _coerce(raw: str, like: Any, name: str) -> Any:
             stripped = raw.strip()
             if stripped.startswith(("[", "{")):
                 return json.loads(stripped)
-            return [item.strip() for item in stripped.split(",") if item.strip()]
+            items = [item.strip() for item in stripped.split(",") if item.strip()]
+            # "6,7" for a list of numbers means [6, 7], not ["6", "7"]
+            like_item = like[0] if isinstance(like, list) and like else ""
+            return [_coerce(item, like_item, name) for item in items]
+    except ConfigError:
+        raise
     except ValueError as exc:
         raise ConfigError(f"{name}={raw!r}: expected {type(like).__name__}") from exc
     return raw
@@ -89,25 +92,24 @@ def _is_dataclass_type(tp: Any) -> bool:
     return isinstance(tp, type) and dataclasses.is_dataclass(tp)
 
 
-def _value(hint: Any, value: Any, where: str) -> Any:
-    """One setting converted to its declared type (nested tables become dataclasses)."""
+def _value(hint: Any, value: Any, where: str, field: dataclasses.Field[Any]) -> Any:
+    """One setting checked and converted to its declared type (nested tables become
+    dataclasses); see :mod:`core.config_values`."""
     if _is_dataclass_type(hint) and isinstance(value, Mapping):
-        return _build(hint, value, where)
+        return build_settings(hint, value, where)
     if typing.get_origin(hint) in (dict, Mapping) and isinstance(value, Mapping):
         args = typing.get_args(hint)
         if len(args) == 2 and _is_dataclass_type(args[1]):
-            return {k: _build(args[1], v, f"{where}.{k}") for k, v in value.items()}
-    if hint is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if hint is tuple or typing.get_origin(hint) is tuple:
-        return tuple(value)
-    return value
+            return {k: build_settings(args[1], v, f"{where}.{k}") for k, v in value.items()}
+    return checked(hint, value, where, limits_of(field))
 
 
-def _build(cls: type[T], data: Mapping[str, Any], where: str) -> T:
-    """Build a dataclass from a mapping; every field must be there, nothing else."""
+def build_settings(cls: type[T], data: Mapping[str, Any], where: str) -> T:
+    """Build a settings dataclass from a table: every field must be there, nothing else,
+    each of its declared type and within its limits (:mod:`core.config_values`)."""
     hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    names = set(fields)
     missing = sorted(n for n in names if n not in data)
     if missing:
         raise ConfigError(f"[{where}] missing setting(s): {', '.join(missing)} (see config.toml)")
@@ -115,7 +117,7 @@ def _build(cls: type[T], data: Mapping[str, Any], where: str) -> T:
     unknown = sorted(k for k in set(data) - names if not isinstance(data[k], Mapping))
     if unknown:
         raise ConfigError(f"[{where}] unknown setting(s): {', '.join(unknown)}")
-    kwargs = {n: _value(hints.get(n), data[n], f"{where}.{n}") for n in names}
+    kwargs = {n: _value(hints.get(n), data[n], f"{where}.{n}", fields[n]) for n in names}
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:
@@ -151,7 +153,7 @@ class Config:
 
     def load(self, name: str, cls: type[T]) -> T:
         """Read section ``name`` into dataclass ``cls``."""
-        return _build(cls, self.section(name), name)
+        return build_settings(cls, self.section(name), name)
 
     def is_default(self, section: str, key: str) -> bool:
         """Whether ``section.key`` still has config.toml's value (nothing overrode it)."""

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.config import ConfigError
+
 # Versions of the menu file's format this engine runs (`version = ...` at its top).
 SUPPORTED_VERSIONS = (1,)
 LANGUAGES = ("id", "en")
@@ -27,8 +29,8 @@ REQUIRED_TEXTS = (
 )
 
 
-class MenuError(ValueError):
-    """The dialogue data is inconsistent; the message says where."""
+class MenuError(ConfigError):
+    """The dialogue data is inconsistent; the message says where (a deploy's config error)."""
 
 
 Text = dict[str, str]  # language -> text (a str.format template)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.config import Config
+from core.config_values import YEAR_SECONDS, setting
 from core.settings import service_settings
 from registration.settings import session_labels
 
@@ -14,15 +15,16 @@ class DialogueSettings:
     """`[dialogue]` as written in config.toml."""
 
     menus_file: str
-    default_language: str
-    max_list_items: int
-    resend_interval_seconds: int
+    default_language: str = setting(choices=("id", "en"))
+    # A list's numbers stay below 98 (the next-page key).
+    max_list_items: int = setting(low=1, high=97)
+    resend_interval_seconds: int = setting(high=YEAR_SECONDS)
     help_email: str
     service_codes: tuple[str, ...]
-    ussd_session_ttl_seconds: int
-    resume_window_seconds: int
-    sms_session_ttl_seconds: int
-    web_session_ttl_seconds: int
+    ussd_session_ttl_seconds: int = setting(low=1, high=YEAR_SECONDS)
+    resume_window_seconds: int = setting(high=YEAR_SECONDS)
+    sms_session_ttl_seconds: int = setting(low=1, high=YEAR_SECONDS)
+    web_session_ttl_seconds: int = setting(low=1, high=YEAR_SECONDS)
 
 
 # A USSD screen's room in GSM-7 septets when an edge gives no limit of its own (every

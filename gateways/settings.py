@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from dataclasses import dataclass
 
-from core.config import Config
+from core.config import Config, ConfigError
+from core.config_values import setting
+
+# GSM 03.38: a USSD string carries at most 182 septets.
+USSD_SEPTETS_MAX = 182
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]*$")  # RFC 9110 token ("" = none)
 
 
 @dataclass(frozen=True)
 class GatewaySettings:
     # Longest screen in GSM-7 septets, unless a dialect says less.
-    max_screen_chars: int
+    max_screen_chars: int = setting(low=64, high=USSD_SEPTETS_MAX)
     # Serve dialects without any authentication (closed test networks, `make run`).
     allow_unauthenticated: bool
     # A second port serving only the gateway endpoints through the lean listener (0 = none).
-    gateway_port: int
+    gateway_port: int = setting(high=65535)
 
 
 @dataclass(frozen=True)
 class DialectSettings:
     enabled: bool
-    max_screen_chars: int  # 0 = [ussd] max_screen_chars
+    max_screen_chars: int = setting(high=USSD_SEPTETS_MAX)  # 0 = [ussd] max_screen_chars
     auth_header: str
     secret_file: str
     basic_user: str
@@ -33,4 +40,17 @@ def gateway_settings(config: Config) -> GatewaySettings:
 
 
 def dialect_settings(config: Config, name: str) -> DialectSettings:
-    return config.load(f"ussd.dialects.{name}", DialectSettings)
+    settings = config.load(f"ussd.dialects.{name}", DialectSettings)
+    where = f"ussd.dialects.{name}"
+    if 0 < settings.max_screen_chars < 64:  # too small for the menus' screens
+        raise ConfigError(f"{where}.max_screen_chars: 0 (the default) or 64-182")
+    if not _HEADER_NAME.match(settings.auth_header):
+        raise ConfigError(f"{where}.auth_header = {settings.auth_header!r}: not a header name")
+    if ":" in settings.basic_user:
+        raise ConfigError(f"{where}.basic_user: a basic auth user cannot contain ':'")
+    for cidr in settings.allow_cidrs:
+        try:
+            ipaddress.ip_network(cidr, strict=False)
+        except ValueError as exc:
+            raise ConfigError(f"{where}.allow_cidrs: {exc}") from exc
+    return settings

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from core.config import ConfigError
 from registration.age import AgeBands
 from registration.models import AgeBand, ScreeningGroup, ScreeningOutcome, ScreeningResult
 
@@ -31,8 +32,8 @@ NOT_LISTED = "not_listed"
 RESERVED_IDS = frozenset({INCOMPLETE, NOT_LISTED})
 
 
-class ScreeningDataError(ValueError):
-    """The screening file is malformed; the message says where."""
+class ScreeningDataError(ConfigError):
+    """The screening file is malformed; the message says where (a deploy's config error)."""
 
 
 def _texts(raw: object, where: str, limit: int) -> dict[str, str]:

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from core.config import Config, ConfigError
+from core.config_values import DAY_SECONDS, YEAR_SECONDS, setting
 from core.settings import service_settings
 
 _SESSION = re.compile(r"^([a-z0-9_]{1,16})=(\d\d:\d\d)-(\d\d:\d\d)$")
@@ -13,22 +14,22 @@ _SESSION = re.compile(r"^([a-z0-9_]{1,16})=(\d\d:\d\d)-(\d\d:\d\d)$")
 
 @dataclass(frozen=True)
 class RegistrationSettings:
-    max_nik_attempts: int
-    lockout_seconds: int
+    max_nik_attempts: int = setting(low=1, high=100)
+    lockout_seconds: int = setting(low=1, high=YEAR_SECONDS)
     sessions: tuple[str, ...]
-    booking_window_days: int
-    closed_weekdays: tuple[int, ...]
+    booking_window_days: int = setting(low=1, high=366)
+    closed_weekdays: tuple[int, ...] = setting(low=1, high=7)  # ISO: 1 = Monday
     screening_file: str
-    claim_timeout_seconds: int
-    facility_cache_seconds: float
-    check_in_tolerance_days: int
+    claim_timeout_seconds: int = setting(low=1, high=DAY_SECONDS)
+    facility_cache_seconds: float = setting(high=DAY_SECONDS)
+    check_in_tolerance_days: int = setting(high=366)
 
 
 @dataclass(frozen=True)
 class TicketSettings:
     signing_key_file: str
     code_alphabet: str
-    code_length: int
+    code_length: int = setting(low=6, high=32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +55,10 @@ def load_settings(config: Config) -> tuple[RegistrationSettings, TicketSettings,
     reg = config.load("registration", RegistrationSettings)
     tickets = config.load("tickets", TicketSettings)
     offset = service_settings(config).utc_offset_hours
-    if len(set(tickets.code_alphabet)) < 10 or tickets.code_length < 6:
-        raise ConfigError("[tickets] code_alphabet needs 10+ symbols and code_length >= 6")
-    if reg.check_in_tolerance_days < 0:
-        raise ConfigError("[registration] check_in_tolerance_days must be 0 or more")
+    if len(set(tickets.code_alphabet)) < 10:
+        raise ConfigError("tickets.code_alphabet needs 10 or more different symbols")
+    if len(set(reg.closed_weekdays)) >= 7:
+        raise ConfigError("registration.closed_weekdays: at least one weekday must be open")
     return reg, tickets, offset
 
 

@@ -10,10 +10,51 @@ that the reference is current, so the settings file and the docs cannot drift.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
+import typing
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from core import settings as core_settings  # noqa: E402
+from core.config_values import limits_of  # noqa: E402
+from devtools.phone_page import SimulatorSettings  # noqa: E402
+from devtools.smsc_settings import SimSettings  # noqa: E402
+from devtools.wa_sim import WaSimSettings  # noqa: E402
+from dialogue.settings import DialogueSettings  # noqa: E402
+from gateways.settings import DialectSettings, GatewaySettings  # noqa: E402
+from registration.settings import RegistrationSettings, TicketSettings  # noqa: E402
+from smpp.settings import BlastSettings, SmppSettings, SmsSettings  # noqa: E402
+from ussd_server import settings as shell_settings  # noqa: E402
+from web.settings import WebSettings  # noqa: E402
+from whatsapp.settings import WhatsAppSettings  # noqa: E402
+
+# Which settings class reads which section (its field types and limits fill "allowed").
+CLASSES: dict[str, type] = {
+    "service": core_settings.ServiceSettings,
+    "metrics": core_settings.MetricsSettings,
+    "http": core_settings.HttpSettings,
+    "redis": core_settings.RedisSettings,
+    "operator_api": shell_settings.OperatorApiSettings,
+    "ticket_images": shell_settings.TicketImageSettings,
+    "console": shell_settings.ConsoleSettings,
+    "simulator": SimulatorSettings,
+    "tickets": TicketSettings,
+    "registration": RegistrationSettings,
+    "dialogue": DialogueSettings,
+    "web": WebSettings,
+    "ussd": GatewaySettings,
+    "ussd.dialects": DialectSettings,
+    "smpp": SmppSettings,
+    "sms": SmsSettings,
+    "blast": BlastSettings,
+    "whatsapp": WhatsAppSettings,
+    "smsc_sim": SimSettings,
+    "wa_sim": WaSimSettings,
+}
 TARGET = ROOT / "docs" / "configuration.md"
 
 HEADER = """# Configuration reference
@@ -23,7 +64,9 @@ Generated from `config.toml` by `make docs`; do not edit by hand.
 Every setting lives in `config.toml` with its default. A deployment keeps its own
 file with only what it changes (`--config PATH` or `USSD_CONFIG`), laid over the
 defaults; then each setting can be overridden by the environment variable shown.
-Secrets (the ticket signing key, the operator token, gateway secrets, the SMPP
+A value of the wrong type, or outside what the "allowed" column says (numbers are
+finite and at least 0 unless it says otherwise), stops start-up with one line naming
+the setting. Secrets (the ticket signing key, the operator token, gateway secrets, the SMPP
 password, the WhatsApp access token, app secret and verify token) never live in a
 file of settings: each comes from its environment variable or from the file its
 `*_file` setting names; an empty secret is a start-up error.
@@ -63,14 +106,40 @@ def markdown(text: str) -> str:
     lines = [
         HEADER.rstrip("\n"),
         "",
-        "| setting | environment variable | default | meaning |",
-        "|---|---|---|---|",
+        "| setting | environment variable | default | allowed | meaning |",
+        "|---|---|---|---|---|",
     ]
     for section, key, default, description in rows(text):
         env = "USSD_" + f"{section}_{key}".replace(".", "_").upper()
         cell = default.replace("|", "\\|")
-        lines.append(f"| `{section}.{key}` | `{env}` | `{cell}` | {description} |")
+        lines.append(
+            f"| `{section}.{key}` | `{env}` | `{cell}` | {allowed(section, key)} | {description} |"
+        )
     return "\n".join(lines) + "\n"
+
+
+def allowed(section: str, key: str) -> str:
+    """What the settings class accepts for ``section.key``: a range, or the words."""
+    cls = CLASSES.get("ussd.dialects" if section.startswith("ussd.dialects.") else section)
+    fields = {f.name: f for f in dataclasses.fields(cls)} if cls else {}
+    if key not in fields:
+        return ""
+    hint: Any = typing.get_type_hints(cls)[key]
+    limits = limits_of(fields[key])
+    if typing.get_origin(hint) in (tuple, list):
+        hint = typing.get_args(hint)[0]
+    if limits.choices:
+        return ", ".join(f"`{c}`" for c in limits.choices)
+    if hint in (int, float):
+        low, high = limits.low, limits.high
+        if high is None:
+            return f"≥ {_number(low)}" if low is not None else "any"
+        return f"{_number(low)} - {_number(high)}" if low is not None else f"≤ {_number(high)}"
+    return ""
+
+
+def _number(value: float) -> str:
+    return f"{int(value):,}" if value == int(value) else f"{value:g}"
 
 
 def current() -> str:

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from core.config import Config, ConfigError
+from core.config import Config, ConfigError, build_settings
+from core.config_values import DAY_SECONDS, YEAR_SECONDS, setting
 from smpp.ussd_variants import VARIANTS
 
 CHANNELS = frozenset({"sms", "ussd"})
+# GSM 03.38: a USSD string carries at most 182 septets; the menus need some 64.
+USSD_SEPTETS = {"low": 64, "high": 182}
+TON = {"high": 6}  # SMPP 5.2.5
+NPI = {"high": 18}  # SMPP 5.2.6
+ID_BASES = ("as_is", "hex", "decimal")
+_QUIET_HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 
 
 @dataclass(frozen=True)
@@ -17,40 +25,40 @@ class BindFields:
     """What one SMPP bind needs, as `[smpp]` and each `[[smpp.connections]]` table give it."""
 
     host: str
-    port: int
+    port: int = setting(low=1, high=65535)
     system_id: str
     system_type: str
     # "transceiver" (one connection) or "transmitter_receiver" (a pair).
-    bind_mode: str
-    window: int
-    response_timeout: float
+    bind_mode: str = setting(choices=("transceiver", "transmitter_receiver"))
+    window: int = setting(low=1, high=1000)
+    response_timeout: float = setting(low=0.1, high=3600)
     # Messages per second for the SMSC account (system_id at host:port), shared by every
     # bind and process sending to it; 0 = no limit.
     rate: float
-    enquire_link_interval: float
-    reconnect_min: float
-    reconnect_max: float
+    enquire_link_interval: float = setting(low=1, high=DAY_SECONDS)
+    reconnect_min: float = setting(low=0.01, high=3600)
+    reconnect_max: float = setting(low=0.01, high=3600)
     # How long to stop submitting after RTHROTTLED/RMSGQFUL (doubles while it repeats).
-    throttle_pause: float
+    throttle_pause: float = setting(low=0.01, high=30)
     # What the bind carries: "sms" (blasts, replies, ticket SMS go out on it) and/or
     # "ussd" (USSD hops arriving on it are answered on it).
-    channels: tuple[str, ...]
+    channels: tuple[str, ...] = setting(choices=sorted(CHANNELS))
     # How the network speaks USSD on this bind (a table in smpp.ussd_variants).
     ussd_variant: str
     # The service code of the hops after the first (the first hop carries the dialled
     # string); also the reply's sender when a deliver_sm has no destination_addr.
     ussd_service_code: str
     # Longest USSD screen on this bind, in GSM-7 septets.
-    ussd_max_screen_chars: int
+    ussd_max_screen_chars: int = setting(**USSD_SEPTETS)
 
     def __post_init__(self) -> None:
-        channels = tuple(self.channels)
-        if not channels or not CHANNELS.issuperset(channels):
-            raise ValueError(f"channels {list(channels)}: name one or both of sms, ussd")
+        if not self.channels:
+            raise ValueError("channels is empty: name one or both of sms, ussd")
         if self.ussd_variant not in VARIANTS:
             known = ", ".join(VARIANTS)
             raise ValueError(f"ussd_variant {self.ussd_variant!r}: one of {known}")
-        object.__setattr__(self, "channels", channels)  # a TOML list arrives as a list
+        if self.reconnect_max < self.reconnect_min:
+            raise ValueError("reconnect_max must not be below reconnect_min")
 
     @property
     def carries_sms(self) -> bool:
@@ -75,23 +83,18 @@ class SmppSettings(BindFields):
     enabled: bool
     password_file: str
     # data_coding 0: "gsm7" (unpacked septets) or "latin1" (some SMSCs).
-    data_coding_default: str
+    data_coding_default: str = setting(choices=("gsm7", "latin1"))
     # Long MT messages: "udh" (8-bit reference), "sar" (TLVs) or "payload" (message_payload).
-    long_message: str
+    long_message: str = setting(choices=("udh", "sar", "payload"))
     # Message ids in submit_sm_resp / receipts: "hex", "decimal" or "as_is".
-    message_id_base: str
-    receipt_id_base: str
-    registered_delivery: int
+    message_id_base: str = setting(choices=ID_BASES)
+    receipt_id_base: str = setting(choices=ID_BASES)
+    registered_delivery: int = setting(high=2)
     # Incomplete multipart MO sets are dropped after this many seconds.
-    reassembly_timeout: float
-    reassembly_max_sets: int
-    reassembly_sets_per_sender: int
+    reassembly_timeout: float = setting(low=1, high=DAY_SECONDS)
+    reassembly_max_sets: int = setting(low=1)
+    reassembly_sets_per_sender: int = setting(low=1)
     connections: tuple[dict[str, Any], ...]
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.reassembly_max_sets < 1 or self.reassembly_sets_per_sender < 1:
-            raise ValueError("reassembly_max_sets and reassembly_sets_per_sender: at least 1")
 
     def binds(self, password: str) -> list[BindSettings]:
         """The binds to open: each `[[smpp.connections]]` table overrides these defaults."""
@@ -100,13 +103,9 @@ class SmppSettings(BindFields):
         tables = self.connections or ({},)
         binds = []
         for i, table in enumerate(tables):
-            unknown = sorted(set(table) - set(base))
-            if unknown:
-                raise ConfigError(f"[[smpp.connections]] #{i + 1}: unknown setting(s) {unknown}")
-            try:
-                binds.append(BindSettings(**{**base, **table}))
-            except ValueError as exc:
-                raise ConfigError(f"[[smpp.connections]] #{i + 1}: {exc}") from exc
+            # the same checks as [smpp] itself: unknown names, types, limits
+            where = f"smpp.connections#{i + 1}"
+            binds.append(build_settings(BindSettings, {**base, **table}, where))
         _one_rate_per_account(binds)
         return binds
 
@@ -118,7 +117,7 @@ def _one_rate_per_account(binds: list[BindSettings]) -> None:
         account = (bind.host, bind.port, bind.system_id)
         if rates.setdefault(account, bind.rate) != bind.rate:
             raise ConfigError(
-                f"[[smpp.connections]] #{i + 1}: rate {bind.rate:g} differs from "
+                f"smpp.connections#{i + 1}: rate {bind.rate:g} differs from "
                 f"{rates[account]:g} for the same SMSC account ({bind.system_id} at "
                 f"{bind.host}:{bind.port}); the rate is the account's, one for all its binds"
             )
@@ -128,36 +127,36 @@ def _one_rate_per_account(binds: list[BindSettings]) -> None:
 class SmsSettings:
     service_number: str
     # Replies to MO messages come from the service number ("number") or the sender id.
-    reply_from: str
-    service_number_ton: int
-    service_number_npi: int
+    reply_from: str = setting(choices=("number", "sender"))
+    service_number_ton: int = setting(**TON)
+    service_number_npi: int = setting(**NPI)
     # At most one help reply (unknown text) per sender per this many seconds.
-    help_reply_interval_seconds: int
+    help_reply_interval_seconds: int = setting(high=YEAR_SECONDS)
     outbox_group: str
     # Sent (acknowledged) outbox SMS are kept this long, then trimmed from the stream.
-    outbox_retention_seconds: int
+    outbox_retention_seconds: int = setting(low=1, high=YEAR_SECONDS)
     # Temporary failures of an outbox SMS are retried up to this many times.
-    max_attempts: int
+    max_attempts: int = setting(low=1, high=1000)
 
 
 @dataclass(frozen=True)
 class BlastSettings:
     sender_id: str
-    sender_ton: int
-    sender_npi: int
+    sender_ton: int = setting(**TON)
+    sender_npi: int = setting(**NPI)
     keyword: str
     short_code: str
     # Quiet hours in local time (service.utc_offset_hours), "HH:MM-HH:MM"; "" = none.
     quiet_hours: str
     # Recipients taken from the queue per Redis round trip.
-    batch_size: int
+    batch_size: int = setting(low=1, high=10_000)
     # Temporary failures per recipient before it is marked failed.
-    max_attempts: int
+    max_attempts: int = setting(low=1, high=1000)
     # Message id -> recipient mapping lifetime (receipts arrive within this time).
-    receipt_ttl_seconds: int
+    receipt_ttl_seconds: int = setting(low=1, high=YEAR_SECONDS)
     # A batch's lease: a sender that stops renewing it (crashed) loses its batch to the
-    # other senders after this many seconds.
-    lease_seconds: float
+    # other senders after this many seconds (it is renewed every half second).
+    lease_seconds: float = setting(low=1, high=3600)
 
 
 def smpp_settings(config: Config) -> SmppSettings:
@@ -177,4 +176,12 @@ def sms_settings(config: Config) -> SmsSettings:
 
 
 def blast_settings(config: Config) -> BlastSettings:
-    return config.load("blast", BlastSettings)
+    settings = config.load("blast", BlastSettings)
+    if settings.quiet_hours and not _QUIET_HOURS.match(settings.quiet_hours):
+        raise ConfigError(f'blast.quiet_hours = {settings.quiet_hours!r}: HH:MM-HH:MM or ""')
+    longest = 11 if settings.sender_ton == 5 else 20  # alphanumeric: 11 characters
+    if not 0 < len(settings.sender_id) <= longest:
+        raise ConfigError(
+            f"blast.sender_id: 1-{longest} characters for sender_ton {settings.sender_ton}"
+        )
+    return settings

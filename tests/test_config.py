@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from core.config import ConfigError, env_name, load_config
 from core.settings import redis_settings
+from registration.settings import load_settings
+from registration.slots import window_days
 
 
 @dataclass
@@ -34,11 +37,15 @@ def test_environment_overrides_are_typed() -> None:
     assert config.section("redis")["url"] == "redis://x:1/2"
 
 
-def test_list_and_bool_overrides() -> None:
-    config = load_config(environ={"USSD_REGISTRATION_CLOSED_WEEKDAYS": "6,7"})
-    assert config.section("registration")["closed_weekdays"] == ["6", "7"]
-    config = load_config(environ={"USSD_REGISTRATION_CLOSED_WEEKDAYS": "[6, 7]"})
-    assert config.section("registration")["closed_weekdays"] == [6, 7]
+@pytest.mark.parametrize("written", ["6,7", "[6, 7]", " 6 , 7 "])
+def test_closed_weekdays_from_the_environment_close_those_days(written: str) -> None:
+    """ "6,7" once arrived as the strings "6" and "7", which no weekday number equals:
+    weekends stayed bookable."""
+    config = load_config(environ={"USSD_REGISTRATION_CLOSED_WEEKDAYS": written})
+    registration, _, _ = load_settings(config)
+    assert registration.closed_weekdays == (6, 7)
+    days = window_days(date(2021, 1, 13), 14, registration.closed_weekdays)
+    assert len(days) == 10 and all(d.isoweekday() <= 5 for d in days)
 
 
 def test_a_mistyped_override_fails_loudly() -> None:
@@ -110,6 +117,6 @@ def test_an_empty_secret_is_an_error_not_a_disabled_check(tmp_path: Path, value:
 
 def test_bookings_need_at_least_one_connection_to_wait_on() -> None:
     config = load_config(environ={"USSD_REDIS_WAIT_CONNECTIONS": "0"})
-    with pytest.raises(ConfigError, match=r"\[redis\] wait_connections must be at least 1"):
+    with pytest.raises(ConfigError, match=r"redis.wait_connections = 0: must be at least 1"):
         redis_settings(config)
     assert redis_settings(load_config(environ={})).wait_connections == 16

@@ -165,11 +165,11 @@ def test_the_simulated_network_and_the_edge_read_a_variant_the_same_way(variant:
     ("overrides", "reason"),
     [
         ({"smpp.ussd_variant": "nokia"}, "ussd_variant 'nokia': one of standard"),
-        ({"smpp.channels": ["sms", "mms"]}, "name one or both of sms, ussd"),
-        ({"smpp.connections": [{}, {"channels": []}]}, "#2: channels []"),
+        ({"smpp.channels": ["sms", "mms"]}, "smpp.channels[1] = 'mms': one of sms, ussd"),
+        ({"smpp.connections": [{}, {"channels": []}]}, "[smpp.connections#2] channels is empty"),
         (
             {"smpp.connections": [{"ussd_varient": "mica"}]},
-            "#1: unknown setting(s) ['ussd_varient']",
+            "[smpp.connections#1] unknown setting(s): ussd_varient",
         ),
     ],
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.config import Config
+from core.config_values import DAY_SECONDS, YEAR_SECONDS, setting
 
 
 @dataclass(frozen=True)
@@ -17,8 +18,8 @@ class OperatorApiSettings:
 @dataclass(frozen=True)
 class TicketImageSettings:
     # Unknown ticket codes one client address may ask for per window, then 429.
-    probe_limit: int
-    probe_window_seconds: int
+    probe_limit: int = setting(low=1)
+    probe_window_seconds: int = setting(low=1, high=DAY_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -26,16 +27,16 @@ class ConsoleSettings:
     enabled: bool
     agents_file: str  # "" = operator tokens only
     session_key_file: str
-    session_minutes: int
-    login_attempts: int
-    login_window_seconds: int
-    audit_max_entries: int
-    dashboard_days: int
-    dashboard_facilities: int
-    seats_days: int
-    dashboard_refresh_seconds: int
-    dashboard_figures_seconds: float
-    activity_retention_days: int
+    session_minutes: int = setting(low=1, high=7 * 24 * 60)
+    login_attempts: int = setting(low=1)
+    login_window_seconds: int = setting(low=1, high=YEAR_SECONDS)
+    audit_max_entries: int = setting(low=1)
+    dashboard_days: int = setting(low=1, high=366)
+    dashboard_facilities: int = setting(low=1, high=1000)
+    seats_days: int = setting(low=1, high=366)
+    dashboard_refresh_seconds: int = setting(high=DAY_SECONDS)
+    dashboard_figures_seconds: float = setting(high=3600)
+    activity_retention_days: int = setting(low=1, high=3660)
 
 
 def console_settings(config: Config) -> ConsoleSettings:

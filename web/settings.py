@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.config import Config, ConfigError
+from core.config import Config
+from core.config_values import DAY_SECONDS, YEAR_SECONDS, setting
 
 
 @dataclass(frozen=True)
@@ -12,19 +13,15 @@ class WebSettings:
     enabled: bool
     texts_file: str
     csrf_secret_file: str
-    code_ttl_seconds: int
-    code_max_tries: int
-    codes_per_phone: int
-    phone_window_seconds: int
-    codes_per_client: int
-    client_window_seconds: int
-    list_page_size: int
+    code_ttl_seconds: int = setting(low=1, high=DAY_SECONDS)
+    code_max_tries: int = setting(low=1, high=100)
+    codes_per_phone: int = setting(low=1)
+    phone_window_seconds: int = setting(low=1, high=YEAR_SECONDS)
+    codes_per_client: int = setting(low=1)
+    client_window_seconds: int = setting(low=1, high=YEAR_SECONDS)
+    list_page_size: int = setting(low=1, high=97)
     secure_cookie: bool
 
 
 def web_settings(config: Config) -> WebSettings:
-    settings = config.load("web", WebSettings)
-    for name in ("code_ttl_seconds", "code_max_tries", "codes_per_phone", "list_page_size"):
-        if getattr(settings, name) < 1:
-            raise ConfigError(f"[web] {name} must be at least 1")
-    return settings
+    return config.load("web", WebSettings)

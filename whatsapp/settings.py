@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.config import Config, ConfigError
+from core.config_values import YEAR_SECONDS, setting
+from core.settings import check_web_url
 
 
 @dataclass(frozen=True)
@@ -18,25 +20,25 @@ class WhatsAppSettings:
     app_secret_file: str
     verify_token_file: str
     # Largest webhook body accepted (Meta batches up to 1,000 updates per notification).
-    max_body_bytes: int
+    max_body_bytes: int = setting(low=1024)
     # One Graph API request, answer included (seconds).
-    request_timeout_seconds: float
+    request_timeout_seconds: float = setting(low=0.1, high=3600)
     # Phones sent to at the same time (each phone's messages go one after another).
-    send_concurrency: int
+    send_concurrency: int = setting(low=1, high=10_000)
     # Backoff after a 429, a 5xx or no answer: doubling from min to max, with jitter.
-    retry_min_seconds: float
-    retry_max_seconds: float
+    retry_min_seconds: float = setting(low=0.01, high=3600)
+    retry_max_seconds: float = setting(low=0.01, high=3600)
     # The customer-service window: free-form messages only this long after the user's last.
-    window_seconds: int
+    window_seconds: int = setting(low=1, high=YEAR_SECONDS)
     # Approved template sent instead when the window has closed ("" = send nothing).
     template_name: str
     template_language: str
     # How long a webhook message id is remembered (Meta retries for about a day).
-    dedupe_seconds: int
+    dedupe_seconds: int = setting(low=1, high=YEAR_SECONDS)
     # At most one help reply (unknown text) per phone per this many seconds (anti-loop).
-    help_reply_interval_seconds: int
+    help_reply_interval_seconds: int = setting(high=YEAR_SECONDS)
     # How long the delivery status of each sent message is kept (seconds).
-    status_retention_seconds: int
+    status_retention_seconds: int = setting(low=1, high=YEAR_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,9 @@ class WhatsAppSecrets:
 
 def whatsapp_settings(config: Config) -> WhatsAppSettings:
     settings = config.load("whatsapp", WhatsAppSettings)
+    check_web_url("whatsapp.graph_base_url", settings.graph_base_url)
+    if settings.retry_max_seconds < settings.retry_min_seconds:
+        raise ConfigError("whatsapp.retry_max_seconds must not be below retry_min_seconds")
     if settings.enabled and not settings.phone_number_id.strip():
         raise ConfigError(
             "[whatsapp] enabled without phone_number_id: set USSD_WHATSAPP_PHONE_NUMBER_ID "
