@@ -46,6 +46,19 @@ def test_import_reports_bad_rows_capped(
     assert cli.main(["check-in", "VX1.AAAA.B.20210101.pagi.1.XXXX", "--facility", "PKM-01"]) == 1
     assert "FORGED" in capsys.readouterr().out
     assert cli.main(["import", "facilities", str(tmp_path / "missing.csv")]) == 2
+    assert "no such file: " in capsys.readouterr().err
+    assert cli.main(["import", "facilities", str(tmp_path)]) == 2
+    assert "not a regular file: " in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("count", ["0", "-5", "²"])
+def test_demo_data_wants_at_least_one_worker(
+    env: None, count: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["demo-data", "--workers", count, "--no-load"])
+    assert exited.value.code == 2
+    assert "a whole number, at least 1" in capsys.readouterr().err
 
 
 def test_demo_data_writes_and_loads(

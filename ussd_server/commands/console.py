@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from core.config import Config
-from ussd_server.console.passwords import AgentFileError, read_agents, remove_agent, set_agent
+from ussd_server.console.passwords import (
+    AgentFileError,
+    check_agent_name,
+    read_agents,
+    remove_agent,
+    set_agent,
+)
 from ussd_server.settings import console_settings
 
 
@@ -37,8 +43,12 @@ def register(sub: Any) -> None:
 def _password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
-    first = getpass.getpass("password: ")
-    if getpass.getpass("again: ") != first:
+    try:
+        first = getpass.getpass("password: ")
+        again = getpass.getpass("again: ")
+    except EOFError:  # no terminal and nothing on standard input
+        raise AgentFileError("no password given: type it twice, or use --password-stdin") from None
+    if again != first:
         raise AgentFileError("the two passwords differ")
     return first
 
@@ -63,6 +73,7 @@ def console_agent(args: argparse.Namespace, config: Config) -> int:
             removed = remove_agent(path, args.name)
             print(f"removed {args.name}" if removed else f"no agent named {args.name}")
             return 0 if removed else 1
+        check_agent_name(args.name)  # before asking for a password it could not use
         new = set_agent(path, args.name, _password(args.password_stdin))
         print(f"{'added' if new else 'changed the password of'} {args.name} in {path}")
         return 0

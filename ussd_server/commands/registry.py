@@ -20,6 +20,7 @@ from redis.exceptions import RedisError
 
 from core import aio
 from core.config import Config
+from core.digits import is_digits
 from core.phone import normalise_phone
 from core.privacy import mask_nik, redact
 from core.progress import ProgressBar
@@ -55,7 +56,9 @@ def register(sub: Any) -> None:
         "demo-data",
         help="write (and load) a synthetic registry: 61 facilities, N health workers",
     )
-    demo.add_argument("--workers", type=int, default=10_000, help="health workers (default 10000)")
+    demo.add_argument(
+        "--workers", type=_at_least_one, default=10_000, help="health workers (default 10000)"
+    )
     demo.add_argument("--out", type=Path, default=Path("var/demo"), help="CSV directory")
     demo.add_argument("--seed", type=int, default=2021, help="random seed (same seed, same data)")
     demo.add_argument(
@@ -115,9 +118,17 @@ def print_report(label: str, report: ImportReport, out: Any = None) -> None:
         print(f"  ... and {len(report.errors) - MAX_ERRORS_SHOWN} more bad rows", file=out)
 
 
+def _at_least_one(text: str) -> int:
+    number = int(text) if is_digits(text) else 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: a whole number, at least 1")
+    return number
+
+
 def run_import(args: argparse.Namespace, config: Config) -> int:
     if not args.file.is_file():
-        print(f"no such file: {args.file}", file=sys.stderr)
+        what = "not a regular file" if args.file.exists() else "no such file"
+        print(f"{what}: {args.file}", file=sys.stderr)
         return 2
     progress = ProgressBar.auto(f"importing {args.file.name}", force=args.progress)
     try:

@@ -83,10 +83,15 @@ def check_agent(path: Path, name: str, password: str) -> bool:
     return matched and stored is not None
 
 
-def set_agent(path: Path, name: str, password: str) -> bool:
-    """Add ``name`` or change its password; True when it was new. The file stays 0600."""
+def check_agent_name(name: str) -> None:
+    """AgentFileError unless ``name`` can stand in the file (no ':', no spaces)."""
     if not AGENT_NAME.match(name):
         raise AgentFileError("agent name: 1-64 letters, digits or _ . @ -")
+
+
+def set_agent(path: Path, name: str, password: str) -> bool:
+    """Add ``name`` or change its password; True when it was new. The file stays 0600."""
+    check_agent_name(name)
     if len(password) < MIN_PASSWORD:
         raise AgentFileError(f"password: at least {MIN_PASSWORD} characters")
     agents = read_agents(path)
