@@ -82,10 +82,15 @@ def _number(hint: type, value: Any, where: str, limits: Limits) -> int | float:
     if not math.isfinite(value):
         raise ConfigError(f"{where} = {value!r}: must be a finite number")
     if limits.low is not None and value < limits.low:
-        raise ConfigError(f"{where} = {value!r}: must be at least {limits.low:g}")
+        raise ConfigError(f"{where} = {value!r}: must be at least {number_text(limits.low)}")
     if limits.high is not None and value > limits.high:
-        raise ConfigError(f"{where} = {value!r}: must be at most {limits.high:g}")
+        raise ConfigError(f"{where} = {value!r}: must be at most {number_text(limits.high)}")
     return float(value) if hint is float else value
+
+
+def number_text(value: float) -> str:
+    """A limit as people read it: 86,400,000 rather than 8.64e+07, 0.01 as it is."""
+    return f"{int(value):,}" if value == int(value) else f"{value:g}"
 
 
 def _wrong(where: str, value: Any, expected: str) -> ConfigError:

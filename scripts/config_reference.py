@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core import settings as core_settings  # noqa: E402
-from core.config_values import limits_of  # noqa: E402
+from core.config_values import limits_of, number_text  # noqa: E402
 from devtools.phone_page import SimulatorSettings  # noqa: E402
 from devtools.smsc_settings import SimSettings  # noqa: E402
 from devtools.wa_sim import WaSimSettings  # noqa: E402
@@ -133,13 +133,11 @@ def allowed(section: str, key: str) -> str:
     if hint in (int, float):
         low, high = limits.low, limits.high
         if high is None:
-            return f"≥ {_number(low)}" if low is not None else "any"
-        return f"{_number(low)} - {_number(high)}" if low is not None else f"≤ {_number(high)}"
+            return f"≥ {number_text(low)}" if low is not None else "any"
+        if low is None:
+            return f"≤ {number_text(high)}"
+        return f"{number_text(low)} - {number_text(high)}"
     return ""
-
-
-def _number(value: float) -> str:
-    return f"{int(value):,}" if value == int(value) else f"{value:g}"
 
 
 def current() -> str:
