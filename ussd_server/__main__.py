@@ -2,9 +2,13 @@ import sys
 
 from core.metrics_setup import prepare_from_argv
 
-# Before anything imports prometheus-client: it picks its storage when imported.
-prepare_from_argv(sys.argv[1:])
+try:
+    # Before anything imports prometheus-client: it picks its storage when imported.
+    prepare_from_argv(sys.argv[1:])
 
-from ussd_server.cli import main  # noqa: E402
+    from ussd_server.cli import main
 
-sys.exit(main())
+    code = main()
+except KeyboardInterrupt:  # Ctrl-C while still importing and loading: no traceback
+    code = 130
+sys.exit(code)

@@ -206,6 +206,12 @@ def startup_warnings(config: Config) -> list[str]:
 
 
 async def _serve(config: Config, host: str, port: int, sms: bool, reuse_port: bool) -> None:
+    # Signals first: a stop asked for while the channels start lets them finish starting,
+    # then stops them cleanly (SMPP binds unbound), instead of cancelling them half-way.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
     runner = web.AppRunner(create_app(config, sms=sms), access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_port=reuse_port, backlog=1024)
@@ -214,10 +220,6 @@ async def _serve(config: Config, host: str, port: int, sms: bool, reuse_port: bo
     # and collect the young generation less often (hops allocate many short-lived dicts).
     gc.freeze()
     gc.set_threshold(20_000, 20, 20)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
     try:
         await stop.wait()
     finally:
