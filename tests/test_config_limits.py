@@ -42,6 +42,8 @@ REFUSED = [
     ("USSD_DIALOGUE_MENUS_FILE", "menus/none.toml", "menus/none.toml"),
     ("USSD_DIALOGUE_DEFAULT_LANGUAGE", "fr", "dialogue.default_language = 'fr': one of id, en"),
     ("USSD_CONSOLE_LOGIN_ATTEMPTS", "0", "console.login_attempts = 0"),
+    # read per request: it used to be found wrong at the first ticket image asked for
+    ("USSD_TICKET_IMAGES_PROBE_LIMIT", "0", "ticket_images.probe_limit = 0: must be at least 1"),
     ("USSD_CONSOLE_SESSION_MINUTES", "99999999999", "console.session_minutes"),
     ("USSD_USSD_DIALECTS_HUBTEL_ALLOW_CIDRS", "10.0.0.0/33", "ussd.dialects.hubtel.allow_cidrs"),
     ("USSD_USSD_MAX_SCREEN_CHARS", "500", "ussd.max_screen_chars = 500: must be at most 182"),

@@ -10,6 +10,7 @@ dashboard: :mod:`ussd_server.activity`) and the dialogue engine.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -26,6 +27,7 @@ from dialogue.keys import DialogueKeys
 from dialogue.session_redis import RedisSessionStore
 from registration.service import Registry
 from ussd_server.activity import ActivityCounters, CountingRegistry
+from ussd_server.settings import check_every_setting
 
 
 @dataclass
@@ -40,7 +42,7 @@ class AppContext:
     # Per-process caches of the shell (the operator token, ...).
     extras: dict[str, Any] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def key_prefix(self) -> str:
         return redis_settings(self.config).key_prefix
 
@@ -51,7 +53,9 @@ class AppContext:
 
 
 def build_context(config: Config) -> AppContext:
-    """Everything one process needs; connections open lazily on first use."""
+    """Everything one process needs; connections open lazily on first use. Every setting
+    is checked first: a wrong one stops the start with its name."""
+    check_every_setting(config)
     settings = redis_settings(config)
     redis, lean = connect(settings), connect_lean(settings)
     outbox = Outbox(lean, OutboxKeys(settings.key_prefix))
