@@ -3,7 +3,7 @@
 A settings dataclass declares each field's type; :func:`core.config.Config.load` checks
 every value against it with :func:`checked`, whether it came from `config.toml`, a
 deployment's file or the environment. A number must be finite and at least 0 unless its
-field says otherwise with :func:`setting` (``workers: int = setting(low=1, high=64)``):
+field says otherwise with :func:`setting` (``workers: int = setting(low=1, high=256)``):
 a negative timeout or a worker count of 99999999999 is a typo to refuse at start-up,
 not a fork bomb or a 500 at the first request.
 """
@@ -17,7 +17,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 DAY_SECONDS = 86_400
-YEAR_SECONDS = 366 * DAY_SECONDS  # Redis refuses TTLs far beyond; a year is plenty
+YEAR_SECONDS = 366 * DAY_SECONDS  # the longest window or retention any setting needs
 
 
 class ConfigError(ValueError):
