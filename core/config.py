@@ -79,11 +79,18 @@ def _apply_env(tree: dict[str, Any], environ: Mapping[str, str], path: str = "")
                 tree[key] = _coerce(environ[name], value, name)
 
 
-def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> None:
-    """Lay ``over`` onto ``base``: tables merge key by key, anything else replaces."""
+def _merge(base: dict[str, Any], over: Mapping[str, Any], path: str = "") -> None:
+    """Lay ``over`` onto ``base``: tables merge key by key, anything else replaces. A table
+    config.toml does not have ([redsi], [ussd.dialects.nokia]) is a typo: its settings
+    would be ignored without a word, so it is refused."""
     for key, value in over.items():
+        where = f"{path}.{key}" if path else key
+        if isinstance(value, Mapping) and key not in base:
+            raise ConfigError(f"unknown section [{where}] (config.toml lists every section)")
+        if not path and not isinstance(value, Mapping):
+            raise ConfigError(f"{key} = ...: a setting outside any [section]")
         if isinstance(value, Mapping) and isinstance(base.get(key), dict):
-            _merge(base[key], value)
+            _merge(base[key], value, where)
         else:
             base[key] = value
 

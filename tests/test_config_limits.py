@@ -118,3 +118,17 @@ def test_each_smpp_connection_table_is_checked_like_smpp_itself(tmp_path: Path) 
     site.write_text('[[smpp.connections]]\nhost = "smsc-a"\nwindow = 10\n')
     (bind,) = smpp_settings(load_config(site, environ={})).binds("secret")
     assert (bind.host, bind.window, bind.port) == ("smsc-a", 10, 2775)
+
+
+def test_a_section_config_toml_does_not_have_is_a_typo_not_ignored(tmp_path: Path) -> None:
+    """[redsi] would have left the service on the private development Redis."""
+    site = tmp_path / "site.toml"
+    site.write_text('[redsi]\nurl = "redis://10.0.0.5:6379/0"\n')
+    with pytest.raises(ConfigError, match=r"unknown section \[redsi\]"):
+        load_config(site, environ={})
+    site.write_text("[ussd.dialects.nokia]\nenabled = true\n")
+    with pytest.raises(ConfigError, match=r"unknown section \[ussd.dialects.nokia\]"):
+        load_config(site, environ={})
+    site.write_text('url = "redis://10.0.0.5:6379/0"\n[redis]\nkey_prefix = "site"\n')
+    with pytest.raises(ConfigError, match="a setting outside any"):
+        load_config(site, environ={})
