@@ -66,7 +66,8 @@ file with only what it changes (`--config PATH` or `USSD_CONFIG`), laid over the
 defaults; then each setting can be overridden by the environment variable shown.
 A value of the wrong type, or outside what the "allowed" column says (numbers are
 finite and at least 0 unless it says otherwise), stops start-up with one line naming
-the setting; so does a section or setting this table does not list (a typo). Secrets (the ticket signing key, the operator token, gateway secrets, the SMPP
+the setting; so does a section or setting this table does not list (a typo).
+Secrets (the ticket signing key, the operator token, gateway secrets, the SMPP
 password, the WhatsApp access token, app secret and verify token) never live in a
 file of settings: each comes from its environment variable or from the file its
 `*_file` setting names; an empty secret is a start-up error.
