@@ -30,6 +30,8 @@ class DialogueSettings:
 # A USSD screen's room in GSM-7 septets when an edge gives no limit of its own (every
 # edge passes its gateway's limit with each hop: [ussd] max_screen_chars and the like).
 USSD_SCREEN_SEPTETS = 160
+# GSM 03.38: a USSD string carries at most 182 septets; the menus' screens need some 64.
+USSD_SEPTETS_MIN, USSD_SEPTETS_MAX = 64, 182
 
 
 @dataclass(frozen=True)

@@ -8,16 +8,15 @@ from dataclasses import dataclass
 
 from core.config import Config, ConfigError
 from core.config_values import setting
+from dialogue.settings import USSD_SEPTETS_MAX, USSD_SEPTETS_MIN
 
-# GSM 03.38: a USSD string carries at most 182 septets.
-USSD_SEPTETS_MAX = 182
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]*$")  # RFC 9110 token ("" = none)
 
 
 @dataclass(frozen=True)
 class GatewaySettings:
     # Longest screen in GSM-7 septets, unless a dialect says less.
-    max_screen_chars: int = setting(low=64, high=USSD_SEPTETS_MAX)
+    max_screen_chars: int = setting(low=USSD_SEPTETS_MIN, high=USSD_SEPTETS_MAX)
     # Serve dialects without any authentication (closed test networks, `make run`).
     allow_unauthenticated: bool
     # A second port serving only the gateway endpoints through the lean listener (0 = none).
@@ -42,8 +41,9 @@ def gateway_settings(config: Config) -> GatewaySettings:
 def dialect_settings(config: Config, name: str) -> DialectSettings:
     settings = config.load(f"ussd.dialects.{name}", DialectSettings)
     where = f"ussd.dialects.{name}"
-    if 0 < settings.max_screen_chars < 64:  # too small for the menus' screens
-        raise ConfigError(f"{where}.max_screen_chars: 0 (the default) or 64-182")
+    if 0 < settings.max_screen_chars < USSD_SEPTETS_MIN:  # too small for the menus' screens
+        span = f"{USSD_SEPTETS_MIN}-{USSD_SEPTETS_MAX}"
+        raise ConfigError(f"{where}.max_screen_chars: 0 (the default) or {span}")
     if not _HEADER_NAME.match(settings.auth_header):
         raise ConfigError(f"{where}.auth_header = {settings.auth_header!r}: not a header name")
     if ":" in settings.basic_user:

@@ -9,11 +9,11 @@ from typing import Any
 
 from core.config import Config, ConfigError, build_settings
 from core.config_values import DAY_SECONDS, YEAR_SECONDS, setting
+from dialogue.settings import USSD_SEPTETS_MAX, USSD_SEPTETS_MIN
 from smpp.ussd_variants import VARIANTS
 
 CHANNELS = frozenset({"sms", "ussd"})
-# GSM 03.38: a USSD string carries at most 182 septets; the menus need some 64.
-USSD_SEPTETS = {"low": 64, "high": 182}
+USSD_SEPTETS = {"low": USSD_SEPTETS_MIN, "high": USSD_SEPTETS_MAX}
 TON = {"high": 6}  # SMPP 5.2.5
 NPI = {"high": 18}  # SMPP 5.2.6
 ID_BASES = ("as_is", "hex", "decimal")
