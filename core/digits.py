@@ -13,3 +13,12 @@ from __future__ import annotations
 def is_digits(text: str) -> bool:
     """True when ``text`` is one or more of the ASCII digits 0-9 and nothing else."""
     return text.isascii() and text.isdigit()
+
+
+def whole_number(text: str, max_digits: int = 9) -> int | None:
+    """``text`` as a number when it is 1 to ``max_digits`` ASCII digits, else None.
+
+    The bound is the caller's largest sensible answer; it also keeps ``int()`` from
+    working through (or refusing, past 4,300 digits) a number someone typed at length.
+    """
+    return int(text) if len(text) <= max_digits and is_digits(text) else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from core.digits import is_digits
+from core.digits import whole_number
 from dialogue.actions import ACTIONS
 from dialogue.context import Turn
 from dialogue.menus import Screen, Step
@@ -37,10 +37,8 @@ def yes_no(text: str) -> bool | None:
 
 def choice(text: str, count: int) -> int | None:
     """1-based choice number within 1..count, else None."""
-    t = text.strip().rstrip(".")
-    if is_digits(t) and len(t) < 10 and 1 <= int(t) <= count:
-        return int(t)
-    return None
+    number = whole_number(text.strip().rstrip("."))
+    return number if number is not None and 1 <= number <= count else None
 
 
 async def source_items(turn: Turn, source: str) -> list[Item]:

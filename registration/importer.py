@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable
 from contextlib import ExitStack
 
-from core.digits import is_digits
+from core.digits import is_digits, whole_number
 from core.phone import phone_problem_or_value
 from registration.import_source import CsvRows, Input, Source, UnreadableFile, rows_of
 from registration.models import ImportReport
@@ -76,7 +76,8 @@ def _facility_problem(fid: str, name: str, regency: str, address: str, capacity:
         return "regency must be 1-60 characters"
     if len(address) > 200:
         return "address longer than 200 characters"
-    if not is_digits(capacity) or len(capacity) > 12 or int(capacity) > 100_000:
+    number = whole_number(capacity, max_digits=12)
+    if number is None or number > 100_000:
         return "daily_capacity must be a whole number 0-100000"
     return ""
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from core.digits import is_digits
+from core.digits import is_digits, whole_number
 from core.phone import normalise_phone
 from core.privacy import mask_phone
 from dialogue.menus import LANGUAGES
@@ -226,8 +226,8 @@ def _hop(posted: Posted) -> int:
     """The hop this form answers: its own number (a form sent twice is one hop), at most
     the next one (a form cannot skip ahead)."""
     following = posted.state.hop + 1
-    raw = posted.field("hop")
-    return max(1, min(int(raw), following)) if is_digits(raw) and len(raw) < 10 else following
+    hop = whole_number(posted.field("hop"))
+    return following if hop is None else max(1, min(hop, following))
 
 
 async def post_language(request: web.Request, site: Site, posted: Posted) -> web.Response:

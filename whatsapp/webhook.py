@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from core.digits import is_digits
+from core.digits import is_digits, whole_number
 from core.phone import normalise_phone
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
@@ -102,7 +102,8 @@ def _message(raw: Any, now: int) -> MessageEvent | None:
     if not phone or not isinstance(mid, str) or not mid or len(mid) > MAX_ID:
         return None
     stamp = raw.get("timestamp")
-    sent = int(stamp) if isinstance(stamp, str) and is_digits(stamp) and len(stamp) < 16 else now
+    number = whole_number(stamp, max_digits=15) if isinstance(stamp, str) else None
+    sent = now if number is None else number
     kind = raw.get("type") if isinstance(raw.get("type"), str) else "unknown"
     if kind == "text":
         body = raw.get("text")

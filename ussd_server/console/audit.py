@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from core.digits import is_digits
+from core.digits import whole_number
 from core.httpjson import json_error
 from core.privacy import mask_nik
 from ussd_server.context import CONTEXT, AppContext
@@ -79,8 +79,8 @@ class AuditLog:
 
 async def audit_api(request: web.Request) -> web.Response:
     """``GET /api/audit?limit=N``: the latest help-desk actions, newest first."""
-    raw = request.query.get("limit", "100")
-    if not (is_digits(raw) and len(raw) < 10 and 1 <= int(raw) <= MAX_LIMIT):
+    limit = whole_number(request.query.get("limit", "100"))
+    if limit is None or not 1 <= limit <= MAX_LIMIT:
         raise json_error(web.HTTPBadRequest, f"limit: a whole number from 1 to {MAX_LIMIT}")
-    entries = await AuditLog.of(request.config_dict[CONTEXT]).recent(int(raw))
+    entries = await AuditLog.of(request.config_dict[CONTEXT]).recent(limit)
     return web.json_response({"entries": [asdict(e) for e in entries]})
