@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from smpp import codec
@@ -99,7 +99,8 @@ class Reassembler:
         self.max_sets = max_sets
         self.per_sender = per_sender
         self._sets: OrderedDict[tuple[str, str, int, int], _Set] = OrderedDict()
-        self._of_sender: Counter[str] = Counter()  # incomplete sets per sending phone
+        # Each sending phone's incomplete sets, oldest first (at most per_sender of them).
+        self._of_sender: dict[str, list[tuple[str, str, int, int]]] = {}
         self.expired = 0
 
     def add(
@@ -119,14 +120,14 @@ class Reassembler:
         key = (source, dest, info.ref, info.total)
         entry = self._sets.get(key)
         if entry is None:
-            if self._of_sender[source] >= self.per_sender:
-                self._forget(next(k for k in self._sets if k[0] == source))  # its oldest
+            if len(self._of_sender.get(source, ())) >= self.per_sender:
+                self._forget(self._of_sender[source][0])  # its oldest
                 self.expired += 1
             while len(self._sets) >= self.max_sets:
                 self._forget(next(iter(self._sets)))
                 self.expired += 1
             entry = self._sets[key] = _Set(now, info.total, data_coding)
-            self._of_sender[source] += 1
+            self._of_sender.setdefault(source, []).append(key)
         entry.parts.setdefault(info.seq, payload)  # a duplicate part is ignored
         if len(entry.parts) < entry.total:
             return None
@@ -153,8 +154,9 @@ class Reassembler:
 
     def _forget(self, key: tuple[str, str, int, int]) -> None:
         del self._sets[key]
-        self._of_sender[key[0]] -= 1
-        if not self._of_sender[key[0]]:
+        of_sender = self._of_sender[key[0]]
+        of_sender.remove(key)  # a short list: at most per_sender keys
+        if not of_sender:
             del self._of_sender[key[0]]
 
     def __len__(self) -> int:
