@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ussd_server.console.audit import MAX_LIMIT
 from ussd_server.openapi_schema import JsonSchema, components
 
 JSON = "application/json"
@@ -189,19 +190,15 @@ def check_in_paths() -> dict[str, Any]:
 
 def audit_paths() -> dict[str, Any]:
     """The help desk's audit log (see ussd_server/console/audit.py)."""
-    limit = _param(
-        "query",
-        "limit",
-        "how many (default 100)",
-        {"type": "integer", "minimum": 1, "maximum": 1000},
-    )
+    bounds = {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}
+    limit = _param("query", "limit", "how many (default 100)", bounds)
     return {
         "/api/audit": {
             "get": _op(
                 "the help desk's audit log: agent, action, masked NIK, time (newest first)",
                 {
                     "200": _json(_array_of("entries", "AuditEntry"), "the latest entries"),
-                    "400": _error("limit is not a whole number from 1 to 1000"),
+                    "400": _error(f"limit is not a whole number from 1 to {MAX_LIMIT}"),
                 },
                 parameters=[limit],
             )
