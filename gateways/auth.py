@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import ipaddress
 from collections.abc import Mapping
 
 from core.config import Config
+from core.secret_compare import same_secret
 from gateways.settings import DialectSettings
 
 
@@ -43,8 +43,8 @@ class Guard:
             if not any(address in net for net in self.networks):
                 return 403, f"address {address} is not allowed for this gateway"
         if self.header:
-            given = headers.get(self.header.lower(), "").encode()
-            if not hmac.compare_digest(given, self.secret):
+            given = headers.get(self.header.lower(), "")
+            if not same_secret(given, self.secret):
                 return 401, f"missing or wrong {self.header} header"
         if self.basic:
             auth = headers.get("authorization", "")
@@ -53,6 +53,6 @@ class Guard:
                 given = base64.b64decode(value, validate=True) if scheme.lower() == "basic" else b""
             except (binascii.Error, ValueError):
                 given = b""
-            if not hmac.compare_digest(given, self.basic):
+            if not same_secret(given, self.basic):
                 return 401, "missing or wrong basic authentication"
         return None

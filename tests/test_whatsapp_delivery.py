@@ -13,6 +13,7 @@ from core.config import ConfigError
 from devtools import wa_webhooks
 from tests.conftest import make_test_config
 from tests.keys import AllKeys
+from tests.test_http_probes import raw_request
 from tests.test_metrics import scrape, value
 from tests.ussd_harness import PHONE
 from tests.whatsapp_harness import (  # noqa: F401 (fixtures)
@@ -61,6 +62,13 @@ async def test_a_badly_signed_notification_is_refused_and_never_answered(
     assert (await post(server, data, {"Content-Type": "application/json"}))[0] == 401
     _, good = wa_webhooks.signed(SIM["USSD_WHATSAPP_APP_SECRET"], notification)
     assert (await post(server, data + b" ", good))[0] == 401  # the body was changed
+    for junk in (b"sha256=\x80", b"sha256=\xc3\xa9", b"\xff"):  # not UTF-8, not ASCII
+        head = (
+            b"POST /whatsapp/webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"X-Hub-Signature-256: %s\r\nContent-Length: %d\r\n\r\n" % (junk, len(data))
+        )
+        answer = await raw_request(server.base, head + data)
+        assert answer.startswith(b"HTTP/1.1 401"), answer[:120]
     assert await phone.settle() == []
 
 

@@ -8,14 +8,13 @@ by state) are read at scrape time.
 
 from __future__ import annotations
 
-import hmac
-
 from aiohttp import web
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
 from core import metrics
 from core.httpjson import json_error
+from core.secret_compare import same_secret
 from smpp.campaign_store import CampaignStore
 from smpp.keys import SmsKeys
 from smpp.settings import sms_settings
@@ -68,8 +67,8 @@ def metrics_handler(token: str | None):  # type: ignore[no-untyped-def]
 
     async def scrape(request: web.Request) -> web.Response:
         if expected:
-            given = request.headers.get("Authorization", "").encode()
-            if not hmac.compare_digest(given, expected):
+            given = request.headers.get("Authorization", "")
+            if not same_secret(given, expected):
                 raise json_error(web.HTTPUnauthorized, "missing or wrong bearer token")
         body = metrics.exposition() + await redis_figures(request.config_dict[CONTEXT])
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})

@@ -7,11 +7,11 @@ line can say who asked for what without ever printing a token.
 
 from __future__ import annotations
 
-import hmac
 import re
 from dataclasses import dataclass
 
 from core.config import ConfigError
+from core.secret_compare import same_secret
 
 _LABEL = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 MIN_TOKEN_LENGTH = 16
@@ -47,6 +47,6 @@ class OperatorTokens:
         found = None
         for token, label in self.by_token.items():
             # Every token is compared, so the time taken says nothing about which matched.
-            if hmac.compare_digest(given.strip().encode(), token) and scheme.lower() == "bearer":
+            if same_secret(given.strip(), token) and scheme.lower() == "bearer":
                 found = label
         return found

@@ -13,6 +13,8 @@ import hmac
 import html
 from collections.abc import Iterable, Sequence
 
+from core.secret_compare import same_secret
+
 STYLE = """
 *{box-sizing:border-box}body{margin:0;font:16px/1.45 system-ui,sans-serif;color:#1b1b1b;
 background:#f6f7f9}main{max-width:32rem;margin:0 auto;padding:1rem}header{background:#0b6e4f;
@@ -129,7 +131,9 @@ class Csrf:
         self._key = hashlib.sha256(("csrf:" + secret).encode()).digest()
 
     def token(self, session_id: str) -> str:
-        return hmac.new(self._key, session_id.encode(), hashlib.sha256).hexdigest()[:32]
+        # A session id comes from a cookie: surrogatepass encodes whatever bytes it held.
+        raw = session_id.encode("utf-8", "surrogatepass")
+        return hmac.new(self._key, raw, hashlib.sha256).hexdigest()[:32]
 
     def valid(self, session_id: str, token: str) -> bool:
-        return bool(session_id) and hmac.compare_digest(self.token(session_id), token or "")
+        return bool(session_id) and same_secret(token, self.token(session_id))

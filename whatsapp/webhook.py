@@ -20,6 +20,7 @@ import orjson
 
 from core.digits import is_digits, whole_number
 from core.phone import normalise_phone
+from core.secret_compare import same_secret
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 MAX_TEXT = 4096  # WhatsApp's own limit for a text message
@@ -38,7 +39,7 @@ def signature(secret: str, body: bytes) -> str:
 
 def signature_ok(secret: str, body: bytes, header: str) -> bool:
     """Constant-time comparison against the raw bytes, before anything is parsed."""
-    return hmac.compare_digest(signature(secret, body).encode(), header.strip().encode())
+    return same_secret(header.strip(), signature(secret, body))
 
 
 @dataclass(frozen=True, slots=True)

@@ -122,11 +122,9 @@ def operator_page(handler: PageHandler) -> Handler:
                 return _sign_in_first(request)
             form: Form = MultiDictProxy(MultiDict())
             if request.method == "POST":
-                if (request.content_length or 0) > MAX_FORM_BYTES:
-                    return respond(message_page("Too large", "That form is too large."), 413)
-                posted = await read_form(request)
-                if posted is None:
-                    return unreadable_form(("/helpdesk", "Help desk"))
+                posted = await posted_form(request, ("/helpdesk", "Help desk"))
+                if isinstance(posted, web.Response):
+                    return posted
                 form = posted
                 if not console.csrf.valid(agent.session_id, field(form, "csrf")):
                     return _stale_form()
@@ -146,10 +144,22 @@ def _sign_in_first(request: web.Request) -> web.StreamResponse:
     return respond(message_page("Signed out", text, ("/helpdesk/login", "Sign in")), 401)
 
 
-def unreadable_form(back: tuple[str, str]) -> web.Response:
-    """A 400 for a body that is not this console's url-encoded form (nothing was done)."""
-    text = "That form could not be read, so nothing was done. Reload the page and try again."
-    return respond(message_page("Form refused", text, back), 400)
+async def posted_form(request: web.Request, back: tuple[str, str]) -> Form | web.Response:
+    """The posted url-encoded form, or the page refusing it (nothing was done).
+
+    A body without Content-Length (chunked) is refused unread: aiohttp would read up
+    to the uploads' limit into memory before anyone signed in.
+    """
+    if request.content_length is None:
+        text = "A form must say its length (Content-Length); nothing was done."
+        return respond(message_page("Form refused", text, back), 411)
+    if request.content_length > MAX_FORM_BYTES:
+        return respond(message_page("Too large", "That form is too large."), 413)
+    form = await read_form(request)
+    if form is None:
+        text = "That form could not be read, so nothing was done. Reload the page and try again."
+        return respond(message_page("Form refused", text, back), 400)
+    return form
 
 
 def _stale_form() -> web.Response:

@@ -20,21 +20,19 @@ from core.peers import client_address
 from ussd_server.console.base import (
     CONSOLE,
     COOKIE,
-    MAX_FORM_BYTES,
     Console,
     Form,
     field,
     frame,
     message_page,
     operator_page,
+    posted_form,
     respond,
     see_other,
-    unreadable_form,
 )
 from ussd_server.console.passwords import AgentFileError, check_agent
 from ussd_server.console.sessions import Agent
 from web import kit
-from web.form_body import read_form
 
 log = logging.getLogger(__name__)
 
@@ -115,11 +113,9 @@ async def _who(console: Console, form: Form) -> tuple[str | None, str]:
 async def login(request: web.Request) -> web.StreamResponse:
     console = request.config_dict[CONSOLE]
     pre = request.cookies.get(PRE_COOKIE, "")
-    if (request.content_length or 0) > MAX_FORM_BYTES:
-        return respond(message_page("Too large", "That form is too large."), 413)
-    form = await read_form(request)
-    if form is None:
-        return unreadable_form(("/helpdesk/login", "Sign in"))
+    form = await posted_form(request, ("/helpdesk/login", "Sign in"))
+    if isinstance(form, web.Response):
+        return form
     landing = _landing(field(form, "next"))
     if not console.csrf.valid("pre:" + pre, field(form, "csrf")):
         text = "This sign-in form has expired. Reload the page and sign in again."

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 
 from core.digits import is_digits
+from core.secret_compare import same_secret
 from ussd_server.keys import ShellKeys
 
 
@@ -59,11 +60,13 @@ class Sessions:
 
     def session_id(self, cookie: str) -> str | None:
         """The session id of a well-signed, unexpired cookie (no Redis asked)."""
+        if not cookie.isascii():  # never one of ours (and _sign could not encode it)
+            return None
         session_id, _, rest = cookie.partition(".")
         expires, _, signature = rest.partition(".")
         if not (session_id and is_digits(expires) and signature):
             return None
-        if not hmac.compare_digest(self._sign(f"{session_id}.{expires}"), signature):
+        if not same_secret(signature, self._sign(f"{session_id}.{expires}")):
             return None
         return session_id if int(expires) > self._clock() else None
 
