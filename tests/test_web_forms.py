@@ -74,8 +74,12 @@ async def test_a_form_without_its_token_is_refused_and_changes_nothing(
         assert status == 403
         await visitor.get()
         assert "6 digit terakhir NIK" in visitor.page  # the answer was not applied
-        # A hop number in digits int() refuses ("²" passes isdigit()) is the next hop.
-        assert await visitor.post("/daftar/answer", text=last6(1), hop="²") == 303
+        # A hop that cannot be read ("²" passes isdigit(), int() refuses it; none at all)
+        # answers the last hop again: nothing is applied, however often it is sent.
+        for hop in ("²", "", "-1", "²"):
+            assert await visitor.post("/daftar/answer", text="000000", hop=hop) == 303
+            assert "6 digit terakhir NIK" in visitor.page and "Sisa" not in visitor.page
+        assert await visitor.post("/daftar/answer", text=last6(1)) == 303
         assert "Lokasi vaksin" in visitor.page
 
 
@@ -125,6 +129,43 @@ async def test_a_form_sent_twice_is_answered_once(registry, redis, keys, key_pre
         await visitor.post("/daftar/answer", choice="confirm.1")
         assert "Terdaftar!" in visitor.page
         assert len(await outbox(redis, keys, "ticket")) == 1
+
+
+async def test_a_phone_form_sent_twice_sends_one_code(registry, redis, keys, key_prefix) -> None:
+    """A double click or a re-post keeps the code on its way: a second one would void it
+    (SMS can arrive out of order) and use up one of the phone's sends."""
+    async with client(key_prefix) as visitor, client(key_prefix) as other:
+        form = visitor.page
+        assert await visitor.post("/daftar/phone", phone=PHONE) == 303
+        visitor.page = form  # the same form again
+        assert await visitor.post("/daftar/phone", phone=PHONE) == 303
+        both = await asyncio.gather(  # a double click: two posts at once
+            other.post("/daftar/phone", phone=OTHER_PHONE),
+            other.post("/daftar/phone", phone=OTHER_PHONE),
+        )
+        assert both == [303, 303]
+        assert len(await outbox(redis, keys, "otp")) == 1
+        assert len(await outbox(redis, keys, "otp", OTHER_PHONE)) == 1
+        assert await visitor.post("/daftar/code", code=await last_code(redis, keys)) == 303
+        assert "6 digit terakhir NIK" in visitor.page  # the one code sent works
+        assert await other.post("/daftar/code", do="resend") == 303  # asked for: sent
+        assert len(await outbox(redis, keys, "otp", OTHER_PHONE)) == 2
+
+
+async def test_a_visitor_who_only_looks_around_keeps_nothing_in_redis(
+    registry, redis, keys, key_prefix
+) -> None:
+    """Before a phone is given the language switch lives in a cookie: any number of
+    visitors clicking it cost Redis nothing, and the choice carries into the session."""
+    async with client(key_prefix) as visitor:
+        for lang in ("en", "id", "en"):
+            assert await visitor.post("/daftar/lang", lang=lang) == 303
+        assert 'lang="en"' in visitor.page and "Mobile number" in visitor.page
+        assert [k async for k in redis.scan_iter(match=f"{key_prefix}:web:*")] == []
+        assert await visitor.post("/daftar/phone", phone=PHONE) == 303
+        assert await visitor.post("/daftar/code", code=await last_code(redis, keys)) == 303
+        assert "last 6 digits of your NIK" in visitor.page
+        assert "Your vaccine registration code" in (await outbox(redis, keys, "otp"))[0]
 
 
 async def test_nothing_personal_in_addresses_or_logs(registry, redis, keys, key_prefix, caplog):

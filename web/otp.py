@@ -28,10 +28,17 @@ from web.settings import WebSettings
 log = logging.getLogger(__name__)
 
 CODE_DIGITS = 6
+# A phone form sent twice (a double click, a reload of the POST) within this many
+# seconds gets the code already on its way, not a second one that voids the first:
+# SMS can arrive out of order, and each send counts against the phone's limit.
+RESUBMIT_SECONDS = 10
 
-# KEYS: code, sends. ARGV: mac, code ttl, max sends, window.
-# -> {1, sends} stored; {0, seconds until the window ends} over the phone's limit.
+# KEYS: code, sends. ARGV: mac, code ttl, max sends, window, seconds a code stands.
+# -> {1, sends} stored; {0, seconds until the window ends} over the phone's limit;
+# {2, 0} the phone's code was issued under ARGV[5] seconds ago: it stands, nothing sent.
 ISSUE = Script("""
+local left = redis.call('TTL', KEYS[1])
+if left > 0 and tonumber(ARGV[2]) - left < tonumber(ARGV[5]) then return {2, 0} end
 local sent = redis.call('INCR', KEYS[2])
 if sent == 1 then redis.call('EXPIRE', KEYS[2], ARGV[4]) end
 if sent > tonumber(ARGV[3]) then
@@ -113,8 +120,9 @@ class OneTimeCodes:
         )
         return max(int(ttl), 1) if int(sent) > self._settings.codes_per_client else 0
 
-    async def send(self, phone: str, address: str, lang: str) -> SendResult:
-        """A new code for `phone` (the previous one is void), queued as an SMS."""
+    async def send(self, phone: str, address: str, lang: str, *, stands: int = 0) -> SendResult:
+        """A new code for `phone` (the previous one is void), queued as an SMS; unless
+        the phone's code was issued under `stands` seconds ago: that one stays."""
         wait = await self._client_limited(address)
         if wait:
             log.warning("one-time codes refused: client address over its limit")
@@ -127,8 +135,14 @@ class OneTimeCodes:
             settings.code_ttl_seconds,
             settings.codes_per_phone,
             settings.phone_window_seconds,
+            stands,
         )
         stored, count = await self._kv.evalsha(ISSUE, keys, args)
+        if stored == 2:
+            log.info(
+                "one-time code for %s asked again at once: the one sent stands", mask_phone(phone)
+            )
+            return SendResult(Sent.SENT)
         if not stored:
             log.info("one-time code for %s refused: phone over its limit", mask_phone(phone))
             return SendResult(Sent.PHONE_LIMITED, max(int(count), 1))

@@ -23,9 +23,16 @@ from dialogue.menus import LANGUAGES
 from dialogue.model import Channel, Inbound, SessionEvent, View, ViewKind
 from web import pages, screens
 from web.form_body import read_form
-from web.otp import Checked, Sent
+from web.otp import RESUBMIT_SECONDS, Checked, Sent
 from web.site import SITE, Handler, Site, guarded
-from web.state import WebState, new_session_id, session_hash, session_id, set_cookie
+from web.state import (
+    WebState,
+    new_session_id,
+    session_hash,
+    session_id,
+    set_cookie,
+    set_language_cookie,
+)
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +83,7 @@ async def _screen(site: Site, sid: str, state: WebState) -> str:
 async def show(request: web.Request) -> web.Response:
     site = request.config_dict[SITE]
     sid = session_id(request)
-    state = await site.states.load(sid) or site.fresh()
+    state = await site.states.load(sid) or site.fresh(request)
     fresh = not sid
     sid = sid or new_session_id()
     token, texts, lang = site.csrf.token(sid), site.texts, state.lang
@@ -110,7 +117,7 @@ async def _posted(request: web.Request, site: Site) -> Posted | web.Response:
             pages.notice(site.texts, lang, "form_expired") + '<p><a href="/daftar">/daftar</a></p>'
         )
         return _page(site, sid, lang, main, status=403)
-    return Posted(sid, await site.states.load(sid) or site.fresh(), form)
+    return Posted(sid, await site.states.load(sid) or site.fresh(request), form)
 
 
 async def post_phone(request: web.Request, site: Site, posted: Posted) -> web.Response:
@@ -125,14 +132,17 @@ async def post_phone(request: web.Request, site: Site, posted: Posted) -> web.Re
             site.texts, lang, site.csrf.token(posted.sid), error=error, typed=typed
         )
         return _page(site, posted.sid, lang, main, status=400)
-    return await _send_code(request, site, posted, phone.value, typed)
+    return await _send_code(request, site, posted, phone.value, typed, stands=RESUBMIT_SECONDS)
 
 
 async def _send_code(
-    request: web.Request, site: Site, posted: Posted, phone: str, typed: str
+    request: web.Request, site: Site, posted: Posted, phone: str, typed: str, stands: int = 0
 ) -> web.Response:
+    """`stands`: a code issued this many seconds ago or less is kept (a form sent twice);
+    an explicit "send again" passes 0."""
     state, texts = posted.state, site.texts
-    result = await site.codes.send(phone, site.client_address(request), state.lang)
+    address = site.client_address(request)
+    result = await site.codes.send(phone, address, state.lang, stands=stands)
     if result.outcome is Sent.SENT:
         state.pending = phone
         await site.states.save(posted.sid, state)
@@ -224,18 +234,27 @@ async def post_answer(request: web.Request, site: Site, posted: Posted) -> web.R
 
 def _hop(posted: Posted) -> int:
     """The hop this form answers: its own number (a form sent twice is one hop), at most
-    the next one (a form cannot skip ahead)."""
-    following = posted.state.hop + 1
+    the next one (a form cannot skip ahead). Without a readable number it answers the
+    last hop again: applied once already, so nothing is applied twice (every page's
+    form carries its number; only a hand-made post lacks it)."""
     hop = whole_number(posted.field("hop"))
-    return following if hop is None else max(1, min(hop, following))
+    last = posted.state.hop
+    return last if hop is None else max(1, min(hop, last + 1))
 
 
 async def post_language(request: web.Request, site: Site, posted: Posted) -> web.Response:
-    lang = posted.field("lang")
-    if lang in LANGUAGES and lang != posted.state.lang:
-        posted.state.lang = lang
-        await site.states.save(posted.sid, posted.state)
-    return _see_other()
+    """The language switch: saved with the session once it has a phone; before that only
+    in a cookie (an anonymous visitor's clicks must not fill Redis)."""
+    lang, state, response = posted.field("lang"), posted.state, _see_other()
+    if lang not in LANGUAGES or lang == state.lang:
+        return response
+    state.lang = lang
+    if state.pending or state.phone:
+        await site.states.save(posted.sid, state)
+    else:
+        secure = site.settings.secure_cookie
+        set_language_cookie(response, request, lang, always_secure=secure)
+    return response
 
 
 async def post_logout(request: web.Request, site: Site, posted: Posted) -> web.Response:

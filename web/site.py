@@ -25,7 +25,7 @@ from web.keys import WebKeys
 from web.layout import WebLayout
 from web.otp import OneTimeCodes, Outbox
 from web.settings import WebSettings, web_settings
-from web.state import StateStore, WebState, session_id
+from web.state import StateStore, WebState, chosen_language, session_id
 from web.texts import WebTexts, load_texts
 from web.ticket import TicketCards, TicketSource
 
@@ -55,8 +55,9 @@ class Site:
     def client_address(self, request: web.Request) -> str:
         return client_address(request, self.address_header)
 
-    def fresh(self) -> WebState:
-        return WebState(lang=self.default_lang)
+    def fresh(self, request: web.Request) -> WebState:
+        """A session with nothing on the server yet, in the language the visitor chose."""
+        return WebState(lang=chosen_language(request, self.default_lang))
 
 
 SITE: web.AppKey[Site] = web.AppKey("web_site", Site)

@@ -16,9 +16,14 @@ import orjson
 from aiohttp import web
 
 from core.redis_lean import FastRedis
+from dialogue.menus import LANGUAGES
 from web.keys import WebKeys
 
 COOKIE = "daftar_session"
+# The language a visitor picked before giving a phone: kept by the browser, so that a
+# visitor who only looks around costs Redis nothing.
+LANG_COOKIE = "daftar_lang"
+LANG_COOKIE_SECONDS = 365 * 24 * 3600
 PATH = "/daftar"
 _ID = re.compile(r"[A-Za-z0-9_-]{32}")
 STATE_FORMAT = 1
@@ -48,6 +53,22 @@ def set_cookie(
     """`always_secure`: behind a TLS-terminating proxy the request itself looks like http."""
     secure = always_secure or request.secure
     response.set_cookie(COOKIE, sid, path=PATH, httponly=True, samesite="Strict", secure=secure)
+
+
+def chosen_language(request: web.Request, default: str) -> str:
+    """The language of the visitor's cookie (a known one), else `default`."""
+    lang = request.cookies.get(LANG_COOKIE, "")
+    return lang if lang in LANGUAGES else default
+
+
+def set_language_cookie(
+    response: web.StreamResponse, request: web.Request, lang: str, *, always_secure: bool
+) -> None:
+    secure = always_secure or request.secure
+    response.set_cookie(
+        LANG_COOKIE, lang, path=PATH, httponly=True, samesite="Strict", secure=secure,
+        max_age=LANG_COOKIE_SECONDS,
+    )  # fmt: skip
 
 
 def session_hash(sid: str) -> str:
