@@ -41,9 +41,15 @@ def mask_niks(value: Any) -> Any:
 def mask_phone(phone: str) -> str:
     """Keep the country/operator prefix and the last 3 digits: 62812*****678."""
     p = phone.strip()
-    if len(p) <= 6:
-        return "*" * len(p)
-    return p[:5] + "*" * (len(p) - 8) + p[-3:]
+    n = len(p)
+    if n <= 6:
+        return "*" * n
+    # A short number (a short code, a typo, a local number) keeps at most half of it:
+    # head and tail of a full one would overlap and show every digit.
+    hidden = n - 8 if n >= 12 else (n + 1) // 2
+    tail = min(3, (n - hidden) // 2)
+    head = n - hidden - tail
+    return p[:head] + "*" * hidden + p[n - tail :]
 
 
 def mask_name(name: str) -> str:

@@ -26,6 +26,7 @@ from contextlib import ExitStack
 
 from core.digits import is_digits, whole_number
 from core.phone import phone_problem_or_value
+from core.privacy import redact
 from registration.import_source import CsvRows, Input, Source, UnreadableFile, rows_of
 from registration.models import ImportReport
 from registration.nik import PROVINCE_CODES, VALID_DDMM, nik_problem
@@ -169,7 +170,10 @@ class _WorkerCheck:
         if not profession or len(profession) > 60 or not profession.isprintable():
             return "profession must be 1-60 characters"
         if fid not in self.known:
-            return f"unknown facility_id {fid!r} (import facilities first)"
+            if not FACILITY_ID.match(fid):  # not echoed: the cell may hold anything
+                return "facility_id must be 1-32 letters, digits, - or _"
+            # A NIK or phone in the column is an id in form: redact() masks its digits.
+            return f"unknown facility_id {redact(fid)!r} (import facilities first)"
         first = self.seen.setdefault(int(nik), line)
         if first != line:
             return f"duplicate NIK (first on line {first})"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -69,6 +70,21 @@ async def test_a_wrong_password_or_token_is_refused_and_recorded(desk: Desk) -> 
     assert await desk.sign_in(token=OPERATOR_TOKEN) == 200
     _, page = await desk.get("/helpdesk/audit")
     assert page.count('data-action="login_refused"') == 2 and 'data-action="login"' in page
+
+
+async def test_a_refused_sign_in_keeps_no_personal_data_typed_as_the_name(
+    desk: Desk, caplog
+) -> None:
+    typed = "Sri Tambunan 0823-2007-5072"  # a person and a phone, typed into "name"
+    with caplog.at_level(logging.INFO):
+        assert await desk.sign_in(name=typed, secret="whatever-it-is") == 401
+        assert await desk.sign_in(name="not.an.agent", secret="whatever-it-is") == 401
+        assert await desk.sign_in(token=OPERATOR_TOKEN) == 200
+        _, page = await desk.get("/helpdesk/audit")
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    for part in ("Sri", "Tambunan", "2007", "5072"):
+        assert part not in page and part not in logged, part
+    assert "(not an agent name)" in page and "not.an.agent" in page  # a name that could be
 
 
 async def test_a_login_elsewhere_than_from_our_form_is_refused(desk: Desk) -> None:

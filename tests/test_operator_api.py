@@ -273,6 +273,16 @@ async def test_each_token_holder_is_named_and_a_short_token_refused(
                 ) as resp:
                     assert resp.status == status
     assert any("operator helpdesk-ani asked" in r.getMessage() for r in caplog.records)
+    async with running_server(config) as base:
+        with caplog.at_level(logging.INFO, logger="ussd_server.operator_api"):
+            for typed in ("0812-0000-0001", "+62 812 0000 0001"):  # no digit run to redact
+                headers = {"Authorization": "Bearer ani-token-0123456789"}
+                params = {"phone": typed, "full_nik": "1"}
+                url = f"{base}/api/registrants"
+                async with http.get(url, params=params, headers=headers) as resp:
+                    assert resp.status == 200
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "0000-0001" not in logged and "0000 0001" not in logged and "0000%20" not in logged
     short = make_test_config(key_prefix, environ={"USSD_OPERATOR_API_TOKEN": "abc"})
     with pytest.raises(ConfigError, match="16 characters"):
         create_app(short)

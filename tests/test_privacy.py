@@ -12,6 +12,12 @@ from core.privacy import RedactingFilter, mask_name, mask_nik, mask_phone
 def test_masks_keep_only_what_a_person_needs_to_recognise_it() -> None:
     assert mask_nik("3273014501900001") == "3273************"
     assert mask_phone("6281234567890") == "62812*****890"
+    # Short numbers (an SMS from a short code or a typo) keep at most half their digits.
+    assert mask_phone("81234567") == "81****67"
+    assert mask_phone("0812345") == "08****5"
+    assert mask_phone("628123456") == "62*****56"
+    assert mask_phone("62812345678") == "628******78"
+    assert mask_phone("628123456789") == "62812****789"
     assert mask_name("Siti Nurhaliza") == "S*** N********"
 
 

@@ -65,11 +65,17 @@ async def test_bad_rows_are_reported_and_good_rows_kept(
             "only,three,columns",  # line 8
             "",  # line 9: blank, ignored
             f"{nik(5)},Ani Léstari Ñ,+62 813 3333 4444,Dokter,PKM-02",  # line 10: ok (UTF-8)
+            f"{nik(6)},Budi,081211112227,Perawat,{nik(7)} 081211112228 Budi",  # 11: a person
+            f"{nik(8)},Budi,081211112229,Perawat,{nik(7)}",  # line 12: a NIK as the id
         ),
     )
-    assert (workers.rows_ok, workers.rows_bad) == (2, 6)
+    assert (workers.rows_ok, workers.rows_bad) == (2, 8)
     reasons = dict(workers.errors)
-    assert sorted(reasons) == [3, 4, 5, 6, 7, 8]
+    assert sorted(reasons) == [3, 4, 5, 6, 7, 8, 11, 12]
+    # A report is printed and kept: a facility_id cell holding someone's data is not echoed.
+    assert reasons[11] == "facility_id must be 1-32 letters, digits, - or _"
+    assert nik(7) not in reasons[12] and nik(7)[:4] in reasons[12]
+    assert not any(x in str(workers.errors) for x in (nik(7), "081211112228", "Budi"))
     assert "16 digits" in reasons[3]
     assert "mobile" in reasons[4]
     assert "unknown facility_id 'PKM-99'" in reasons[5]

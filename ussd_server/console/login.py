@@ -30,7 +30,7 @@ from ussd_server.console.base import (
     respond,
     see_other,
 )
-from ussd_server.console.passwords import AgentFileError, check_agent
+from ussd_server.console.passwords import AGENT_NAME, AgentFileError, check_agent
 from ussd_server.console.sessions import Agent
 from web import kit
 
@@ -110,6 +110,15 @@ async def _who(console: Console, form: Form) -> tuple[str | None, str]:
     return console.tokens.label_for("Bearer " + field(form, "token")), "token"
 
 
+def _refused_name(form: Form, how: str) -> str:
+    """Who a refused sign-in claimed to be, for the audit: a name only when it could be
+    an agent's (anything else typed there, a phone or a person's name, is not kept)."""
+    if how != "password":
+        return "(token)"
+    name = field(form, "name")
+    return name if AGENT_NAME.match(name) else "(not an agent name)"
+
+
 async def login(request: web.Request) -> web.StreamResponse:
     console = request.config_dict[CONSOLE]
     pre = request.cookies.get(PRE_COOKIE, "")
@@ -127,9 +136,8 @@ async def login(request: web.Request) -> web.StreamResponse:
         agent, how = await _who(console, form)
         if agent is None:
             await console.limiter.failed(address)
-            given = field(form, "name") if how == "password" else "(token)"
             await console.audit.record(
-                given or "?", "login_refused", detail=f"{how} from {address}"
+                _refused_name(form, how), "login_refused", detail=f"{how} from {address}"
             )
             error = "Wrong name or password." if how == "password" else "Unknown token."
             return respond(login_html(console, pre, landing, error), 401)
