@@ -73,11 +73,13 @@ def part_info(sm: codec.ShortMessage) -> tuple[PartInfo | None, bytes]:
     payload = sm.short_message or sm.tlvs.get(codec.TLV_MESSAGE_PAYLOAD, b"")
     info, payload = split_udh(sm.esm_class, payload)
     if info is None and codec.TLV_SAR_MSG_REF_NUM in sm.tlvs:
-        info = PartInfo(
-            sm.tlv_int(codec.TLV_SAR_MSG_REF_NUM) or 0,
-            sm.tlv_int(codec.TLV_SAR_TOTAL_SEGMENTS) or 1,
-            sm.tlv_int(codec.TLV_SAR_SEGMENT_SEQNUM) or 1,
-        )
+        # The three SAR TLVs come together (SMPP 3.4, 5.3.2.22-24); a 0 is refused below,
+        # as in a UDH, not read as 1.
+        total = sm.tlv_int(codec.TLV_SAR_TOTAL_SEGMENTS)
+        seq = sm.tlv_int(codec.TLV_SAR_SEGMENT_SEQNUM)
+        if total is None or seq is None:
+            raise codec.PduError("sar_msg_ref_num without sar_total_segments or sar_segment_seqnum")
+        info = PartInfo(sm.tlv_int(codec.TLV_SAR_MSG_REF_NUM) or 0, total, seq)
     if info is not None and (info.total < 1 or not 1 <= info.seq <= info.total):
         raise codec.PduError(f"bad concatenation info {info}")
     return info, payload

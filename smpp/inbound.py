@@ -2,7 +2,9 @@
 
 An MO is answered (deliver_sm_resp) only after its reply is safely queued in the
 outbox stream, so a crash before that makes the SMSC deliver it again: nothing is
-lost. Messages from one sender are handled one at a time, in order.
+lost. Messages from one sender are handled one at a time, in order. An MO from an
+address that is no Indonesian mobile (empty, alphanumeric, a short code, a foreign
+number) is refused with ESME_RINVSRCADR, as on the USSD binds: nobody to answer.
 """
 
 from __future__ import annotations
@@ -39,12 +41,6 @@ OPT_OUT_REPLY = (
 )
 
 
-def sender_address(addr: str) -> str:
-    """The sender as ``62...`` when it is an Indonesian mobile; other addresses as given."""
-    result = normalise_phone(addr)
-    return result.value if result.ok else addr.strip()
-
-
 class InboundHandler:
     def __init__(
         self,
@@ -77,12 +73,16 @@ class InboundHandler:
         if is_receipt(sm):
             await self.receipts.on_receipt(sm)
             return codec.ESME_ROK
+        phone = normalise_phone(sm.source)
+        if not phone.ok:  # a short code, a name, nothing: no one the dialogue can answer
+            log.warning("SMS from %s refused: %s", mask_phone(sm.source.strip()), phone.reason)
+            return codec.ESME_RINVSRCADR
         try:
             info, payload = concat.part_info(sm)
         except codec.PduError as exc:
-            log.warning("bad concatenation header from %s: %s", mask_phone(sm.source), exc)
+            log.warning("bad concatenation header from %s: %s", mask_phone(phone.value), exc)
             return codec.ESME_RX_P_APPN
-        sender = sender_address(sm.source)
+        sender = phone.value
         if info is not None:
             whole = self.reassembler.add(sender, sm.destination, info, sm.data_coding, payload)
             if whole is None:

@@ -20,6 +20,8 @@ from smpp.constants import (
 )
 from smpp.frames import HEADER, PduError
 
+MAX_ADDRESS = 20  # source_addr and destination_addr: C-Octet Strings of at most 21 octets
+
 
 def _cstr(value: str) -> bytes:
     return value.encode("latin-1") + b"\x00"
@@ -47,6 +49,8 @@ def build_submit_sm(
         raise PduError("short_message longer than 254 octets: use message_payload")
     if len(service_type) > 5:
         raise PduError("service_type longer than 5 characters")
+    if len(source) > MAX_ADDRESS or len(destination) > MAX_ADDRESS:
+        raise PduError(f"an address longer than {MAX_ADDRESS} characters (SMPP 3.4)")
     body = b"".join(
         (
             _cstr(service_type),
@@ -148,42 +152,51 @@ def _read_tlvs(body: bytes, pos: int) -> dict[int, bytes]:
     return tlvs  # 1-3 stray octets at the end (a sloppy SMSC) are ignored
 
 
+def _addressed(body: bytes) -> tuple[ShortMessage, int]:
+    """The head deliver_sm, submit_sm and data_sm share (service type to esm_class), and
+    the position after esm_class. IndexError on a short body."""
+    service_type, pos = _read_cstr(body, 0, 7)
+    source_ton, source_npi = body[pos], body[pos + 1]
+    source, pos = _read_cstr(body, pos + 2)
+    dest_ton, dest_npi = body[pos], body[pos + 1]
+    destination, pos = _read_cstr(body, pos + 2)
+    sm = ShortMessage(
+        source, source_ton, source_npi, destination, dest_ton, dest_npi,
+        esm_class=body[pos], registered_delivery=0, data_coding=0, short_message=b"",
+        tlvs={}, service_type=service_type,
+    )  # fmt: skip
+    return sm, pos + 1
+
+
 def parse_short_message(body: bytes) -> ShortMessage:
     """Parse a deliver_sm/submit_sm body tolerantly (any TLV, known or not)."""
     try:
-        service_type, pos = _read_cstr(body, 0, 7)
-        source_ton, source_npi = body[pos], body[pos + 1]
-        source, pos = _read_cstr(body, pos + 2)
-        dest_ton, dest_npi = body[pos], body[pos + 1]
-        destination, pos = _read_cstr(body, pos + 2)
-        esm_class = body[pos]
-        pos += 3  # esm_class, protocol_id, priority_flag
+        sm, pos = _addressed(body)
+        pos += 2  # protocol_id, priority_flag
         _, pos = _read_cstr(body, pos, 17)
         _, pos = _read_cstr(body, pos, 17)
-        registered_delivery = body[pos]
-        data_coding = body[pos + 2]
+        sm.registered_delivery = body[pos]
+        sm.data_coding = body[pos + 2]
         sm_length = body[pos + 4]
         pos += 5
         if pos + sm_length > len(body):
             raise PduError("sm_length runs past the PDU")
-        short_message = body[pos : pos + sm_length]
-        tlvs = _read_tlvs(body, pos + sm_length)
+        sm.short_message = body[pos : pos + sm_length]
+        sm.tlvs = _read_tlvs(body, pos + sm_length)
     except IndexError as exc:
         raise PduError("PDU body too short") from exc
-    return ShortMessage(
-        source,
-        source_ton,
-        source_npi,
-        destination,
-        dest_ton,
-        dest_npi,
-        esm_class,
-        registered_delivery,
-        data_coding,
-        short_message,
-        tlvs,
-        service_type,
-    )
+    return sm
+
+
+def parse_data_sm(body: bytes) -> ShortMessage:
+    """A data_sm body (SMPP 3.4, 4.7.1): no short_message, the text in message_payload."""
+    try:
+        sm, pos = _addressed(body)
+        sm.registered_delivery, sm.data_coding = body[pos], body[pos + 1]
+        sm.tlvs = _read_tlvs(body, pos + 2)
+    except IndexError as exc:
+        raise PduError("PDU body too short") from exc
+    return sm
 
 
 def peek_destination(body: bytes) -> str:

@@ -253,8 +253,11 @@ class SmppSession:
 
     async def _answer_deliver(self, frame: codec.Frame) -> None:
         resp_id = frame.command_id | codec.RESP_BIT
+        parse = (
+            codec.parse_data_sm if frame.command_id == codec.DATA_SM else codec.parse_short_message
+        )
         try:
-            sm = codec.parse_short_message(frame.body)
+            sm = parse(frame.body)
         except codec.PduError as exc:
             self.stats["bad_pdus"] += 1
             log.warning("%s unparseable deliver_sm (%s): rejected", self.name, exc)

@@ -261,3 +261,31 @@ def test_long_messages_in_a_row_to_one_phone_carry_different_references() -> Non
         refs.append(infos[0].ref)
     assert len(set(refs)) == 3
     assert len(mt.build("6281234567890", "short", source)) == 1  # one part, no reference
+
+
+@pytest.mark.parametrize(
+    "tlvs",
+    [
+        {codec.TLV_SAR_TOTAL_SEGMENTS: b"\x00", codec.TLV_SAR_SEGMENT_SEQNUM: b"\x00"},
+        {codec.TLV_SAR_TOTAL_SEGMENTS: b"\x02", codec.TLV_SAR_SEGMENT_SEQNUM: b"\x00"},
+        {codec.TLV_SAR_TOTAL_SEGMENTS: b"\x02", codec.TLV_SAR_SEGMENT_SEQNUM: b"\x03"},
+        {codec.TLV_SAR_SEGMENT_SEQNUM: b"\x01"},  # no total
+        {codec.TLV_SAR_TOTAL_SEGMENTS: b"\x02"},  # no sequence number
+    ],
+    ids=["total-0", "seq-0", "seq-past-total", "no-total", "no-seq"],
+)
+def test_sar_numbers_a_udh_would_refuse_are_refused(tlvs: dict[int, bytes]) -> None:
+    """Zeros were read as 1: total 0 passed as a whole message, seq 0 joined a set."""
+    sm = _sm(b"STOP", tlvs={codec.TLV_SAR_MSG_REF_NUM: b"\x00\x05", **tlvs})
+    with pytest.raises(codec.PduError):
+        concat.part_info(sm)
+
+
+def test_an_address_smpp_cannot_carry_is_refused_when_building() -> None:
+    """A 60-digit destination_addr was written as given (SMPP 3.4 allows 20 characters)."""
+    for source, destination in (("1199", "6" * 21), ("P" * 21, "6281234567890")):
+        with pytest.raises(codec.PduError, match="20 characters"):
+            codec.build_submit_sm(1, source=source, source_ton=5, source_npi=0,
+                                  destination=destination)  # fmt: skip
+    assert codec.build_submit_sm(1, source="PEDULICOVID", source_ton=5, source_npi=0,
+                                 destination="6" * 20)  # fmt: skip

@@ -126,3 +126,46 @@ async def test_long_multipart_message_is_reassembled_before_the_dialogue(
     assert int(await redis.hget(keys.sms_stats(), "mo")) == 1
     [reply] = await phone.send("VAKSIN")
     assert "Balas YA atau TIDAK" in reply
+
+
+def data_sm(sequence: int, source: str, text: bytes) -> bytes:
+    """A data_sm MO as SMSCs send it: no short_message, the text in message_payload."""
+    body = (
+        b"\x00" + bytes((1, 1)) + source.encode() + b"\x00" + bytes((0, 0)) + b"1199\x00"
+        + bytes((0, 0, 0)) + codec.tlv(codec.TLV_MESSAGE_PAYLOAD, text)
+    )  # fmt: skip
+    return codec.HEADER.pack(16 + len(body), codec.DATA_SM, 0, sequence) + body
+
+
+async def test_an_sms_sent_as_data_sm_is_answered(phone: Phone, sim: Sim) -> None:
+    """data_sm was parsed as a deliver_sm: refused for good, the message lost."""
+    await sim.call("/raw", {"hex": data_sm(902, PHONE, b"VAKSIN").hex()})
+    for _ in range(100):
+        messages, _ = await phone.inbox()
+        if messages:
+            break
+        await asyncio.sleep(0.05)
+    assert len(messages) == 1 and "Balas YA atau TIDAK" in messages[0]
+    stats = await sim.call("/stats")
+    assert stats["deliver_resp"] == {"0": 1}
+
+
+async def test_an_sms_from_no_mobile_number_is_refused_and_not_answered(
+    phone: Phone, sim: Sim, redis: aioredis.Redis, keys: AllKeys
+) -> None:
+    """An empty, alphanumeric, short or overlong sender once ran the dialogue: a reply
+    queued to "", a 60-digit destination_addr, an opt-out recorded for a name."""
+    for n, source in enumerate(("", "BANK628123456789", "81234567")):
+        mo = codec.build_submit_sm(
+            910 + n, source=source, source_ton=1, source_npi=1, destination="1199",
+            short_message=b"STOP", command_id=codec.DELIVER_SM,
+        )  # fmt: skip
+        await sim.call("/raw", {"hex": mo.hex()})
+    await sim.call("/raw", {"hex": data_sm(913, "6" * 60, b"VAKSIN").hex()})  # 65 allowed
+    [reply] = await phone.send("VAKSIN")  # texting goes on
+    assert "Balas YA atau TIDAK" in reply
+    stats = await sim.call("/stats")
+    assert stats["deliver_resp"].get(str(codec.ESME_RINVSRCADR)) == 4
+    assert (await sim.call("/stats"))["submits"] == 1  # the one reply to PHONE
+    assert await redis.hget(keys.sms_stats(), "mo") == "1"
+    assert await redis.scard(keys.sms_optouts()) == 0
