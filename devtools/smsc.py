@@ -22,6 +22,15 @@ from smpp import codec, concat, encoding
 log = logging.getLogger(__name__)
 
 
+def early_pdus() -> list[bytes]:
+    """What an eager SMSC sends before its bind_resp: a keep-alive and an MO it held."""
+    held = codec.build_submit_sm(
+        0x7FFFFFF1, source="6281299999999", source_ton=1, source_npi=1, destination="1199",
+        short_message=b"EARLY", command_id=codec.DELIVER_SM,
+    )  # fmt: skip
+    return [codec.header_only(codec.ENQUIRE_LINK, 0x7FFFFFF0), held]
+
+
 class SmscConnection(asyncio.Protocol):
     def __init__(self, state: SimState) -> None:
         self.state = state
@@ -95,6 +104,8 @@ class SmscConnection(asyncio.Protocol):
                 return
             out.append(self.submit(frame))
         elif cid in codec.BIND_NAMES:
+            if self.state.settings.early_pdus and not self.bound:
+                out.extend(early_pdus())
             out.append(self.bind(frame))
         elif cid == codec.ENQUIRE_LINK:
             out.append(codec.header_only(codec.ENQUIRE_LINK_RESP, frame.sequence))

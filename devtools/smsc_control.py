@@ -40,6 +40,7 @@ from smpp.ussd_variants import VARIANTS
 log = logging.getLogger(__name__)
 STATE: web.AppKey[SimState] = web.AppKey("sim_state", SimState)
 _SWITCHES = {
+    "early_pdus",
     "throttle_every",
     "max_rate",
     "drop_after",

@@ -25,6 +25,7 @@ class SimSettings:
     latency: float
     # How the simulated network speaks USSD (a table in smpp.ussd_variants).
     ussd_variant: str
+    early_pdus: bool  # an enquire_link and an MO before each bind_resp
 
 
 def sim_settings(config: Config) -> SimSettings:

@@ -32,8 +32,8 @@ async def open_bind(s: BindSettings, command: int, sequence: int, timeout: float
         writer.write(codec.build_bind(command, sequence, s.system_id, s.password, s.system_type))
         buffer = bytearray()
         deadline = time.monotonic() + timeout
-        frames: list[codec.Frame] = []
-        while not frames:
+        early: list[codec.Frame] = []
+        while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError("no bind_resp")
@@ -42,10 +42,22 @@ async def open_bind(s: BindSettings, command: int, sequence: int, timeout: float
                 raise ConnectionError("SMSC closed the connection during bind")
             buffer += chunk
             frames = codec.split_frames(buffer)
-        resp = frames[0]
-        if resp.command_id != command | codec.RESP_BIT or resp.status:
-            raise BindRejected(resp.status or codec.ESME_RBINDFAIL)
+            for n, frame in enumerate(frames):
+                if _answers_bind(frame, command, sequence):
+                    if frame.command_id != command | codec.RESP_BIT or frame.status:
+                        raise BindRejected(frame.status or codec.ESME_RBINDFAIL)
+                    return Bound(reader, writer, buffer, early + frames[n + 1 :])
+                if frame.command_id == codec.ENQUIRE_LINK:  # an eager SMSC's keep-alive
+                    writer.write(codec.header_only(codec.ENQUIRE_LINK_RESP, frame.sequence))
+                else:  # anything else before the bind_resp waits for the session
+                    early.append(frame)
     except BaseException:
         writer.transport.abort()
         raise
-    return Bound(reader, writer, buffer, frames[1:])
+
+
+def _answers_bind(frame: codec.Frame, command: int, sequence: int) -> bool:
+    """The bind_resp, or a generic_nack of the bind (an SMSC may send other PDUs first)."""
+    if frame.command_id == codec.GENERIC_NACK:
+        return frame.sequence in (sequence, 0)
+    return frame.command_id == command | codec.RESP_BIT

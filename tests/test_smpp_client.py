@@ -264,3 +264,30 @@ async def test_enquire_link_and_unbind_from_the_smsc_are_answered(sim: Sim) -> N
     assert responses[f"0x{codec.UNBIND_RESP:08x}"] == 1
     assert pool.connects >= 2  # bound again after the SMSC's unbind
     await pool.stop()
+
+
+async def test_pdus_an_smsc_sends_before_its_bind_resp_do_not_fail_the_bind(sim: Sim) -> None:
+    """An enquire_link and an MO ahead of the bind_resp were read as the bind's answer:
+    RBINDFAIL, and the bind retried for ever."""
+    await sim.call("/config", {"early_pdus": True})
+    delivered: list[codec.ShortMessage] = []
+
+    async def on_deliver(sm: codec.ShortMessage, origin: BindSettings) -> int:
+        delivered.append(sm)
+        return codec.ESME_ROK
+
+    session = SmppSession(bind(sim), codec.BIND_TRANSCEIVER, on_deliver)
+    await session.open()  # bound: the enquire_link answered, the MO kept for the session
+    for _ in range(100):
+        if delivered:
+            break
+        await asyncio.sleep(0.05)
+    assert [sm.short_message for sm in delivered] == [b"EARLY"]
+    stats = await sim.call("/stats")
+    assert stats["responses"][f"0x{codec.ENQUIRE_LINK_RESP:08x}"] == 1
+    assert stats["deliver_resp"] == {"0": 1} and stats["binds_rejected"] == 0
+    results = Results()
+    await session.submit(submit_to("628123"), "c", results)
+    await results.wait_for(1)
+    assert results.items[0][1] == 0
+    await session.unbind()
