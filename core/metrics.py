@@ -110,7 +110,8 @@ RECEIPT_SECONDS = prom.Histogram(
 )
 WHATSAPP_MESSAGES = prom.Counter(
     "vaksin_whatsapp_messages_total",
-    "WhatsApp messages from phones, by outcome (answered, duplicate, not_text, help_suppressed)",
+    "WhatsApp messages from phones, by outcome (answered, duplicate, not_text, help_suppressed, "
+    "reaction)",
     ["outcome"],
 )
 WHATSAPP_SENDS = prom.Counter(

@@ -3,6 +3,7 @@ webhooks to the server, the server answers through the Graph API, the phone read
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -97,6 +98,20 @@ async def test_a_picture_gets_please_reply_with_text_and_the_dialogue_stays_put(
     [notice] = await phone.send_picture()
     assert "Mohon balas dengan teks" in body(notice) and "Please reply with text" in body(notice)
     [ask] = await phone.type("Ya")
+    assert "6 digit terakhir NIK" in body(ask)
+
+
+async def test_media_gets_one_nudge_per_interval_and_a_reaction_none(phone: WaPhone) -> None:
+    """Every picture, voice note or reaction was answered: two bots could loop on it."""
+    await phone.type("VAKSIN")
+    [notice] = await phone.send_picture()
+    assert "Please reply with text" in body(notice)
+    shown = phone.seen
+    for kind in ("audio", "sticker", "reaction"):
+        await phone._send({"type": kind}, 0)
+    await asyncio.sleep(0.5)
+    assert len(await phone.sim.received(phone.msisdn)) == shown  # nothing more arrived
+    [ask] = await phone.type("Ya")  # the dialogue is where it was
     assert "6 digit terakhir NIK" in body(ask)
 
 

@@ -9,7 +9,8 @@ What the user did becomes an :class:`~dialogue.model.Inbound`: a button or list
 reply gives its id as ``choice``; typed text that is one of the titles just
 shown (a cut title too) counts as that choice, unless it is an SMS keyword;
 anything else is ``text`` (a number, YA/TIDAK, an answer). Pictures, voice notes
-and the like get a short "please reply with text" in both languages.
+and the like get a short "please reply with text" in both languages, at most once
+per help interval (as the help text); a reaction gets nothing.
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ class Conversation:
 
     async def message(self, event: MessageEvent) -> None:
         """Answer one message from a phone, once per message id."""
+        if event.kind == "reaction":  # a thumbs-up on the ticket asks nothing: no answer
+            metrics.WHATSAPP_MESSAGES.labels("reaction").inc()
+            return
         choices = await self._claim(event)
         if choices is None:
             outcome = "duplicate"
@@ -101,7 +105,8 @@ class Conversation:
     async def _reply(self, event: MessageEvent, choices: str) -> tuple[Rendered, bool]:
         if event.kind not in ("text", "choice"):
             log.info("%s message from %s: asked for text", event.kind, mask_phone(event.phone))
-            return self.text_only, False
+            # Rate-limited as the help text: a bot sending media cannot make us loop.
+            return self.text_only, True
         text, choice = event.text, event.choice
         if event.kind == "choice":
             text = ""
