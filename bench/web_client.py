@@ -24,6 +24,7 @@ class FormClient:
     base: str
     page: str = ""
     status: int = 0
+    retry_after: str = ""  # the last refused answer's Retry-After
     requests: int = 0
     latencies: list[float] = field(default_factory=list)  # seconds per request
 
@@ -73,4 +74,5 @@ class FormClient:
             await self.get()
         else:
             self.status, self.page = status, await response.text()
+            self.retry_after = response.headers.get("Retry-After", "")
         return status

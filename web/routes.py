@@ -158,7 +158,9 @@ async def _send_code(
     else:
         error = texts.get(key, lang, minutes=minutes)
         main = pages.phone_form(texts, lang, token, error=error, typed=typed)
-    return _page(site, posted.sid, lang, main, status=429)
+    response = _page(site, posted.sid, lang, main, status=429)
+    response.headers["Retry-After"] = str(max(1, result.retry_seconds))
+    return response
 
 
 CODE_ERRORS = {
