@@ -16,6 +16,7 @@ from typing import Any
 
 from core import aio
 from core.config import Config
+from core.phone import normalise_phone
 from devtools.smsc_settings import sim_settings
 from smpp.settings import sms_settings
 
@@ -102,6 +103,11 @@ def control_call(
 
 
 def run_inject(args: argparse.Namespace, config: Config) -> int:
+    phone = normalise_phone(args.sender)  # "+62 812-..." as people write it
+    if not phone.ok:
+        print(f"--from: {phone.reason}", file=sys.stderr)
+        return 2
+    args.sender = phone.value
     base = control_url(args.control, config)
     to = args.to or sms_settings(config).service_number
     seen = control_call(base, f"/messages?to={args.sender}")

@@ -33,7 +33,7 @@ async def test_sms_inject_prints_the_reply(
             "--control",
             sim.url,
             "--from",
-            PHONE,
+            "+62 812-0000-0001",  # PHONE as people write it (was an InvalidURL traceback)
             "--text",
             "vaksin",
             "--wait",
@@ -49,3 +49,14 @@ async def test_sms_inject_prints_the_reply(
     assert proc.returncode == 0
     assert f"> {PHONE} -> 1199: vaksin" in text
     assert "< Apakah Anda tenaga kesehatan" in text and "Balas YA atau TIDAK" in text
+
+
+async def test_sms_inject_refuses_a_sender_that_is_no_mobile_number(sim: Sim) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "ussd_server", "sms-inject", "--control", sim.url,
+        "--from", "BANK 1199", "--text", "vaksin", "--wait", "0",
+        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await proc.communicate()
+    assert proc.returncode == 2 and "--from:" in err.decode()
+    assert "Traceback" not in err.decode() and out == b""
