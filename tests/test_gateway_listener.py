@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
+import socket
 from urllib.parse import urlencode
 
 import pytest
@@ -124,3 +127,102 @@ async def test_chunked_bodies_and_http_1_0_clients(gateway) -> None:
     assert status == 200 and headers.get("connection") == "close"
     assert await reader.read() == b""
     writer.close()
+
+
+async def test_a_request_line_or_header_without_end_is_cut_off(gateway) -> None:
+    """httptools keeps a header until its CRLF: 300 MB of one took minutes of CPU and
+    stalled every other hop; now the head is counted as it arrives."""
+    for start, status in ((b"POST /ussd/json?", 414), (b"POST /ussd/json HTTP/1.1\r\nX-A: ", 431)):
+        reader, writer = await asyncio.open_connection(*gateway)
+        writer.write(start)
+        with contextlib.suppress(ConnectionError):
+            for _ in range(64):  # 4 MB, never a CRLF
+                writer.write(b"a" * 65536)
+                await writer.drain()
+        assert (await read_response(reader))[0] == status
+        writer.close()
+    reader, writer = await asyncio.open_connection(*gateway)
+    writer.write(dial("after-long"))
+    assert (await read_response(reader))[0] == 200  # everybody else is served
+    writer.close()
+
+
+def resident_mb() -> float:
+    """This process's resident memory (the server under test runs in it)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+async def test_a_client_that_reads_no_replies_is_held_by_tcp_not_buffered(
+    gateway, monkeypatch
+) -> None:
+    """Pipelined requests from a client that never reads were all parsed and answered
+    into memory (1 GB in 29 s); now reading stops while replies cannot be written."""
+    monkeypatch.setattr(listener, "IDLE_SECONDS", 2.0)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    loop = asyncio.get_running_loop()
+    await loop.sock_connect(sock, gateway)
+    chunk = b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n" * 2048  # 404s, larger than asked
+    before, sent, stalled = resident_mb(), 0, 0.0
+    while sent < 24_000_000 and stalled < 0.5:  # the old code took it all
+        try:
+            sent += sock.send(chunk)
+            stalled = 0.0
+        except BlockingIOError:
+            await asyncio.sleep(0.05)
+            stalled += 0.05
+    assert sent < 24_000_000 and resident_mb() - before < 40, (sent, resident_mb() - before)
+    await asyncio.sleep(2.5)  # idle: replies it will not read are dropped, not kept
+    with pytest.raises((ConnectionError, OSError)):
+        for _ in range(1000):
+            if not await loop.sock_recv(sock, 1 << 20):
+                raise ConnectionResetError("closed")
+    sock.close()
+
+
+async def test_a_request_trickled_past_its_deadline_gets_408(gateway, monkeypatch) -> None:
+    monkeypatch.setattr(listener, "REQUEST_SECONDS", 0.3)
+    reader, writer = await asyncio.open_connection(*gateway)
+    head = dial("slow-1")
+    for piece in (head[:10], head[10:20], head[20:]):  # each byte keeps it "active"
+        writer.write(piece)
+        await asyncio.sleep(0.2)
+    assert (await read_response(reader))[0] == 408
+    assert await reader.read() == b""
+    writer.close()
+
+
+async def test_head_expect_absolute_targets_and_host_as_rfc_9112_says(gateway) -> None:
+    reader, writer = await asyncio.open_connection(*gateway)
+    writer.write(b"HEAD /ussd/json HTTP/1.1\r\nHost: x\r\n\r\n" + dial("head-1"))
+    status, headers, _ = await asyncio.wait_for(read_response_head(reader), 5)
+    assert status == 405 and int(headers["content-length"]) > 0  # and no body follows:
+    assert (await read_response(reader))[0] == 200  # the next reply parses
+    for target in (b"http://gw.example/ussd/africastalking", b"/ussd/%61fricastalking"):
+        writer.write(dial("abs-1").replace(b"/ussd/africastalking", target, 1))
+        assert (await read_response(reader))[0] == 200, target
+    writer.write(dial("nohost").replace(b"Host: x\r\n", b""))
+    assert (await read_response(reader))[0] == 400
+    body = dial("exp-1").partition(b"\r\n\r\n")[2]
+    expecting = dial("exp-1").replace(b"Host: x\r\n", b"Host: x\r\nExpect: 100-continue\r\n")
+    writer.write(expecting.partition(b"\r\n\r\n")[0] + b"\r\n\r\n")
+    assert await asyncio.wait_for(reader.readline(), 2) == b"HTTP/1.1 100 Continue\r\n"
+    assert await reader.readline() == b"\r\n"
+    writer.write(body)
+    assert (await read_response(reader))[0] == 200
+    writer.write(b"POST /ussd/json HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n")
+    status, _, answer = await asyncio.wait_for(read_response(reader), 2)  # not waited for
+    assert status == 400 and "bytes" in json.loads(answer)["error"]
+    writer.close()
+
+
+async def read_response_head(reader: asyncio.StreamReader) -> tuple[int, dict[str, str], bytes]:
+    """A reply to HEAD: the status and headers, no body."""
+    status = int((await reader.readline()).split()[1])
+    headers = {}
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode().partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return status, headers, b""
