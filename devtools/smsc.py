@@ -2,10 +2,11 @@
 
 Lean on purpose (an asyncio.Protocol, one write per read, submits answered after
 reading only the destination) so that it is not what limits a benchmark. Switches:
-throttle every Nth submit, a maximum rate above which it answers RTHROTTLED, drop
-the connection after N submits, added latency, delivery receipts (TLVs + text),
-garbage injection, MO injection and USSD handsets (:mod:`devtools.smsc_deliver`,
-:mod:`devtools.smsc_ussd`). :mod:`devtools.smsc_control` serves them over HTTP.
+throttle every Nth submit, a maximum rate above which it answers RTHROTTLED, refuse
+part N of a long message once per number (RTHROTTLED), drop the connection after N
+submits, added latency, delivery receipts (TLVs + text), garbage injection, MO
+injection and USSD handsets (:mod:`devtools.smsc_deliver`, :mod:`devtools.smsc_ussd`).
+:mod:`devtools.smsc_control` serves them over HTTP.
 """
 
 from __future__ import annotations
@@ -162,7 +163,7 @@ class SmscConnection(asyncio.Protocol):
             st.throttled += 1
             return codec.build_submit_sm_resp(frame.sequence, codec.ESME_RTHROTTLED, "")
         try:
-            if st.record_text or s.receipts or st.handsets.dialogues:
+            if st.record_text or s.receipts or s.refuse_part or st.handsets.dialogues:
                 sm = codec.parse_short_message(frame.body)
                 dest = sm.destination
             else:
@@ -170,6 +171,9 @@ class SmscConnection(asyncio.Protocol):
                 dest = codec.peek_destination(frame.body)
         except (codec.PduError, ValueError):
             return codec.build_submit_sm_resp(frame.sequence, codec.ESME_RSYSERR, "")
+        if sm is not None and s.refuse_part and self._refuse_once(sm):
+            st.throttled += 1
+            return codec.build_submit_sm_resp(frame.sequence, codec.ESME_RTHROTTLED, "")
         st.next_id += 1
         message_id = str(st.next_id)
         st.counts[dest] += 1
@@ -192,6 +196,20 @@ class SmscConnection(asyncio.Protocol):
             st.events.append((time.monotonic(), "drop"))
             self.dead = True  # answer this one, then cut the line
         return codec.build_submit_sm_resp(frame.sequence, codec.ESME_ROK, message_id)
+
+    def _refuse_once(self, sm: codec.ShortMessage) -> bool:
+        """Part `refuse_part` of a concatenated message, the first time for its number."""
+        try:
+            info, _ = concat.part_info(sm)
+        except codec.PduError:
+            return False
+        refused = self.state.refused
+        if info is None or info.total < 2 or info.seq != self.state.settings.refuse_part:
+            return False
+        if sm.destination in refused:
+            return False
+        refused.add(sm.destination)
+        return True
 
     def _record(self, sm: codec.ShortMessage) -> None:
         try:

@@ -31,6 +31,9 @@ def register(sub: Any) -> None:
     sim.add_argument("--throttle-every", type=int, help="answer every Nth submit RTHROTTLED")
     sim.add_argument("--max-rate", type=float, help="RTHROTTLED above this many submits/s")
     sim.add_argument("--drop-after", type=int, help="cut each connection after N submits")
+    sim.add_argument(
+        "--refuse-part", type=int, help="RTHROTTLED once per number to part N of a long SMS"
+    )
     sim.add_argument("--latency", type=float, help="seconds added to every answer")
     sim.add_argument("--no-receipts", action="store_true", help="send no delivery receipts")
     sim.add_argument("--ussd-variant", help="how its network speaks USSD ([smpp] ussd_variant)")
@@ -61,6 +64,7 @@ def run_sim(args: argparse.Namespace, config: Config) -> int:
         "throttle_every",
         "max_rate",
         "drop_after",
+        "refuse_part",
         "latency",
         "ussd_variant",
     ):

@@ -3,7 +3,8 @@
 GET  /stats                 submits, throttled, drops, binds, submits per bind, the last
                             binds and drops (monotonic times), CPU seconds used
 GET  /counts                submits per destination
-GET  /messages?to=62...     MT texts to a number (multipart joined)
+GET  /messages?to=62...     MT texts to a number (multipart joined) and every part as it
+                            came: [sender, [ref, total, seq] or null]
 POST /inject   {"from", "to", "text", "mode": "udh"|"sar"}   an incoming SMS
 POST /ussd     {"from", "text", "to"?, "abort"?, "repeat"?, "wait"?}
                a USSD handset dials ("*119#"), answers, hangs up (abort) or the network
@@ -12,7 +13,7 @@ GET  /ussd?msisdn=62...     that handset's screens and whether a dialogue is ope
 POST /ussd/journeys {"phones": [[msisdn, digits]...], "handsets", "seconds", "script"}
                             many handsets play a scripted journey (benchmark load)
 POST /raw      {"hex": "..."}                                raw bytes to every ESME
-POST /config   {"throttle_every", "max_rate", "drop_after", "latency", "receipts", ...}
+POST /config   {"throttle_every", "max_rate", "drop_after", "refuse_part", "latency", ...}
 POST /reset                 forget counts and texts
 """
 
@@ -44,6 +45,7 @@ _SWITCHES = {
     "throttle_every",
     "max_rate",
     "drop_after",
+    "refuse_part",
     "latency",
     "receipts",
     "receipt_delay",
@@ -87,9 +89,16 @@ async def counts(request: web.Request) -> web.Response:
 
 async def messages(request: web.Request) -> web.Response:
     to = request.query.get("to", "")
-    found = messages_to(request.app[STATE], to)
+    st = request.app[STATE]
+    found = messages_to(st, to)
+    parts = [[sender, ref] for sender, _, ref in st.texts.get(to, ())]
     return web.json_response(
-        {"to": to, "messages": [t for _, t in found], "senders": [f for f, _ in found]}
+        {
+            "to": to,
+            "messages": [t for _, t in found],
+            "senders": [f for f, _ in found],
+            "parts": parts,
+        }
     )
 
 
@@ -179,6 +188,7 @@ async def reset(request: web.Request) -> web.Response:
     st.handsets.reset()
     st.submits = st.throttled = st.drops = 0
     st.events.clear()
+    st.refused.clear()
     st.closed_submits.clear()
     return web.json_response({"ok": True})
 

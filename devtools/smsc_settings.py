@@ -22,6 +22,8 @@ class SimSettings:
     throttle_every: int
     max_rate: float
     drop_after: int
+    # Part N of a concatenated message is refused (RTHROTTLED) once per number; 0 = never.
+    refuse_part: int
     latency: float
     # How the simulated network speaks USSD (a table in smpp.ussd_variants).
     ussd_variant: str

@@ -50,6 +50,8 @@ class SimState:
     events: deque[tuple[float, str]] = field(default_factory=lambda: deque(maxlen=200))
     # Submits of each connection that has closed (the open ones count their own).
     closed_submits: deque[int] = field(default_factory=lambda: deque(maxlen=200))
+    # The numbers whose part `refuse_part` was refused already (once each).
+    refused: set[str] = field(default_factory=set)
     handsets: Handsets = field(init=False)
 
     def __post_init__(self) -> None:

@@ -7,6 +7,11 @@ window: a crash can then leave at most one window of recipients whose SMS the SM
 took without Redis knowing, and only those are sent again (at least once, at most
 one window re-sent per crash).
 
+A multipart recipient whose parts meet a temporary error is not put back in the
+queue (sent again whole, under a new concatenation reference, the handset would get
+its accepted parts twice): the refused parts go again, built once, while it stays in
+flight and unrecorded, up to ``max_attempts`` rounds.
+
 A flush is one round trip on the lean client: the message id -> recipient keys
 (with the submit time, for the receipt latency), then one script call per kind of
 outcome, then the release of the batches it completes.
@@ -24,6 +29,8 @@ from redis.exceptions import RedisError
 
 from smpp import codec
 from smpp.campaign_batches import CampaignBatches, Groups
+from smpp.mt import Build, PartSet
+from smpp.pool import SmppPool
 from smpp.receipts import normalise_id
 
 log = logging.getLogger(__name__)
@@ -32,15 +39,14 @@ FLUSH_INTERVAL = 0.02
 ROK = codec.ESME_ROK
 
 
-@dataclass(slots=True)
-class Parts:
-    """The token of a multipart recipient's submits: the answers of all its parts."""
+class Parts(PartSet):
+    """A multipart recipient's parts (built once: one concatenation reference) and answers."""
 
-    nik: str
-    batch: str
-    remaining: int
-    mids: list[str] = field(default_factory=list)
-    status: int = 0
+    __slots__ = ("batch", "nik")
+
+    def __init__(self, nik: str, batch: str, builds: list[Build]) -> None:
+        super().__init__(builds)
+        self.nik, self.batch = nik, batch
 
 
 @dataclass(slots=True)
@@ -84,11 +90,12 @@ class ResultBook:
         batches: CampaignBatches,
         bound: int,
         *,
+        pool: SmppPool,
         id_base: str,
         receipt_ttl: int,
         max_attempts: int,
     ) -> None:
-        self.batches, self.bound = batches, max(bound, 1)
+        self.batches, self.bound, self.pool = batches, max(bound, 1), pool
         self.id_base = id_base  # how submit_sm_resp ids are spelled
         self.receipt_ttl, self.max_attempts = receipt_ttl, max_attempts
         self._out = Outcomes()
@@ -96,6 +103,7 @@ class ResultBook:
         self._outstanding = 0  # submitted, not every answer in
         self._unrecorded = 0  # submitted, answer not in Redis yet
         self._room = asyncio.Event()
+        self._resends: set[asyncio.Task[None]] = set()
 
     @property
     def pending(self) -> int:
@@ -131,21 +139,40 @@ class ResultBook:
             self._failure(batch, nik, status)
         self._answer()
 
-    def on_part(self, token: Parts, status: int, message_id: str) -> None:
+    async def send_parts(self, parts: Parts) -> None:
+        """Submit the parts of a multipart recipient the SMSC has not accepted yet."""
+        for index in parts.start_round():
+            await self.pool.submit(parts.builds[index], (parts, index), self.on_part)
+
+    def on_part(self, token: tuple[Parts, int], status: int, message_id: str) -> None:
         """The submit_sm_resp of one part of a multipart recipient."""
-        token.remaining -= 1
-        if status == ROK:
-            token.mids.append(message_id)
-        elif not token.status or codec.is_temporary(token.status):
-            token.status = status
-        if token.remaining > 0:
+        parts, index = token
+        if not parts.answer(index, status, message_id):
             return
-        if token.status:
-            self._failure(token.batch, token.nik, token.status)
+        batch, nik, status = parts.batch, parts.nik, parts.status
+        if not status:
+            mids = parts.mids()
+            self._out.ok.append((batch, nik, mids[0]))
+            self._out.more_mids += [(mid, nik) for mid in mids[1:]]
+        elif codec.is_temporary(status) and self.batches.leases.holds(batch):
+            # Back in the queue it would go whole with a new reference: the handset would
+            # get the accepted parts twice. The refused ones go again (after the bind's
+            # throttle pause, if any); the recipient stays in flight meanwhile.
+            if parts.rounds < self.max_attempts:
+                task = asyncio.ensure_future(self.send_parts(parts))
+                self._resends.add(task)
+                task.add_done_callback(self._resends.discard)
+                return
+            self._out.failed.append((batch, nik, "f:" + codec.status_name(status)))
         else:
-            self._out.ok.append((token.batch, token.nik, token.mids[0]))
-            self._out.more_mids += [(mid, token.nik) for mid in token.mids[1:]]
+            self._failure(batch, nik, status)
         self._answer()
+
+    def stop_resends(self) -> None:
+        """At the end of the run: parts still waiting to go again stay unsent (their
+        recipients are in flight: the runner puts them back in the queue)."""
+        for task in list(self._resends):
+            task.cancel()
 
     def _failure(self, batch: str, nik: str, status: int) -> None:
         if codec.is_temporary(status):

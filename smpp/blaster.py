@@ -145,6 +145,7 @@ class CampaignRunner:
         results = ResultBook(
             batches,
             window,
+            pool=self.pool,
             id_base=self.id_base,
             receipt_ttl=self.settings.receipt_ttl_seconds,
             max_attempts=self.settings.max_attempts,
@@ -165,6 +166,7 @@ class CampaignRunner:
             return await self._loop(batches, stop, results)
         finally:
             await self._drain(results)
+            results.stop_resends()
             flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
@@ -278,7 +280,5 @@ class CampaignRunner:
                     await pool.submit(single, token, results.on_single)
             else:
                 builds = mt.build(phone, text.render(first, nik), source)
-                parts = Parts(nik, batch, len(builds))
-                for build in builds:
-                    await pool.submit(build, parts, results.on_part)
+                await results.send_parts(Parts(nik, batch, builds))
             self.sent += 1

@@ -10,6 +10,7 @@ from smpp import codec, concat, encoding
 from smpp.settings import SmppSettings
 
 Build = Callable[[int], bytes]
+ROK = codec.ESME_ROK
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +18,44 @@ class Source:
     addr: str
     ton: int
     npi: int
+
+
+class PartSet:
+    """The parts of one message, built once (so one concatenation reference for good),
+    the ones the SMSC accepted (index -> message id) and the answers still due.
+
+    A round submits the parts not accepted yet: all of them first, then only those a
+    temporary error sent back. Each submit's token is ``(part set, index)``.
+    """
+
+    __slots__ = ("accepted", "builds", "remaining", "rounds", "status")
+
+    def __init__(self, builds: list[Build]) -> None:
+        self.builds = builds
+        self.accepted: dict[int, str] = {}
+        self.remaining = 0  # answers still due in this round
+        self.status = 0  # this round's error (a permanent one wins), 0: none
+        self.rounds = 0
+
+    def start_round(self) -> list[int]:
+        """The indexes to submit now (every part not accepted yet)."""
+        todo = [i for i in range(len(self.builds)) if i not in self.accepted]
+        self.remaining, self.status = len(todo), 0
+        self.rounds += 1
+        return todo
+
+    def answer(self, index: int, status: int, message_id: str) -> bool:
+        """One part's answer; True when it was the last of the round."""
+        self.remaining -= 1
+        if status == ROK:
+            self.accepted[index] = message_id
+        elif not self.status or codec.is_temporary(self.status):
+            self.status = status
+        return self.remaining == 0
+
+    def mids(self) -> list[str]:
+        """The accepted parts' message ids, in part order."""
+        return [self.accepted[i] for i in sorted(self.accepted)]
 
 
 class MtBuilder:

@@ -2,8 +2,10 @@
 entry only after the SMSC accepted every part of it.
 
 Temporary failures are retried after a pause (the entry stays pending in the
-consumer group, so a crash retries it on the next start); permanent ones are
-acknowledged and copied to the failed stream with the reason.
+consumer group, so a crash retries it on the next start); a retry sends only the
+parts the SMSC refused, built once with the message's concatenation reference, so
+no part reaches the handset twice. Permanent failures are acknowledged and copied
+to the failed stream with the reason.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
@@ -21,7 +22,7 @@ from core.digits import is_digits
 from core.privacy import mask_phone
 from smpp import codec
 from smpp.keys import SmsKeys
-from smpp.mt import MtBuilder, Source
+from smpp.mt import Build, MtBuilder, PartSet, Source
 from smpp.pool import SmppPool
 from smpp.receipts import normalise_id
 from smpp.settings import BlastSettings, SmppSettings, SmsSettings
@@ -32,13 +33,15 @@ CONSUMER = "sms-worker"
 REPLY_KINDS = frozenset({"reply", "optout"})
 
 
-@dataclass
-class _Job:
-    entry_id: str
-    fields: dict[str, str]
-    remaining: int
-    mids: list[str] = field(default_factory=list)
-    status: int = 0
+class _Job(PartSet):
+    """One outbox entry being sent: its parts, built once, and which the SMSC took."""
+
+    __slots__ = ("entry_id", "fields")
+
+    def __init__(self, entry_id: str, fields: dict[str, str], builds: list[Build]) -> None:
+        super().__init__(builds)
+        self.entry_id = entry_id
+        self.fields = fields
 
 
 class OutboxSender:
@@ -120,17 +123,18 @@ class OutboxSender:
             await self._fail(entry_id, fields, "bad outbox entry (to/text)")
             return
         builds = self.mt.build(to, text, self.source_for(fields.get("kind", "")))
-        job = _Job(entry_id, fields, len(builds))
-        for build in builds:
-            await self.pool.submit(build, job, self._on_result)
+        await self._send_parts(_Job(entry_id, fields, builds))
 
-    def _on_result(self, job: _Job, status: int, message_id: str) -> None:
-        job.remaining -= 1
-        if status == codec.ESME_ROK:
-            job.mids.append(message_id)
-        elif not job.status or codec.is_temporary(job.status):
-            job.status = status
-        if job.remaining == 0:
+    async def _send_parts(self, job: _Job) -> None:
+        """Submit the parts the SMSC has not accepted yet: all at first, after a temporary
+        error only the refused ones, built once (the same concatenation reference), so the
+        handset gets each part once."""
+        for index in job.start_round():
+            await self.pool.submit(job.builds[index], (job, index), self._on_result)
+
+    def _on_result(self, token: tuple[_Job, int], status: int, message_id: str) -> None:
+        job, index = token
+        if job.answer(index, status, message_id):
             self._done.put_nowait(job)
 
     async def finish_loop(self) -> None:
@@ -152,7 +156,7 @@ class OutboxSender:
     async def _finish(self, job: _Job) -> None:
         if job.status == 0:
             async with self.redis.pipeline(transaction=False) as pipe:
-                for mid in job.mids:
+                for mid in job.mids():
                     pipe.set(
                         self.keys.sms_message_id(normalise_id(mid, self.smpp.message_id_base)),
                         f"o\t{job.fields.get('dedupe_key', '')}\t{time.time():.2f}",
@@ -179,7 +183,7 @@ class OutboxSender:
         await self._fail(job.entry_id, job.fields, reason)
 
     def _resend(self, job: _Job) -> None:
-        task = asyncio.ensure_future(self._submit(job.entry_id, job.fields))
+        task = asyncio.ensure_future(self._send_parts(job))
         self._resends.add(task)
         task.add_done_callback(self._resends.discard)
 

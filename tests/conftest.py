@@ -46,6 +46,7 @@ CLUSTER_MODULES = frozenset(
         "tests.test_smpp_blast",
         "tests.test_smpp_workers",
         "tests.test_sms_outbox",
+        "tests.test_sms_long_parts",
         "tests.test_operator_api",
         "tests.test_ticket_probes",
         "tests.test_console_helpdesk",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -13,29 +12,16 @@ from redis.exceptions import ResponseError
 from core.outbox import OutboundSms
 from smpp import campaigns
 from smpp.service import SmsService
-from tests.conftest import make_test_config
 from tests.keys import AllKeys
-from tests.test_smpp_support import Sim, seed_workers, sim_fixture, smpp_overrides  # noqa: F401
-from ussd_server.context import build_context
+from tests.test_smpp_support import (  # noqa: F401  (fixtures)
+    Sim,
+    seed_workers,
+    service_fixture,
+    sim_fixture,
+    wait_progress,
+)
 
 TEMPLATE = "Halo {first_name} (NIK {nik_masked}), Anda calon penerima Vaksin. Balas {keyword}."
-
-
-@pytest.fixture
-async def service(
-    sim: Sim, redis: aioredis.Redis, keys: AllKeys, key_prefix: str, request: pytest.FixtureRequest
-) -> AsyncIterator[SmsService]:
-    extra = getattr(request, "param", {})  # config overrides from indirect parametrize
-    config = make_test_config(key_prefix, **smpp_overrides(sim, **extra))
-    ctx = build_context(config)
-    svc = SmsService(config, ctx.redis, ctx.outbox, ctx.registry, ctx.engine)
-    await svc.start()
-    assert await svc.pool.wait_ready(5)
-    try:
-        yield svc
-    finally:
-        await svc.stop()
-        await ctx.aclose()
 
 
 async def run_campaign(
@@ -48,17 +34,6 @@ async def run_campaign(
     await campaigns.create(svc.store, svc.blast, name, TEMPLATE, filters or {}, only_unregistered)
     await campaigns.transition(svc.store, name, "start")
     return await wait_progress(svc, name, lambda p: p["state"] == "done", timeout)
-
-
-async def wait_progress(svc: SmsService, name: str, cond: Any, timeout: float = 30) -> dict:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        p = await campaigns.progress(svc.store, name)
-        if cond(p):
-            return p
-        assert loop.time() < deadline, f"campaign stuck: {p}"
-        await asyncio.sleep(0.1)
 
 
 @pytest.mark.parametrize("sim_config", [{"drop_after": 90}, {"throttle_every": 7}])

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,11 @@ import redis.asyncio as aioredis
 
 from devtools.smsc_process import SimProcess
 from registration import redis_import
-from tests.conftest import test_redis_url
+from smpp import campaigns
+from smpp.service import SmsService
+from tests.conftest import make_test_config, test_redis_url
 from tests.keys import AllKeys
+from ussd_server.context import build_context
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,6 +70,35 @@ def smpp_overrides(sim: Sim, **extra: object) -> dict[str, object]:
     }
     base.update(extra)
     return base
+
+
+@pytest.fixture(name="service")
+async def service_fixture(
+    sim: Sim, redis: aioredis.Redis, keys: AllKeys, key_prefix: str, request: pytest.FixtureRequest
+) -> AsyncIterator[SmsService]:
+    """The SMS channel (blasts and outbox) bound to the simulator, on this test's prefix."""
+    extra = getattr(request, "param", {})  # config overrides from indirect parametrize
+    config = make_test_config(key_prefix, **smpp_overrides(sim, **extra))
+    ctx = build_context(config)
+    svc = SmsService(config, ctx.redis, ctx.outbox, ctx.registry, ctx.engine)
+    await svc.start()
+    assert await svc.pool.wait_ready(5)
+    try:
+        yield svc
+    finally:
+        await svc.stop()
+        await ctx.aclose()
+
+
+async def wait_progress(svc: SmsService, name: str, cond: Any, timeout: float = 30) -> dict:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        p = await campaigns.progress(svc.store, name)
+        if cond(p):
+            return p
+        assert loop.time() < deadline, f"campaign stuck: {p}"
+        await asyncio.sleep(0.1)
 
 
 async def seed_workers(

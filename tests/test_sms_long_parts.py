@@ -1,0 +1,84 @@
+"""A long SMS whose part the SMSC refuses for a moment reaches the handset once.
+
+The simulator process refuses part 2 of each number's first long message with
+ESME_RTHROTTLED (``refuse_part``). Only that part is sent again, with the message's
+concatenation reference: the handset gets every part once, all under one reference,
+and shows one message. (Sent again whole, with a new reference, it got part 1 twice,
+one of them an orphan it keeps waiting to complete.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from core.outbox import OutboundSms
+from smpp import campaigns
+from smpp.receipts import normalise_id
+from smpp.service import SmsService
+from tests.keys import AllKeys
+from tests.test_smpp_support import (  # noqa: F401  (fixtures)
+    Sim,
+    seed_workers,
+    service_fixture,
+    sim_fixture,
+    wait_progress,
+)
+
+LONG = "Halo {first_name}, " + "vaksin aman dan halal. " * 9 + "Balas {keyword}."
+
+
+def assert_arrived_once(inbox: dict[str, Any], text: str, parts: int) -> None:
+    """What the handset notices: each part once, one reference, one message shown."""
+    refs = [ref for _, ref in inbox["parts"]]
+    assert len({ref[0] for ref in refs}) == 1, refs
+    assert sorted((total, seq) for _, total, seq in refs) == [(parts, i + 1) for i in range(parts)]
+    assert inbox["messages"] == [text]
+
+
+async def message_ids(redis: aioredis.Redis, keys: AllKeys, svc: SmsService, n: int) -> list[str]:
+    """What Redis maps the simulator's message ids 1..n to (it numbers accepted parts)."""
+    base = svc.smpp.message_id_base
+    ids = [keys.sms_message_id(normalise_id(str(i), base)) for i in range(1, n + 1)]
+    return [await redis.get(key) or "" for key in ids]
+
+
+async def test_outbox_resends_only_the_refused_part_with_the_same_reference(
+    sim: Sim, service: SmsService, redis: aioredis.Redis, keys: AllKeys
+) -> None:
+    await sim.call("/config", {"refuse_part": 2})
+    phone, text = "6281299990007", "Tiket vaksin Anda: K7Q2MX9Z. " + "Tunjukkan QR di faskes. " * 8
+    assert await service.inbound.outbox.enqueue(OutboundSms(phone, text, "ticket", "t:long"))
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 15
+    while await redis.hget(keys.sms_stats(), "sent_ticket") != "1":
+        assert loop.time() < deadline, "the ticket SMS was never acknowledged"
+        await asyncio.sleep(0.05)
+    assert_arrived_once(await sim.call(f"/messages?to={phone}"), text, 2)
+    assert (await sim.call("/stats"))["throttled"] == 1
+    assert (await redis.xpending(keys.sms_outbox(), "sms-channel"))["pending"] == 0
+    # Both parts' message ids (part 1 from the first try, part 2 from the second) are kept.
+    assert [v.split("\t")[:2] for v in await message_ids(redis, keys, service, 2)] == [
+        ["o", "t:long"],
+        ["o", "t:long"],
+    ]
+
+
+async def test_blast_resends_only_the_refused_part_with_the_same_reference(
+    sim: Sim, service: SmsService, redis: aioredis.Redis, keys: AllKeys
+) -> None:
+    await sim.call("/config", {"refuse_part": 2})
+    workers = await seed_workers(redis, keys, 5, start=60)
+    await campaigns.create(service.store, service.blast, "long", LONG, {}, False)
+    await campaigns.transition(service.store, "long", "start")
+    p = await wait_progress(service, "long", lambda p: p["delivered"] == 5)
+    assert (p["submitted"], p["failed"], p["queued"], p["state"]) == (5, 0, 0, "done")
+    for _, phone in workers:
+        text = LONG.format(first_name="Siti", keyword="VAKSIN")
+        assert_arrived_once(await sim.call(f"/messages?to={phone}"), text, 2)
+    assert (await sim.call("/stats"))["throttled"] == 5
+    # Every accepted part's message id leads to its recipient (a receipt for any part).
+    targets = [v.split("\t")[2] for v in await message_ids(redis, keys, service, 10)]
+    assert sorted(targets) == sorted([nik for nik, _ in workers] * 2)
