@@ -73,6 +73,7 @@ class OutboxSender:
         # a cancellation inside a blocking XREADGROUP into an ordinary reply.
         self.stopping = False
         self._resends: set[asyncio.Task[None]] = set()
+        self._retry_timers: dict[str, asyncio.TimerHandle] = {}  # by entry id
         self.sent = 0
 
     def source_for(self, kind: str) -> Source:
@@ -176,16 +177,30 @@ class OutboxSender:
                 log.info(
                     "outbox SMS to %s: %s, retrying", mask_phone(job.fields.get("to", "")), reason
                 )
-                asyncio.get_running_loop().call_later(
+                self._retry_timers[job.entry_id] = asyncio.get_running_loop().call_later(
                     min(self._retry_delay * attempts, 30.0), self._resend, job
                 )
                 return
         await self._fail(job.entry_id, job.fields, reason)
 
     def _resend(self, job: _Job) -> None:
+        self._retry_timers.pop(job.entry_id, None)
         task = asyncio.ensure_future(self._send_parts(job))
         self._resends.add(task)
         task.add_done_callback(self._resends.discard)
+
+    async def cancel_retries(self) -> None:
+        """At shutdown: retries not due yet or waiting for the window stop here. Their
+        entries stay pending in the consumer group: the next start sends them."""
+        for timer in self._retry_timers.values():
+            timer.cancel()
+        self._retry_timers.clear()
+        resends = list(self._resends)
+        for task in resends:
+            task.cancel()
+        for task in resends:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
 
     async def _fail(self, entry_id: str, fields: dict[str, str], reason: str) -> None:
         self._active.discard(entry_id)

@@ -159,6 +159,7 @@ class SmsService:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await self.outbox.cancel_retries()  # else destroyed pending at the loop's end
         with contextlib.suppress(Exception):  # best effort: a statistic, not a message
             await self.inbound.receipts.settle()
         await self.pool.stop()  # waits (a few seconds at most) for outstanding answers

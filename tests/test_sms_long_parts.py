@@ -82,3 +82,37 @@ async def test_blast_resends_only_the_refused_part_with_the_same_reference(
     # Every accepted part's message id leads to its recipient (a receipt for any part).
     targets = [v.split("\t")[2] for v in await message_ids(redis, keys, service, 10)]
     assert sorted(targets) == sorted([nik for nik, _ in workers] * 2)
+
+
+async def test_a_retry_waiting_at_shutdown_stops_and_the_next_start_sends_it(
+    sim: Sim, redis: aioredis.Redis, keys: AllKeys, key_prefix: str
+) -> None:
+    """Retries still waiting when the channel stopped were left running: "Task was
+    destroyed but it is pending!" at exit. Now they stop; the entry stays pending."""
+    from tests.conftest import make_test_config
+    from tests.test_smpp_support import smpp_overrides
+    from ussd_server.context import build_context
+
+    config = make_test_config(key_prefix, **smpp_overrides(sim))
+    await sim.call("/config", {"throttle_every": 1})  # every submit: RTHROTTLED
+    for attempt in range(2):
+        ctx = build_context(config)
+        svc = SmsService(config, ctx.redis, ctx.outbox, ctx.registry, ctx.engine)
+        await svc.start()
+        assert await svc.pool.wait_ready(5)
+        if attempt == 0:
+            sms = OutboundSms("6281299990008", "Tiket: K7Q2MX9Y", "ticket", "t:stop")
+            assert await svc.inbound.outbox.enqueue(sms)
+            while not (await sim.call("/stats"))["throttled"]:
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.2)  # the retry is waiting
+        else:
+            await sim.call("/config", {"throttle_every": 0})
+            while await redis.hget(keys.sms_stats(), "sent_ticket") != "1":
+                await asyncio.sleep(0.05)
+        await svc.stop()
+        await ctx.aclose()
+        await asyncio.sleep(1.2)  # past the retry's pause (1 s)
+        left = [t for t in asyncio.all_tasks() if "send_parts" in repr(t.get_coro())]
+        assert left == []
+    assert (await sim.call("/messages?to=6281299990008"))["messages"] == ["Tiket: K7Q2MX9Y"]
