@@ -4,9 +4,10 @@ Lean on purpose (an asyncio.Protocol, one write per read, submits answered after
 reading only the destination) so that it is not what limits a benchmark. Switches:
 throttle every Nth submit, a maximum rate above which it answers RTHROTTLED, refuse
 part N of a long message once per number (RTHROTTLED), drop the connection after N
-submits, added latency, delivery receipts (TLVs + text), garbage injection, MO
-injection and USSD handsets (:mod:`devtools.smsc_deliver`, :mod:`devtools.smsc_ussd`).
-:mod:`devtools.smsc_control` serves them over HTTP.
+submits, added latency, SMS submits stalled or throttled while USSD screens are
+answered (or the next N screens refused), delivery receipts (TLVs + text), garbage
+injection, MO injection and USSD handsets (:mod:`devtools.smsc_deliver`,
+:mod:`devtools.smsc_ussd`). :mod:`devtools.smsc_control` serves them over HTTP.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class SmscConnection(asyncio.Protocol):
         self.submits = 0
         self.seq = 0
         self.dead = False
+        self.sent_at: dict[int, float] = {}  # deliver_sm sequence -> when it was sent
 
     # --- asyncio.Protocol -------------------------------------------------------------
 
@@ -103,7 +105,9 @@ class SmscConnection(asyncio.Protocol):
             if not self.bound or self.bound == codec.BIND_RECEIVER:
                 out.append(codec.build_submit_sm_resp(frame.sequence, codec.ESME_RINVBNDSTS, ""))
                 return
-            out.append(self.submit(frame))
+            answer = self.submit(frame)
+            if answer is not None:  # None: a stalled submit, never answered
+                out.append(answer)
         elif cid in codec.BIND_NAMES:
             if self.state.settings.early_pdus and not self.bound:
                 out.extend(early_pdus())
@@ -115,6 +119,9 @@ class SmscConnection(asyncio.Protocol):
             self.dead = True
         elif cid in (codec.DELIVER_SM_RESP, codec.DATA_SM_RESP):
             self.state.deliver_resp[frame.status] += 1
+            sent = self.sent_at.pop(frame.sequence, None)
+            if sent is not None:
+                self.state.deliver_resp_seconds.append(round(time.monotonic() - sent, 4))
         elif cid & codec.RESP_BIT:  # what the ESME answered to our enquire_link, unbind...
             self.state.responses[f"0x{cid:08x}"] += 1
         else:
@@ -153,7 +160,22 @@ class SmscConnection(asyncio.Protocol):
         window.append(now)
         return False
 
-    def submit(self, frame: codec.Frame) -> bytes:
+    def _split_answer(self, sm: codec.ShortMessage | None) -> int | None:
+        """The status the switches that tell SMS from USSD give this submit: -1 to leave
+        it unanswered, None to carry on."""
+        s = self.state.settings
+        if sm is None:
+            return None
+        if codec.TLV_USSD_SERVICE_OP in sm.tlvs:
+            if s.refuse_ussd > 0:
+                s.refuse_ussd -= 1
+                return s.refuse_ussd_status
+            return None
+        if s.stall_sms:
+            return -1
+        return codec.ESME_RTHROTTLED if s.throttle_sms else None
+
+    def submit(self, frame: codec.Frame) -> bytes | None:
         st = self.state
         s = st.settings
         st.submits += 1
@@ -162,8 +184,9 @@ class SmscConnection(asyncio.Protocol):
         ):
             st.throttled += 1
             return codec.build_submit_sm_resp(frame.sequence, codec.ESME_RTHROTTLED, "")
+        split = s.stall_sms or s.throttle_sms or s.refuse_ussd > 0
         try:
-            if st.record_text or s.receipts or s.refuse_part or st.handsets.dialogues:
+            if st.record_text or s.receipts or s.refuse_part or st.handsets.dialogues or split:
                 sm = codec.parse_short_message(frame.body)
                 dest = sm.destination
             else:
@@ -174,6 +197,11 @@ class SmscConnection(asyncio.Protocol):
         if sm is not None and s.refuse_part and self._refuse_once(sm):
             st.throttled += 1
             return codec.build_submit_sm_resp(frame.sequence, codec.ESME_RTHROTTLED, "")
+        status = self._split_answer(sm) if split else None
+        if status is not None:
+            if status == codec.ESME_RTHROTTLED:
+                st.throttled += 1
+            return None if status < 0 else codec.build_submit_sm_resp(frame.sequence, status, "")
         st.next_id += 1
         message_id = str(st.next_id)
         st.counts[dest] += 1
@@ -223,6 +251,9 @@ class SmscConnection(asyncio.Protocol):
     def send_pdu(self, build: Callable[[int], bytes]) -> None:
         self.seq += 1
         if self.transport is not None and not self.dead:
+            if len(self.sent_at) >= 1000:  # never answered: forget the oldest
+                del self.sent_at[next(iter(self.sent_at))]
+            self.sent_at[self.seq] = time.monotonic()
             self.transport.write(build(self.seq))
 
 

@@ -13,7 +13,9 @@ GET  /ussd?msisdn=62...     that handset's screens and whether a dialogue is ope
 POST /ussd/journeys {"phones": [[msisdn, digits]...], "handsets", "seconds", "script"}
                             many handsets play a scripted journey (benchmark load)
 POST /raw      {"hex": "..."}                                raw bytes to every ESME
-POST /config   {"throttle_every", "max_rate", "drop_after", "refuse_part", "latency", ...}
+POST /config   {"throttle_every", "max_rate", "drop_after", "refuse_part", "latency",
+                "receipts", "stall_sms", "throttle_sms", "refuse_ussd", "refuse_ussd_status",
+                "early_pdus", ...}
 POST /reset                 forget counts and texts
 """
 
@@ -47,6 +49,10 @@ _SWITCHES = {
     "drop_after",
     "refuse_part",
     "latency",
+    "stall_sms",
+    "throttle_sms",
+    "refuse_ussd",
+    "refuse_ussd_status",
     "receipts",
     "receipt_delay",
     "receipt_stat",
@@ -77,6 +83,8 @@ async def stats(request: web.Request) -> web.Response:
             "binds_rejected": st.binds_rejected,
             "cpu_seconds": cpu_seconds(),
             "deliver_resp": {str(k): v for k, v in st.deliver_resp.items()},
+            # seconds from each deliver_sm to its response, the last 200
+            "deliver_resp_seconds": list(st.deliver_resp_seconds),
             "responses": dict(st.responses),
             "settings": dataclasses.asdict(st.settings),
         }

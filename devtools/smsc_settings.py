@@ -25,6 +25,13 @@ class SimSettings:
     # Part N of a concatenated message is refused (RTHROTTLED) once per number; 0 = never.
     refuse_part: int
     latency: float
+    # SMS submit_sm (not USSD screens) left unanswered / answered RTHROTTLED: an SMSC
+    # whose SMS side is stuck or throttling while its USSD gateway is not.
+    stall_sms: bool
+    throttle_sms: bool
+    # The next N USSD screens are answered with refuse_ussd_status (counts down).
+    refuse_ussd: int
+    refuse_ussd_status: int
     # How the simulated network speaks USSD (a table in smpp.ussd_variants).
     ussd_variant: str
     early_pdus: bool  # an enquire_link and an MO before each bind_resp

@@ -41,6 +41,7 @@ class SimState:
         default_factory=lambda: defaultdict(lambda: deque(maxlen=50))
     )
     deliver_resp: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    deliver_resp_seconds: deque[float] = field(default_factory=lambda: deque(maxlen=200))
     responses: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     rate_window: deque[float] = field(default_factory=deque)
     connections: list[Peer] = field(default_factory=list)

@@ -43,6 +43,17 @@ log = logging.getLogger(__name__)
 CAMPAIGN_POLL_SECONDS = 2.0
 
 
+async def cancel_until_done(task: asyncio.Task[Any]) -> None:
+    """Cancel `task` and wait for its end, cancelling again while it runs on: redis-py's
+    client can absorb a cancellation that lands mid-command (the outbox's finisher then
+    went back to waiting for results and the stop never ended)."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait([task], timeout=0.5)
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        task.result()
+
+
 class SmsService:
     """``engine`` answers two-way SMS and USSD hops (``dialogue.engine.Engine``; None: not
     answered)."""
@@ -162,11 +173,10 @@ class SmsService:
         await self.outbox.cancel_retries()  # else destroyed pending at the loop's end
         with contextlib.suppress(Exception):  # best effort: a statistic, not a message
             await self.inbound.receipts.settle()
+        await self.ussd.close()  # screens waiting to be resubmitted: the bind is going
         await self.pool.stop()  # waits (a few seconds at most) for outstanding answers
         if self._finisher is not None:
-            self._finisher.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._finisher
+            await cancel_until_done(self._finisher)
             await self.outbox.flush()
         if self._own_lean:
             await self.lean.aclose()

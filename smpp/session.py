@@ -158,12 +158,13 @@ class SmppSession:
     async def submit(
         self, build: Build, token: Any, callback: ResultCallback, *, paced: bool = True
     ) -> None:
-        """Wait for window room, the account's budget (unless not `paced`: charged
-        afterwards) and any throttle pause, then write one PDU.
+        """Wait for window room, the account's budget and any throttle pause, then write
+        one PDU. Not `paced` (a USSD screen, interactive): no budget wait (charged
+        afterwards), no throttle pause, the window's interactive reserve, served first.
 
         Raises SessionClosed (nothing written) when the connection goes meanwhile.
         """
-        if not await self.window.wait_for_room(self.closed):
+        if not await self.window.wait_for_room(self.closed, interactive=not paced):
             raise SessionClosed(self.name)
         budget = self.budget
         if budget is not None and paced:

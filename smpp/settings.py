@@ -31,6 +31,8 @@ class BindFields:
     # "transceiver" (one connection) or "transmitter_receiver" (a pair).
     bind_mode: str = setting(choices=("transceiver", "transmitter_receiver"))
     window: int = setting(low=1, high=1000)
+    # Extra slots above `window` only USSD screens may use: SMS never fills them.
+    ussd_window_reserve: int = setting(high=100)
     response_timeout: float = setting(low=0.1, high=3600)
     # Messages per second for the SMSC account (system_id at host:port), shared by every
     # bind and process sending to it; 0 = no limit.

@@ -8,14 +8,22 @@ with the same session TLVs (the end bit set on the last screen). A close sends
 nothing back. A PDU we cannot use is refused with a status that names the fault;
 the connection carries on. Hops of one subscriber are handled one at a time, so a
 retransmitted hop meets the session its original left behind.
+
+A screen is interactive traffic on its bind (no throttle pause, the window's USSD
+reserve, served before SMS). A screen the SMSC answers RTHROTTLED or RMSGQFUL is sent
+again after RESUBMIT_PAUSE, at most RESUBMITS times and only within SCREEN_DEADLINE
+of its first submit (the network gives up on a silent dialogue after some tens of
+seconds); then it is dropped with a warning.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from core import metrics
 from core.phone import normalise_phone
@@ -30,6 +38,12 @@ from smpp.ussd_variants import VARIANTS, Variant
 log = logging.getLogger(__name__)
 
 DIALECT = "smpp"
+# A screen refused for now (RTHROTTLED, RMSGQFUL) is submitted again after this pause,
+# at most this many more times, and never after this many seconds from its first submit.
+RESUBMIT_PAUSE = 0.5
+RESUBMITS = 2
+SCREEN_DEADLINE = 4.0
+_FOR_NOW = frozenset({codec.ESME_RTHROTTLED, codec.ESME_RMSGQFUL})
 
 
 class Refused(Exception):
@@ -38,6 +52,17 @@ class Refused(Exception):
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
         self.status = status
+
+
+@dataclass(slots=True)
+class Screen:
+    """One screen on its way: what resubmitting it needs."""
+
+    msisdn: str
+    bind: BindSettings
+    build: Callable[[int], bytes]
+    deadline: float  # monotonic: no resubmit after this
+    tries: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +171,10 @@ class UssdEdge:
         self.dc_default = data_coding_default
         self.gsm_dc0 = data_coding_default != encoding.LATIN1
         self._locks = KeyedLocks()
-        self.stats = {"hops": 0, "ignored": 0, "refused": 0, "replies": 0, "reply_failed": 0}
+        self.stats = {
+            "hops": 0, "ignored": 0, "refused": 0, "replies": 0, "reply_failed": 0, "resubmits": 0,
+        }  # fmt: skip
+        self._resubmits: set[asyncio.Task[Any]] = set()
         self._meter = metrics.UssdHopMeter(DIALECT)  # as the HTTP gateways, as "smpp"
 
     async def __call__(self, sm: codec.ShortMessage, bind: BindSettings) -> int:
@@ -168,9 +196,25 @@ class UssdEdge:
             self._meter.answered(out.outcome, out.screen, time.perf_counter() - started)
             if out.text and hop.inbound.event is not SessionEvent.CLOSE:
                 build = build_reply(hop, out, bind, self.gsm_dc0)
-                if not await self.pool.submit_on(bind, build, hop.inbound.msisdn, self._sent):
-                    self._sent(hop.inbound.msisdn, codec.LOCAL_DISCONNECTED, "")
+                deadline = time.monotonic() + SCREEN_DEADLINE
+                await self._submit(Screen(hop.inbound.msisdn, bind, build, deadline))
         return codec.ESME_ROK
+
+    async def _submit(self, screen: Screen) -> None:
+        if not await self.pool.submit_on(screen.bind, screen.build, screen, self._sent):
+            self._sent(screen, codec.LOCAL_DISCONNECTED, "")
+
+    async def _resubmit(self, screen: Screen) -> None:
+        await asyncio.sleep(RESUBMIT_PAUSE)
+        screen.tries += 1
+        self.stats["resubmits"] += 1
+        await self._submit(screen)
+
+    async def close(self) -> None:
+        """Drop the screens waiting to be submitted again (the service stops)."""
+        for task in list(self._resubmits):
+            task.cancel()
+        await asyncio.gather(*self._resubmits, return_exceptions=True)
 
     def _refuse(
         self, sm: codec.ShortMessage, status: int, reason: str, outcome: str = "refused"
@@ -185,11 +229,23 @@ class UssdEdge:
         )
         return status
 
-    def _sent(self, msisdn: str, status: int, message_id: str) -> None:
+    def _sent(self, screen: Screen, status: int, message_id: str) -> None:
         if status == codec.ESME_ROK:
             self.stats["replies"] += 1
             return
+        if (
+            status in _FOR_NOW
+            and screen.tries <= RESUBMITS
+            and time.monotonic() + RESUBMIT_PAUSE < screen.deadline
+        ):
+            task = asyncio.ensure_future(self._resubmit(screen))
+            self._resubmits.add(task)
+            task.add_done_callback(self._resubmits.discard)
+            return
         self.stats["reply_failed"] += 1
         log.warning(
-            "USSD screen to %s not accepted: %s", mask_phone(msisdn), codec.status_name(status)
+            "USSD screen to %s dropped after %d submit(s): %s",
+            mask_phone(screen.msisdn),
+            screen.tries,
+            codec.status_name(status),
         )

@@ -3,6 +3,11 @@
 Each submit is registered under its sequence number with a callback. A response,
 a `generic_nack` with that sequence, a response timeout or the loss of the
 connection each end it exactly once, through that callback.
+
+Interactive submits (USSD screens: a subscriber is looking at the handset) go first:
+they never wait for a throttle pause, may use `ussd_window_reserve` slots above
+`window` (so SMS alone never fills the room they need), and a freed slot goes to a
+waiting interactive submit before any SMS.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ class SubmitWindow:
         # more than the rest of its handling in multiprocess mode).
         self._answers: dict[int, int] = {}
         self._shown = 0  # what this window adds to the window-in-use gauge
+        self._interactive_waiting = 0  # interactive submits waiting for a slot
 
     def __len__(self) -> int:
         return len(self._outstanding)
@@ -54,9 +60,12 @@ class SubmitWindow:
         return sequence in self._outstanding
 
     def has_room(self) -> bool:
-        """A submit could go now: a free slot and no throttle pause."""
+        """An SMS submit could go now: a free slot, no throttle pause and no interactive
+        submit waiting for a slot."""
         return (
-            len(self._outstanding) < self.settings.window and time.monotonic() >= self.paused_until
+            len(self._outstanding) < self.settings.window
+            and not self._interactive_waiting
+            and time.monotonic() >= self.paused_until
         )
 
     def publish(self) -> None:
@@ -67,11 +76,16 @@ class SubmitWindow:
         metrics.SMPP_WINDOW.inc(in_use - self._shown)
         self._shown = in_use
 
-    async def wait_for_room(self, closed: asyncio.Event) -> bool:
-        """Wait for a free slot and the end of any throttle pause; False once `closed`."""
+    async def wait_for_room(self, closed: asyncio.Event, *, interactive: bool = False) -> bool:
+        """Wait for a free slot and the end of any throttle pause; False once `closed`.
+
+        `interactive` (a USSD screen): no throttle pause, `window + ussd_window_reserve`
+        slots, and served before every SMS submit waiting."""
+        if interactive:
+            return await self._wait_interactive(closed)
         window = self.settings.window
         while not closed.is_set():
-            if len(self._outstanding) >= window:
+            if len(self._outstanding) >= window or self._interactive_waiting:
                 self._slot.clear()
                 await self._slot.wait()
                 continue
@@ -82,6 +96,23 @@ class SubmitWindow:
             return True
         return False
 
+    async def _wait_interactive(self, closed: asyncio.Event) -> bool:
+        limit = self.settings.window + self.settings.ussd_window_reserve
+        if len(self._outstanding) < limit and not closed.is_set():
+            return True
+        self._interactive_waiting += 1
+        try:
+            while not closed.is_set():
+                if len(self._outstanding) < limit:
+                    return True
+                self._slot.clear()
+                await self._slot.wait()
+            return False
+        finally:
+            self._interactive_waiting -= 1
+            if not self._interactive_waiting:
+                self._slot.set()  # SMS submits held back for it look again
+
     def add(self, sequence: int, token: Any, callback: ResultCallback) -> None:
         deadline = time.monotonic() + self.settings.response_timeout
         self._outstanding[sequence] = (token, callback, deadline)
@@ -91,7 +122,7 @@ class SubmitWindow:
         entry = self._outstanding.pop(sequence, None)
         if entry is None:
             return  # a late answer to something already timed out: already retried
-        if len(self._outstanding) < self.settings.window:
+        if len(self._outstanding) < self.settings.window or self._interactive_waiting:
             self._slot.set()
         answers = self._answers
         answers[status] = answers.get(status, 0) + 1
