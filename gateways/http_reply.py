@@ -1,16 +1,23 @@
-"""The lean gateway listener's HTTP bytes: a reply's head and body, a request's path.
+"""The lean gateway listener's HTTP side: which reply a request gets, the reply's
+bytes and a request's path.
 
 Kept apart from the protocol (:mod:`gateways.listener`), which reads and orders.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 from urllib.parse import unquote
 
 import httptools
 
-from gateways.exchange import Reply
+from gateways.dialects import DIALECTS
+from gateways.exchange import GatewayRequest, Reply, text_reply
+from gateways.hops import HopHandler
+
+log = logging.getLogger(__name__)
 
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
@@ -39,3 +46,30 @@ def request_path(target: bytes) -> str:
             return ""
     path = target.partition(b"?")[0].decode("latin-1")
     return unquote(path) if "%" in path else path
+
+
+async def answer(
+    handlers: Mapping[str, HopHandler],
+    max_body: int,
+    path: str,
+    method: bytes | None,
+    request: GatewayRequest | None,
+) -> Reply:
+    """The reply to one request (`request` None: its body went past `max_body`; an
+    empty `method`: an HTTP/1.1 request without Host)."""
+    if request is None:
+        dialect = DIALECTS.get(path.split("/")[2] if path.count("/") >= 2 else "")
+        reason = f"body is over {max_body} bytes"
+        return dialect.error(400, reason) if dialect else text_reply(f"error: {reason}", 400)
+    if not method:
+        return text_reply("error: an HTTP/1.1 request needs a Host header", 400)
+    handler = handlers.get(path)
+    if handler is None:
+        return text_reply("error: no such gateway endpoint", 404)
+    if method != b"POST":
+        return text_reply("error: gateways POST their hops", 405)
+    try:
+        return await handler(request)
+    except Exception:  # a bug must not leave the gateway waiting: log it, answer 500
+        log.exception("gateway hop on %s failed", path)
+        return text_reply("error: internal error (logged)", 500)

@@ -13,7 +13,8 @@ as they arrive (414, 431; at most 100 headers), a request complete within
 ``REQUEST_SECONDS`` of the read that began it (else 408), idle connections closed after
 ``IDLE_SECONDS`` (aborted when the peer reads nothing), no more reading while
 ``MAX_QUEUED`` requests wait or the peer reads no replies, HEAD answered without a
-body, 404 for other paths and 405 for other methods; HTTP/1.1 without Host is 400.
+body, 404 for other paths and 405 for other methods; HTTP/1.1 without Host is 400;
+past ``connections.MAX_CONNECTIONS`` a new connection gets 503.
 No TLS: put it behind the operator's TLS terminator or on the private link to the
 gateway, as the gateway contract says.
 """
@@ -28,10 +29,11 @@ from collections.abc import Mapping
 
 import httptools
 
-from gateways.dialects import DIALECTS
-from gateways.exchange import GatewayRequest, Reply, media_type, text_reply
+from gateways import connections
+from gateways.connections import OpenConnections
+from gateways.exchange import GatewayRequest, media_type, text_reply
 from gateways.hops import HopHandler
-from gateways.http_reply import CONTINUE, encode, request_path
+from gateways.http_reply import CONTINUE, answer, encode, request_path
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +49,10 @@ MAX_QUEUED = 32  # requests parsed and waiting on one connection before reading 
 class GatewayProtocol(asyncio.Protocol):
     """One gateway connection: requests parsed as they arrive, answered in order."""
 
-    def __init__(self, handlers: Mapping[str, HopHandler], max_body: int) -> None:
-        self._handlers, self._max_body = handlers, max_body
+    def __init__(
+        self, handlers: Mapping[str, HopHandler], max_body: int, opened: OpenConnections
+    ) -> None:
+        self._handlers, self._max_body, self._opened = handlers, max_body, opened
         self._parser = httptools.HttpRequestParser(self)
         self._transport: asyncio.Transport | None = None
         # Kept, not asked for per request: Python 3.11's get_running_loop() makes a
@@ -83,11 +87,18 @@ class GatewayProtocol(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport  # type: ignore[assignment]
+        self._opened.count += 1
+        if self._opened.count > connections.MAX_CONNECTIONS:  # keep descriptors for Redis
+            self._ended = True
+            transport.write(encode(text_reply("error: too many connections", 503), False))  # type: ignore[attr-defined]
+            transport.close()
+            return
         peer = transport.get_extra_info("peername")
         self._remote = str(peer[0]) if peer else ""
         self._touch()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._opened.count -= 1
         self._transport = None
         if self._idle is not None:
             self._idle.cancel()
@@ -225,7 +236,7 @@ class GatewayProtocol(asyncio.Protocol):
             path, method, request, keep_alive = self._queue.popleft()
             if self._read_paused:
                 self._throttle()
-            reply = await self._answer(path, method, request)
+            reply = await answer(self._handlers, self._max_body, path, method, request)
             if self._transport is None or self._transport.is_closing():
                 return
             self._transport.write(encode(reply, keep_alive, method == b"HEAD"))
@@ -258,33 +269,14 @@ class GatewayProtocol(asyncio.Protocol):
                 self._transport.resume_reading()
             self._read_paused = busy
 
-    async def _answer(
-        self, path: str, method: bytes | None, request: GatewayRequest | None
-    ) -> Reply:
-        if request is None:  # the body went past the limit
-            dialect = DIALECTS.get(path.split("/")[2] if path.count("/") >= 2 else "")
-            reason = f"body is over {self._max_body} bytes"
-            return dialect.error(400, reason) if dialect else text_reply(f"error: {reason}", 400)
-        if not method:
-            return text_reply("error: an HTTP/1.1 request needs a Host header", 400)
-        handler = self._handlers.get(path)
-        if handler is None:
-            return text_reply("error: no such gateway endpoint", 404)
-        if method != b"POST":
-            return text_reply("error: gateways POST their hops", 405)
-        try:
-            return await handler(request)
-        except Exception:  # a bug must not leave the gateway waiting: log it, answer 500
-            log.exception("gateway hop on %s failed", path)
-            return text_reply("error: internal error (logged)", 500)
-
 
 async def serve(
     handlers: Mapping[str, HopHandler], host: str, port: int, max_body: int, *, reuse_port: bool
 ) -> asyncio.Server:
     loop = asyncio.get_running_loop()
+    opened = OpenConnections()
     return await loop.create_server(
-        lambda: GatewayProtocol(handlers, max_body),
+        lambda: GatewayProtocol(handlers, max_body, opened),
         host,
         port,
         reuse_port=reuse_port,

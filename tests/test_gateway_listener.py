@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from gateways import listener
+from gateways import connections, listener
 from tests.ussd_harness import PHONE, gateway_server, load_registry
 
 FORM = "application/x-www-form-urlencoded"
@@ -226,3 +226,21 @@ async def read_response_head(reader: asyncio.StreamReader) -> tuple[int, dict[st
         name, _, value = line.decode().partition(":")
         headers[name.strip().lower()] = value.strip()
     return status, headers, b""
+
+
+async def test_past_the_connection_cap_a_new_connection_gets_503(gateway, monkeypatch) -> None:
+    """Half-sent connections once took every file descriptor (new dials on both ports got
+    EOF, Redis could not be reached); past the cap a connection is refused at once."""
+    monkeypatch.setattr(connections, "MAX_CONNECTIONS", 2)
+    held = [await asyncio.open_connection(*gateway) for _ in range(2)]
+    reader, writer = await asyncio.open_connection(*gateway)
+    assert (await asyncio.wait_for(read_response(reader), 2))[0] == 503
+    assert await reader.read() == b""
+    writer.close()
+    held[0][1].close()
+    await asyncio.sleep(0.1)  # its place is free again
+    reader, writer = await asyncio.open_connection(*gateway)
+    writer.write(dial("after-cap"))
+    assert (await read_response(reader))[0] == 200
+    for _, w in [*held[1:], (reader, writer)]:
+        w.close()
