@@ -21,6 +21,7 @@ from aiohttp import web
 
 from core.config import Config
 from core.phone import normalise_phone
+from core.secret_compare import same_secret
 from devtools import phone_view
 from devtools.phone_view import Handset, PhonePage
 from devtools.simulate import Gateway
@@ -135,8 +136,8 @@ async def act(request: web.Request) -> web.Response:
     page, cookie = request.app[PAGE], request.cookies.get(COOKIE, "")
     if (request.content_length or 0) > MAX_FORM_BYTES:
         raise web.HTTPRequestEntityTooLarge(MAX_FORM_BYTES, request.content_length or 0)
-    form = await read_form(request)
-    if form is None or not cookie or not secrets.compare_digest(str(form.get("csrf", "")), cookie):
+    form = await read_form(request, MAX_FORM_BYTES)  # chunked: None, unread
+    if form is None or not cookie or not same_secret(str(form.get("csrf", "")), cookie):
         fresh = secrets.token_urlsafe(16)
         handset = Handset(page.dialects[0], "6281200000001", "", (), "", True)
         note = "That form had expired: try again."

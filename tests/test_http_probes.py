@@ -121,3 +121,25 @@ async def test_bytes_http_does_not_allow_get_400_and_one_masked_warning(server: 
     assert "refused a malformed HTTP request" in written and "WARNING" in written
     assert "Traceback" not in written and "ERROR" not in written
     assert "6281234567890" not in written
+
+
+async def test_the_simulator_page_takes_odd_tokens_and_chunked_forms_as_any_bad_form(
+    server: str, http: aiohttp.ClientSession, caplog
+) -> None:
+    """The phone page compared its token with compare_digest on str (a 500 for "é") and
+    read a chunked body of any size; the shared form reader now refuses the latter."""
+    async with http.get(server + "/simulator") as resp:
+        assert resp.status == 200
+    odd = b"csrf=%C3%A9&dialect=json&msisdn=6281200000001&text="
+    async with http.post(server + "/simulator", data=odd, headers={"Content-Type": FORM}) as r:
+        assert r.status == 403
+        assert "<!doctype html>" in (await r.text()).lower()
+
+    async def chunks():
+        yield b"csrf=x&text="
+        yield b"1" * 1000
+
+    for path in ("/simulator", "/daftar/phone"):
+        async with http.post(server + path, data=chunks(), headers={"Content-Type": FORM}) as r:
+            assert r.status == 400, path
+    no_tracebacks(caplog)

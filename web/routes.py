@@ -103,10 +103,7 @@ async def show(request: web.Request) -> web.Response:
 async def _posted(request: web.Request, site: Site) -> Posted | web.Response:
     """The form, once its size, type and CSRF token are right; else the refusal page."""
     sid, lang = session_id(request), site.default_lang
-    length = request.content_length
-    form = None
-    if length is not None and length <= site.max_body:
-        form = await read_form(request)
+    form = await read_form(request, site.max_body)
     if form is None:  # too large, chunked, another type, not UTF-8
         main = pages.notice(site.texts, lang, "form_expired")
         return _page(site, sid, lang, main, status=400)

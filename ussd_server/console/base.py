@@ -155,7 +155,7 @@ async def posted_form(request: web.Request, back: tuple[str, str]) -> Form | web
         return respond(message_page("Form refused", text, back), 411)
     if request.content_length > MAX_FORM_BYTES:
         return respond(message_page("Too large", "That form is too large."), 413)
-    form = await read_form(request)
+    form = await read_form(request, MAX_FORM_BYTES)
     if form is None:
         text = "That form could not be read, so nothing was done. Reload the page and try again."
         return respond(message_page("Form refused", text, back), 400)
