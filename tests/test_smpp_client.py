@@ -59,6 +59,25 @@ class Results:
         await asyncio.wait_for(loop(), timeout)
 
 
+class Delivered:
+    """An on_deliver handler that keeps what arrives (answered ESME_ROK)."""
+
+    def __init__(self) -> None:
+        self.texts: list[bytes] = []
+
+    async def __call__(self, sm: codec.ShortMessage, origin: BindSettings) -> int:
+        self.texts.append(sm.short_message)
+        return codec.ESME_ROK
+
+    async def first(self, seconds: float = 5.0) -> list[bytes]:
+        """What arrived, once something has (or after `seconds`)."""
+        for _ in range(int(seconds / 0.05)):
+            if self.texts:
+                break
+            await asyncio.sleep(0.05)
+        return self.texts
+
+
 @pytest.mark.parametrize(
     ("system_id", "password", "status"),
     [
@@ -147,24 +166,15 @@ async def test_garbage_from_the_smsc_reconnects_and_sending_goes_on(sim: Sim) ->
 
 
 async def test_malformed_and_unknown_pdus_are_answered_and_the_session_survives(sim: Sim) -> None:
-    delivered: list[codec.ShortMessage] = []
-
-    async def on_deliver(sm: codec.ShortMessage, origin: BindSettings) -> int:
-        delivered.append(sm)
-        return codec.ESME_ROK
-
-    session = SmppSession(bind(sim), codec.BIND_TRANSCEIVER, on_deliver)
+    delivered = Delivered()
+    session = SmppSession(bind(sim), codec.BIND_TRANSCEIVER, delivered)
     await session.open()
     bad_deliver = codec.HEADER.pack(20, codec.DELIVER_SM, 0, 77) + b"\x00\x01\x01\x36"
     unknown = codec.HEADER.pack(16, 0x00000999, 0, 78)
     await sim.call("/raw", {"hex": (bad_deliver + unknown).hex()})
     await sim.call("/inject", {"from": "6281234", "to": "1199", "text": "VAKSIN"})
-    for _ in range(100):
-        if delivered:
-            break
-        await asyncio.sleep(0.05)
     # The good one, after the bad ones, arrived.
-    assert [sm.short_message for sm in delivered] == [b"VAKSIN"]
+    assert await delivered.first() == [b"VAKSIN"]
     stats = await sim.call("/stats")
     assert stats["deliver_resp"].get(str(codec.ESME_RX_P_APPN)) == 1
     assert stats["deliver_resp"].get("0") == 1
@@ -204,13 +214,8 @@ async def test_silent_peer_times_out_submits_and_is_declared_dead(sim: Sim) -> N
 
 
 async def test_transmitter_receiver_pair_sends_on_one_and_receives_on_the_other(sim: Sim) -> None:
-    received: list[bytes] = []
-
-    async def on_deliver(sm: codec.ShortMessage, origin: BindSettings) -> int:
-        received.append(sm.short_message)
-        return codec.ESME_ROK
-
-    pool = SmppPool([bind(sim, bind_mode="transmitter_receiver")], on_deliver)
+    received = Delivered()
+    pool = SmppPool([bind(sim, bind_mode="transmitter_receiver")], received)
     pool.start()
     assert await pool.wait_ready(5)
     for _ in range(100):
@@ -223,11 +228,7 @@ async def test_transmitter_receiver_pair_sends_on_one_and_receives_on_the_other(
     await pool.submit(submit_to("628125"), "x", results)
     await results.wait_for(1)
     await sim.call("/inject", {"from": "628125", "to": "1199", "text": "CEK"})
-    for _ in range(100):
-        if received:
-            break
-        await asyncio.sleep(0.05)
-    assert received == [b"CEK"]
+    assert await received.first() == [b"CEK"]
     await pool.stop()
     assert (await sim.call("/stats"))["binds"] == 0  # both unbound cleanly
 
@@ -270,19 +271,10 @@ async def test_pdus_an_smsc_sends_before_its_bind_resp_do_not_fail_the_bind(sim:
     """An enquire_link and an MO ahead of the bind_resp were read as the bind's answer:
     RBINDFAIL, and the bind retried for ever."""
     await sim.call("/config", {"early_pdus": True})
-    delivered: list[codec.ShortMessage] = []
-
-    async def on_deliver(sm: codec.ShortMessage, origin: BindSettings) -> int:
-        delivered.append(sm)
-        return codec.ESME_ROK
-
-    session = SmppSession(bind(sim), codec.BIND_TRANSCEIVER, on_deliver)
+    delivered = Delivered()
+    session = SmppSession(bind(sim), codec.BIND_TRANSCEIVER, delivered)
     await session.open()  # bound: the enquire_link answered, the MO kept for the session
-    for _ in range(100):
-        if delivered:
-            break
-        await asyncio.sleep(0.05)
-    assert [sm.short_message for sm in delivered] == [b"EARLY"]
+    assert await delivered.first() == [b"EARLY"]
     stats = await sim.call("/stats")
     assert stats["responses"][f"0x{codec.ENQUIRE_LINK_RESP:08x}"] == 1
     assert stats["deliver_resp"] == {"0": 1} and stats["binds_rejected"] == 0
