@@ -34,6 +34,10 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seconds", type=int, default=30, help="measured wrk run")
     parser.add_argument("--connections", type=int, default=20)
     parser.add_argument("--per-connection", type=int, default=200)
+    parser.add_argument(
+        "--port", choices=("gateway", "main"), default="gateway",
+        help="the lean gateway listener, or the main port (aiohttp behind the guard)",
+    )  # fmt: skip
     return parser.parse_args(argv)
 
 
@@ -45,7 +49,8 @@ def _instructions(dump: Path) -> int:
 
 
 def measure(prefix: str, groups: int, args: argparse.Namespace, workdir: Path) -> dict:
-    port = free_port()
+    gateway_port, main_port = free_port(), free_port()
+    port = gateway_port if args.port == "gateway" else main_port
     valgrind = [
         "valgrind",
         "-q",
@@ -53,8 +58,8 @@ def measure(prefix: str, groups: int, args: argparse.Namespace, workdir: Path) -
         f"--callgrind-out-file={workdir}/callgrind.out",
     ]
     proc = ussd.start_server(
-        prefix, free_port(), 1, wrapper=valgrind, start_seconds=START_SECONDS,
-        USSD_USSD_GATEWAY_PORT=str(port),
+        prefix, main_port, 1, wrapper=valgrind, start_seconds=START_SECONDS,
+        USSD_USSD_GATEWAY_PORT=str(gateway_port),
     )  # fmt: skip
     per, conns = args.per_connection, args.connections
     try:
@@ -82,7 +87,7 @@ def main(argv: list[str]) -> int:
         with tempfile.TemporaryDirectory(prefix="callgrind-") as workdir:
             r = measure(prefix, groups, args, Path(workdir))
         print(
-            f"register, gateway port, 1 worker under callgrind: {r['per_hop']:,.0f} "
+            f"register, {args.port} port, 1 worker under callgrind: {r['per_hop']:,.0f} "
             f"instructions per hop over {r['hops']} hops ({args.seconds} s, "
             f"{args.connections} connections), failed sessions {r['failed']}",
             flush=True,

@@ -39,6 +39,11 @@ class HttpSettings:
     max_body_bytes: int = setting(low=1024)
     max_upload_bytes: int = setting(low=1024)
     client_address_header: str
+    # Main-port connections one worker holds at most; 0 = 40 % of its open-files limit.
+    max_connections: int = setting(high=1_000_000)
+    idle_timeout_seconds: float = setting(low=1, high=3600)
+    head_timeout_seconds: float = setting(low=1, high=300)
+    body_timeout_seconds: float = setting(low=1, high=3600)
 
 
 @dataclass(frozen=True)

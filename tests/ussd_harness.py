@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import aiohttp
-from aiohttp import web
 
 from core.config import Config
 from registration import redis_import
@@ -79,15 +78,17 @@ async def running_server(
     """The server on a free port; `sms=True` runs its SMS channel too (`[smpp] enabled`),
     `tls` serves https."""
     from ussd_server.app import create_app
+    from ussd_server.http_guard import guard_limits, make_runner, serve
 
-    runner = web.AppRunner(create_app(config, sms=sms), access_log=None)
+    runner = make_runner(create_app(config, sms=sms), config)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    server, guard = await serve(runner, "127.0.0.1", 0, guard_limits(config), ssl=tls)
+    port = server.sockets[0].getsockname()[1]
     try:
         yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     finally:
+        server.close()
+        guard.stop()
         await runner.cleanup()
 
 

@@ -34,6 +34,7 @@ from smpp.service import SmsService
 from smpp.settings import smpp_settings
 from ussd_server import console, operator_api
 from ussd_server.context import CONTEXT, build_context
+from ussd_server.http_guard import guard_limits, make_runner, serve, watch_requests
 from ussd_server.metrics_route import metrics_handler
 from ussd_server.settings import console_settings, operator_api_settings
 from ussd_server.tokens import OperatorTokens
@@ -58,7 +59,7 @@ def create_app(config: Config, *, sms: bool = True) -> web.Application:
     tokens = OperatorTokens.parse(config.secret("operator_api", "token") or "")
     max_upload = http_settings(config).max_upload_bytes
     # The root limit must allow operator uploads; gateway routes enforce max_body_bytes.
-    app = web.Application(client_max_size=max_upload)
+    app = web.Application(client_max_size=max_upload, middlewares=[watch_requests])
     app[CONTEXT] = ctx
 
     async def close_context(app: web.Application) -> AsyncIterator[None]:
@@ -212,10 +213,11 @@ async def _serve(config: Config, host: str, port: int, sms: bool, reuse_port: bo
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    runner = web.AppRunner(create_app(config, sms=sms), access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port, reuse_port=reuse_port, backlog=1024)
-    await site.start()
+    app_runner = make_runner(create_app(config, sms=sms), config)
+    await app_runner.setup()
+    server, guard = await serve(
+        app_runner, host, port, guard_limits(config), reuse_port=reuse_port, backlog=1024
+    )
     # Start-up objects (menus, settings, modules) never die: keep them out of GC scans,
     # and collect the young generation less often (hops allocate many short-lived dicts).
     gc.freeze()
@@ -223,7 +225,9 @@ async def _serve(config: Config, host: str, port: int, sms: bool, reuse_port: bo
     try:
         await stop.wait()
     finally:
-        await runner.cleanup()
+        server.close()
+        guard.stop()
+        await app_runner.cleanup()
 
 
 def _run_worker(config: Config, host: str, port: int, sms: bool, reuse_port: bool) -> None:

@@ -102,6 +102,8 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         if exc.content_type == "application/json" or exc.status < 400:
             raise
         return as_json_error(exc)
+    except ConnectionResetError:
+        raise  # the client left mid-request: the app's middleware notes it
     except Exception:
         log.exception("operator API %s %s failed", request.method, request.path)
         raise json_error(web.HTTPInternalServerError, "internal error (logged)") from None

@@ -98,8 +98,8 @@ def guarded(handler: Handler) -> Handler:
     async def guard(request: web.Request) -> web.StreamResponse:
         try:
             return await handler(request)
-        except web.HTTPException:
-            raise
+        except (web.HTTPException, ConnectionResetError):
+            raise  # a refusal, or the client left (the app's middleware notes that)
         except Exception as exc:
             trace = redact("".join(traceback.format_exception(exc)))
             log.error("web %s %s failed: %s", request.method, request.path, trace)
