@@ -176,3 +176,17 @@ def test_a_webhook_with_odd_digits_is_read_not_refused() -> None:
     [event] = events
     assert event.phone == PHONE and event.text == "VAKSIN" and event.timestamp > 1_700_000_000
     assert skipped == 1
+
+
+def test_a_sender_too_short_or_too_long_for_a_phone_number_is_skipped() -> None:
+    """A wa_id is an international number (7-15 digits): "0" or 16 digits is nobody to
+    answer; a number from another country is still read (and answered)."""
+    from devtools import wa_webhooks
+    from whatsapp.webhook import parse_notification
+
+    senders = ("0", "123456", "1" * 16, "447700900123")
+    messages = [wa_webhooks.message(s, text="VAKSIN", message_id=f"m{s}") for s in senders]
+    notification = wa_webhooks.message_notification("123", messages[0])
+    notification["entry"][0]["changes"][0]["value"]["messages"] = messages
+    events, skipped = parse_notification(json.dumps(notification).encode(), "123")
+    assert [e.phone for e in events] == ["447700900123"] and skipped == 3

@@ -85,8 +85,9 @@ def event_from_fields(f: dict[str, str]) -> Event:
 
 
 def _phone(raw: Any) -> str:
-    """The wa_id as the dialogue's msisdn ("" when it is not a phone number at all)."""
-    if not isinstance(raw, str) or not is_digits(raw) or len(raw) > 20:
+    """The wa_id as the dialogue's msisdn ("" when it is not a phone number at all: an
+    international number has 7 to 15 digits, E.164)."""
+    if not isinstance(raw, str) or not is_digits(raw) or not 7 <= len(raw) <= 15:
         return ""
     result = normalise_phone(raw)
     return result.value if result.ok else raw
