@@ -1,9 +1,10 @@
-"""Running a coroutine as a program's main (uvloop when installed, Linux), and a value
-shared by concurrent callers for a few seconds."""
+"""Running a coroutine as a program's main (uvloop when installed, Linux), stopping
+background tasks for sure, and a value shared by concurrent callers for a few seconds."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Generic, TypeVar
@@ -17,6 +18,21 @@ def run(main: Coroutine[Any, Any, T]) -> T:
     except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
         return asyncio.run(main)
     return uvloop.run(main)
+
+
+async def cancel_until_done(*tasks: asyncio.Future[Any]) -> None:
+    """Cancel the tasks and wait for their end, cancelling again those that run on:
+    redis-py's client can absorb a cancellation that lands mid-command, and a loop around
+    the command then goes on (a stop waiting for it never ended: Ctrl-C just after the
+    start hung the server). What the tasks raised is theirs: not raised here."""
+    pending = {task for task in tasks if not task.done()}
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=0.5)
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            task.result()
 
 
 class Shared(Generic[T]):

@@ -18,6 +18,7 @@ import time
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
+from core.aio import cancel_until_done
 from core.digits import is_digits
 from core.privacy import mask_phone
 from smpp import codec
@@ -195,12 +196,7 @@ class OutboxSender:
         for timer in self._retry_timers.values():
             timer.cancel()
         self._retry_timers.clear()
-        resends = list(self._resends)
-        for task in resends:
-            task.cancel()
-        for task in resends:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_until_done(*self._resends)
 
     async def _fail(self, entry_id: str, fields: dict[str, str], reason: str) -> None:
         self._active.discard(entry_id)

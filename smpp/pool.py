@@ -5,12 +5,12 @@ answer goes out on the bind its hop came from (:meth:`SmppPool.submit_on`)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from core import metrics
+from core.aio import cancel_until_done
 from smpp import codec
 from smpp.budget import Budgets
 from smpp.ratelimit import Backoff
@@ -169,9 +169,5 @@ class SmppPool:
         await asyncio.gather(
             *(s.unbind(grace) for s in list(self.sessions)), return_exceptions=True
         )
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_until_done(*self._tasks)
         self._ready.clear()

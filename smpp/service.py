@@ -14,6 +14,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from core.aio import cancel_until_done
 from core.config import Config
 from core.outbox import Outbox
 from core.redis_client import lean_for_waits, lean_like
@@ -41,17 +42,6 @@ from smpp.ussd import UssdEdge
 log = logging.getLogger(__name__)
 
 CAMPAIGN_POLL_SECONDS = 2.0
-
-
-async def cancel_until_done(task: asyncio.Task[Any]) -> None:
-    """Cancel `task` and wait for its end, cancelling again while it runs on: redis-py's
-    client can absorb a cancellation that lands mid-command (the outbox's finisher then
-    went back to waiting for results and the stop never ended)."""
-    while not task.done():
-        task.cancel()
-        await asyncio.wait([task], timeout=0.5)
-    with contextlib.suppress(asyncio.CancelledError, Exception):
-        task.result()
 
 
 class SmsService:
@@ -165,11 +155,7 @@ class SmsService:
         if runners:
             await asyncio.wait(runners, timeout=20)
         self.outbox.stopping = True
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_until_done(*self._tasks)
         await self.outbox.cancel_retries()  # else destroyed pending at the loop's end
         with contextlib.suppress(Exception):  # best effort: a statistic, not a message
             await self.inbound.receipts.settle()

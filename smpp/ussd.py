@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core import metrics
+from core.aio import cancel_until_done
 from core.phone import normalise_phone
 from core.privacy import mask_phone
 from dialogue.model import Channel, Dialogue, Inbound, Outbound, SessionEvent
@@ -212,9 +213,7 @@ class UssdEdge:
 
     async def close(self) -> None:
         """Drop the screens waiting to be submitted again (the service stops)."""
-        for task in list(self._resubmits):
-            task.cancel()
-        await asyncio.gather(*self._resubmits, return_exceptions=True)
+        await cancel_until_done(*self._resubmits)
 
     def _refuse(
         self, sm: codec.ShortMessage, status: int, reason: str, outcome: str = "refused"

@@ -22,6 +22,10 @@ class HttpSettings:
     max_body_bytes: int = 0
     max_upload_bytes: int = 0
     client_address_header: str = ""
+    max_connections: int = 0
+    idle_timeout_seconds: float = 0.0
+    head_timeout_seconds: float = 0.0
+    body_timeout_seconds: float = 0.0
 
 
 def test_file_defaults_are_read() -> None:

@@ -22,6 +22,7 @@ from tests.ussd_harness import running_server
 from tests.whatsapp_harness import NUMBER_ID, SIM
 
 FORM = b"Content-Type: application/x-www-form-urlencoded\r\n"
+CSV_UPLOAD = f"Content-Type: text/csv\r\nAuthorization: {TOKEN['Authorization']}\r\n".encode()
 LIMITS = {
     "http.max_connections": 4,
     "http.idle_timeout_seconds": 1,
@@ -77,7 +78,7 @@ async def test_a_served_connection_left_idle_is_closed(server) -> None:
         ("/helpdesk/login", FORM),
         ("/whatsapp/webhook", b"Content-Type: application/json\r\n"),
         ("/ussd/africastalking", FORM),
-        ("/api/health-workers", b"Content-Type: text/csv\r\nAuthorization: " + TOKEN["Authorization"].encode() + b"\r\n"),
+        ("/api/health-workers", CSV_UPLOAD),
     ],
 )  # fmt: skip
 async def test_a_body_that_stops_coming_ends_the_connection_without_a_traceback(

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import redis.asyncio as aioredis
 from aiohttp import web
 
+from core.aio import cancel_until_done
 from core.config import Config
 from core.settings import http_settings, service_settings
 from devtools import phone_page
@@ -133,9 +134,7 @@ async def _booking_repair(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_until_done(task)
 
 
 class Channel(Protocol):

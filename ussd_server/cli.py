@@ -9,6 +9,7 @@ a command's handler takes the parsed args and the loaded
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -50,6 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         service = service_settings(config)
         setup_logging(service.log_level, service.log_format)
+        if args.command != "serve":  # serve's event loop takes Ctrl-C over as it starts
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         return int(args.func(args, config) or 0)
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)

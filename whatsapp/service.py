@@ -10,12 +10,12 @@ Secrets are read here, so a missing one stops the start with its name.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
 import redis.asyncio as aioredis
 
+from core.aio import cancel_until_done
 from core.config import Config
 from core.redis_client import lean_like
 from core.redis_lean import FastRedis
@@ -82,11 +82,7 @@ class WhatsAppService:
             await asyncio.wait([consumer], timeout=15)  # its blocking read ends within 1 s
             await self.sender.stop()
             await asyncio.wait([sender], timeout=5)
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_until_done(*self._tasks)
         await self.graph.close()
         await self.reader.aclose()
         log.info("WhatsApp channel stopped")
