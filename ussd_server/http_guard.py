@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import cast
@@ -37,6 +38,7 @@ from gateways.connections import connection_cap
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 1.0
+REFUSED_LOG = "main port: %d connections refused, past [http] max_connections (503)"
 # Of the process's open-files limit when ``[http] max_connections`` is 0: the gateway
 # listener may hold half, Redis and files keep the last tenth.
 CONNECTION_SHARE = 0.4
@@ -68,6 +70,7 @@ class ConnectionGuard:
         self.live: set[GuardedConnection] = set()
         self.now = time.monotonic()  # the sweep's clock: coarse, read per packet for free
         self._timer: asyncio.TimerHandle | None = None
+        self.refused = 0  # connections refused since the last sweep
 
     def protocol_factory(
         self, inner: Callable[[], asyncio.Protocol]
@@ -84,8 +87,14 @@ class ConnectionGuard:
 
     def _sweep(self) -> None:
         self.now = time.monotonic()
-        for connection in list(self.live):
-            connection.check(self.now)
+        ended = Counter(connection.check(self.now) for connection in list(self.live))
+        ended.pop("", None)
+        if self.refused:
+            ended[REFUSED_LOG] += self.refused
+            self.refused = 0
+        # One line per kind and sweep: a flood of such clients must not flood the log.
+        for what, count in sorted(ended.items()):
+            log.log(logging.WARNING if what == REFUSED_LOG else logging.INFO, what, count)
         self.start()
 
 
@@ -101,13 +110,14 @@ class GuardedConnection(asyncio.Protocol):
         self._head_began = 0.0  # first byte of a request head not yet complete (0: none)
         self._request_deadline = 0.0  # while a request's body is awaited (0: no request)
         self._request: web.BaseRequest | None = None
+        self.ended_by_guard = False  # its request's handler need not log the lost client
         self._unread = 0  # bytes of reply waiting for the client at the last sweep
         self._unread_since = 0.0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)  # uvloop's is no subclass
         if len(self._guard.live) >= self._guard.limits.max_connections:
-            log.warning("main port: %d connections open, one more refused", len(self._guard.live))
+            self._guard.refused += 1
             self._transport.write(REFUSED)
             self._transport.close()
             return
@@ -148,30 +158,34 @@ class GuardedConnection(asyncio.Protocol):
     def request_finished(self) -> None:
         self._request, self._request_deadline = None, 0.0
 
-    def check(self, now: float) -> None:
-        """Called by the sweep: end this connection if its client is holding it."""
+    def check(self, now: float) -> str:
+        """Called by the sweep: end this connection if its client is holding it; what
+        was ended, as a log format for a count ("" for nothing)."""
         transport, limits = self._transport, self._guard.limits
         if transport is None or transport.is_closing():
-            return
+            return ""
         if self._request is not None:
             if not self._request.content.is_eof() and now > self._request_deadline:
-                log.info("main port: a request body did not arrive in time; connection closed")
+                self.ended_by_guard = True
                 transport.abort()  # the handler reading it sees the connection lost
+                return "main port: %d request bodies did not arrive in time (closed)"
         elif self._head_began and now - self._head_began > limits.head_seconds:
-            log.info("main port: a request head did not arrive in time (408)")
             transport.write(TIMED_OUT)
             transport.close()
+            return "main port: %d request heads did not arrive in time (408)"
         elif not self._served and now - self._opened > limits.head_seconds:
-            transport.close()  # opened and never used
-        self._check_unread(transport, now)
+            transport.close()
+            return "main port: %d connections sent no request in time (closed)"
+        return self._check_unread(transport, now)
 
-    def _check_unread(self, transport: asyncio.Transport, now: float) -> None:
+    def _check_unread(self, transport: asyncio.Transport, now: float) -> str:
         unread = transport.get_write_buffer_size()
         if unread != self._unread:
             self._unread, self._unread_since = unread, now
         elif unread and now - self._unread_since > self._guard.limits.body_seconds:
-            log.info("main port: a client read none of its reply in time; connection aborted")
             transport.abort()
+            return "main port: %d clients read none of their reply in time (aborted)"
+        return ""
 
 
 @web.middleware
@@ -188,7 +202,8 @@ async def watch_requests(request: web.Request, handler: Handler) -> web.StreamRe
     except ConnectionResetError:
         if request.transport is not None and not request.transport.is_closing():
             raise  # not this client's connection: a real failure, reported as one
-        log.info("%s %s: the client left before its request was read", *_where(request))
+        if guarded is None or not guarded.ended_by_guard:  # else the sweep counted it
+            log.info("%s %s: the client left before its request was read", *_where(request))
         return web.Response(status=400, text="error: connection lost")
     finally:
         if guarded is not None:
