@@ -111,9 +111,7 @@ async def test_a_client_leaving_mid_body_is_one_line_of_log(server, caplog) -> N
     await _still_serves(server)
 
 
-async def test_past_max_connections_a_new_one_gets_503_until_one_closes(
-    server, caplog
-) -> None:
+async def test_past_max_connections_a_new_one_gets_503_until_one_closes(server, caplog) -> None:
     held = [await _open(server) for _ in range(4)]  # [http] max_connections
     await asyncio.sleep(0.1)
     with caplog.at_level(logging.INFO):
