@@ -129,6 +129,13 @@ WHATSAPP_STATUSES = prom.Counter(
     "WhatsApp delivery statuses recorded (sent, delivered, read, failed)",
     ["status"],
 )
+HTTP_CONNECTIONS_ENDED = prom.Counter(
+    "vaksin_http_connections_ended_total",
+    "Main-port connections the server ended because the client held them, by reason: "
+    "refused (past max_connections), no_request, head_timeout, body_timeout, unread_reply; "
+    "and client_left (the client went while its request was read)",
+    ["reason"],
+)
 REDIS_ERRORS = prom.Counter(
     "vaksin_redis_errors_total", "Redis commands that failed (connection or reply)", ["client"]
 )

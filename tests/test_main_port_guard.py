@@ -57,12 +57,16 @@ async def _until_closed(reader: asyncio.StreamReader) -> bytes:
 
 
 async def test_a_connection_that_sends_nothing_or_half_a_head_is_ended(server, caplog) -> None:
+    before = await _ended_counts(server)
     (silent, _), (partial, writer) = await _open(server), await _open(server)
     writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
     assert await _until_closed(silent) == b""
     answer = await _until_closed(partial)
     assert answer.startswith(b"HTTP/1.1 408 ") and b"not sent in time" in answer
     no_tracebacks(caplog)
+    after = await _ended_counts(server)
+    assert after["no_request"] - before["no_request"] == 1
+    assert after["head_timeout"] - before["head_timeout"] == 1
 
 
 async def test_a_served_connection_left_idle_is_closed(server) -> None:
@@ -97,6 +101,7 @@ async def test_a_body_that_stops_coming_ends_the_connection_without_a_traceback(
 
 
 async def test_a_client_leaving_mid_body_is_one_line_of_log(server, caplog) -> None:
+    before = await _ended_counts(server)
     with caplog.at_level(logging.INFO):
         for path in ("/daftar/phone", "/helpdesk/login", "/ussd/africastalking"):
             _, writer = await _open(server)
@@ -108,6 +113,7 @@ async def test_a_client_leaving_mid_body_is_one_line_of_log(server, caplog) -> N
         await asyncio.sleep(0.3)
     no_tracebacks(caplog)
     assert caplog.text.count("the client left before its request was read") == 3
+    assert (await _ended_counts(server))["client_left"] - before["client_left"] == 3
     await _still_serves(server)
 
 
@@ -142,6 +148,16 @@ async def test_a_client_that_reads_none_of_its_replies_is_dropped(server) -> Non
             received += len(chunk)
         raise ConnectionResetError("closed")  # an orderly close also ends it
     assert received < 200 * 1000  # far from all 200 replies
+
+
+async def _ended_counts(server: tuple[str, int]) -> dict[str, float]:
+    """vaksin_http_connections_ended_total by reason, from GET /metrics."""
+    reader, writer = await _open(server)
+    writer.write(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    text = (await asyncio.wait_for(reader.read(), ENDED)).decode()
+    series = re.findall(r'vaksin_http_connections_ended_total\{reason="(\w+)"\} (\S+)', text)
+    zero = dict.fromkeys(("no_request", "head_timeout", "client_left"), 0.0)
+    return zero | {reason: float(value) for reason, value in series}
 
 
 async def _still_serves(server: tuple[str, int]) -> None:

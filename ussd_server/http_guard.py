@@ -32,13 +32,21 @@ from typing import cast
 from aiohttp import web
 
 from core.config import Config
+from core.metrics import HTTP_CONNECTIONS_ENDED
 from core.settings import http_settings
 from gateways.connections import connection_cap
 
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 1.0
-REFUSED_LOG = "main port: %d connections refused, past [http] max_connections (503)"
+# What the sweep ends, as the metric's reason and the log line's format for a count.
+ENDED = {
+    "refused": "main port: %d connections refused, past [http] max_connections (503)",
+    "no_request": "main port: %d connections sent no request in time (closed)",
+    "head_timeout": "main port: %d request heads did not arrive in time (408)",
+    "body_timeout": "main port: %d request bodies did not arrive in time (closed)",
+    "unread_reply": "main port: %d clients read none of their reply in time (aborted)",
+}
 # Of the process's open-files limit when ``[http] max_connections`` is 0: the gateway
 # listener may hold half, Redis and files keep the last tenth.
 CONNECTION_SHARE = 0.4
@@ -90,11 +98,13 @@ class ConnectionGuard:
         ended = Counter(connection.check(self.now) for connection in list(self.live))
         ended.pop("", None)
         if self.refused:
-            ended[REFUSED_LOG] += self.refused
+            ended["refused"] += self.refused
             self.refused = 0
         # One line per kind and sweep: a flood of such clients must not flood the log.
-        for what, count in sorted(ended.items()):
-            log.log(logging.WARNING if what == REFUSED_LOG else logging.INFO, what, count)
+        for reason, count in sorted(ended.items()):
+            level = logging.WARNING if reason == "refused" else logging.INFO
+            log.log(level, ENDED[reason], count)
+            HTTP_CONNECTIONS_ENDED.labels(reason).inc(count)
         self.start()
 
 
@@ -159,8 +169,8 @@ class GuardedConnection(asyncio.Protocol):
         self._request, self._request_deadline = None, 0.0
 
     def check(self, now: float) -> str:
-        """Called by the sweep: end this connection if its client is holding it; what
-        was ended, as a log format for a count ("" for nothing)."""
+        """Called by the sweep: end this connection if its client is holding it; why it
+        was ended (a key of ENDED; "" if it was not)."""
         transport, limits = self._transport, self._guard.limits
         if transport is None or transport.is_closing():
             return ""
@@ -168,14 +178,14 @@ class GuardedConnection(asyncio.Protocol):
             if not self._request.content.is_eof() and now > self._request_deadline:
                 self.ended_by_guard = True
                 transport.abort()  # the handler reading it sees the connection lost
-                return "main port: %d request bodies did not arrive in time (closed)"
+                return "body_timeout"
         elif self._head_began and now - self._head_began > limits.head_seconds:
             transport.write(TIMED_OUT)
             transport.close()
-            return "main port: %d request heads did not arrive in time (408)"
+            return "head_timeout"
         elif not self._served and now - self._opened > limits.head_seconds:
             transport.close()
-            return "main port: %d connections sent no request in time (closed)"
+            return "no_request"
         return self._check_unread(transport, now)
 
     def _check_unread(self, transport: asyncio.Transport, now: float) -> str:
@@ -184,7 +194,7 @@ class GuardedConnection(asyncio.Protocol):
             self._unread, self._unread_since = unread, now
         elif unread and now - self._unread_since > self._guard.limits.body_seconds:
             transport.abort()
-            return "main port: %d clients read none of their reply in time (aborted)"
+            return "unread_reply"
         return ""
 
 
@@ -203,6 +213,7 @@ async def watch_requests(request: web.Request, handler: Handler) -> web.StreamRe
         if request.transport is not None and not request.transport.is_closing():
             raise  # not this client's connection: a real failure, reported as one
         if guarded is None or not guarded.ended_by_guard:  # else the sweep counted it
+            HTTP_CONNECTIONS_ENDED.labels("client_left").inc()
             log.info("%s %s: the client left before its request was read", *_where(request))
         return web.Response(status=400, text="error: connection lost")
     finally:
