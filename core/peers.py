@@ -1,4 +1,5 @@
-"""Who is asking: the client's address, behind a trusted reverse proxy or not."""
+"""Who is asking: the client's address, behind a trusted reverse proxy or not, and
+whether it is still there."""
 
 from __future__ import annotations
 
@@ -15,3 +16,11 @@ def client_address(request: web.Request, header: str) -> str:
         if forwarded:
             return forwarded[:64]
     return request.remote or "unknown"
+
+
+def client_left(request: web.BaseRequest, exc: BaseException) -> bool:
+    """``exc`` says the client closed its connection while its request was read (then
+    nobody is left to answer); a ConnectionResetError from elsewhere (a Redis socket)
+    while the client waits is a failure like any other."""
+    transport = request.transport
+    return isinstance(exc, ConnectionResetError) and (transport is None or transport.is_closing())

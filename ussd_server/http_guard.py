@@ -33,6 +33,7 @@ from aiohttp import web
 
 from core.config import Config
 from core.metrics import HTTP_CONNECTIONS_ENDED
+from core.peers import client_left
 from core.settings import http_settings
 from gateways.connections import connection_cap
 
@@ -209,8 +210,8 @@ async def watch_requests(request: web.Request, handler: Handler) -> web.StreamRe
         guarded.request_started(request)
     try:
         return await handler(request)
-    except ConnectionResetError:
-        if request.transport is not None and not request.transport.is_closing():
+    except ConnectionResetError as exc:
+        if not client_left(request, exc):
             raise  # not this client's connection: a real failure, reported as one
         if guarded is None or not guarded.ended_by_guard:  # else the sweep counted it
             HTTP_CONNECTIONS_ENDED.labels("client_left").inc()

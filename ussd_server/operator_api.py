@@ -17,6 +17,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from core.httpjson import as_json_error, json_error, read_json_object, to_jsonable
+from core.peers import client_left
 from core.phone import normalise_phone
 from core.privacy import mask_niks, mask_phone, redact
 from gateways.openapi import gateway_paths
@@ -102,9 +103,9 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         if exc.content_type == "application/json" or exc.status < 400:
             raise
         return as_json_error(exc)
-    except ConnectionResetError:
-        raise  # the client left mid-request: the app's middleware notes it
-    except Exception:
+    except Exception as exc:
+        if client_left(request, exc):
+            raise  # nobody to answer: the app's middleware notes it
         log.exception("operator API %s %s failed", request.method, request.path)
         raise json_error(web.HTTPInternalServerError, "internal error (logged)") from None
 

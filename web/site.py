@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from core.config import Config
-from core.peers import client_address
+from core.peers import client_address, client_left
 from core.privacy import redact
 from core.redis_lean import FastRedis
 from core.settings import http_settings, redis_settings
@@ -98,9 +98,11 @@ def guarded(handler: Handler) -> Handler:
     async def guard(request: web.Request) -> web.StreamResponse:
         try:
             return await handler(request)
-        except (web.HTTPException, ConnectionResetError):
-            raise  # a refusal, or the client left (the app's middleware notes that)
+        except web.HTTPException:
+            raise
         except Exception as exc:
+            if client_left(request, exc):
+                raise  # nobody to answer: the app's middleware notes it
             trace = redact("".join(traceback.format_exception(exc)))
             log.error("web %s %s failed: %s", request.method, request.path, trace)
             site = request.app[SITE]
