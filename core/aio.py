@@ -1,5 +1,6 @@
-"""Running a coroutine as a program's main (uvloop when installed, Linux), stopping
-background tasks for sure, and a value shared by concurrent callers for a few seconds."""
+"""Running a coroutine as a program's main (uvloop when installed, Linux), holding and
+stopping background tasks for sure, and a value shared by concurrent callers for a few
+seconds."""
 
 from __future__ import annotations
 
@@ -33,6 +34,14 @@ async def cancel_until_done(*tasks: asyncio.Future[Any]) -> None:
     for task in tasks:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             task.result()
+
+
+def run_held(tasks: set[asyncio.Task[Any]], coro: Coroutine[Any, Any, Any]) -> None:
+    """Run ``coro`` as a task held in ``tasks`` until it ends: the event loop keeps only a
+    weak reference to a task, and one nobody holds can be collected mid-flight."""
+    task = asyncio.ensure_future(coro)
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
 
 
 class Shared(Generic[T]):

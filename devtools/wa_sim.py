@@ -24,6 +24,7 @@ import aiohttp
 import orjson
 from aiohttp import web
 
+from core.aio import run_held
 from core.config import Config
 from devtools import wa_webhooks
 from whatsapp import limits
@@ -66,9 +67,7 @@ class SimState:
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, coro: Any) -> None:
-        task = asyncio.create_task(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        run_held(self.tasks, coro)
 
     async def post(self, notification: dict[str, Any]) -> int:
         """Sign and post one notification to the webhook; its HTTP status (0: unreachable)."""

@@ -27,6 +27,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from core.aio import run_held
 from smpp import codec
 from smpp.campaign_batches import CampaignBatches, Groups
 from smpp.mt import Build, PartSet
@@ -159,9 +160,7 @@ class ResultBook:
             # get the accepted parts twice. The refused ones go again (after the bind's
             # throttle pause, if any); the recipient stays in flight meanwhile.
             if parts.rounds < self.max_attempts:
-                task = asyncio.ensure_future(self.send_parts(parts))
-                self._resends.add(task)
-                task.add_done_callback(self._resends.discard)
+                run_held(self._resends, self.send_parts(parts))
                 return
             self._out.failed.append((batch, nik, "f:" + codec.status_name(status)))
         else:

@@ -21,6 +21,7 @@ from typing import Protocol
 
 from redis.exceptions import RedisError
 
+from core.aio import run_held
 from core.redis_lean import FastRedis
 from core.redis_wire import Script
 from smpp.keys import SmsKeys
@@ -98,9 +99,7 @@ class SharedBudget:
             return
         self.spent += 1
         if self._asking is None and not self._settling:
-            task = asyncio.ensure_future(self._ask(0))
-            self._settling.add(task)
-            task.add_done_callback(self._settling.discard)
+            run_held(self._settling, self._ask(0))
 
     async def _ask(self, want: int) -> None:
         """One request to Redis at a time; concurrent takers wait for it and look again."""

@@ -18,7 +18,7 @@ import time
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
-from core.aio import cancel_until_done
+from core.aio import cancel_until_done, run_held
 from core.digits import is_digits
 from core.privacy import mask_phone
 from smpp import codec
@@ -186,9 +186,7 @@ class OutboxSender:
 
     def _resend(self, job: _Job) -> None:
         self._retry_timers.pop(job.entry_id, None)
-        task = asyncio.ensure_future(self._send_parts(job))
-        self._resends.add(task)
-        task.add_done_callback(self._resends.discard)
+        run_held(self._resends, self._send_parts(job))
 
     async def cancel_retries(self) -> None:
         """At shutdown: retries not due yet or waiting for the window stop here. Their

@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from core.aio import run_held
 from smpp import codec
 from smpp.bind import BindRejected, open_bind
 from smpp.budget import Budget, LocalBudget
@@ -89,10 +90,7 @@ class SmppSession:
         log.info("%s bound to %s:%d", self.name, s.host, s.port)
 
     def _spawn(self, coro: Any) -> None:
-        # Keep a reference so the task is not garbage-collected mid-flight.
-        task = asyncio.create_task(coro)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        run_held(self._background, coro)
 
     def _abort(self) -> None:
         if self.writer is not None:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core import metrics
-from core.aio import cancel_until_done
+from core.aio import cancel_until_done, run_held
 from core.phone import normalise_phone
 from core.privacy import mask_phone
 from dialogue.model import Channel, Dialogue, Inbound, Outbound, SessionEvent
@@ -237,9 +237,7 @@ class UssdEdge:
             and screen.tries <= RESUBMITS
             and time.monotonic() + RESUBMIT_PAUSE < screen.deadline
         ):
-            task = asyncio.ensure_future(self._resubmit(screen))
-            self._resubmits.add(task)
-            task.add_done_callback(self._resubmits.discard)
+            run_held(self._resubmits, self._resubmit(screen))
             return
         self.stats["reply_failed"] += 1
         log.warning(
