@@ -18,6 +18,7 @@ import pytest
 
 from tests.conftest import make_test_config
 from tests.test_http_probes import no_tracebacks
+from tests.test_metrics import samples, value
 from tests.test_operator_api import TOKEN
 from tests.ussd_harness import running_server
 from tests.whatsapp_harness import NUMBER_ID, SIM
@@ -154,10 +155,10 @@ async def _ended_counts(server: tuple[str, int]) -> dict[str, float]:
     """vaksin_http_connections_ended_total by reason, from GET /metrics."""
     reader, writer = await _open(server)
     writer.write(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    text = (await asyncio.wait_for(reader.read(), ENDED)).decode()
-    series = re.findall(r'vaksin_http_connections_ended_total\{reason="(\w+)"\} (\S+)', text)
-    zero = dict.fromkeys(("no_request", "head_timeout", "client_left"), 0.0)
-    return zero | {reason: float(value) for reason, value in series}
+    answer = await asyncio.wait_for(reader.read(), ENDED)
+    scraped = samples(answer.partition(b"\r\n\r\n")[2].decode())
+    reasons = ("no_request", "head_timeout", "client_left")
+    return {r: value(scraped, "vaksin_http_connections_ended_total", reason=r) for r in reasons}
 
 
 async def _still_serves(server: tuple[str, int]) -> None:
