@@ -171,7 +171,7 @@ class SmppSession:
             raise SessionClosed(self.name)
         if budget is not None and not paced:
             budget.charge()
-        self._send(build, token, callback)
+        self._send(build, token, callback, interactive=not paced)
         transport = self.writer.transport if self.writer else None
         if transport is not None and transport.get_write_buffer_size() > 1 << 20:
             await self.writer.drain()  # type: ignore[union-attr]
@@ -184,10 +184,12 @@ class SmppSession:
         self._send(build, token, callback)
         return True
 
-    def _send(self, build: Build, token: Any, callback: ResultCallback) -> None:
+    def _send(
+        self, build: Build, token: Any, callback: ResultCallback, *, interactive: bool = False
+    ) -> None:
         seq = self._next_seq()
         self._write(build(seq))  # raises SessionClosed before anything is registered
-        self.window.add(seq, token, callback)
+        self.window.add(seq, token, callback, interactive=interactive)
 
     # --- reading -----------------------------------------------------------------------
 

@@ -42,7 +42,8 @@ class SubmitWindow:
     def __init__(self, settings: BindSettings, stats: dict[str, int]) -> None:
         self.settings = settings
         self.stats = stats
-        self._outstanding: dict[int, tuple[Any, ResultCallback, float]] = {}
+        # sequence -> (token, callback, deadline, interactive)
+        self._outstanding: dict[int, tuple[Any, ResultCallback, float, bool]] = {}
         self._slot = asyncio.Event()
         self._slot.set()
         self.paused_until = 0.0
@@ -113,9 +114,11 @@ class SubmitWindow:
             if not self._interactive_waiting:
                 self._slot.set()  # SMS submits held back for it look again
 
-    def add(self, sequence: int, token: Any, callback: ResultCallback) -> None:
+    def add(
+        self, sequence: int, token: Any, callback: ResultCallback, *, interactive: bool = False
+    ) -> None:
         deadline = time.monotonic() + self.settings.response_timeout
-        self._outstanding[sequence] = (token, callback, deadline)
+        self._outstanding[sequence] = (token, callback, deadline, interactive)
         self.stats["submitted"] += 1
 
     def finish(self, sequence: int, status: int, message_id: str) -> None:
@@ -133,13 +136,15 @@ class SubmitWindow:
             pause = self.settings.throttle_pause * 2 ** (self._throttle_streak - 1)
             pause = min(pause, MAX_THROTTLE_PAUSE)
             self.paused_until = max(self.paused_until, time.monotonic() + pause)
-        elif status == codec.ESME_ROK:
+        elif status == codec.ESME_ROK and not entry[3]:
+            # Only an accepted SMS ends the backoff: the SMSC may take screens while it
+            # still throttles SMS, and the pause is for SMS alone.
             self._throttle_streak = 0
-        token, callback, _ = entry
+        token, callback = entry[0], entry[1]
         callback(token, status, message_id)
 
     def expire(self, now: float) -> None:
-        late = [seq for seq, (_, _, deadline) in self._outstanding.items() if deadline <= now]
+        late = [seq for seq, entry in self._outstanding.items() if entry[2] <= now]
         for seq in late:
             self.stats["timeouts"] += 1
             self.finish(seq, codec.LOCAL_TIMEOUT, "")
@@ -148,5 +153,5 @@ class SubmitWindow:
         """The connection is gone: every outstanding submit ends as disconnected."""
         outstanding, self._outstanding = self._outstanding, {}
         self._slot.set()
-        for token, callback, _ in outstanding.values():
+        for token, callback, _, _ in outstanding.values():
             callback(token, codec.LOCAL_DISCONNECTED, "")

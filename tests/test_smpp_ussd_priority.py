@@ -130,3 +130,29 @@ async def test_a_screen_refused_again_and_again_is_dropped_after_three_submits(
     logged = " ".join(r.getMessage() for r in caplog.records)
     assert f"USSD screen to {mask_phone(PHONE)} dropped after 3 submit(s): RTHROTTLED" in logged
     assert PHONE not in logged
+
+
+def throttled(svc: SmsService) -> int:
+    return sum(s.stats["throttled"] for s in svc.pool.sessions)
+
+
+def pause_left(svc: SmsService) -> float:
+    return max(s.window.paused_until for s in svc.pool.sessions) - time.monotonic()
+
+
+async def test_screens_taken_while_sms_are_throttled_do_not_cut_the_sms_backoff_short(
+    key_prefix: str, redis: aioredis.Redis, keys: AllKeys
+) -> None:
+    # Every SMS is answered RTHROTTLED while screens are accepted: the SMS pause must keep
+    # doubling (0.2, 0.4, 0.8, 1.6 s...), not fall back to 0.2 s after each accepted screen.
+    async with network(key_prefix, redis, keys, "standard", throttle_pause=0.2) as (sim, svc):
+        await sim.call("/config", {"throttle_sms": True})
+        await queue_sms(svc, 3)
+        await until(lambda: pause_left(svc) > 0.7)  # three throttled answers in a row
+        handset = Handset(sim)
+        assert FIRST_SCREEN in await handset.dial()
+        await handset.send("1")  # two screens accepted meanwhile
+        seen = throttled(svc)
+        await until(lambda: throttled(svc) > seen)  # the next SMS answer: throttled again
+        left = pause_left(svc)
+    assert left > 1.0, f"the SMS pause fell back to {left:.2f} s"
