@@ -173,6 +173,8 @@ class SmscConnection(asyncio.Protocol):
             return None
         if s.stall_sms:
             return -1
+        if s.sms_error:
+            return s.sms_error
         return codec.ESME_RTHROTTLED if s.throttle_sms else None
 
     def submit(self, frame: codec.Frame) -> bytes | None:
@@ -184,7 +186,7 @@ class SmscConnection(asyncio.Protocol):
         ):
             st.throttled += 1
             return codec.build_submit_sm_resp(frame.sequence, codec.ESME_RTHROTTLED, "")
-        split = s.stall_sms or s.throttle_sms or s.refuse_ussd > 0
+        split = s.stall_sms or s.throttle_sms or s.sms_error or s.refuse_ussd > 0
         try:
             if st.record_text or s.receipts or s.refuse_part or st.handsets.dialogues or split:
                 sm = codec.parse_short_message(frame.body)

@@ -14,8 +14,8 @@ POST /ussd/journeys {"phones": [[msisdn, digits]...], "handsets", "seconds", "sc
                             many handsets play a scripted journey (benchmark load)
 POST /raw      {"hex": "..."}                                raw bytes to every ESME
 POST /config   {"throttle_every", "max_rate", "drop_after", "refuse_part", "latency",
-                "receipts", "stall_sms", "throttle_sms", "refuse_ussd", "refuse_ussd_status",
-                "early_pdus", ...}
+                "receipts", "stall_sms", "throttle_sms", "sms_error", "refuse_ussd",
+                "refuse_ussd_status", "early_pdus", ...}
 POST /reset                 forget counts and texts
 """
 
@@ -51,6 +51,7 @@ _SWITCHES = {
     "latency",
     "stall_sms",
     "throttle_sms",
+    "sms_error",
     "refuse_ussd",
     "refuse_ussd_status",
     "receipts",

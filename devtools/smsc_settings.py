@@ -29,6 +29,7 @@ class SimSettings:
     # whose SMS side is stuck or throttling while its USSD gateway is not.
     stall_sms: bool
     throttle_sms: bool
+    sms_error: int  # every SMS submit_sm answered with this status (0 = off)
     # The next N USSD screens are answered with refuse_ussd_status (counts down).
     refuse_ussd: int
     refuse_ussd_status: int

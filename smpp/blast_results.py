@@ -10,7 +10,8 @@ one window re-sent per crash).
 A multipart recipient whose parts meet a temporary error is not put back in the
 queue (sent again whole, under a new concatenation reference, the handset would get
 its accepted parts twice): the refused parts go again, built once, while it stays in
-flight and unrecorded, up to ``max_attempts`` rounds.
+flight and unrecorded, up to ``max_attempts`` rounds, each a little later than the one
+before (as the outbox's retries), so an SMSC's passing fault does not use them all up.
 
 A flush is one round trip on the lean client: the message id -> recipient keys
 (with the submit time, for the receipt latency), then one script call per kind of
@@ -33,6 +34,7 @@ from smpp.campaign_batches import CampaignBatches, Groups
 from smpp.mt import Build, PartSet
 from smpp.pool import SmppPool
 from smpp.receipts import normalise_id
+from smpp.settings import MAX_RETRY_DELAY, RETRY_DELAY
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +147,10 @@ class ResultBook:
         for index in parts.start_round():
             await self.pool.submit(parts.builds[index], (parts, index), self.on_part)
 
+    async def send_parts_later(self, parts: Parts) -> None:
+        await asyncio.sleep(min(RETRY_DELAY * parts.rounds, MAX_RETRY_DELAY))
+        await self.send_parts(parts)
+
     def on_part(self, token: tuple[Parts, int], status: int, message_id: str) -> None:
         """The submit_sm_resp of one part of a multipart recipient."""
         parts, index = token
@@ -157,10 +163,11 @@ class ResultBook:
             self._out.more_mids += [(mid, nik) for mid in mids[1:]]
         elif codec.is_temporary(status) and self.batches.leases.holds(batch):
             # Back in the queue it would go whole with a new reference: the handset would
-            # get the accepted parts twice. The refused ones go again (after the bind's
-            # throttle pause, if any); the recipient stays in flight meanwhile.
+            # get the accepted parts twice. The refused ones go again, after a delay that
+            # grows with the rounds (and the bind's throttle pause, if any); the recipient
+            # stays in flight meanwhile.
             if parts.rounds < self.max_attempts:
-                run_held(self._resends, self.send_parts(parts))
+                run_held(self._resends, self.send_parts_later(parts))
                 return
             self._out.failed.append((batch, nik, "f:" + codec.status_name(status)))
         else:

@@ -18,6 +18,7 @@ from typing import Any
 from core.redis_lean import Call, FastRedis
 from smpp import campaign_lua as lua
 from smpp.keys import SmsKeys
+from smpp.settings import MAX_RETRY_DELAY, RETRY_DELAY
 
 SCRIPTS = (lua.TAKE, lua.COMMIT, lua.RETRY, lua.FINISH, lua.UNSEND, lua.RENEW, lua.RELEASE)
 SCRIPTS += (lua.RECLAIM, lua.ADD, lua.RECEIPT)
@@ -85,6 +86,7 @@ class CampaignBatches:
         self.queue, self.inflight = k.campaign_queue(name), k.campaign_inflight(name)
         self.state, self.meta = k.campaign_state(name), k.campaign_meta(name)
         self.attempts, self.latency = k.campaign_attempts(name), k.campaign_latency(name)
+        self.later = k.campaign_later(name)
         self.lease_keys = [k.campaign_leases(name), k.campaign_batch_owners(name)]
         self.senders = k.campaign_senders(name)
 
@@ -96,7 +98,7 @@ class CampaignBatches:
     async def take(self, n: int) -> tuple[str, list[str]]:
         """A batch under a new lease: (batch id, queue entries); ("", []) when none queued."""
         asked = time.monotonic()
-        keys = [self.queue, self.inflight, self.state, self.meta, *self.lease_keys]
+        keys = [self.queue, self.inflight, self.state, self.meta, *self.lease_keys, self.later]
         got = await self.lean.evalsha(lua.TAKE, keys, [n, self.owner, self.lease_ms])
         if not got:
             return "", []
@@ -115,8 +117,9 @@ class CampaignBatches:
         if ok:
             calls.append(Call(lua.COMMIT, short, flat_groups(ok)))
         if retry:
-            keys = [*short, self.attempts, self.queue]
-            calls.append(Call(lua.RETRY, keys, [max_attempts, *flat_groups(retry)]))
+            keys = [*short, self.attempts, self.later]
+            delays = [int(RETRY_DELAY * 1000), int(MAX_RETRY_DELAY * 1000)]
+            calls.append(Call(lua.RETRY, keys, [max_attempts, *delays, *flat_groups(retry)]))
         for counter, groups in (("failed", failed), ("opted_out", opted)):
             if groups:
                 calls.append(Call(lua.FINISH, short, [counter, *flat_groups(groups)]))

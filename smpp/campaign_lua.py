@@ -53,9 +53,15 @@ def _script(body: str) -> Script:
     return Script(_PRELUDE + body)
 
 
-# KEYS: queue, inflight, state, meta, leases, batch owners. ARGV: n, owner, lease ms.
-# -> {batch id, entry, entry, ...} or {} when the queue is empty.
+# KEYS: queue, inflight, state, meta, leases, batch owners, later. ARGV: n, owner, lease
+# ms. -> {batch id, entry, entry, ...} or {} when the queue is empty. Entries of `later`
+# whose time has come go to the front of the queue first.
 TAKE = _script("""
+local due = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', now_ms(), 'LIMIT', 0, tonumber(ARGV[1]))
+if #due > 0 then
+  redis.call('ZREM', KEYS[7], unpack(due))
+  for i = #due, 1, -1 do redis.call('LPUSH', KEYS[1], due[i]) end
+end
 local items = redis.call('LPOP', KEYS[1], ARGV[1])
 if not items then return {} end
 local batch = 'b' .. redis.call('HINCRBY', KEYS[4], 'batches', 1)
@@ -85,19 +91,22 @@ end)
 if n > 0 then redis.call('HINCRBY', KEYS[3], 'submitted', n) end
 return n
 """)
-# KEYS: inflight, state, meta, attempts, queue. ARGV: max attempts, groups (batch, count,
-# nik, reason, ...). A temporary failure goes back to the queue, until max attempts.
+# KEYS: inflight, state, meta, attempts, later. ARGV: max attempts, delay ms, max delay
+# ms, groups (batch, count, nik, reason, ...). A temporary failure is queued again after
+# attempts x delay (at most max delay), until max attempts.
 RETRY = _script("""
 local failed, requeued = 0, 0
-local max = tonumber(ARGV[1])
-each_owned(2, function(nik, reason, entry)
+local max, delay, longest = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local now = now_ms()
+each_owned(4, function(nik, reason, entry)
   redis.call('HDEL', KEYS[1], nik)
-  if redis.call('HINCRBY', KEYS[4], nik, 1) >= max then
+  local attempts = redis.call('HINCRBY', KEYS[4], nik, 1)
+  if attempts >= max then
     redis.call('HSET', KEYS[2], nik, 'f:' .. reason)
     failed = failed + 1
   else
     redis.call('HSET', KEYS[2], nik, 'q')
-    redis.call('RPUSH', KEYS[5], entry)
+    redis.call('ZADD', KEYS[5], now + math.min(attempts * delay, longest), entry)
     requeued = requeued + 1
   end
 end)

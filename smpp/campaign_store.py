@@ -113,16 +113,18 @@ class CampaignStore:
             return None
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.llen(self.keys.campaign_queue(name))
+            pipe.zcard(self.keys.campaign_later(name))
             pipe.hlen(self.keys.campaign_inflight(name))
             pipe.hgetall(self.keys.campaign_latency(name))
             pipe.hgetall(self.keys.campaign_senders(name))
-            queued, inflight, latency, senders = await pipe.execute()
+            queued, later, inflight, latency, senders = await pipe.execute()
         # Redis's clock, not ours (senders stamp with theirs); a cluster's pipeline cannot
         # carry TIME, so it is asked on its own (a cold path: the operator's progress view).
         now, _ = await self.redis.time()
         out: dict[str, Any] = {"name": name, "state": camp.state}
         out.update({c: camp.counter(c) for c in COUNTERS})
-        out["queued"] = int(queued)
+        out["queued"] = int(queued) + int(later)
+        out["retrying"] = int(later)  # of the queued: waiting to go again after an error
         out["in_flight"] = int(inflight)
         # Accepted by the SMSC, no final receipt yet.
         out["pending"] = max(0, out["submitted"] - camp.counter("receipted"))
@@ -149,10 +151,11 @@ class CampaignStore:
         """Mark a running campaign done once nothing is queued or in flight (any sender)."""
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.llen(self.keys.campaign_queue(name))
+            pipe.zcard(self.keys.campaign_later(name))
             pipe.hlen(self.keys.campaign_inflight(name))
             pipe.hmget(self.keys.campaign_meta(name), ["materialized", "state"])
-            queued, inflight, (materialized, state) = await pipe.execute()
-        if queued or inflight or materialized != "1" or state != "running":
+            queued, later, inflight, (materialized, state) = await pipe.execute()
+        if queued or later or inflight or materialized != "1" or state != "running":
             return False
         await self.set_fields(name, state="done", finished=str(time.time()))
         return True

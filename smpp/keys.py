@@ -37,6 +37,11 @@ class SmsKeys(OutboxKeys):
         """
         return f"{self.prefix}:c:{{c:{name}}}:state"
 
+    def campaign_later(self, name: str) -> str:
+        """Sorted set of queue entries to send again after a temporary error, score = when
+        (Redis's clock, ms); a batch taken first moves the due ones to the queue."""
+        return f"{self.prefix}:c:{{c:{name}}}:later"
+
     def campaign_attempts(self, name: str) -> str:
         """Hash nik -> temporary failures so far."""
         return f"{self.prefix}:c:{{c:{name}}}:attempts"

@@ -26,7 +26,7 @@ from smpp.keys import SmsKeys
 from smpp.mt import Build, MtBuilder, PartSet, Source
 from smpp.pool import SmppPool
 from smpp.receipts import normalise_id
-from smpp.settings import BlastSettings, SmppSettings, SmsSettings
+from smpp.settings import MAX_RETRY_DELAY, RETRY_DELAY, BlastSettings, SmppSettings, SmsSettings
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,6 @@ class OutboxSender:
             sms.service_number, sms.service_number_ton, sms.service_number_npi
         )
         self._done: asyncio.Queue[_Job] = asyncio.Queue()
-        self._retry_delay = 1.0
         self._active: set[str] = set()
         # Set by the service before it cancels run(): redis-py's cluster client may turn
         # a cancellation inside a blocking XREADGROUP into an ordinary reply.
@@ -179,7 +178,7 @@ class OutboxSender:
                     "outbox SMS to %s: %s, retrying", mask_phone(job.fields.get("to", "")), reason
                 )
                 self._retry_timers[job.entry_id] = asyncio.get_running_loop().call_later(
-                    min(self._retry_delay * attempts, 30.0), self._resend, job
+                    min(RETRY_DELAY * attempts, MAX_RETRY_DELAY), self._resend, job
                 )
                 return
         await self._fail(job.entry_id, job.fields, reason)

@@ -18,6 +18,11 @@ TON = {"high": 6}  # SMPP 5.2.5
 NPI = {"high": 18}  # SMPP 5.2.6
 ID_BASES = ("as_is", "hex", "decimal")
 _QUIET_HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+# A message refused with a temporary error goes again after attempts x RETRY_DELAY
+# seconds, at most MAX_RETRY_DELAY (outbox SMS, blast recipients and their refused
+# parts alike): an SMSC's passing fault then does not use up every attempt in a second.
+RETRY_DELAY = 1.0
+MAX_RETRY_DELAY = 30.0
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 import redis.asyncio as aioredis
 
 from core.outbox import OutboundSms
-from smpp import campaigns
+from smpp import campaigns, codec
 from smpp.receipts import normalise_id
 from smpp.service import SmsService
 from tests.keys import AllKeys
@@ -116,3 +117,39 @@ async def test_a_retry_waiting_at_shutdown_stops_and_the_next_start_sends_it(
         left = [t for t in asyncio.all_tasks() if "send_parts" in repr(t.get_coro())]
         assert left == []
     assert (await sim.call("/messages?to=6281299990008"))["messages"] == ["Tiket: K7Q2MX9Y"]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "parts"), [("short", "Halo {first_name}.", 1), ("long", LONG, 2)]
+)
+async def test_a_blast_rides_out_a_passing_smsc_fault(
+    sim: Sim,
+    service: SmsService,
+    redis: aioredis.Redis,
+    keys: AllKeys,
+    name: str,
+    text: str,
+    parts: int,
+) -> None:
+    """For a second and a half after the blast's first submits the SMSC answers every SMS
+    RSYSERR (a temporary error), then recovers: every worker still gets the message, each
+    part once."""
+    await sim.call("/config", {"sms_error": codec.ESME_RSYSERR})
+    workers = await seed_workers(redis, keys, 3, start=70)
+    await campaigns.create(service.store, service.blast, name, text, {}, False)
+    await campaigns.transition(service.store, name, "start")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 15
+    while (await sim.call("/stats"))["submits"] < 3 * parts:
+        assert loop.time() < deadline, "the blast never started"
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(1.5)
+    await sim.call("/config", {"sms_error": 0})
+    p = await wait_progress(service, name, lambda p: p["delivered"] + p["failed"] == 3)
+    assert (p["delivered"], p["failed"]) == (3, 0), p
+    for _, phone in workers:
+        inbox = await sim.call(f"/messages?to={phone}")
+        shown = text.format(first_name="Siti", keyword="VAKSIN")
+        if parts > 1:
+            assert_arrived_once(inbox, shown, parts)
+        assert inbox["messages"] == [shown]

@@ -150,6 +150,7 @@ def campaign_progress() -> JsonSchema:
             "state": {"enum": ["draft", "running", "paused", "cancelled", "done"]},
             **{c: INTEGER for c in counters},
             "queued": INTEGER,
+            "retrying": INTEGER,
             "in_flight": INTEGER,
             "pending": INTEGER,
             "receipt_seconds": receipt_seconds,
