@@ -5,7 +5,9 @@ bounded by `max_sets`, by `per_sender` sets for any one phone (so one phone send
 first parts that never complete cannot push out everybody else's), and a timeout: a
 set still incomplete after `timeout` seconds is dropped and logged. A restart loses
 parts of sets in progress; the sender's phone shows nothing, so the user simply sends
-again (we answer only complete text).
+again (we answer only complete text). A complete set whose message could not be
+handled for now is put back without its last part (:meth:`Reassembler.put_back`): the
+SMSC sends that part again and it completes the set again.
 """
 
 from __future__ import annotations
@@ -93,6 +95,23 @@ class _Set:
     parts: dict[int, bytes] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Completed:
+    """A complete set, taken out of the reassembler; `last` is the part that completed it."""
+
+    key: tuple[str, str, int, int]
+    last: int
+    entry: _Set
+
+    @property
+    def payload(self) -> bytes:
+        return b"".join(self.entry.parts[i] for i in range(1, self.entry.total + 1))
+
+    @property
+    def data_coding(self) -> int:
+        return self.entry.data_coding
+
+
 class Reassembler:
     """Collects parts by (sender, recipient, reference); out of order and duplicates ok."""
 
@@ -115,27 +134,55 @@ class Reassembler:
         now: float | None = None,
     ) -> tuple[bytes, int] | None:
         """Add a part; returns (whole payload, data_coding) when the set is complete."""
+        done = self.collect(source, dest, info, data_coding, payload, now)
+        return None if done is None else (done.payload, done.data_coding)
+
+    def collect(
+        self,
+        source: str,
+        dest: str,
+        info: PartInfo,
+        data_coding: int,
+        payload: bytes,
+        now: float | None = None,
+    ) -> Completed | None:
+        """Add a part; the completed set (taken out) when this part completes it."""
         now = time.monotonic() if now is None else now
         self.expire(now)
-        if info.total == 1:
-            return payload, data_coding
         key = (source, dest, info.ref, info.total)
-        entry = self._sets.get(key)
-        if entry is None:
-            if len(self._of_sender.get(source, ())) >= self.per_sender:
-                self._forget(self._of_sender[source][0])  # its oldest
-                self.expired += 1
-            while len(self._sets) >= self.max_sets:
-                self._forget(next(iter(self._sets)))
-                self.expired += 1
-            entry = self._sets[key] = _Set(now, info.total, data_coding)
-            self._of_sender.setdefault(source, []).append(key)
+        if info.total == 1:
+            return Completed(key, info.seq, _Set(now, 1, data_coding, {1: payload}))
+        entry = self._sets.get(key) or self._open(key, _Set(now, info.total, data_coding))
         entry.parts.setdefault(info.seq, payload)  # a duplicate part is ignored
         if len(entry.parts) < entry.total:
             return None
         self._forget(key)
-        whole = b"".join(entry.parts[i] for i in range(1, entry.total + 1))
-        return whole, entry.data_coding
+        return Completed(key, info.seq, entry)
+
+    def put_back(self, done: Completed, now: float | None = None) -> None:
+        """The set as it was before its last part: the message could not be handled (for
+        now), so the SMSC sends that part again, and it completes the set again."""
+        if done.entry.total == 1:
+            return
+        now = time.monotonic() if now is None else now
+        parts = {seq: part for seq, part in done.entry.parts.items() if seq != done.last}
+        entry = self._sets.get(done.key) or self._open(
+            done.key, _Set(now, done.entry.total, done.entry.data_coding)
+        )
+        for seq, part in parts.items():
+            entry.parts.setdefault(seq, part)
+
+    def _open(self, key: tuple[str, str, int, int], entry: _Set) -> _Set:
+        source = key[0]
+        if len(self._of_sender.get(source, ())) >= self.per_sender:
+            self._forget(self._of_sender[source][0])  # its oldest
+            self.expired += 1
+        while len(self._sets) >= self.max_sets:
+            self._forget(next(iter(self._sets)))
+            self.expired += 1
+        self._sets[key] = entry
+        self._of_sender.setdefault(source, []).append(key)
+        return entry
 
     def expire(self, now: float | None = None) -> int:
         now = time.monotonic() if now is None else now

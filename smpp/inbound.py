@@ -2,9 +2,13 @@
 
 An MO is answered (deliver_sm_resp) only after its reply is safely queued in the
 outbox stream, so a crash before that makes the SMSC deliver it again: nothing is
-lost. Messages from one sender are handled one at a time, in order. An MO from an
-address that is no Indonesian mobile (empty, alphanumeric, a short code, a foreign
-number) is refused with ESME_RINVSRCADR, as on the USSD binds: nobody to answer.
+lost; nor is a long message's set of parts, put back when its handling fails so that
+the last part, sent again, completes it again. Messages from one sender are handled
+one at a time, in order. An MO from an address that is no Indonesian mobile (empty,
+alphanumeric, a short code, a foreign number) is refused with ESME_RINVSRCADR, as on
+the USSD binds: nobody to answer. A deliver_sm whose esm_class names another message
+type than a user's or a receipt (an intermediate notification, an SME acknowledgement)
+is taken (ROK) and never answered.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from smpp.campaign_store import CampaignStore
 from smpp.keys import SmsKeys
 from smpp.locks import KeyedLocks
 from smpp.receipt_book import ReceiptBook
-from smpp.receipts import is_receipt
+from smpp.receipts import ESM_INTERMEDIATE, ESM_MESSAGE_TYPE, is_receipt, is_user_message
 from smpp.settings import SmppSettings, SmsSettings
 
 log = logging.getLogger(__name__)
@@ -67,11 +71,25 @@ class InboundHandler:
         self.receipts = ReceiptBook(lean, keys, smpp.receipt_id_base)
         # Each MO holds a Redis connection through the dialogue: bound the concurrency.
         self._mo_slots = asyncio.Semaphore(16)
+        # deliver_sm that are no user message and no receipt, by message type (esm_class).
+        self.notices: dict[int, int] = {}
 
     async def __call__(self, sm: codec.ShortMessage) -> int:
         """The deliver_sm handler: returns the status for deliver_sm_resp."""
         if is_receipt(sm):
             await self.receipts.on_receipt(sm)
+            return codec.ESME_ROK
+        if not is_user_message(sm):
+            # An intermediate notification or an SME acknowledgement: taken, never answered
+            # (answering one made the SMSC notify again: an SMS loop to the handset).
+            kind = sm.esm_class & ESM_MESSAGE_TYPE
+            self.notices[kind] = self.notices.get(kind, 0) + 1
+            log.debug(
+                "%s from %s (esm_class 0x%02X) taken, not answered",
+                "intermediate notification" if kind == ESM_INTERMEDIATE else "SME acknowledgement",
+                mask_phone(sm.source.strip()),
+                sm.esm_class,
+            )
             return codec.ESME_ROK
         phone = normalise_phone(sm.source)
         if not phone.ok:  # a short code, a name, nothing: no one the dialogue can answer
@@ -83,16 +101,24 @@ class InboundHandler:
             log.warning("bad concatenation header from %s: %s", mask_phone(phone.value), exc)
             return codec.ESME_RX_P_APPN
         sender = phone.value
+        done = None
         if info is not None:
-            whole = self.reassembler.add(sender, sm.destination, info, sm.data_coding, payload)
-            if whole is None:
+            done = self.reassembler.collect(sender, sm.destination, info, sm.data_coding, payload)
+            if done is None:
                 return codec.ESME_ROK  # a part: kept until the set is complete
-            payload, dc = whole
+            payload, dc = done.payload, done.data_coding
         else:
             dc = sm.data_coding
         text = encoding.decode(payload, dc, self.smpp.data_coding_default)
-        async with self._mo_slots, self._locks.hold(sender):
-            await self.on_message(sender, sm.destination, text)
+        try:
+            async with self._mo_slots, self._locks.hold(sender):
+                await self.on_message(sender, sm.destination, text)
+        except BaseException:
+            # Not handled (Redis away...): the SMSC sends the last part again (temporary
+            # error), which must find the other parts still here.
+            if done is not None:
+                self.reassembler.put_back(done)
+            raise
         return codec.ESME_ROK
 
     async def on_message(self, sender: str, to: str, text: str) -> None:

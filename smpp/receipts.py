@@ -8,6 +8,11 @@ from dataclasses import dataclass
 from smpp import codec
 
 ESM_RECEIPT = 0x04
+# esm_class bits 5-2: the message type (SMPP 3.4, 5.2.12). 0 is a user's message; 0x04 a
+# delivery receipt; 0x08 an SME delivery and 0x10 a manual/user acknowledgement, 0x20 an
+# intermediate delivery notification: none of those was typed by the subscriber.
+ESM_MESSAGE_TYPE = 0x3C
+ESM_INTERMEDIATE = 0x20
 
 # message_state TLV values -> our recipient states.
 STATE_BY_TLV = {
@@ -30,6 +35,16 @@ STATE_BY_STAT = {
     "REJECTD": "failed",
     "ENROUTE": "enroute",
 }
+# Some SMSCs spell the state out (stat:DELIVERED): the same states under the long names.
+STATE_BY_STAT.update(
+    {
+        "DELIVERED": "delivered",
+        "UNDELIVERABLE": "failed",
+        "UNDELIVERED": "failed",
+        "ACCEPTED": "enroute",
+        "REJECTED": "failed",
+    }
+)
 
 _ID = re.compile(rb"\bid\s*:\s*([^\s]+)", re.IGNORECASE)
 _STAT = re.compile(rb"\bstat\s*:\s*([A-Za-z]+)", re.IGNORECASE)
@@ -58,7 +73,12 @@ def normalise_id(message_id: str, base: str) -> str:
 
 
 def is_receipt(sm: codec.ShortMessage) -> bool:
-    return bool(sm.esm_class & ESM_RECEIPT)
+    return sm.esm_class & ESM_MESSAGE_TYPE == ESM_RECEIPT
+
+
+def is_user_message(sm: codec.ShortMessage) -> bool:
+    """Typed by the subscriber: the default message type (no receipt, no notification)."""
+    return not sm.esm_class & ESM_MESSAGE_TYPE
 
 
 def parse_receipt(sm: codec.ShortMessage, receipt_id_base: str = "as_is") -> Receipt | None:
@@ -77,7 +97,9 @@ def parse_receipt(sm: codec.ShortMessage, receipt_id_base: str = "as_is") -> Rec
     if tlv_state is not None and tlv_state in STATE_BY_TLV:
         state = STATE_BY_TLV[tlv_state]
     else:
-        state = STATE_BY_STAT.get(stat[:7], "failed" if stat else "enroute")
+        state = STATE_BY_STAT.get(stat) or STATE_BY_STAT.get(
+            stat[:7], "failed" if stat else "enroute"
+        )
     err_match = _ERR.search(text)
     error = err_match.group(1).decode("latin-1") if err_match else ""
     return Receipt(normalise_id(message_id, receipt_id_base), state, stat or str(tlv_state), error)
