@@ -28,6 +28,8 @@ from smpp.frames import (  # noqa: F401  (re-exported)
     split_frames,
 )
 from smpp.pdu import (  # noqa: F401  (re-exported)
+    MAX_ADDRESS,
+    MAX_SERVICE_TYPE,
     MissingTlv,
     ShortMessage,
     SubmitPrefab,

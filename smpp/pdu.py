@@ -21,6 +21,7 @@ from smpp.constants import (
 from smpp.frames import HEADER, PduError
 
 MAX_ADDRESS = 20  # source_addr and destination_addr: C-Octet Strings of at most 21 octets
+MAX_SERVICE_TYPE = 5  # service_type: a C-Octet String of at most 6 octets
 
 
 def _cstr(value: str) -> bytes:
@@ -47,8 +48,8 @@ def build_submit_sm(
     """submit_sm (or deliver_sm, same body) bytes; `tlvs` from :func:`tlv`."""
     if len(short_message) > 254:
         raise PduError("short_message longer than 254 octets: use message_payload")
-    if len(service_type) > 5:
-        raise PduError("service_type longer than 5 characters")
+    if len(service_type) > MAX_SERVICE_TYPE:
+        raise PduError(f"service_type longer than {MAX_SERVICE_TYPE} characters")
     if len(source) > MAX_ADDRESS or len(destination) > MAX_ADDRESS:
         raise PduError(f"an address longer than {MAX_ADDRESS} characters (SMPP 3.4)")
     body = b"".join(

@@ -70,7 +70,22 @@ class Screen:
 class UssdHop:
     inbound: Inbound
     fields: codec.UssdFields
-    sm: codec.ShortMessage  # for the reply's addresses and service_type
+    sm: codec.ShortMessage  # for the reply's addresses
+    reply_from: str  # the reply's source_addr
+    service_type: str  # the reply's service_type
+
+
+def reply_fields(sm: codec.ShortMessage, bind: BindSettings) -> tuple[str, str]:
+    """(source_addr, service_type) of the reply, within submit_sm's sizes (SMPP 3.4): the
+    parser takes longer ones (some networks put the whole dialled string in
+    destination_addr, "*119*3273010101900001#"), the reply then comes from the bind's
+    service code and carries the first 5 characters of the service_type."""
+    source = sm.destination
+    if not source or len(source) > codec.MAX_ADDRESS:
+        source = bind.ussd_service_code
+    if len(source) > codec.MAX_ADDRESS or len(sm.source) > codec.MAX_ADDRESS:
+        raise Refused(codec.ESME_RX_P_APPN, "no address the reply could carry (SMPP 3.4)")
+    return source, sm.service_type[: codec.MAX_SERVICE_TYPE]
 
 
 def session_reference(variant: Variant, fields: codec.UssdFields) -> int:
@@ -111,7 +126,10 @@ def read_hop(sm: codec.ShortMessage, bind: BindSettings, dc_default: str) -> Uss
     phone = normalise_phone(sm.source)
     if not phone.ok:
         raise Refused(codec.ESME_RINVSRCADR, f"source_addr: {phone.reason}")
-    text = encoding.decode(sm.short_message, sm.data_coding, dc_default).strip()
+    reply_from, service_type = reply_fields(sm, bind)  # before the dialogue moves on
+    # Some SMSCs carry the text in message_payload, short_message empty (always in data_sm).
+    raw = sm.short_message or sm.tlvs.get(codec.TLV_MESSAGE_PAYLOAD, b"")
+    text = encoding.decode(raw, sm.data_coding, dc_default).strip()
     new = event is SessionEvent.NEW
     inbound = Inbound(
         channel=Channel.USSD,
@@ -124,7 +142,7 @@ def read_hop(sm: codec.ShortMessage, bind: BindSettings, dc_default: str) -> Uss
         text="" if new else text,
         hop=_hop_number(variant, isi, new),
     )
-    return UssdHop(inbound, fields, sm)
+    return UssdHop(inbound, fields, sm, reply_from, service_type)
 
 
 def build_reply(
@@ -142,13 +160,12 @@ def build_reply(
     if len(short_message) > 254:
         tlvs += codec.tlv(codec.TLV_MESSAGE_PAYLOAD, short_message)
         short_message = b""
-    source = sm.destination or bind.ussd_service_code
 
     def build(seq: int) -> bytes:
         return codec.build_submit_sm(
             seq,
-            service_type=sm.service_type,
-            source=source,
+            service_type=hop.service_type,
+            source=hop.reply_from,
             source_ton=sm.dest_ton,
             source_npi=sm.dest_npi,
             destination=sm.source,
@@ -198,7 +215,10 @@ class UssdEdge:
             if out.text and hop.inbound.event is not SessionEvent.CLOSE:
                 build = build_reply(hop, out, bind, self.gsm_dc0)
                 deadline = time.monotonic() + SCREEN_DEADLINE
-                await self._submit(Screen(hop.inbound.msisdn, bind, build, deadline))
+                try:
+                    await self._submit(Screen(hop.inbound.msisdn, bind, build, deadline))
+                except codec.PduError as exc:  # retrying cannot help: refused for good
+                    return self._refuse(sm, codec.ESME_RX_P_APPN, f"reply not buildable: {exc}")
         return codec.ESME_ROK
 
     async def _submit(self, screen: Screen) -> None:
