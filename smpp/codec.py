@@ -38,6 +38,7 @@ from smpp.pdu import (  # noqa: F401  (re-exported)
     build_submit_sm_resp,
     is_ussd,
     parse_data_sm,
+    parse_incoming,
     parse_message_id,
     parse_short_message,
     peek_destination,

@@ -17,7 +17,25 @@ ENQUIRE_LINK = 0x00000015
 ENQUIRE_LINK_RESP = 0x80000015
 DATA_SM = 0x00000103
 DATA_SM_RESP = 0x80000103
+ALERT_NOTIFICATION = 0x00000102  # no response (SMPP 3.4, 4.12)
 RESP_BIT = 0x80000000
+
+# Every command id SMPP 3.4 and 5.0 define (and the SMSC vendors' range, 0x00010200-
+# 0x000102FF): a header naming anything else is no PDU but bytes out of step.
+_REQUESTS = (0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x15, 0x21, 0x103)
+_REQUESTS_5 = (0x111, 0x112, 0x113)  # broadcast_sm, query_ and cancel_broadcast_sm
+KNOWN_COMMANDS = frozenset(
+    (
+        *_REQUESTS,
+        *_REQUESTS_5,
+        *(cid | RESP_BIT for cid in (*_REQUESTS, *_REQUESTS_5)),
+        0x0B,  # outbind
+        ALERT_NOTIFICATION,
+        GENERIC_NACK,
+        *range(0x00010200, 0x00010300),
+        *range(0x80010200, 0x80010300),
+    )
+)
 
 BIND_NAMES = {
     BIND_TRANSMITTER: "bind_transmitter",

@@ -1,9 +1,9 @@
 """The SMPP byte stream: 16-byte headers, splitting a stream into PDUs, header-only PDUs.
 
 Both ends use it (the client in :mod:`smpp.session`, the development SMSC). A bad
-length means nothing after it can be trusted: :class:`FramingError` tells the
-caller to drop the connection; any other unreadable PDU is a :class:`PduError`
-and the connection carries on.
+length, or a command id no SMPP version or vendor range has, means nothing after it
+can be trusted: :class:`FramingError` tells the caller to drop the connection; any
+other unreadable PDU is a :class:`PduError` and the connection carries on.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from smpp.constants import DATA_SM_RESP, DELIVER_SM_RESP
+from smpp.constants import DATA_SM_RESP, DELIVER_SM_RESP, KNOWN_COMMANDS
 
 HEADER = struct.Struct(">LLLL")
 MAX_PDU = 65536
@@ -48,6 +48,11 @@ def split_frames(buffer: bytearray) -> list[Frame]:
         if length < 16 or length > MAX_PDU:
             del buffer[:offset]
             raise FramingError(f"impossible command_length {length}")
+        if command_id not in KNOWN_COMMANDS:
+            # A length that was wrong before this leaves us reading from inside a PDU: a
+            # plausible length but no command id. Waiting for its bytes stalls the bind.
+            del buffer[:offset]
+            raise FramingError(f"unknown command_id 0x{command_id:08X}: the stream is out of step")
         if size - offset < length:
             break
         frames.append(

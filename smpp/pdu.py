@@ -12,6 +12,7 @@ import struct
 from dataclasses import dataclass, field
 
 from smpp.constants import (
+    DATA_SM,
     SUBMIT_SM,
     SUBMIT_SM_RESP,
     TLV_ITS_SESSION_INFO,
@@ -198,6 +199,11 @@ def parse_data_sm(body: bytes) -> ShortMessage:
     except IndexError as exc:
         raise PduError("PDU body too short") from exc
     return sm
+
+
+def parse_incoming(command_id: int, body: bytes) -> ShortMessage:
+    """A deliver_sm or data_sm body."""
+    return parse_data_sm(body) if command_id == DATA_SM else parse_short_message(body)
 
 
 def peek_destination(body: bytes) -> str:

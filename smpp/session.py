@@ -2,8 +2,8 @@
 
 Submits are matched to responses by sequence number in a :class:`SubmitWindow`;
 every deliver_sm is answered with the status its handler returns, and nothing the
-SMSC sends (garbage, an unknown command, an unreadable PDU) ends the session
-except a byte stream that can no longer be split into PDUs.
+SMSC sends (a command we do not take, an unreadable PDU) ends the session except a
+byte stream that can no longer be split into PDUs (see :mod:`smpp.frames`).
 """
 
 from __future__ import annotations
@@ -247,18 +247,17 @@ class SmppSession:
             fut = self._pending_other.get(frame.sequence)
             if fut is not None and not fut.done():
                 fut.set_result(frame)
+        elif cid == codec.ALERT_NOTIFICATION:  # it has no response (SMPP 3.4, 4.12)
+            log.debug("%s alert_notification ignored", self.name)
         else:
             self.stats["bad_pdus"] += 1
-            log.warning("%s unknown command 0x%08X: generic_nack", self.name, cid)
+            log.warning("%s unexpected command 0x%08X: generic_nack", self.name, cid)
             self._write(codec.header_only(codec.GENERIC_NACK, frame.sequence, codec.ESME_RINVCMDID))
 
     async def _answer_deliver(self, frame: codec.Frame) -> None:
         resp_id = frame.command_id | codec.RESP_BIT
-        parse = (
-            codec.parse_data_sm if frame.command_id == codec.DATA_SM else codec.parse_short_message
-        )
         try:
-            sm = parse(frame.body)
+            sm = codec.parse_incoming(frame.command_id, frame.body)
         except codec.PduError as exc:
             self.stats["bad_pdus"] += 1
             log.warning("%s unparseable deliver_sm (%s): rejected", self.name, exc)

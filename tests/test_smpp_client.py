@@ -170,7 +170,7 @@ async def test_malformed_and_unknown_pdus_are_answered_and_the_session_survives(
     session = SmppSession(bind(sim), codec.BIND_TRANSCEIVER, delivered)
     await session.open()
     bad_deliver = codec.HEADER.pack(20, codec.DELIVER_SM, 0, 77) + b"\x00\x01\x01\x36"
-    unknown = codec.HEADER.pack(16, 0x00000999, 0, 78)
+    unknown = codec.HEADER.pack(16, 0x00000003, 0, 78)  # query_sm: an ESME does not answer it
     await sim.call("/raw", {"hex": (bad_deliver + unknown).hex()})
     await sim.call("/inject", {"from": "6281234", "to": "1199", "text": "VAKSIN"})
     # The good one, after the bad ones, arrived.
