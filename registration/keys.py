@@ -51,6 +51,10 @@ class RegistryKeys(KeySpace):
         """Set of all listed NIKs."""
         return f"{self.prefix}:workers"
 
+    def worker_import_lock(self) -> str:
+        """String: the token of the health-worker import running now (one at a time)."""
+        return f"{self.prefix}:registry:worker-import-lock"
+
     def registry_meta(self) -> str:
         """Hash: counters and import timestamps."""
         return f"{self.prefix}:registry:meta"

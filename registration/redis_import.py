@@ -8,37 +8,108 @@ the importer parses the next. Existing records are read back (to clean old
 indexes) only for NIKs already listed, so a first import does no reads at all.
 Worker batches go as pre-encoded RESP over a raw connection where possible (see
 registration.redis_import_writes).
+
+Health-worker imports run one at a time (:class:`_ImportLock`, across processes): a
+second upload waits for the first to end. Each batch reads a re-listed worker's old
+phone, then unlinks it while writing the new one; two imports interleaving those
+steps left an old phone in the index, and it then verified as the worker. A script
+per row cannot make those steps atomic: the record (``{w:<nik>}``) and the phone
+indexes (``{p:<phone>}``) live in different Cluster slots.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import secrets
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 import redis.asyncio as aioredis
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 
+from core import redis_scripts
+from core.aio import cancel_until_done
 from core.redis_bulk import BulkError
 from core.redis_bulk_cluster import open_bulk
-from registration import importer
+from core.redis_wire import ScriptLike
+from registration import importer, redis_lua
 from registration.keys import RegistryKeys
 from registration.models import ImportReport
 from registration.redis_facilities import VERSION_FIELD
 from registration.redis_import_writes import Bulk, flush
 from registration.stores import FacilityRow, WorkerRow
 
+log = logging.getLogger(__name__)
+LEASE_MS = 30_000  # a holder that died frees the lock this long after its last renewal
+RENEW_SECONDS = LEASE_MS / 3000  # renewed three times per lease
+WAIT_SECONDS = 0.05  # between tries while another import holds the lock
+
+
+class _ImportLock:
+    """One health-worker import at a time: a random token under ``SET NX PX``, renewed
+    while the import runs, released (if still ours) at its end. A lease that ran out
+    (a holder stalled for LEASE_MS) is noticed at the next batch, which then fails."""
+
+    def __init__(self, redis: aioredis.Redis, key: str) -> None:
+        self._redis, self._key, self._token = redis, key, secrets.token_hex(16)
+        self._renewer: asyncio.Task[None] | None = None
+        self.lost = False
+
+    async def acquire(self) -> None:
+        waiting = False
+        while not await self._redis.set(self._key, self._token, nx=True, px=LEASE_MS):
+            if not waiting:
+                log.info("another health-worker import is running: waiting for its end")
+                waiting = True
+            await asyncio.sleep(WAIT_SECONDS)
+        self._renewer = asyncio.create_task(self._renew())
+
+    async def _renew(self) -> None:
+        while True:
+            await asyncio.sleep(RENEW_SECONDS)
+            try:
+                held = await self._run(redis_lua.RENEW_LOCK, self._token, str(LEASE_MS))
+            except RedisError:
+                continue  # Redis away: the batches fail too; the lease says the rest
+            if not held:
+                self.lost = True
+                return
+
+    async def _run(self, script: ScriptLike, *args: str) -> int:
+        def build(pipe: object) -> None:
+            redis_scripts.queue(pipe, script, [self._key], args)
+
+        (reply,) = await redis_scripts.run(self._redis, [script], build)
+        return int(reply)
+
+    def check(self) -> None:
+        if self.lost:
+            raise ResponseError(
+                "the import lost its lock (stalled over "
+                f"{LEASE_MS // 1000} s; another import may run): run it again"
+            )
+
+    async def release(self) -> None:
+        if self._renewer is not None:
+            await cancel_until_done(self._renewer)
+        with contextlib.suppress(RedisError):  # Redis away: the lease ends it
+            await self._run(redis_lua.RELEASE_LOCK, self._token)
+
 
 class _WorkerBatches:
     """One batch in flight while the next is parsed. A batch Redis refuses raises a
     redis-py error (as every other Redis failure of the import does)."""
 
-    def __init__(self, redis: aioredis.Redis, bulk: Bulk | None, keys: RegistryKeys) -> None:
-        self._redis, self._bulk, self._keys = redis, bulk, keys
+    def __init__(
+        self, redis: aioredis.Redis, bulk: Bulk | None, keys: RegistryKeys, lock: _ImportLock
+    ) -> None:
+        self._redis, self._bulk, self._keys, self._lock = redis, bulk, keys, lock
         self._in_flight: asyncio.Task[None] | None = None
 
     async def send(self, batch: list[WorkerRow]) -> None:
+        self._lock.check()
         try:
             self._in_flight = await flush(
                 self._redis, self._bulk, self._keys, batch, self._in_flight
@@ -97,16 +168,22 @@ class RedisRegistryWriter:
 
     @asynccontextmanager
     async def worker_batches(self) -> AsyncIterator[_WorkerBatches]:
-        # The raw RESP writer encodes key names itself: ASCII prefixes only.
-        bulk = await open_bulk(self._redis) if self._keys.prefix.isascii() else None
-        batches = _WorkerBatches(self._redis, bulk, self._keys)
+        lock = _ImportLock(self._redis, self._keys.worker_import_lock())
+        await lock.acquire()
+        bulk = None
         try:
-            yield batches
-            await batches.drain()
+            # The raw RESP writer encodes key names itself: ASCII prefixes only.
+            bulk = await open_bulk(self._redis) if self._keys.prefix.isascii() else None
+            batches = _WorkerBatches(self._redis, bulk, self._keys, lock)
+            try:
+                yield batches
+                await batches.drain()
+            finally:
+                await batches.settle()
         finally:
-            await batches.settle()
             if bulk:
                 await bulk.close()
+            await lock.release()
 
     async def workers_imported(self) -> None:
         await self._redis.hincrby(self._keys.registry_meta(), "workers_version", 1)

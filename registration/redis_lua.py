@@ -209,6 +209,19 @@ return {prev, fid, st[2] or ''}
 """
 
 
+# The health-worker import's lock (registration.redis_import): held by a random token.
+# KEYS: lock. ARGV: token, lease_ms. -> 1 still ours (lease renewed), 0 lost.
+RENEW_LOCK_BODY = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+"""
+
+# KEYS: lock. ARGV: token. -> 1 released, 0 it was not ours any more.
+RELEASE_LOCK_BODY = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('DEL', KEYS[1])
+"""
+
 VERIFY = Script(VERIFY_BODY)
 TAKE_SEAT = Script(TAKE_SEAT_BODY)
 RELEASE_SEAT = Script(RELEASE_SEAT_BODY)
@@ -221,6 +234,9 @@ CONFIRM = Script(CONFIRM_BODY)
 CANCEL = Script(CANCEL_BODY)
 CHECK_IN = Script(CHECK_IN_BODY)
 RECORD_SCREENING = Script(RECORD_SCREENING_BODY)
+# The import runs these through redis-py (core.redis_scripts): not in ALL_SCRIPTS.
+RENEW_LOCK = Script(RENEW_LOCK_BODY)
+RELEASE_LOCK = Script(RELEASE_LOCK_BODY)
 ALL_SCRIPTS = (
     VERIFY,
     TAKE_SEAT,
