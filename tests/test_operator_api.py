@@ -257,6 +257,22 @@ async def test_niks_are_masked_unless_asked_for_and_the_asking_is_logged(
     assert asked and "operator operator asked" in asked[0] and nik(1) not in asked[0]
 
 
+async def test_a_phone_lookup_is_logged_masked_as_documented_however_typed(
+    server: str, http: aiohttp.ClientSession, caplog
+) -> None:
+    """docs/privacy.md: 62812*****890; typed 0812... the log showed one digit more."""
+    await load(http, server)
+    with caplog.at_level(logging.INFO, logger="ussd_server.operator_api"):
+        for typed in ("0" + PHONE[2:], PHONE, "+" + PHONE):
+            params = {"phone": typed}
+            async with http.get(f"{server}/api/registrants", params=params, headers=TOKEN) as r:
+                assert r.status == 200
+    logged = [r.getMessage() for r in caplog.records if "status lookup" in r.getMessage()]
+    assert len(logged) == 3
+    for message in logged:
+        assert f"lookup for {PHONE[:5]}*****{PHONE[-3:]}:" in message, message
+
+
 async def test_each_token_holder_is_named_and_a_short_token_refused(
     key_prefix: str, http: aiohttp.ClientSession, caplog
 ) -> None:

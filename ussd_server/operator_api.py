@@ -204,7 +204,9 @@ async def registrant_status(request: web.Request) -> web.Response:
         if not normalised.ok:
             raise json_error(web.HTTPBadRequest, f"phone: {normalised.reason}")
         statuses = await registry.status_by_phone(normalised.value)
-        log.info("operator status lookup for %s: %d found", mask_phone(phone), len(statuses))
+        # Masked in its 62... form: as typed (08...) it would show one digit more.
+        shown = mask_phone(normalised.value)
+        log.info("operator status lookup for %s: %d found", shown, len(statuses))
         return reply_masked(request, {"registrants": statuses})
     if nik:
         status = await registry.status_by_nik(nik.strip())
