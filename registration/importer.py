@@ -29,7 +29,7 @@ from core.phone import phone_problem_or_value
 from core.privacy import redact
 from registration.import_source import CsvRows, Input, Source, UnreadableFile, rows_of
 from registration.models import ImportReport
-from registration.nik import PROVINCE_CODES, VALID_DDMM, nik_problem
+from registration.nik import PROVINCE_CODES, VALID_DDMM, validate_nik
 from registration.stores import FacilityRow, RegistryWriter, WorkerRow, WorkerSink
 
 Progress = Callable[..., None]  # progress(rows, done_bytes | None, total_bytes | None[, final])
@@ -40,7 +40,6 @@ __all__ = ["Progress", "Source", "UnreadableFile", "import_facilities", "import_
 
 FACILITY_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 BATCH_ROWS = 5000
-_NIK_STRIP = str.maketrans("", "", " .-\t")
 
 
 def _header(reader: CsvRows, expected: tuple[str, ...]) -> tuple[list[int], int, bool] | str:
@@ -150,9 +149,10 @@ class _WorkerCheck:
             and nik[:2] in PROVINCE_CODES
             and nik[6:10] in VALID_DDMM
         ):
-            nik = nik.strip().translate(_NIK_STRIP)
-            if problem := nik_problem(nik):
-                return problem
+            checked = validate_nik(nik)
+            if not checked.ok:
+                return checked.reason
+            nik = checked.value
         if (
             phone_raw[:2] == "08"
             and 11 <= len(phone_raw) <= 13

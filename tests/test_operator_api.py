@@ -257,6 +257,21 @@ async def test_niks_are_masked_unless_asked_for_and_the_asking_is_logged(
     assert asked and "operator operator asked" in asked[0] and nik(1) not in asked[0]
 
 
+async def test_a_nik_is_found_in_the_forms_the_import_takes_and_a_bad_one_gets_400(
+    server: str, http: aiohttp.ClientSession
+) -> None:
+    await load(http, server)
+    n, url = nik(1), f"{server}/api/registrants"
+    for typed in (n, f"{n[:4]}-{n[4:8]}-{n[8:12]}-{n[12:]}", f"{n[:6]} {n[6:12]} {n[12:]}"):
+        async with http.get(url, params={"nik": typed}, headers=TOKEN) as resp:
+            assert resp.status == 200, typed
+            [status] = (await resp.json())["registrants"]
+        assert status["worker"]["nik"] == n[:4] + "*" * 12
+    async with http.get(url, params={"nik": "3273-0101"}, headers=TOKEN) as resp:
+        assert resp.status == 400
+        assert (await resp.json())["error"] == "nik: NIK must be 16 digits"
+
+
 async def test_a_phone_lookup_is_logged_masked_as_documented_however_typed(
     server: str, http: aiohttp.ClientSession, caplog
 ) -> None:

@@ -78,3 +78,21 @@ def test_demo_data_writes_and_loads(
     assert cli.main(["demo-data", "--workers", "300", "--out", str(tmp_path), "--no-load"]) == 0
     assert (tmp_path / "health_workers.csv").read_text("utf-8") == first
     assert last6.isdigit() and len(last6) == 6
+
+
+def test_status_finds_a_nik_typed_with_dashes_or_spaces_as_the_import_takes_it(
+    env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    facilities = tmp_path / "f.csv"
+    facilities.write_text(FAC_HEADER + "\n".join(STANDARD_FACILITIES) + "\n", "utf-8")
+    workers = tmp_path / "w.csv"
+    workers.write_text(WORKER_HEADER + f"{nik(8)},Pekerja 8,081200000008,Bidan,PKM-01\n")
+    assert cli.main(["import", "facilities", str(facilities)]) == 0
+    assert cli.main(["import", "health-workers", str(workers)]) == 0
+    capsys.readouterr()
+    n = nik(8)
+    for typed in (n, f"{n[:4]}-{n[4:8]}-{n[8:12]}-{n[12:]}", f" {n[:6]} {n[6:12]} {n[12:]} "):
+        assert cli.main(["status", "--nik", typed]) == 0, typed
+        assert "Pekerja 8" in capsys.readouterr().out
+    assert cli.main(["status", "--nik", "3273-0101"]) == 2
+    assert "nik: NIK must be 16 digits" in capsys.readouterr().err

@@ -22,6 +22,7 @@ from core.phone import normalise_phone
 from core.privacy import mask_niks, mask_phone, redact
 from gateways.openapi import gateway_paths
 from registration.importer import UnreadableFile
+from registration.nik import validate_nik
 from ussd_server import api_docs_page, openapi
 from ussd_server.api_campaigns import add_campaign_routes
 from ussd_server.console.audit import audit_api
@@ -209,7 +210,10 @@ async def registrant_status(request: web.Request) -> web.Response:
         log.info("operator status lookup for %s: %d found", shown, len(statuses))
         return reply_masked(request, {"registrants": statuses})
     if nik:
-        status = await registry.status_by_nik(nik.strip())
+        checked = validate_nik(nik)  # the import's forms: spaces, dots, dashes
+        if not checked.ok:
+            raise json_error(web.HTTPBadRequest, f"nik: {checked.reason}")
+        status = await registry.status_by_nik(checked.value)
         if status is None:
             raise json_error(web.HTTPNotFound, "no registrant with that NIK")
         return reply_masked(request, {"registrants": [status]})

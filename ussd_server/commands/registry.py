@@ -29,6 +29,7 @@ from core.settings import redis_settings
 from devtools.demo import write_csvs
 from registration.importer import UnreadableFile
 from registration.models import ImportReport, RegistrantStatus, Ticket
+from registration.nik import validate_nik
 from registration.service import Registry
 
 T = TypeVar("T")
@@ -206,7 +207,11 @@ def run_status(args: argparse.Namespace, config: Config) -> int:
                 return 2
             statuses = await registry.status_by_phone(phone.value)
         else:
-            found = await registry.status_by_nik(args.nik.strip())
+            nik = validate_nik(args.nik)  # the import's forms: spaces, dots, dashes
+            if not nik.ok:
+                print(f"nik: {nik.reason}", file=sys.stderr)
+                return 2
+            found = await registry.status_by_nik(nik.value)
             statuses = [found] if found else []
         if not statuses:
             print("not on the list")
