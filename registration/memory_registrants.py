@@ -105,7 +105,10 @@ class MemoryRegistrants:
             for w in workers[start : start + batch]:
                 booking = self._data.bookings.get(w.nik) if with_booking else None
                 state = booking.ticket.state.value if booking else ""
+                doses = self._data.doses_done.get(w.nik, 0) if with_booking else 0
                 found.append(
-                    ListedWorker(w.nik, w.full_name, w.phone, w.profession, w.facility_id, state)
+                    ListedWorker(
+                        w.nik, w.full_name, w.phone, w.profession, w.facility_id, state, doses
+                    )
                 )
             yield found

@@ -30,6 +30,12 @@ def _match(value: str, wanted: list[str]) -> bool:
     return not wanted or value.strip().lower() in {w.strip().lower() for w in wanted}
 
 
+def _registered(worker: ListedWorker) -> bool:
+    """Holds an active booking, or has used one: a dose checked in counts even when the
+    booking held now (say for dose 2) was cancelled."""
+    return worker.booking_state in REGISTERED or worker.doses_done > 0
+
+
 def _wanted(
     worker: ListedWorker, directory: FacilityDirectory, filters: dict[str, list[str]]
 ) -> bool:
@@ -54,6 +60,6 @@ async def select(
             Recipient(worker.nik, worker.phone, worker.full_name)
             for worker in listed
             if worker.phone
-            and not (only_unregistered and worker.booking_state in REGISTERED)
+            and not (only_unregistered and _registered(worker))
             and _wanted(worker, directory, filters)
         ]

@@ -154,17 +154,20 @@ class RedisRegistrants:
                 return
 
     async def _read_listed(self, niks: list[str], with_booking: bool) -> list[ListedWorker]:
-        step = 2 if with_booking else 1
+        # With the booking: its state and the doses done (a booking cancelled after a
+        # dose was checked in still means "has used a booking").
+        step = 3 if with_booking else 1
         async with self._redis.pipeline(transaction=False) as pipe:
             for nik in niks:
                 pipe.hmget(self._keys.worker(nik), *WORKER_FIELDS)
                 if with_booking:
                     pipe.hget(self._keys.booking(nik), "state")
+                    pipe.hget(self._keys.registrant_status(nik), "doses_done")
             rows = await pipe.execute()
         found = []
         for i, nik in enumerate(niks):
             full_name, phone, profession, facility_id = rows[i * step]
-            state = rows[i * step + 1] if with_booking else ""
+            state, doses = rows[i * step + 1 : i * step + 3] if with_booking else ("", "0")
             found.append(
                 ListedWorker(
                     nik,
@@ -173,6 +176,7 @@ class RedisRegistrants:
                     profession or "",
                     facility_id or "",
                     state or "",
+                    int(doses) if (doses or "").isdigit() else 0,
                 )
             )
         return found

@@ -106,6 +106,7 @@ class ListedWorker:
     profession: str
     facility_id: str
     booking_state: str  # "active", "used", "cancelled" or "" (asked for only when needed)
+    doses_done: int = 0  # doses checked in so far (asked for along with the booking)
 
 
 class RegistrantStore(Protocol):
