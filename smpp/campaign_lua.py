@@ -219,3 +219,31 @@ for i = 1, #all, 2 do
 end
 return n
 """)
+
+# The operator's side (cold). State changes are compare-and-set on the meta hash, so two
+# operators (or an operator and a sender) never both win: "cancelled" and "done" are final.
+# KEYS: meta. ARGV: target state, n, n states it may start from, then field/value pairs
+# set along. -> {'ok', previous state} | {'refused', current state} | {'missing', ''}.
+SET_STATE = Script("""
+local m = redis.call('HMGET', KEYS[1], 'name', 'state')
+if not m[1] then return {'missing', ''} end
+local cur, n = m[2] or 'draft', tonumber(ARGV[2])
+for i = 3, 2 + n do
+  if ARGV[i] == cur then
+    redis.call('HSET', KEYS[1], 'state', ARGV[1])
+    for j = 3 + n, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[j], ARGV[j + 1]) end
+    return {'ok', cur}
+  end
+end
+return {'refused', cur}
+""")
+# KEYS: queue, later, inflight, meta. ARGV: finished stamp -> 1 when a running, fully
+# materialized campaign with nothing queued or in flight is now done, else 0.
+FINISH_IF_SENT = Script("""
+if redis.call('LLEN', KEYS[1]) > 0 or redis.call('ZCARD', KEYS[2]) > 0
+  or redis.call('HLEN', KEYS[3]) > 0 then return 0 end
+local m = redis.call('HMGET', KEYS[4], 'materialized', 'state')
+if m[1] ~= '1' or m[2] ~= 'running' then return 0 end
+redis.call('HSET', KEYS[4], 'state', 'done', 'finished', ARGV[1])
+return 1
+""")

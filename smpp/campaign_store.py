@@ -17,12 +17,15 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
 
-from smpp import receipt_latency
+from core import redis_scripts
+from core.redis_wire import Script
+from smpp import campaign_lua, receipt_latency
 from smpp.keys import SmsKeys
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -32,6 +35,14 @@ COUNTERS = ("total", "submitted", "delivered", "failed", "expired", "opted_out")
 
 class CampaignError(ValueError):
     pass
+
+
+class StateConflict(CampaignError):
+    """A state change refused: the campaign is in `state` (it may have just changed)."""
+
+    def __init__(self, message: str, state: str) -> None:
+        super().__init__(message)
+        self.state = state
 
 
 @dataclass
@@ -105,7 +116,27 @@ class CampaignStore:
         return list(await self.redis.zrange(self.keys.campaigns(), 0, -1))
 
     async def set_fields(self, name: str, **fields: str) -> None:
+        """Plain fields only: the state changes through :meth:`change_state`."""
         await self.redis.hset(self.keys.campaign_meta(name), mapping=fields)
+
+    async def change_state(
+        self, name: str, sources: Iterable[str], target: str, **fields: str
+    ) -> tuple[str, str]:
+        """Move to `target` (setting `fields` along) only if the state is one of `sources`,
+        in one step. -> ("ok", previous), ("refused", current) or ("missing", "")."""
+        allowed = sorted(sources)
+        pairs = [x for item in fields.items() for x in item]
+        args = [target, len(allowed), *allowed, *pairs]
+        verdict, state = await self._script(
+            campaign_lua.SET_STATE, [self.keys.campaign_meta(name)], args
+        )
+        return str(verdict), str(state)
+
+    async def _script(self, script: Script, keys: list[str], args: list[Any]) -> Any:
+        def build(pipe: Any) -> None:
+            redis_scripts.queue(pipe, script, keys, args)
+
+        return (await redis_scripts.run(self.redis, [script], build))[0]
 
     async def progress(self, name: str) -> dict[str, Any] | None:
         camp = await self.get(name)
@@ -148,17 +179,16 @@ class CampaignStore:
     # --- sending ----------------------------------------------------------------------
 
     async def finish_if_sent(self, name: str) -> bool:
-        """Mark a running campaign done once nothing is queued or in flight (any sender)."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.llen(self.keys.campaign_queue(name))
-            pipe.zcard(self.keys.campaign_later(name))
-            pipe.hlen(self.keys.campaign_inflight(name))
-            pipe.hmget(self.keys.campaign_meta(name), ["materialized", "state"])
-            queued, later, inflight, (materialized, state) = await pipe.execute()
-        if queued or later or inflight or materialized != "1" or state != "running":
-            return False
-        await self.set_fields(name, state="done", finished=str(time.time()))
-        return True
+        """Mark a running campaign done once nothing is queued or in flight (any sender).
+        One step: a pause or cancel landing meanwhile is not overwritten by "done"."""
+        k = self.keys
+        keys = [
+            k.campaign_queue(name),
+            k.campaign_later(name),
+            k.campaign_inflight(name),
+            k.campaign_meta(name),
+        ]
+        return bool(await self._script(campaign_lua.FINISH_IF_SENT, keys, [str(time.time())]))
 
     async def claim_materializer(self, name: str, owner: str, ttl: int = 30) -> bool:
         """Choosing the recipients is one sender's job: take (or keep) it for `ttl` seconds."""

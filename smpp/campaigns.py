@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from registration.recipients import FILTERABLE
-from smpp.campaign_store import CampaignError, CampaignStore
+from smpp.campaign_store import CampaignError, CampaignStore, StateConflict
 from smpp.settings import BlastSettings
 from smpp.templates import TemplateError, lint
 
@@ -64,13 +64,14 @@ async def create(
 
 
 async def transition(store: CampaignStore, name: str, action: str) -> dict[str, Any]:
-    camp = await store.get(name)
-    if camp is None:
-        raise NotFound(name)
+    """One compare-and-set in Redis: of two concurrent actions (cancel and resume, say)
+    each either applies to the state the other left or is refused (StateConflict)."""
     sources, target = TRANSITIONS[action]
-    if camp.state not in sources:
-        raise CampaignError(f"cannot {action} a campaign that is {camp.state}")
-    await store.set_fields(name, state=target)
+    verdict, state = await store.change_state(name, sources, target)
+    if verdict == "missing":
+        raise NotFound(name)
+    if verdict != "ok":
+        raise StateConflict(f"cannot {action} a campaign that is {state}", state)
     progress = await store.progress(name)
     assert progress is not None
     return progress

@@ -12,9 +12,11 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
 
+from core.config import Config
 from tests.conftest import make_test_config
 from tests.keys import AllKeys
 from tests.test_smpp_support import Sim, seed_workers, sim_fixture, smpp_overrides  # noqa: F401
+from tests.ussd_harness import running_server
 
 TOKEN = {"Authorization": "Bearer test-operator-token"}
 
@@ -102,3 +104,36 @@ async def test_bad_requests_get_json_reasons(api: str) -> None:
     assert "EN DASH" in warned["lint"]["warnings"][0]
     status, cancelled = await call("POST", f"{api}/campaigns/b4/cancel")
     assert status == 200 and cancelled["state"] == "cancelled"
+
+
+@pytest.fixture
+async def plain_api(config: Config, redis: aioredis.Redis) -> AsyncIterator[str]:
+    """The server without its SMS channel: campaigns change state only by the API."""
+    async with running_server(config) as base:
+        yield f"{base}/api"
+
+
+async def test_a_cancel_answered_200_is_final_even_racing_a_resume(plain_api: str) -> None:
+    async with aiohttp.ClientSession(headers=TOKEN) as http:
+
+        async def act(name: str, action: str) -> tuple[int, dict[str, Any]]:
+            async with http.post(f"{plain_api}/campaigns/{name}/{action}") as resp:
+                return resp.status, await resp.json()
+
+        rounds, refusals = [], []
+        for i in range(30):
+            name = f"race{i}"
+            body = {"name": name, "template": "Halo {first_name}"}
+            async with http.post(f"{plain_api}/campaigns", json=body) as resp:
+                assert resp.status == 201
+            assert [(await act(name, a))[0] for a in ("start", "pause")] == [200, 200]
+            cancel, resume = await asyncio.gather(act(name, "cancel"), act(name, "resume"))
+            async with http.get(f"{plain_api}/campaigns/{name}") as resp:
+                rounds.append((cancel[0], resume[0], (await resp.json())["state"]))
+            if resume[0] != 200:
+                refusals.append(resume)
+        # Whatever the order, the cancel applies (after the resume, or alone) and holds.
+        assert {(c, final) for c, _, final in rounds} == {(200, "cancelled")}, rounds
+        # A resume that came second is refused, saying the state it found.
+        stated = {"error": "cannot resume a campaign that is cancelled", "state": "cancelled"}
+        assert all(r == (409, stated) for r in refusals), refusals

@@ -9,9 +9,13 @@ import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
+from core.config import Config
 from core.outbox import OutboundSms
 from smpp import campaigns
+from smpp.campaign_store import CampaignStore
+from smpp.keys import SmsKeys
 from smpp.service import SmsService
+from smpp.settings import blast_settings
 from tests.keys import AllKeys
 from tests.test_smpp_support import (  # noqa: F401  (fixtures)
     Sim,
@@ -214,3 +218,29 @@ async def test_the_phone_gets_the_template_as_written(
         )
         assert (await sim.call(f"/messages?to={phone}"))["messages"] == [expected]
         assert (await sim.call("/counts"))[phone] == parts
+
+
+async def test_a_pause_answered_ok_is_never_overwritten_by_done(
+    config: Config, redis: aioredis.Redis, key_prefix: str
+) -> None:
+    """A sender finding nothing left to send and an operator pausing, at the same time."""
+    store = CampaignStore(redis, SmsKeys(key_prefix))
+    outcomes = []
+    for i in range(30):
+        name = f"fin{i}"
+        await campaigns.create(store, blast_settings(config), name, TEMPLATE, {}, False)
+        await campaigns.transition(store, name, "start")
+        await store.set_fields(name, materialized="1")  # nobody to send to: finished
+
+        async def pause(name: str = name) -> bool:
+            try:
+                await campaigns.transition(store, name, "pause")
+            except campaigns.CampaignError:
+                return False
+            return True
+
+        paused, finished = await asyncio.gather(pause(), store.finish_if_sent(name))
+        state = (await campaigns.progress(store, name))["state"]
+        outcomes.append((paused, finished, state))
+    # Exactly one of them wins, and the state says which.
+    assert all((s == "paused") == p and (s == "done") == f for p, f, s in outcomes), outcomes

@@ -2,18 +2,20 @@
 from `request.config_dict[CONTEXT]`, which sees the root app).
 
 POST /campaigns                       {"name", "template", "filters", "only_unregistered"}
-POST /campaigns/{name}/start|pause|resume|cancel
+POST /campaigns/{name}/start|pause|resume|cancel   409 {"error", "state"} when refused
 GET  /campaigns/{name}                progress JSON
 GET  /campaigns                       every campaign's progress
 """
 
 from __future__ import annotations
 
+import json
+
 from aiohttp import web
 
 from core.httpjson import json_error, read_json_object
 from smpp import campaigns
-from smpp.campaign_store import CampaignError, CampaignStore
+from smpp.campaign_store import CampaignError, CampaignStore, StateConflict
 from smpp.keys import SmsKeys
 from smpp.settings import blast_settings
 from ussd_server.context import CONTEXT, AppContext
@@ -59,8 +61,9 @@ async def campaign_action(request: web.Request) -> web.Response:
         progress = await campaigns.transition(_store(request), name, action)
     except campaigns.NotFound as exc:
         raise json_error(web.HTTPNotFound, f"no campaign named {name!r}") from exc
-    except CampaignError as exc:
-        raise json_error(web.HTTPConflict, str(exc)) from exc
+    except StateConflict as exc:  # the body says the state it is in now
+        body = json.dumps({"error": str(exc), "state": exc.state})
+        raise web.HTTPConflict(text=body, content_type="application/json") from exc
     return web.json_response(progress)
 
 

@@ -261,7 +261,7 @@ def campaign_paths(op: Any) -> dict[str, Any]:
                 {
                     "200": progress,
                     "404": _error("no such campaign or action"),
-                    "409": _error("not possible in the campaign's state"),
+                    "409": _json(_ref("CampaignConflict"), "not possible in the campaign's state"),
                 },
                 parameters=[name, action],
             )

@@ -91,6 +91,7 @@ def _object(properties: dict[str, JsonSchema], optional: tuple[str, ...] = ()) -
     }
 
 
+CAMPAIGN_STATES = ("draft", "running", "paused", "cancelled", "done")
 STATUSES = ("screened", "eligible", "deferred", "not_eligible", "booked", "cancelled", "checked_in")
 INTEGER, NUMBER, STRING, BOOLEAN = (
     {"type": "integer"},
@@ -127,6 +128,8 @@ def components() -> dict[str, JsonSchema]:
         }
     )
     found["CampaignProgress"] = campaign_progress()
+    # A start/pause/resume/cancel refused: the state the campaign is in now.
+    found["CampaignConflict"] = _object({"error": STRING, "state": {"enum": list(CAMPAIGN_STATES)}})
     return found
 
 
@@ -147,7 +150,7 @@ def campaign_progress() -> JsonSchema:
     return _object(
         {
             "name": STRING,
-            "state": {"enum": ["draft", "running", "paused", "cancelled", "done"]},
+            "state": {"enum": list(CAMPAIGN_STATES)},
             **{c: INTEGER for c in counters},
             "queued": INTEGER,
             "retrying": INTEGER,
