@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from registration.recipients import FILTERABLE
@@ -22,26 +23,41 @@ class NotFound(LookupError):
     pass
 
 
-def parse_filters(items: list[str] | dict[str, Any] | None) -> dict[str, list[str]]:
-    """["regency=Bandung", "profession=bidan"] or {"regency": "Bandung"|[...]} -> lists."""
+def parse_filters(items: list[Any] | dict[str, Any] | None) -> dict[str, list[str]]:
+    """["regency=Bandung", "profession=bidan"] or {"regency": "Bandung"|[...]} -> lists.
+
+    Each value is a non-empty string: an empty list, null or a number is refused, never
+    read as "no filter" (that would blast the whole registry) nor stored as "None"."""
     out: dict[str, list[str]] = {}
     if isinstance(items, dict):
-        pairs = [(k, v) for k, vs in items.items() for v in (vs if isinstance(vs, list) else [vs])]
+        pairs = [(str(k), v) for k, vs in items.items() for v in _values(str(k), vs)]
     else:
         pairs = []
         for item in items or []:
-            key, sep, value = str(item).partition("=")
+            if not isinstance(item, str):
+                raise CampaignError(f"filter {item!r}: expected a string key=value")
+            key, sep, value = item.partition("=")
             if not sep:
                 raise CampaignError(f"filter {item!r}: expected key=value")
             pairs.append((key, value))
     for key, value in pairs:
-        key = str(key).strip().lower()
+        key = key.strip().lower()
         if key not in FILTERABLE:
             raise CampaignError(f"unknown filter {key!r}: use one of {', '.join(FILTERABLE)}")
-        if not str(value).strip():
+        if not isinstance(value, str):
+            raise CampaignError(f"filter {key}: {json.dumps(value)} is not a string")
+        if not value.strip():
             raise CampaignError(f"filter {key}: empty value")
-        out.setdefault(key, []).append(str(value).strip())
+        out.setdefault(key, []).append(value.strip())
     return out
+
+
+def _values(key: str, values: Any) -> list[Any]:
+    if not isinstance(values, list):
+        return [values]
+    if not values:
+        raise CampaignError(f"filter {key}: empty list (leave the filter out to reach everyone)")
+    return values
 
 
 async def create(

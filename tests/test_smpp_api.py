@@ -137,3 +137,30 @@ async def test_a_cancel_answered_200_is_final_even_racing_a_resume(plain_api: st
         # A resume that came second is refused, saying the state it found.
         stated = {"error": "cannot resume a campaign that is cancelled", "state": "cancelled"}
         assert all(r == (409, stated) for r in refusals), refusals
+
+
+@pytest.mark.parametrize(
+    ("extra", "word"),
+    [
+        ({"filters": {"regency": []}}, "empty list"),
+        ({"filters": {"regency": None}}, "null"),
+        ({"filters": {"regency": True}}, "true"),
+        ({"filters": {"facility_id": [12]}}, "12"),
+        ({"filters": [7]}, "string"),
+        ({"only_unregistered": "false"}, "only_unregistered"),
+        ({"only_unregistered": None}, "only_unregistered"),
+    ],
+)
+async def test_a_filter_or_option_that_is_no_clear_value_is_refused(
+    plain_api: str, extra: dict[str, Any], word: str
+) -> None:
+    body = {"name": "f1", "template": "Halo {first_name}", **extra}
+    status, answer = await call("POST", f"{plain_api}/campaigns", body)
+    assert status == 400 and word in answer["error"], answer
+    assert (await call("GET", f"{plain_api}/campaigns/f1"))[0] == 404  # nothing stored
+
+
+async def test_only_unregistered_false_is_stored_as_false(plain_api: str) -> None:
+    body = {"name": "f2", "template": "Halo", "only_unregistered": False, "filters": None}
+    status, created = await call("POST", f"{plain_api}/campaigns", body)
+    assert status == 201 and created["only_unregistered"] is False and created["filters"] == {}

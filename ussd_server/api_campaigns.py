@@ -36,9 +36,15 @@ async def create_campaign(request: web.Request) -> web.Response:
     name, template = body.get("name"), body.get("template")
     if not isinstance(name, str) or not isinstance(template, str):
         raise json_error(web.HTTPBadRequest, "name and template (strings) are required")
-    filters = body.get("filters") or {}
+    filters = body.get("filters")
+    if filters is None:  # absent or null: no filter, the whole registry
+        filters = {}
     if not isinstance(filters, dict | list):
         raise json_error(web.HTTPBadRequest, 'filters: an object such as {"regency": "Bandung"}')
+    # bool("false") is True: only a JSON boolean says what the operator meant.
+    only_unregistered = body.get("only_unregistered", False)
+    if not isinstance(only_unregistered, bool):
+        raise json_error(web.HTTPBadRequest, "only_unregistered: true or false (a JSON boolean)")
     try:
         progress = await campaigns.create(
             _store(request),
@@ -46,7 +52,7 @@ async def create_campaign(request: web.Request) -> web.Response:
             name,
             template,
             campaigns.parse_filters(filters),
-            bool(body.get("only_unregistered", False)),
+            only_unregistered,
         )
     except CampaignError as exc:
         raise json_error(web.HTTPBadRequest, str(exc)) from exc
