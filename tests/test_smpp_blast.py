@@ -24,6 +24,7 @@ from tests.test_smpp_support import (  # noqa: F401  (fixtures)
     sim_fixture,
     wait_progress,
 )
+from ussd_server.commands.sms import progress_bar
 
 TEMPLATE = "Halo {first_name} (NIK {nik_masked}), Anda calon penerima Vaksin. Balas {keyword}."
 
@@ -104,6 +105,8 @@ async def test_opt_out_by_sms_is_confirmed_and_honoured_by_later_blasts(
         await asyncio.sleep(0.05)
     p = await run_campaign(service, "after-optout")
     assert p["submitted"] == 9 and p["opted_out"] == 3
+    # Opted out before queueing: not in the total, so not in the done count either.
+    assert progress_bar(p).startswith(f"[{'#' * 30}] 9/9 ")
     for phone in leaving:
         replies = (await sim.call(f"/messages?to={phone}"))["messages"]
         assert len(replies) == 1 and "tidak akan menerima" in replies[0]
@@ -176,6 +179,8 @@ async def test_failed_and_expired_receipts_are_counted(
     await run_campaign(service, "r")
     p = await wait_progress(service, "r", lambda p: p[counter] == 20, timeout=20)
     assert p["delivered"] == 0 and p["submitted"] == 20
+    # `blast status --watch`: failed receipts are of messages submitted, not more done.
+    assert progress_bar(p).startswith(f"[{'#' * 30}] 20/20 ")
     state = await service.store.recipient_state("r", workers[0][0])
     assert state == ("x" if stat == "EXPIRED" else "f:UNDELIV")
 

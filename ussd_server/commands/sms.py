@@ -104,20 +104,27 @@ def run_worker(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def _bar(p: dict[str, Any], width: int = 30) -> str:
-    total = max(p["total"], 1)
-    done = p["submitted"] + p["failed"] + p["opted_out"]
-    filled = int(width * done / total)
+def done_count(p: dict[str, Any]) -> int:
+    """Recipients the blast is through with: submitted, refused for good, opted out while
+    sending. Counted as the total less those still queued (retrying ones too) or in
+    flight: "failed" also counts failed receipts, of messages already submitted, and
+    "opted_out" those left out before queueing, so adding counters counts some twice."""
+    return min(p["total"], max(0, p["total"] - p["queued"] - p["in_flight"]))
+
+
+def progress_bar(p: dict[str, Any], width: int = 30) -> str:
+    done = done_count(p)
+    filled = int(width * done / max(p["total"], 1))
     return (
         f"[{'#' * filled}{'.' * (width - filled)}] {done}/{p['total']} "
-        f"queued {p['queued']} submitted {p['submitted']} delivered {p['delivered']} "
-        f"failed {p['failed']} expired {p['expired']} pending {p['pending']} "
-        f"{p['rate']:.0f}/s {p['state']}"
+        f"queued {p['queued']} (retrying {p['retrying']}) submitted {p['submitted']} "
+        f"delivered {p['delivered']} failed {p['failed']} expired {p['expired']} "
+        f"pending {p['pending']} {p['rate']:.0f}/s {p['state']}"
     )
 
 
 PROGRESS_FIELDS = (
-    *("total", "queued", "in_flight", "submitted", "delivered", "failed"),
+    *("total", "queued", "retrying", "in_flight", "submitted", "delivered", "failed"),
     *("expired", "pending", "opted_out", "rate", "senders"),
 )
 
@@ -150,7 +157,7 @@ async def _status(store: CampaignStore, args: argparse.Namespace) -> None:
         _print_progress(p)
         return
     while True:
-        print("\r" + _bar(p), end="", flush=True)
+        print("\r" + progress_bar(p), end="", flush=True)
         if p["state"] in ("done", "cancelled"):
             print()
             return
@@ -174,7 +181,7 @@ async def _command(ctx: AppContext, store: CampaignStore, args: argparse.Namespa
             print("the running server (or `blast run NAME`) sends it")
     elif cmd == "list":
         for p in await campaigns.listing(store):
-            print(f"{p['name']:<24} {_bar(p)}")
+            print(f"{p['name']:<24} {progress_bar(p)}")
     elif cmd == "status":
         await _status(store, args)
     elif cmd == "run":
@@ -209,7 +216,7 @@ async def _run_campaign(ctx: AppContext, store: CampaignStore, name: str, takeov
                 p = await campaigns.progress(store, name)
             except (RedisError, OSError):  # a Redis hiccup (failover): the blast waits it out
                 continue
-            print("\r" + _bar(p), end="", flush=True)
+            print("\r" + progress_bar(p), end="", flush=True)
         print()
         print(f"campaign {name}: {task.result()}")
     return 0
