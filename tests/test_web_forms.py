@@ -22,7 +22,7 @@ from bench.web_client import FormClient
 from dialogue.menus import MenuError
 from tests.conftest import make_test_config
 from tests.keys import AllKeys
-from tests.ussd_harness import PHONE, last6, load_registry, running_server
+from tests.ussd_harness import PHONE, last6, load_registry, nik, running_server
 from web.texts import load_texts
 
 OTHER_PHONE = "6281200000900"
@@ -97,7 +97,17 @@ async def test_codes_are_limited_per_phone_and_per_client_address(
         assert await visitor.post("/daftar/code", do="change") == 303
         assert await visitor.post("/daftar/phone", phone=OTHER_PHONE) == 429  # 5th from here
         assert "jaringan Anda" in visitor.page
+        assert f'value="{OTHER_PHONE}"' in visitor.page  # a valid number is kept to retry
         assert await outbox(redis, keys, "otp", OTHER_PHONE) == []
+
+
+async def test_nik_digits_typed_as_the_phone_are_not_shown_back(registry, key_prefix) -> None:
+    """A refused phone came back in its field (value="3273..."): NIK digits on a page."""
+    async with client(key_prefix) as visitor:
+        for typed in (nik(1), last6(1), f"NIK {nik(1)}", f" {last6(1)} "):
+            assert await visitor.post("/daftar/phone", phone=typed) == 400
+            assert "tidak valid" in visitor.page and 'name="phone" value=""' in visitor.page
+            assert last6(1) not in visitor.page, typed
 
 
 async def test_a_code_is_good_for_its_lifetime_only(registry, redis, keys, key_prefix) -> None:

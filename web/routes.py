@@ -122,12 +122,10 @@ async def post_phone(request: web.Request, site: Site, posted: Posted) -> web.Re
         return _see_other()
     typed = posted.field("phone")
     phone = normalise_phone(typed)
-    if not phone.ok:
+    if not phone.ok:  # the field comes back empty: what was typed may be NIK digits
         lang = posted.state.lang
         error = site.texts.get("phone_invalid", lang)
-        main = pages.phone_form(
-            site.texts, lang, site.csrf.token(posted.sid), error=error, typed=typed
-        )
+        main = pages.phone_form(site.texts, lang, site.csrf.token(posted.sid), error=error)
         return _page(site, posted.sid, lang, main, status=400)
     return await _send_code(request, site, posted, phone.value, typed, stands=RESUBMIT_SECONDS)
 
@@ -152,7 +150,7 @@ async def _send_code(
             texts, lang, token, phone=mask_phone(phone), minutes=site.code_minutes
         )
         main = pages.notice(texts, lang, key, minutes=minutes) + form
-    else:
+    else:  # `typed` is a valid mobile number here (at most 14 digits): never a NIK
         error = texts.get(key, lang, minutes=minutes)
         main = pages.phone_form(texts, lang, token, error=error, typed=typed)
     response = _page(site, posted.sid, lang, main, status=429)
