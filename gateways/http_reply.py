@@ -1,11 +1,12 @@
 """The lean gateway listener's HTTP side: which reply a request gets, the reply's
-bytes and a request's path.
+bytes, a request's path and the lingering close after a refusal.
 
 Kept apart from the protocol (:mod:`gateways.listener`), which reads and orders.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -34,6 +35,18 @@ def encode(reply: Reply, keep_alive: bool, head_only: bool = False) -> bytes:
         f"{'' if keep_alive else 'Connection: close' + chr(13) + chr(10)}\r\n"
     )
     return head.encode("latin-1") + (b"" if head_only else reply.body)
+
+
+def close_lingering(transport: asyncio.Transport, seconds: float) -> None:
+    """Close after a refusal as nginx does: closing while the client still sends would
+    reset the connection and drop the answer unread, so only our side ends now (FIN
+    after the answer) and the socket closes `seconds` later (or when the client does);
+    the protocol reads and drops the client's bytes meanwhile."""
+    if transport.can_write_eof():
+        transport.write_eof()
+        asyncio.get_running_loop().call_later(seconds, transport.close)
+    else:
+        transport.close()
 
 
 def request_path(target: bytes) -> str:

@@ -33,7 +33,7 @@ from gateways import connections
 from gateways.connections import OpenConnections
 from gateways.exchange import GatewayRequest, media_type, text_reply
 from gateways.hops import HopHandler
-from gateways.http_reply import CONTINUE, answer, encode, request_path
+from gateways.http_reply import CONTINUE, answer, close_lingering, encode, request_path
 
 log = logging.getLogger(__name__)
 
@@ -155,17 +155,10 @@ class GatewayProtocol(asyncio.Protocol):
         self._ended = True
         if self._worker is not None:
             self._worker.cancel()
-        transport = self._transport
-        if transport is not None:
-            transport.write(encode(text_reply(f"error: {reason}", status), False))
-            # Lingering close, as nginx does: closing while the client still sends would
-            # reset the connection and drop the answer unread. Its further bytes are
-            # read and ignored (see data_received) for LINGER_SECONDS at most.
-            if transport.can_write_eof():
-                transport.write_eof()
-                self._loop.call_later(LINGER_SECONDS, transport.close)
-            else:
-                transport.close()
+        if self._transport is not None:
+            self._transport.write(encode(text_reply(f"error: {reason}", status), False))
+            # Its further bytes are read and ignored (see data_received) meanwhile.
+            close_lingering(self._transport, LINGER_SECONDS)
 
     # --- httptools callbacks -------------------------------------------------------------
 
@@ -241,7 +234,10 @@ class GatewayProtocol(asyncio.Protocol):
                 return
             self._transport.write(encode(reply, keep_alive, method == b"HEAD"))
             if not keep_alive:
-                self._transport.close()
+                if request is None:  # refused mid-body: the client may still be sending
+                    close_lingering(self._transport, LINGER_SECONDS)
+                else:
+                    self._transport.close()
                 return
             if self._write_paused:  # the peer reads no replies: answer no more for now
                 self._drained = self._loop.create_future()

@@ -194,6 +194,32 @@ async def test_a_request_trickled_past_its_deadline_gets_408(gateway, monkeypatc
     writer.close()
 
 
+async def test_bodies_far_too_large_all_get_their_400_not_a_reset(gateway) -> None:
+    """The 400 for a body past the limit was followed by a plain close: the client, still
+    sending, got a reset (15 of 20 clients), not the answer. Now the close lingers."""
+    body = b"sessionId=big&serviceCode=*119%23&text=" + b"1" * 2_000_000
+    request = (
+        f"POST /ussd/africastalking HTTP/1.1\r\nHost: x\r\nContent-Type: {FORM}\r\n"
+        f"Transfer-Encoding: chunked\r\n\r\n{len(body):x}\r\n".encode()
+        + body
+        + b"\r\n0\r\n\r\n"
+    )
+
+    async def post() -> bytes:
+        reader, writer = await asyncio.open_connection(*gateway)
+        writer.write(request)
+        try:
+            await writer.drain()
+            return await asyncio.wait_for(reader.read(), 10)
+        except ConnectionError as exc:
+            return repr(exc).encode()
+        finally:
+            writer.close()
+
+    answers = await asyncio.gather(*(post() for _ in range(20)))
+    assert [a.partition(b"\r\n")[0] for a in answers] == [b"HTTP/1.1 400 Bad Request"] * 20
+
+
 async def test_head_expect_absolute_targets_and_host_as_rfc_9112_says(gateway) -> None:
     reader, writer = await asyncio.open_connection(*gateway)
     writer.write(b"HEAD /ussd/json HTTP/1.1\r\nHost: x\r\n\r\n" + dial("head-1"))
