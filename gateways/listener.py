@@ -10,11 +10,11 @@ What it does and does not: keep-alive and requests in order on a connection,
 a Content-Length announcing more: the dialect's 400 and the connection closed),
 ``Expect: 100-continue``, a request line and headers of at most ``MAX_HEAD_BYTES``
 as they arrive (414, 431; at most 100 headers), a request complete within
-``REQUEST_SECONDS`` of the read that began it (else 408), idle connections closed after
-``IDLE_SECONDS`` (aborted when the peer reads nothing), no more reading while
-``MAX_QUEUED`` requests wait or the peer reads no replies, HEAD answered without a
-body, 404 for other paths and 405 for other methods; HTTP/1.1 without Host is 400;
-past ``connections.MAX_CONNECTIONS`` a new connection gets 503.
+``REQUEST_SECONDS`` of the read that began it (else 408, stalled or trickled), idle
+connections closed after ``IDLE_SECONDS`` (aborted when the peer reads nothing), no
+more reading while ``MAX_QUEUED`` requests wait or the peer reads no replies, HEAD
+answered without a body, 404 for other paths and 405 for other methods; HTTP/1.1
+without Host is 400; past ``connections.MAX_CONNECTIONS`` a new connection gets 503.
 No TLS: put it behind the operator's TLS terminator or on the private link to the
 gateway, as the gateway contract says.
 """
@@ -108,13 +108,24 @@ class GatewayProtocol(asyncio.Protocol):
     def _touch(self) -> None:
         self._last_active = self._loop.time()
         if self._idle is None:
-            self._idle = self._loop.call_at(self._last_active + IDLE_SECONDS, self._check_idle)
+            first = self._last_active + min(IDLE_SECONDS, REQUEST_SECONDS)
+            self._idle = self._loop.call_at(first, self._check_idle)
 
     def _check_idle(self) -> None:
-        loop = self._loop
+        """The connection's one timer: a request begun and stalled gets its 408 (bytes
+        that arrive check the deadline too, but a sender that stops sends none), an idle
+        connection is closed. Armed never further than REQUEST_SECONDS ahead, since a
+        request may begin in the meantime; a timer per request would cost every hop."""
+        loop, now = self._loop, self._loop.time()
+        began = 0.0 if self._ended else self._began
+        if began and now - began >= REQUEST_SECONDS:
+            if self._all_answered():
+                self._fail(408, "request not complete in time")
+                return
+            began = now  # an earlier reply is still on its way: look again later
         due = self._last_active + IDLE_SECONDS
-        if loop.time() < due:
-            self._idle = loop.call_at(due, self._check_idle)
+        if now < due:
+            self._idle = loop.call_at(min(due, (began or now) + REQUEST_SECONDS), self._check_idle)
         elif self._transport is not None:
             if self._transport.get_write_buffer_size():  # a peer that reads nothing
                 self._transport.abort()  # close() would wait for it for ever

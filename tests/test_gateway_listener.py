@@ -194,6 +194,23 @@ async def test_a_request_trickled_past_its_deadline_gets_408(gateway, monkeypatc
     writer.close()
 
 
+async def test_a_request_that_stalls_gets_408_and_an_idle_one_is_kept(gateway, monkeypatch):
+    """A request begun and then stalled was closed silently when the idle time ran out
+    (75 s): the deadline was checked only when more bytes came."""
+    monkeypatch.setattr(listener, "REQUEST_SECONDS", 0.5)
+    reader, writer = await asyncio.open_connection(*gateway)
+    writer.write(dial("calm-1"))
+    assert (await read_response(reader))[0] == 200
+    await asyncio.sleep(0.8)  # between requests: no deadline runs
+    writer.write(dial("calm-1", "1"))
+    assert (await read_response(reader))[0] == 200
+    writer.write(dial("stall-1")[:-5])  # its headers and part of its body, then nothing
+    status, _, body = await asyncio.wait_for(read_response(reader), 5)
+    assert status == 408 and b"not complete in time" in body
+    assert await asyncio.wait_for(reader.read(), 5) == b""
+    writer.close()
+
+
 async def test_bodies_far_too_large_all_get_their_400_not_a_reset(gateway) -> None:
     """The 400 for a body past the limit was followed by a plain close: the client, still
     sending, got a reset (15 of 20 clients), not the answer. Now the close lingers."""
