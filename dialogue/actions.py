@@ -73,7 +73,11 @@ async def show_ticket(turn: Turn, ticket: Ticket) -> None:
 @action("ok", "wrong", "locked", "not_listed")
 async def verify_nik(turn: Turn, digits: str) -> str:
     ctx = turn.ctx
-    result = await ctx.registry.verify(turn.msisdn, digits)
+    # The user action: this channel's session at this hop. Two copies of one hop arriving
+    # at once (a double tap, a retransmit answered by two workers) both read the session
+    # before either saves it: the same action, one try. The Registry adds the digits.
+    attempt = f"{turn.channel}:{turn.session.hops}"
+    result = await ctx.registry.verify(turn.msisdn, digits, attempt=attempt)
     v = turn.vars
     if result.outcome is VerifyOutcome.OK and result.worker is not None:
         worker = result.worker

@@ -38,8 +38,8 @@ class MemoryData:
     facilities: dict[str, Facility] = field(default_factory=dict)
     facilities_version: int = 0  # 0: never imported
     workers_version: int = 0
-    # Verification: phone -> times of its wrong answers; phone -> locked until.
-    wrong: dict[str, list[float]] = field(default_factory=dict)
+    # Verification: phone -> its wrong answers (answer id -> time); phone -> locked until.
+    wrong: dict[str, dict[str, float]] = field(default_factory=dict)
     locked: dict[str, float] = field(default_factory=dict)
     # Seats per (facility, day): session -> taken, and holder -> session.
     taken: dict[tuple[str, date], dict[str, int]] = field(default_factory=dict)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator, Callable
 from datetime import date
 
@@ -21,13 +22,16 @@ class MemoryRegistrants:
     def __init__(self, data: MemoryData, clock: Callable[[], float]) -> None:
         self._data, self._clock = data, clock
 
-    def _wrong_within(self, phone: str, now: float, window: int) -> list[float]:
-        """The phone's wrong answers of the last ``window`` seconds (older ones forgotten)."""
-        recent = [t for t in self._data.wrong.get(phone, ()) if t > now - window]
+    def _wrong_within(self, phone: str, now: float, window: int) -> dict[str, float]:
+        """The phone's wrong answers (id -> time) of the last ``window`` seconds."""
+        answers = self._data.wrong.get(phone, {})
+        recent = {a: t for a, t in answers.items() if t > now - window}
         self._data.wrong[phone] = recent
         return recent
 
-    async def verify(self, phone: str, digits: str, lockout: Lockout) -> VerifyReply:
+    async def verify(
+        self, phone: str, digits: str, lockout: Lockout, answer_id: str = ""
+    ) -> VerifyReply:
         data, now = self._data, self._clock()
         locked_until = data.locked.get(phone, 0.0)
         if locked_until > now:
@@ -44,7 +48,9 @@ class MemoryRegistrants:
             if record is None:
                 return VerifyReply(VerifyOutcome.NOT_LISTED)
             return VerifyReply(VerifyOutcome.OK, worker=record.worker, record=lambda: record)
-        wrong.append(now)
+        if answer_id and answer_id in wrong:  # this answer again (sent twice): counted once
+            return VerifyReply(VerifyOutcome.WRONG_DIGITS, wrong_attempts=len(wrong))
+        wrong[answer_id or secrets.token_hex(6)] = now
         if len(wrong) >= lockout.max_attempts:
             data.wrong.pop(phone, None)
             data.locked[phone] = now + lockout.seconds

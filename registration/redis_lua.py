@@ -14,13 +14,15 @@ which is what makes "one active booking per registrant" hold across processes.
 from core.redis_lean import Script
 
 # KEYS: phone_index, wrong_answers, lock.
-# ARGV: last6, max_attempts, lockout_seconds, now_ms, answer_id (unique per answer)
-# Wrong answers are a sorted set of their times (ms): the max_attempts-th within the
-# window locks the phone, whatever matched in between. A right answer clears nothing:
-# on a household's shared phone one member's right answer must not wipe the count of
-# guesses at another's. A counter written by an earlier version (a string) is read as
-# that many wrong answers made now. -> {'locked', ttl_ms} | {'not_listed', 0} |
-# {'wrong', count} | {'ok', nik} | {'locked_now', lock_ms}
+# ARGV: last6, max_attempts, lockout_seconds, now_ms, answer_id (one per user action)
+# Wrong answers are a sorted set of their times (ms), one member per answer id: the
+# max_attempts-th within the window locks the phone, whatever matched in between. An id
+# already counted (the same hop sent twice at once: a double tap, a gateway's retransmit
+# to another worker) is answered as the first copy was and not counted again. A right
+# answer clears nothing: on a household's shared phone one member's right answer must
+# not wipe the count of guesses at another's. A counter written by an earlier version (a
+# string) is read as that many wrong answers made now. -> {'locked', ttl_ms} |
+# {'not_listed', 0} | {'wrong', count} | {'ok', nik} | {'locked_now', lock_ms}
 VERIFY_BODY = """
 local ttl = redis.call('PTTL', KEYS[3])
 if ttl > 0 or ttl == -1 then return {'locked', ttl} end
@@ -43,7 +45,9 @@ for _, nik in ipairs(niks) do
   if string.sub(nik, -6) == last6 and (not found or nik < found) then found = nik end
 end
 if found then return {'ok', found} end
-redis.call('ZADD', KEYS[2], now, ARGV[5])
+if redis.call('ZADD', KEYS[2], 'NX', now, ARGV[5]) == 0 then
+  return {'wrong', redis.call('ZCARD', KEYS[2])}
+end
 redis.call('PEXPIRE', KEYS[2], window)
 local n = redis.call('ZCARD', KEYS[2])
 if n >= tonumber(ARGV[2]) then

@@ -76,7 +76,9 @@ class RedisRegistrants:
             ("HGETALL", k.registrant_status(nik)),
         ]
 
-    async def verify(self, phone: str, digits: str, lockout: Lockout) -> VerifyReply:
+    async def verify(
+        self, phone: str, digits: str, lockout: Lockout, answer_id: str = ""
+    ) -> VerifyReply:
         k = self._keys
         kind, value = await self._fast.evalsha(
             redis_lua.VERIFY,
@@ -86,7 +88,7 @@ class RedisRegistrants:
                 lockout.max_attempts,
                 lockout.seconds,
                 int(self._clock() * 1000),
-                secrets.token_hex(6),
+                answer_id or secrets.token_hex(6),
             ),
         )
         if kind in ("locked", "locked_now"):

@@ -134,9 +134,11 @@ class Registry:
         return await importer.import_health_workers(self._stores.writer, source, progress)
 
     # --- who is listed ---------------------------------------------------------
-    async def verify(self, phone: str, last6: str) -> Verification:
-        """(phone, last 6 NIK digits) -> the registrant, or why not (counts attempts, locks)."""
-        result, record = await self._verifier.verify(phone, last6)
+    async def verify(self, phone: str, last6: str, *, attempt: str = "") -> Verification:
+        """(phone, last 6 NIK digits) -> the registrant, or why not (counts attempts, locks).
+        ``attempt`` names the user action: the same answer to it counts once, however often
+        it arrives (a double tap, a retransmitted hop); "" counts every call."""
+        result, record = await self._verifier.verify(phone, last6, attempt)
         metrics.VERIFICATIONS.labels(result.outcome.value).inc()
         if result.worker is not None and record is not None:
             self._statuses.keep(result.worker.nik, record)

@@ -110,10 +110,11 @@ class ListedWorker:
 
 
 class RegistrantStore(Protocol):
-    async def verify(self, phone: str, digits: str, lockout: Lockout) -> VerifyReply:
-        """Which NIK listed with ``phone`` ends in ``digits`` (the smallest if several), with
-        wrong answers counted per phone and lockout; a locked phone is not checked at all.
-        On OK the registrant's record comes along."""
+    async def verify(
+        self, phone: str, digits: str, lockout: Lockout, answer_id: str = ""
+    ) -> VerifyReply:
+        """The NIK of ``phone`` ending in ``digits`` (the smallest); wrong answers counted per
+        phone (once per ``answer_id``), lockout (not checked then); on OK, the record too."""
 
     async def worker(self, nik: str) -> HealthWorker | None: ...
 

@@ -6,13 +6,16 @@ atomically: locked? listed? which NIK of the household ends in these digits?
 reported as wrong but not counted: it cannot be a guess, only a typo. Wrong answers
 count per phone, a right one in between clears nothing (two health workers of one
 household share a phone: one's right answer must not forgive guesses at the
-other's); the third within ``lockout_seconds`` locks the phone. On a match
+other's); the third within ``lockout_seconds`` locks the phone. A channel that may
+deliver one user action twice at once (a double tap, a retransmit to another worker)
+names the action (``attempt``): the same answer to the same action counts once. On a match
 the store hands the registrant's whole record over with it: the dialogue asks for
 the status right after verifying, in the same hop.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 
 from core import metrics
@@ -26,14 +29,15 @@ class Verifier:
         self._registrants, self._lockout = registrants, lockout
 
     async def verify(
-        self, phone: str, last6: str
+        self, phone: str, last6: str, attempt: str = ""
     ) -> tuple[Verification, Callable[[], RegistrantRecord] | None]:
         """The verification, and on OK the registrant's record (parsed when called)."""
         normalised = normalise_phone(phone)
         if not normalised.ok:
             return Verification(VerifyOutcome.NOT_LISTED), None
         digits = "".join(last6.split())
-        reply = await self._registrants.verify(normalised.value, digits, self._lockout)
+        answer = answer_id(attempt, digits) if attempt else ""
+        reply = await self._registrants.verify(normalised.value, digits, self._lockout, answer)
         limit = self._lockout.max_attempts
         if reply.outcome is VerifyOutcome.LOCKED:
             if reply.locked_now:
@@ -48,3 +52,11 @@ class Verifier:
             ok = Verification(VerifyOutcome.OK, worker=reply.worker, attempts_left=limit)
             return ok, reply.record
         return Verification(VerifyOutcome.NOT_LISTED), None
+
+
+def answer_id(attempt: str, digits: str) -> str:
+    """One answer to one user action: the action and the digits, hashed (the store keeps
+    the id for the lockout window; a wrong guess is often a NIK's digits but for one).
+    With the digits in it, an id used again is the same guess again: not counting it
+    tells nobody anything, and a right answer is still checked (and accepted)."""
+    return hashlib.blake2b(f"{attempt}|{digits}".encode(), digest_size=9).hexdigest()

@@ -155,3 +155,19 @@ async def test_status_after_verify_is_the_registrant_now(backend: Backend) -> No
     worker = await registry.worker(nik(0))
     assert worker is not None and worker.phone == PHONE and worker.profession == "Perawat"
     assert await registry.worker("3273011503859999") is None
+
+
+async def test_one_answer_sent_twice_counts_once(backend: Backend) -> None:
+    """The same answer to the same user action (a double tap, a retransmitted hop) is one
+    try; another action, or other digits, is another try; the right digits still pass."""
+    registry = await load(backend.registry, workers=1)
+    for _ in range(3):
+        wrong = await registry.verify(PHONE, "000000", attempt="ussd:3")
+        assert (wrong.outcome, wrong.attempts_left) == (VerifyOutcome.WRONG_DIGITS, 2)
+    other = await registry.verify(PHONE, "000001", attempt="ussd:3")
+    assert other.attempts_left == 1
+    right = await registry.verify(PHONE, nik(0)[-6:], attempt="ussd:3")
+    assert right.outcome is VerifyOutcome.OK
+    assert (await registry.verify(PHONE, "000000", attempt="ussd:4")).outcome is (
+        VerifyOutcome.LOCKED
+    )
