@@ -110,7 +110,9 @@ async def follow(turn: Turn, step: Step, arg: str) -> None:
 async def back(turn: Turn, screen: Screen) -> None:
     session = turn.session
     if screen.type in ("list", "screening") and session.page > 0:
-        session.page -= 1
+        session.page -= 1  # the previous list page, or the previous screening question
+        if screen.type == "screening":
+            session.answers.pop(_group_id(turn, session.page), None)  # asked again
         return
     if not session.stack:
         return
@@ -196,6 +198,8 @@ async def _screening_answer(turn: Turn, screen: Screen, t: str) -> str:
     if yes or pos + 1 >= len(groups):
         await follow(turn, screen.step, "")
     else:
-        session.stack.append((session.screen, pos))
+        # The next question is the next page of this screen: "0" goes back by the page, as
+        # in a list (a stack entry per question made "0" on question 1 show it again, and
+        # the stack grow by one per round trip).
         session.page = pos + 1
     return ""

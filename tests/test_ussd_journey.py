@@ -180,6 +180,20 @@ async def test_back_main_menu_paging_and_invalid_choice(server):
     assert "Daftar vaksinasi" in await phone.send("00")
 
 
+async def test_back_goes_through_the_screening_questions_and_out(server):
+    base, http = server
+    phone = AtPhone(http, base, PHONE, "nav-screening")
+    await phone.dial()
+    await phone.send("1")
+    await phone.send("1")
+    assert "Lokasi vaksin" in await phone.send(last6(1))
+    assert (await phone.send("1")).startswith("(1/")
+    for _ in range(2):
+        assert (await phone.send("2")).startswith("(2/")
+        assert (await phone.send("0")).startswith("(1/")
+    assert "Lokasi vaksin" in await phone.send("0")  # out of the screening at once
+
+
 async def test_expired_session_mid_journey_gets_polite_end(server):
     base, http = server
     phone = AtPhone(http, base, PHONE, "never-seen")
