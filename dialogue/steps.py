@@ -8,6 +8,7 @@ page. Action screens run on entry and are never shown or stacked.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from core.digits import whole_number
 from dialogue.actions import ACTIONS
@@ -33,6 +34,18 @@ def yes_no(text: str) -> bool | None:
     if word in NO:
         return False
     return None
+
+
+def ascii_digits(text: str) -> str:
+    """Arabic-Indic, full-width and every other decimal digit as 0-9: what was meant.
+
+    A phone keyboard in another script types "١٢٣٤٥٦"; the menus' patterns and the
+    Registry take ASCII digits only (the NIK's digits were answered "wrong" forever, and
+    never counted). Every channel's typed input passes here, on input screens only.
+    """
+    if text.isascii():
+        return text
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
 
 
 def choice(text: str, count: int) -> int | None:
@@ -177,7 +190,7 @@ def _chosen(turn: Turn, screen: Screen, t: str) -> tuple[Step | None, str]:
         yes = yes_no(t)
         return (None, "") if yes is None else (screen.yes if yes else screen.no, "")
     if screen.type == "input":
-        value = _INPUT_STRIP.sub("", t)
+        value = ascii_digits(_INPUT_STRIP.sub("", t))
         if screen.pattern is None or not screen.pattern.fullmatch(value):
             return None, ""
         return screen.step, value

@@ -67,3 +67,14 @@ async def test_back_walks_the_screening_questions_and_leaves_them(dialogue, chan
     session = (await dialogue.sessions.load(ref, with_resume=False)).session
     assert len(session.stack) == depth  # the round trips left nothing behind
     assert session.answers == {}
+
+
+@pytest.mark.parametrize("channel", LAYOUTS)
+async def test_nik_digits_of_another_script_are_read_as_digits(dialogue, channel) -> None:
+    phone = handset(dialogue, channel)
+    await to_nik(phone)
+    arabic = "".join(chr(0x0660 + int(d)) for d in last6(1))  # ٠١٢...
+    wrong_wide = "".join(chr(0xFF10 + int(d)) for d in "000000")  # full-width ０
+    assert "Sisa 2 kali" in (await phone.send(wrong_wide)).text  # counted: a real guess
+    assert "Sisa 1 kali" in (await phone.send("۰۰۰۰۰۱")).text  # Persian digits, wrong
+    assert (await phone.send(arabic)).view.screen_id == "worker_confirm"
