@@ -2,7 +2,9 @@
 
 Writes ``[console] agents_file`` (``name:<scrypt hash>`` lines, mode 0600). The
 password is asked for twice without echo, or read from standard input with
-``--password-stdin`` (for scripts). Agents can also sign in with an operator
+``--password-stdin`` (for scripts; only the line ending, LF or CR LF, is
+dropped). A password is kept exactly as given, spaces included, and the sign-in
+form compares it exactly as typed. Agents can also sign in with an operator
 token of their own (a ``label:token`` line in the operator token file).
 """
 
@@ -42,7 +44,11 @@ def register(sub: Any) -> None:
 
 def _password(from_stdin: bool) -> str:
     if from_stdin:
-        return sys.stdin.readline().rstrip("\n")
+        # One line ending only: a file saved on Windows ends its line with "\r\n",
+        # and any space around the password is part of it (the form keeps it too).
+        line = sys.stdin.readline()
+        line = line.removesuffix("\n")
+        return line.removesuffix("\r")
     try:
         first = getpass.getpass("password: ")
         again = getpass.getpass("again: ")

@@ -101,10 +101,13 @@ def frame(title: str, body: str, agent: Agent | None = None, console: Console | 
     return kit.page(title, "en", body, header_links=links, heading="Vaksin console")
 
 
-def field(form: Form, name: str) -> str:
-    """A form field as stripped text ("" when absent or not text)."""
+def field(form: Form, name: str, *, strip: bool = True) -> str:
+    """A form field as text, stripped unless ``strip`` is False ("" when absent or not
+    text). A password is read unstripped: its spaces are part of it."""
     value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
+    if not isinstance(value, str):
+        return ""
+    return value.strip() if strip else value
 
 
 def message_page(title: str, text: str, link: tuple[str, str] = ("", "")) -> str:

@@ -104,7 +104,8 @@ async def login_page(request: web.Request) -> web.Response:
 async def _who(console: Console, form: Form) -> tuple[str | None, str]:
     """(the agent these credentials name or None, how they signed in)."""
     if field(form, "method") == "password" and console.agents_path is not None:
-        name, password = field(form, "name"), field(form, "secret")
+        # The password exactly as typed: `console-agent add` keeps it as given too.
+        name, password = field(form, "name"), field(form, "secret", strip=False)
         ok = await asyncio.to_thread(check_agent, console.agents_path, name, password)
         return (name if ok else None), "password"
     return console.tokens.label_for("Bearer " + field(form, "token")), "token"
