@@ -1,5 +1,6 @@
 """Agents managed with `console-agent` while the server runs: a password is the same
-on both sides (the command's standard input, the sign-in form)."""
+on both sides (the command's standard input, the sign-in form), and removing an agent
+or changing their password ends the sessions they have open."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.console_harness import Desk, console_config
+from tests.console_harness import AGENT, OPERATOR_TOKEN, PASSWORD, Desk, console_config
 from tests.test_console_agent_cli import agent_command
 from tests.ussd_harness import running_server
 
@@ -38,3 +39,25 @@ async def test_a_password_from_a_windows_file_with_spaces_around_it_signs_in(
         assert await desk.sign_in(name="budi", secret=spaced.strip()) == 401
         assert await desk.sign_in(name="budi", secret=spaced) == 200
         assert "Signed in as <strong>budi</strong>" in desk.page
+
+
+async def test_a_changed_password_or_a_removed_agent_ends_their_open_sessions(
+    served: tuple[str, Path],
+) -> None:
+    base, agents = served
+    async with _browser() as a, _browser() as b:
+        agent, operator = Desk(a, base), Desk(b, base)
+        assert await agent.sign_in(name=AGENT, secret=PASSWORD) == 200
+        assert await operator.sign_in(token=OPERATOR_TOKEN) == 200
+        changed = agent_command(agents, "add", AGENT, "--password-stdin", stdin="a new one 123\n")
+        assert changed.returncode == 0, changed.stderr
+        _, page = await agent.get("/helpdesk")
+        assert "<h1>Sign in</h1>" in page  # the old password's session has ended
+        assert await agent.sign_in(name=AGENT, secret="a new one 123") == 200
+        assert agent_command(agents, "remove", AGENT).returncode == 0
+        status, page = await agent.post("/helpdesk/search", query="081234560008")
+        assert status == 401 and "Your sign-in has ended" in page
+        _, page = await agent.get("/helpdesk/audit")
+        assert "<h1>Sign in</h1>" in page
+        assert (await operator.get("/helpdesk/audit"))[0] == 200  # a token's sign-in stays
+        assert "<h1>Audit log</h1>" in operator.page

@@ -16,6 +16,7 @@ from core.aio import Shared
 from core.config import ConfigError
 from core.settings import http_settings, service_settings
 from ussd_server.console import booking, dashboard, helpdesk, login
+from ussd_server.console.agents import AgentFile
 from ussd_server.console.audit import AuditLog
 from ussd_server.console.base import CONSOLE, Console, Handler
 from ussd_server.console.sessions import LoginLimiter, Sessions
@@ -56,17 +57,18 @@ def setup(app: web.Application, ctx: AppContext, tokens: OperatorTokens) -> Cons
     except ConfigError as exc:
         raise ConfigError(f"{exc}; or turn the console off: [console] enabled = false") from exc
     keys = ShellKeys(ctx.key_prefix)
+    agents = AgentFile(config.resolve_path(settings.agents_file)) if settings.agents_file else None
     console = Console(
         ctx=ctx,
         settings=settings,
         tokens=tokens,
-        sessions=Sessions(ctx.redis, keys, secret, settings.session_minutes * 60),
+        sessions=Sessions(ctx.redis, keys, secret, settings.session_minutes * 60, agents),
         limiter=LoginLimiter(
             ctx.redis, keys, settings.login_attempts, settings.login_window_seconds
         ),
         csrf=kit.Csrf(secret),
         audit=AuditLog.of(ctx),
-        agents_path=config.resolve_path(settings.agents_file) if settings.agents_file else None,
+        agents=agents,
         https=service_settings(config).public_base_url.startswith("https://"),
         address_header=http_settings(config).client_address_header,
         figures=Shared(settings.dashboard_figures_seconds),

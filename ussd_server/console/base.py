@@ -14,7 +14,6 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -23,6 +22,7 @@ from aiohttp import web
 from multidict import MultiDict, MultiDictProxy
 
 from core.aio import Shared
+from ussd_server.console.agents import AgentFile
 from ussd_server.console.audit import AuditLog
 from ussd_server.console.sessions import Agent, LoginLimiter, Sessions
 from ussd_server.context import AppContext
@@ -49,7 +49,7 @@ class Console:
     limiter: LoginLimiter
     csrf: kit.Csrf
     audit: AuditLog
-    agents_path: Path | None
+    agents: AgentFile | None  # [console] agents_file, None when password sign-in is off
     https: bool  # the public base URL is https: cookies are Secure
     address_header: str  # [http] client_address_header: who a sign-in comes from
     figures: Shared[Any]  # the dashboard's, read once per interval whoever is watching

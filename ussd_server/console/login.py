@@ -30,7 +30,7 @@ from ussd_server.console.base import (
     respond,
     see_other,
 )
-from ussd_server.console.passwords import AGENT_NAME, AgentFileError, check_agent
+from ussd_server.console.passwords import AGENT_NAME, AgentFileError
 from ussd_server.console.sessions import Agent
 from web import kit
 
@@ -59,7 +59,7 @@ def login_html(console: Console, pre: str, landing: str, error: str = "") -> str
     hidden = f'<input type="hidden" name="next" value="{kit.esc(landing)}">'
     notice = f'<p class="error" role="alert">{kit.esc(error)}</p>' if error else ""
     password_form = ""
-    if console.agents_path is not None:
+    if console.agents is not None:
         password_form = kit.form(
             "/helpdesk/login",
             token,
@@ -101,14 +101,15 @@ async def login_page(request: web.Request) -> web.Response:
     return response
 
 
-async def _who(console: Console, form: Form) -> tuple[str | None, str]:
-    """(the agent these credentials name or None, how they signed in)."""
-    if field(form, "method") == "password" and console.agents_path is not None:
+async def _who(console: Console, form: Form) -> tuple[str | None, str, str]:
+    """(the agent these credentials name or None, how they signed in, the fingerprint
+    of their password that their session keeps)."""
+    if field(form, "method") == "password" and console.agents is not None:
         # The password exactly as typed: `console-agent add` keeps it as given too.
         name, password = field(form, "name"), field(form, "secret", strip=False)
-        ok = await asyncio.to_thread(check_agent, console.agents_path, name, password)
-        return (name if ok else None), "password"
-    return console.tokens.label_for("Bearer " + field(form, "token")), "token"
+        fingerprint = await asyncio.to_thread(console.agents.check, name, password)
+        return (name, "password", fingerprint) if fingerprint else (None, "password", "")
+    return console.tokens.label_for("Bearer " + field(form, "token")), "token", ""
 
 
 def _refused_name(form: Form, how: str) -> str:
@@ -134,7 +135,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     try:
         if await console.limiter.blocked(address):
             return _too_many(console, pre, landing)
-        agent, how = await _who(console, form)
+        agent, how, fingerprint = await _who(console, form)
         if agent is None:
             await console.limiter.failed(address)
             await console.audit.record(
@@ -142,7 +143,7 @@ async def login(request: web.Request) -> web.StreamResponse:
             )
             error = "Wrong name or password." if how == "password" else "Unknown token."
             return respond(login_html(console, pre, landing, error), 401)
-        cookie = await console.sessions.open(agent, how)
+        cookie = await console.sessions.open(agent, how, fingerprint)
         await console.audit.record(agent, "login", detail=how)
     except AgentFileError as exc:
         log.error("console agents file: %s", exc)

@@ -55,7 +55,7 @@ def verify_password(stored: str, password: str) -> bool:
 
 
 @functools.cache
-def _dummy() -> str:
+def dummy_hash() -> str:
     """A hash to check unknown names against (made on first use, not at import)."""
     return hash_password(secrets.token_hex(8))
 
@@ -79,7 +79,7 @@ def read_agents(path: Path) -> dict[str, str]:
 def check_agent(path: Path, name: str, password: str) -> bool:
     """Whether ``name`` is in the file with this password (blocking: run it in a thread)."""
     stored = read_agents(path).get(name) if AGENT_NAME.match(name) else None
-    matched = verify_password(stored or _dummy(), password)
+    matched = verify_password(stored or dummy_hash(), password)
     return matched and stored is not None
 
 

@@ -6,12 +6,17 @@ signing out deletes the hash, so a copied cookie stops working too. The hash
 also keeps the registrant references handed out in pages (``ref:<id>`` -> NIK):
 a form names a registrant by a reference that means nothing outside this
 sign-in, so no NIK travels in a URL or sits in a page's source.
+
+A password sign-in also keeps a fingerprint of the agent's stored hash: each
+request compares it with the agents file as it is now, so removing an agent or
+changing their password ends their open sessions at once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -21,7 +26,11 @@ import redis.asyncio as aioredis
 
 from core.digits import is_digits
 from core.secret_compare import same_secret
+from ussd_server.console.agents import AgentFile
+from ussd_server.console.passwords import AgentFileError
 from ussd_server.keys import ShellKeys
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,22 +46,26 @@ class Sessions:
         keys: ShellKeys,
         secret: str,
         lifetime_seconds: int,
+        agents: AgentFile | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._redis, self._keys, self._clock = redis, keys, clock
+        self._agents = agents
         self._key = hashlib.sha256(("console-session:" + secret).encode()).digest()
         self.lifetime = lifetime_seconds
 
     def _sign(self, text: str) -> str:
         return hmac.new(self._key, text.encode(), hashlib.sha256).hexdigest()[:40]
 
-    async def open(self, agent: str, how: str) -> str:
-        """A new sign-in for ``agent``; returns the cookie's value."""
+    async def open(self, agent: str, how: str, fingerprint: str = "") -> str:
+        """A new sign-in for ``agent`` (``fingerprint``: AgentFile.fingerprint, for a
+        password sign-in); returns the cookie's value."""
         session_id = secrets.token_urlsafe(18)
         expires = int(self._clock()) + self.lifetime
         key = self._keys.console_session(session_id)
+        fields = {"agent": agent, "how": how, "expires": expires, "fingerprint": fingerprint}
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(key, mapping={"agent": agent, "how": how, "expires": expires})
+            pipe.hset(key, mapping=fields)
             pipe.expire(key, self.lifetime)
             await pipe.execute()
         body = f"{session_id}.{expires}"
@@ -75,8 +88,23 @@ class Sessions:
         session_id = self.session_id(cookie)
         if session_id is None:
             return None
-        name = await self._redis.hget(self._keys.console_session(session_id), "agent")
-        return Agent(name, session_id) if name else None
+        key = self._keys.console_session(session_id)
+        name, how, fingerprint = await self._redis.hmget(key, "agent", "how", "fingerprint")
+        if not name:
+            return None
+        if how == "password" and not self._same_password(name, fingerprint or ""):
+            return None
+        return Agent(name, session_id)
+
+    def _same_password(self, name: str, fingerprint: str) -> bool:
+        """Whether ``name`` is still an agent with the password they signed in with."""
+        if self._agents is None or not fingerprint:  # no file now, or an older session
+            return False
+        try:
+            return same_secret(self._agents.fingerprint(name) or "-", fingerprint)
+        except AgentFileError as exc:  # fail closed: sign-in says why, token sign-ins work
+            log.warning("console agents file: %s; password sessions are refused", exc)
+            return False
 
     async def close(self, session_id: str) -> None:
         await self._redis.delete(self._keys.console_session(session_id))
