@@ -76,18 +76,19 @@ async def test_a_wrong_password_or_token_is_refused_and_recorded(desk: Desk) -> 
 async def test_a_refused_sign_in_keeps_no_personal_data_typed_as_the_name(
     desk: Desk, caplog
 ) -> None:
-    typed = "Sri Tambunan 0823-2007-5072"  # a person and a phone, typed into "name"
+    typed = ("Sri Tambunan 0823-2007-5072", "3273010101900008")  # a person, a phone, a NIK
     with caplog.at_level(logging.INFO):
-        assert await desk.sign_in(name=typed, secret="whatever-it-is") == 401
-        assert await desk.sign_in(name="not.an.agent", secret="whatever-it-is") == 401
+        for name in (*typed, "not.an.agent", AGENT):
+            assert await desk.sign_in(name=name, secret="whatever-it-is") == 401
         assert await desk.sign_in(token=OPERATOR_TOKEN) == 200
         _, page = await desk.get("/helpdesk/audit")
     logged = " ".join(r.getMessage() for r in caplog.records)
     # The page's random form tokens are hex and may hold any four digits by chance.
     page = re.sub(r'value="[0-9a-f]{16,}"', 'value=""', page)
-    for part in ("Sri", "Tambunan", "2007", "5072"):
+    for part in ("Sri", "Tambunan", "2007", "5072", "900008", "not.an.agent"):
         assert part not in page and part not in logged, part
-    assert "(not an agent name)" in page and "not.an.agent" in page  # a name that could be
+    refused = re.findall(r'data-agent="([^"]*)" data-action="login_refused"', page)
+    assert refused == [AGENT, "(unknown name)", "(unknown name)", "(unknown name)"]
 
 
 async def test_a_login_elsewhere_than_from_our_form_is_refused(desk: Desk) -> None:

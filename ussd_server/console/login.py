@@ -5,6 +5,8 @@ so no other site can sign a browser in under its own account. Failed attempts
 are counted per client address (``[console] login_attempts`` per
 ``login_window_seconds``); past the limit every attempt, right or wrong, waits.
 A password is checked in a thread (scrypt takes tens of milliseconds of CPU).
+The audit names who a refused sign-in claimed to be only when that is an agent
+in the file: anything else typed there (a NIK, a phone, a name) is not kept.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from ussd_server.console.base import (
     respond,
     see_other,
 )
-from ussd_server.console.passwords import AGENT_NAME, AgentFileError
+from ussd_server.console.passwords import AgentFileError
 from ussd_server.console.sessions import Agent
 from web import kit
 
@@ -39,6 +41,7 @@ log = logging.getLogger(__name__)
 PRE_COOKIE = "vx_console_pre"
 PRE_COOKIE_SECONDS = 3600
 LANDINGS = ("/helpdesk", "/dashboard")
+UNKNOWN_NAME = "(unknown name)"
 
 
 def _landing(requested: str) -> str:
@@ -112,13 +115,16 @@ async def _who(console: Console, form: Form) -> tuple[str | None, str, str]:
     return console.tokens.label_for("Bearer " + field(form, "token")), "token", ""
 
 
-def _refused_name(form: Form, how: str) -> str:
-    """Who a refused sign-in claimed to be, for the audit: a name only when it could be
-    an agent's (anything else typed there, a phone or a person's name, is not kept)."""
-    if how != "password":
+def _claimed(console: Console, form: Form, how: str) -> str:
+    """Who a refused sign-in claimed to be, for the audit and the log: a name only when
+    it is an agent's (anything else typed there, a NIK, a phone or a person, is not kept)."""
+    if how != "password" or console.agents is None:
         return "(token)"
     name = field(form, "name")
-    return name if AGENT_NAME.match(name) else "(not an agent name)"
+    try:
+        return name if console.agents.known(name) else UNKNOWN_NAME
+    except AgentFileError:  # logged where the sign-in itself fails
+        return UNKNOWN_NAME
 
 
 async def login(request: web.Request) -> web.StreamResponse:
@@ -139,7 +145,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         if agent is None:
             await console.limiter.failed(address)
             await console.audit.record(
-                _refused_name(form, how), "login_refused", detail=f"{how} from {address}"
+                _claimed(console, form, how), "login_refused", detail=f"{how} from {address}"
             )
             error = "Wrong name or password." if how == "password" else "Unknown token."
             return respond(login_html(console, pre, landing, error), 401)
