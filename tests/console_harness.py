@@ -98,3 +98,14 @@ async def texts_to(sim: Sim, phone: str, containing: str, at_least: int = 1) -> 
             break
         await asyncio.sleep(0.05)
     return found
+
+
+async def audit_entries(base: str, limit: int = 100) -> list[dict[str, str]]:
+    """The audit log as an operator reads it through the API, newest first."""
+    headers = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{base}/api/audit?limit={limit}", headers=headers) as resp,
+    ):
+        assert resp.status == 200, await resp.text()
+        return (await resp.json())["entries"]

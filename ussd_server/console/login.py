@@ -4,6 +4,8 @@ The login forms carry a CSRF token too, bound to a short-lived pre-login cookie,
 so no other site can sign a browser in under its own account. Failed attempts
 are counted per client address (``[console] login_attempts`` per
 ``login_window_seconds``); past the limit every attempt, right or wrong, waits.
+Each attempt is counted before it is checked and a successful one counted back,
+so attempts sent at once cannot slip past the limit together.
 A password is checked in a thread (scrypt takes tens of milliseconds of CPU).
 The audit names who a refused sign-in claimed to be only when that is an agent
 in the file: anything else typed there (a NIK, a phone, a name) is not kept.
@@ -104,15 +106,20 @@ async def login_page(request: web.Request) -> web.Response:
     return response
 
 
-async def _who(console: Console, form: Form) -> tuple[str | None, str, str]:
-    """(the agent these credentials name or None, how they signed in, the fingerprint
-    of their password that their session keeps)."""
-    if field(form, "method") == "password" and console.agents is not None:
+def _method(console: Console, form: Form) -> str:
+    """How a sign-in is attempted: "password" (when agents can have one) or "token"."""
+    wants_password = field(form, "method") == "password"
+    return "password" if wants_password and console.agents is not None else "token"
+
+
+async def _who(console: Console, form: Form, how: str) -> tuple[str | None, str]:
+    """(the agent these credentials name or None, their password's fingerprint)."""
+    if how == "password" and console.agents is not None:
         # The password exactly as typed: `console-agent add` keeps it as given too.
         name, password = field(form, "name"), field(form, "secret", strip=False)
         fingerprint = await asyncio.to_thread(console.agents.check, name, password)
-        return (name, "password", fingerprint) if fingerprint else (None, "password", "")
-    return console.tokens.label_for("Bearer " + field(form, "token")), "token", ""
+        return (name, fingerprint) if fingerprint else (None, "")
+    return console.tokens.label_for("Bearer " + field(form, "token")), ""
 
 
 def _claimed(console: Console, form: Form, how: str) -> str:
@@ -138,23 +145,27 @@ async def login(request: web.Request) -> web.StreamResponse:
         text = "This sign-in form has expired. Reload the page and sign in again."
         return respond(message_page("Form refused", text, ("/helpdesk/login", "Sign in")), 403)
     address = client_address(request, console.address_header)
+    how = _method(console, form)
     try:
-        if await console.limiter.blocked(address):
+        attempt = await console.limiter.take(address)
+        if attempt > console.limiter.attempts:
+            await _record_limited(console, form, how, address, attempt)
             return _too_many(console, pre, landing)
-        agent, how, fingerprint = await _who(console, form)
+        try:
+            agent, fingerprint = await _who(console, form, how)
+        except AgentFileError as exc:
+            await console.limiter.refund(address)  # nothing was checked
+            log.error("console agents file: %s", exc)
+            text = "Password sign-in is unavailable (the agents file has an error); use a token."
+            return respond(message_page("Sign-in unavailable", text), 503)
         if agent is None:
-            await console.limiter.failed(address)
-            await console.audit.record(
-                _claimed(console, form, how), "login_refused", detail=f"{how} from {address}"
-            )
+            detail = f"{how} from {address}"
+            await console.audit.record(_claimed(console, form, how), "login_refused", "", detail)
             error = "Wrong name or password." if how == "password" else "Unknown token."
             return respond(login_html(console, pre, landing, error), 401)
+        await console.limiter.refund(address)  # only failures count against the limit
         cookie = await console.sessions.open(agent, how, fingerprint)
         await console.audit.record(agent, "login", detail=how)
-    except AgentFileError as exc:
-        log.error("console agents file: %s", exc)
-        text = "Password sign-in is unavailable (the agents file has an error); use a token."
-        return respond(message_page("Sign-in unavailable", text), 503)
     except (aioredis.RedisError, OSError) as exc:
         log.warning("console login: Redis not reachable: %s", exc)
         return respond(message_page("Try again", "The database does not answer."), 503)
@@ -170,6 +181,16 @@ async def login(request: web.Request) -> web.StreamResponse:
     )
     response.del_cookie(PRE_COOKIE, path="/helpdesk")
     return response
+
+
+async def _record_limited(
+    console: Console, form: Form, how: str, address: str, attempt: int
+) -> None:
+    """Record a sign-in refused by the limit: the first of each window and address only,
+    so a flood of them cannot push the audit log's history out (audit_max_entries)."""
+    if attempt == console.limiter.attempts + 1:
+        detail = f"{how} from {address}: too many failed sign-ins, later ones not listed"
+        await console.audit.record(_claimed(console, form, how), "login_limited", "", detail)
 
 
 def _too_many(console: Console, pre: str, landing: str) -> web.Response:

@@ -32,6 +32,10 @@ from ussd_server.keys import ShellKeys
 
 log = logging.getLogger(__name__)
 
+# Counts one sign-in attempt back (it succeeded, or was never checked), unless the
+# window has ended meanwhile: a DECR then would leave a -1 with no expiry.
+REFUND = "if redis.call('exists', KEYS[1]) == 1 then return redis.call('decr', KEYS[1]) end"
+
 
 @dataclass(frozen=True, slots=True)
 class Agent:
@@ -129,7 +133,12 @@ class Sessions:
 
 
 class LoginLimiter:
-    """At most ``attempts`` failed sign-ins per client address per window."""
+    """At most ``attempts`` failed sign-ins per client address per window.
+
+    An attempt is counted before its credentials are checked (:meth:`take`), so
+    sign-ins sent at once cannot all be checked against the one count they all read;
+    a successful one is counted back (:meth:`refund`).
+    """
 
     def __init__(
         self, redis: aioredis.Redis, keys: ShellKeys, attempts: int, window_seconds: int
@@ -137,13 +146,15 @@ class LoginLimiter:
         self._redis, self._keys = redis, keys
         self.attempts, self.window = attempts, window_seconds
 
-    async def blocked(self, address: str) -> bool:
-        failures = await self._redis.get(self._keys.console_login_failures(address))
-        return int(failures or 0) >= self.attempts
-
-    async def failed(self, address: str) -> None:
+    async def take(self, address: str) -> int:
+        """Count one attempt from ``address``: its number in this window (past
+        ``attempts``, it must not be checked)."""
         key = self._keys.console_login_failures(address)
-        async with self._redis.pipeline(transaction=False) as pipe:
+        async with self._redis.pipeline(transaction=True) as pipe:
             pipe.incr(key)
             pipe.expire(key, self.window, nx=True)
-            await pipe.execute()
+            attempts, _ = await pipe.execute()
+        return int(attempts)
+
+    async def refund(self, address: str) -> None:
+        await self._redis.eval(REFUND, 1, self._keys.console_login_failures(address))
