@@ -125,8 +125,7 @@ class RegistrantStore(Protocol):
         """NIKs listed with this normalised phone (a household may share one), sorted."""
 
     async def facility_of(self, nik: str) -> tuple[str, str | None]:
-        """(assigned facility id or "", the facilities' import version), read together so
-        that the facility cache is checked without another round trip."""
+        """(assigned facility id or "", facilities' import version): one read checks the cache."""
 
     async def record_screening(
         self, nik: str, entry: ScreeningEntry, today: date
