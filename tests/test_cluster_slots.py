@@ -27,7 +27,10 @@ TRANSACTIONS: dict[str, list[Callable[[], list[str]]]] = {
     "smpp/outbox_sender.py": [
         lambda: [SMS.sms_outbox_failed(), SMS.sms_outbox(), SMS.sms_outbox_attempts()]
     ],
-    "ussd_server/console/sessions.py": [lambda: [SHELL.console_session("abc")]],
+    "ussd_server/console/sessions.py": [
+        lambda: [SHELL.console_session("abc")],
+        lambda: [SHELL.console_login_failures("203.0.113.7")],
+    ],
     "ussd_server/console/audit.py": [lambda: [SHELL.console_audit()]],
 }
 PACKAGES = ("core", "registration", "dialogue", "gateways", "smpp", "whatsapp", "web")
