@@ -78,3 +78,11 @@ async def test_an_agent_is_offered_only_the_days_the_caller_may_book(desk: Desk)
         for v in re.findall(r'name="slot" value="([^"]+)"', page)
     }
     assert days and max(days) < SIXTY_IN_FIVE_DAYS
+
+
+@pytest.mark.parametrize("typed", ["{0}", "{1}-{2}-{3}", "{1}.{2}.{3}", " {1} {2} {3} "])
+async def test_a_nik_is_found_in_every_form_the_import_takes(desk: Desk, typed: str) -> None:
+    nik = AGED_68
+    query = typed.format(nik, nik[:6], nik[6:12], nik[12:])
+    status, page = await desk.post("/helpdesk/search", query=query)
+    assert status == 200 and "Bambang Sutrisno" in html.unescape(page), query

@@ -13,11 +13,11 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from core.digits import is_digits
 from core.outbox import OutboundSms
 from core.phone import normalise_phone
 from core.privacy import mask_phone
 from registration.models import RegistrantStatus, TicketState
+from registration.nik import validate_nik
 from ussd_server.console.base import (
     Console,
     Form,
@@ -63,10 +63,10 @@ async def found(console: Console, agent: Agent, statuses: list[RegistrantStatus]
 @operator_page
 async def search(request: web.Request, console: Console, agent: Agent, form: Form) -> web.Response:
     token, query = console.csrf.token(agent.session_id), field(form, "query")
-    registry, digits = console.ctx.registry, query.replace(" ", "").replace("-", "")
-    if len(digits) == 16 and is_digits(digits):
-        status = await registry.status_by_nik(digits)
-        statuses, how, nik = ([status] if status else []), "by NIK", digits
+    registry, as_nik = console.ctx.registry, validate_nik(query)  # the import's NIK forms
+    if as_nik.ok:
+        status = await registry.status_by_nik(as_nik.value)
+        statuses, how, nik = ([status] if status else []), "by NIK", as_nik.value
     else:
         phone = normalise_phone(query)
         if not phone.ok:
