@@ -61,3 +61,29 @@ async def test_a_changed_password_or_a_removed_agent_ends_their_open_sessions(
         assert "<h1>Sign in</h1>" in page
         assert (await operator.get("/helpdesk/audit"))[0] == 200  # a token's sign-in stays
         assert "<h1>Audit log</h1>" in operator.page
+
+
+async def test_a_token_taken_out_of_the_file_ends_its_sessions_at_the_next_start(
+    key_prefix: str, tmp_path: Path, redis
+) -> None:
+    """Tokens are read at start-up: a token session outlived a restart that dropped its
+    token (the sessions live in Redis). A token still in the file keeps its session."""
+    kept, dropped = "desk:kept-token-0123456789", "desk2:dropped-token-0123456789"
+    first = {"USSD_OPERATOR_API_TOKEN": f"{kept}\n{dropped}"}
+    config = console_config(key_prefix, tmp_path, environ=first)
+    async with running_server(config) as base, _browser() as a, _browser() as b:
+        stays, goes = Desk(a, base), Desk(b, base)
+        assert await stays.sign_in(token=kept.split(":")[1]) == 200
+        assert await goes.sign_in(token=dropped.split(":")[1]) == 200
+        cookies = a.cookie_jar, b.cookie_jar
+    second = {"USSD_OPERATOR_API_TOKEN": kept}
+    async with (
+        running_server(console_config(key_prefix, tmp_path, environ=second)) as base,
+        aiohttp.ClientSession(cookie_jar=cookies[0]) as a,
+        aiohttp.ClientSession(cookie_jar=cookies[1]) as b,
+    ):
+        stays, goes = Desk(a, base), Desk(b, base)
+        assert (await stays.get("/helpdesk/audit"))[0] == 200
+        assert "<h1>Audit log</h1>" in stays.page
+        _, page = await goes.get("/helpdesk/audit")
+        assert "<h1>Sign in</h1>" in page

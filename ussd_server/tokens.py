@@ -7,6 +7,7 @@ line can say who asked for what without ever printing a token.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -41,6 +42,10 @@ class OperatorTokens:
             raise ConfigError("no operator token given")
         return cls(dict(pairs))
 
+    def fingerprints(self) -> frozenset[str]:
+        """Every token's fingerprint (what a console sign-in keeps of its token)."""
+        return frozenset(token_fingerprint(token) for token in self.by_token)
+
     def label_for(self, authorization: str) -> str | None:
         """The holder of ``Authorization: Bearer <token>``, or None (compared in constant time)."""
         scheme, _, given = authorization.partition(" ")
@@ -50,3 +55,9 @@ class OperatorTokens:
             if same_secret(given.strip(), token) and scheme.lower() == "bearer":
                 found = label
         return found
+
+
+def token_fingerprint(token: bytes) -> str:
+    """A token's one-way fingerprint: a console session signed in with it keeps this, so
+    the session ends once the token is no longer in the file (not the token itself)."""
+    return hashlib.sha256(b"console-token:" + token).hexdigest()[:32]

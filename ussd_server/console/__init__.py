@@ -62,7 +62,14 @@ def setup(app: web.Application, ctx: AppContext, tokens: OperatorTokens) -> Cons
         ctx=ctx,
         settings=settings,
         tokens=tokens,
-        sessions=Sessions(ctx.redis, keys, secret, settings.session_minutes * 60, agents),
+        sessions=Sessions(
+            ctx.redis,
+            keys,
+            secret,
+            settings.session_minutes * 60,
+            agents,
+            tokens=tokens.fingerprints(),
+        ),
         limiter=LoginLimiter(
             ctx.redis, keys, settings.login_attempts, settings.login_window_seconds
         ),

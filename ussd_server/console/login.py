@@ -36,6 +36,7 @@ from ussd_server.console.base import (
 )
 from ussd_server.console.passwords import AgentFileError
 from ussd_server.console.sessions import Agent
+from ussd_server.tokens import token_fingerprint
 from web import kit
 
 log = logging.getLogger(__name__)
@@ -113,13 +114,15 @@ def _method(console: Console, form: Form) -> str:
 
 
 async def _who(console: Console, form: Form, how: str) -> tuple[str | None, str]:
-    """(the agent these credentials name or None, their password's fingerprint)."""
+    """(the agent these credentials name or None, their password's or token's fingerprint)."""
     if how == "password" and console.agents is not None:
         # The password exactly as typed: `console-agent add` keeps it as given too.
         name, password = field(form, "name"), field(form, "secret", strip=False)
         fingerprint = await asyncio.to_thread(console.agents.check, name, password)
         return (name, fingerprint) if fingerprint else (None, "")
-    return console.tokens.label_for("Bearer " + field(form, "token")), ""
+    token = field(form, "token")
+    label = console.tokens.label_for("Bearer " + token)
+    return (label, token_fingerprint(token.encode())) if label else (None, "")
 
 
 def _claimed(console: Console, form: Form, how: str) -> str:

@@ -52,9 +52,11 @@ class Sessions:
         lifetime_seconds: int,
         agents: AgentFile | None = None,
         clock: Callable[[], float] = time.time,
+        tokens: frozenset[str] = frozenset(),
     ) -> None:
         self._redis, self._keys, self._clock = redis, keys, clock
         self._agents = agents
+        self._tokens = tokens  # the operator tokens' fingerprints (tokens.token_fingerprint)
         self._key = hashlib.sha256(("console-session:" + secret).encode()).digest()
         self.lifetime = lifetime_seconds
 
@@ -62,8 +64,8 @@ class Sessions:
         return hmac.new(self._key, text.encode(), hashlib.sha256).hexdigest()[:40]
 
     async def open(self, agent: str, how: str, fingerprint: str = "") -> str:
-        """A new sign-in for ``agent`` (``fingerprint``: AgentFile.fingerprint, for a
-        password sign-in); returns the cookie's value."""
+        """A new sign-in for ``agent`` (``fingerprint``: AgentFile.fingerprint for a
+        password sign-in, tokens.token_fingerprint for a token's); returns the cookie."""
         session_id = secrets.token_urlsafe(18)
         expires = int(self._clock()) + self.lifetime
         key = self._keys.console_session(session_id)
@@ -98,6 +100,8 @@ class Sessions:
             return None
         if how == "password" and not self._same_password(name, fingerprint or ""):
             return None
+        if how == "token" and fingerprint not in self._tokens:
+            return None  # the token left the file (the server read it again at its start)
         return Agent(name, session_id)
 
     def _same_password(self, name: str, fingerprint: str) -> bool:
