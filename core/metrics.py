@@ -105,6 +105,11 @@ SMPP_WINDOW = prom.Gauge(
 )
 SMPP_RECONNECTS = prom.Counter("vaksin_smpp_reconnects_total", "SMPP binds (re)established")
 RECEIPTS = prom.Counter("vaksin_sms_receipts_total", "Delivery receipts by final state", ["state"])
+SMS_NOTICES = prom.Counter(
+    "vaksin_sms_notices_total",
+    "deliver_sm taken and not answered: intermediate notifications, SME acknowledgements",
+    ["kind"],
+)
 RECEIPT_SECONDS = prom.Histogram(
     "vaksin_sms_receipt_seconds", "From submit_sm to its delivery receipt", buckets=_RECEIPT
 )

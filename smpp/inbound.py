@@ -21,6 +21,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from core import metrics
 from core.outbox import OutboundSms, Outbox
 from core.phone import normalise_phone
 from core.privacy import mask_phone
@@ -71,8 +72,6 @@ class InboundHandler:
         self.receipts = ReceiptBook(lean, keys, smpp.receipt_id_base)
         # Each MO holds a Redis connection through the dialogue: bound the concurrency.
         self._mo_slots = asyncio.Semaphore(16)
-        # deliver_sm that are no user message and no receipt, by message type (esm_class).
-        self.notices: dict[int, int] = {}
 
     async def __call__(self, sm: codec.ShortMessage) -> int:
         """The deliver_sm handler: returns the status for deliver_sm_resp."""
@@ -82,11 +81,12 @@ class InboundHandler:
         if not is_user_message(sm):
             # An intermediate notification or an SME acknowledgement: taken, never answered
             # (answering one made the SMSC notify again: an SMS loop to the handset).
-            kind = sm.esm_class & ESM_MESSAGE_TYPE
-            self.notices[kind] = self.notices.get(kind, 0) + 1
+            intermediate = sm.esm_class & ESM_MESSAGE_TYPE == ESM_INTERMEDIATE
+            kind = "intermediate" if intermediate else "sme_ack"
+            metrics.SMS_NOTICES.labels(kind).inc()
             log.debug(
                 "%s from %s (esm_class 0x%02X) taken, not answered",
-                "intermediate notification" if kind == ESM_INTERMEDIATE else "SME acknowledgement",
+                "intermediate notification" if intermediate else "SME acknowledgement",
                 mask_phone(sm.source.strip()),
                 sm.esm_class,
             )

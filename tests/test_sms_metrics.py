@@ -89,3 +89,23 @@ async def test_a_small_blast_moves_the_sms_metrics_by_exactly_what_happened(
 
 async def _bound(sim: Sim) -> bool:
     return (await sim.call("/stats"))["binds"] == 1
+
+
+async def test_notices_the_smsc_sends_are_counted_by_kind(sim: Sim, key_prefix: str) -> None:
+    from tests.test_sms_notices import NOTICE, deliver_sm
+
+    async with sms_server(sim, key_prefix) as base, aiohttp.ClientSession() as http:
+        await until(lambda: _bound(sim))
+        before = await scrape(http, base)
+        for sequence, esm_class in ((901, 0x20), (902, 0x20), (903, 0x08)):
+            await sim.call("/raw", {"hex": deliver_sm(sequence, esm_class, NOTICE).hex()})
+
+        async def counted() -> dict | None:
+            found = await scrape(http, base)
+            return (
+                found if moved(before, found, "vaksin_sms_notices_total", kind="sme_ack") else None
+            )
+
+        after = await until(counted)
+    assert moved(before, after, "vaksin_sms_notices_total", kind="intermediate") == 2
+    assert moved(before, after, "vaksin_sms_notices_total", kind="sme_ack") == 1
