@@ -51,6 +51,10 @@ class RegistryKeys(KeySpace):
         """Set of all listed NIKs."""
         return f"{self.prefix}:workers"
 
+    def facility_import_lock(self) -> str:
+        """String: the token of the facility import writing a batch now (one at a time)."""
+        return f"{self.prefix}:registry:facility-import-lock"
+
     def worker_import_lock(self) -> str:
         """String: the token of the health-worker import running now (one at a time)."""
         return f"{self.prefix}:registry:worker-import-lock"

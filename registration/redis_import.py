@@ -14,7 +14,8 @@ second upload waits for the first to end. Each batch reads a re-listed worker's 
 phone, then unlinks it while writing the new one; two imports interleaving those
 steps left an old phone in the index, and it then verified as the worker. A script
 per row cannot make those steps atomic: the record (``{w:<nik>}``) and the phone
-indexes (``{p:<phone>}``) live in different Cluster slots.
+indexes (``{p:<phone>}``) live in different Cluster slots. Facility batches take a
+lock of their own for the same reason (a moved facility's old regency is read first).
 """
 
 from __future__ import annotations
@@ -48,12 +49,13 @@ WAIT_SECONDS = 0.05  # between tries while another import holds the lock
 
 
 class _ImportLock:
-    """One health-worker import at a time: a random token under ``SET NX PX``, renewed
+    """One import (of ``what``) at a time: a random token under ``SET NX PX``, renewed
     while the import runs, released (if still ours) at its end. A lease that ran out
     (a holder stalled for LEASE_MS) is noticed at the next batch, which then fails."""
 
-    def __init__(self, redis: aioredis.Redis, key: str) -> None:
+    def __init__(self, redis: aioredis.Redis, key: str, what: str) -> None:
         self._redis, self._key, self._token = redis, key, secrets.token_hex(16)
+        self._what = what
         self._renewer: asyncio.Task[None] | None = None
         self.lost = False
 
@@ -61,7 +63,7 @@ class _ImportLock:
         waiting = False
         while not await self._redis.set(self._key, self._token, nx=True, px=LEASE_MS):
             if not waiting:
-                log.info("another health-worker import is running: waiting for its end")
+                log.info("another %s import is running: waiting for its end", self._what)
                 waiting = True
             await asyncio.sleep(WAIT_SECONDS)
         self._renewer = asyncio.create_task(self._renew())
@@ -137,7 +139,18 @@ class RedisRegistryWriter:
         return set(await self._redis.smembers(self._keys.facilities()))
 
     async def write_facilities(self, rows: Sequence[FacilityRow]) -> None:
-        """Records, the regency index (a moved facility leaves its old regency), the set."""
+        """Records, the regency index (a moved facility leaves its old regency), the set.
+
+        One batch at a time across imports: two uploads that read a facility's old regency
+        before either wrote its new one left it listed in both new regencies."""
+        lock = _ImportLock(self._redis, self._keys.facility_import_lock(), "facility")
+        await lock.acquire()
+        try:
+            await self._write_facilities(rows)
+        finally:
+            await lock.release()
+
+    async def _write_facilities(self, rows: Sequence[FacilityRow]) -> None:
         keys = self._keys
         async with self._redis.pipeline(transaction=False) as pipe:
             for fid, *_ in rows:
@@ -168,7 +181,7 @@ class RedisRegistryWriter:
 
     @asynccontextmanager
     async def worker_batches(self) -> AsyncIterator[_WorkerBatches]:
-        lock = _ImportLock(self._redis, self._keys.worker_import_lock())
+        lock = _ImportLock(self._redis, self._keys.worker_import_lock(), "health-worker")
         await lock.acquire()
         bulk = None
         try:

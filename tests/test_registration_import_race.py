@@ -105,3 +105,28 @@ async def test_an_import_that_lost_its_lock_stops_with_an_error(
     with pytest.raises(ResponseError, match="lost its lock"):
         await asyncio.wait_for(upload, 10)
     assert await redis.get(keys.worker_import_lock()) == "another-process"  # not released
+
+
+async def test_concurrent_facility_uploads_leave_a_facility_in_one_regency(
+    redis: aioredis.Redis, keys: AllKeys
+) -> None:
+    """A facility moved by two uploads at once stayed listed under both new regencies (each
+    upload read the old regency, then wrote its own): its sites were offered in both."""
+    regencies = ["Kota Bandung", "Kota Cimahi", "Kota Bogor"]
+    for round_ in range(20):
+        row = "PKM-77,Puskesmas Pindah,{},Jl. Satu {},50"
+        first = facilities_csv(row.format(regencies[0], round_))
+        await redis_import.import_facilities(redis, keys, first)
+        await asyncio.gather(
+            *(
+                redis_import.import_facilities(redis, keys, facilities_csv(row.format(r, round_)))
+                for r in regencies[1:]
+            )
+        )
+        current = await redis.hget(keys.facility("PKM-77"), "regency")
+        listed = [
+            r
+            for r in regencies
+            if await redis.zscore(keys.regency_facilities(r), "PKM-77") is not None
+        ]
+        assert listed == [current], f"round {round_}: listed under {listed}, record says {current}"
