@@ -237,6 +237,14 @@ for i = 3, 2 + n do
 end
 return {'refused', cur}
 """)
+# KEYS: meta. ARGV: field/value pairs. -> 1 created, 0 a campaign of that name exists.
+# One step: a state change racing a create could otherwise land between its name and
+# its fields, and be overwritten by the fields' "draft".
+CREATE = Script("""
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1
+""")
 # KEYS: queue, later, inflight, meta. ARGV: finished stamp -> 1 when a running, fully
 # materialized campaign with nothing queued or in flight is now done, else 0.
 FINISH_IF_SENT = Script("""

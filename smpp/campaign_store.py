@@ -88,10 +88,9 @@ class CampaignStore:
             "lint": json.dumps(lint),
             **{c: "0" for c in COUNTERS},
         }
-        key = self.keys.campaign_meta(name)
-        if not await self.redis.hsetnx(key, "name", name):
+        fields = [item for pair in meta.items() for item in pair]
+        if not await self._script(campaign_lua.CREATE, [self.keys.campaign_meta(name)], fields):
             raise CampaignError(f"campaign {name!r} exists already")
-        await self.redis.hset(key, mapping=meta)
         await self.redis.zadd(self.keys.campaigns(), {name: time.time()})
         return await self.get(name)  # type: ignore[return-value]
 
