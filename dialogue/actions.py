@@ -29,6 +29,7 @@ from registration.models import (
     TicketState,
     VerifyOutcome,
 )
+from registration.screening_record import ALREADY_BOOKED
 
 log = logging.getLogger(__name__)
 
@@ -181,12 +182,15 @@ async def screening_gate(turn: Turn, _: str) -> str:
     return "ok" if result is None else explain(turn, result)
 
 
-@action("eligible", "deferred", "not_eligible")
+@action("eligible", "deferred", "not_eligible", "booked")
 async def record_screening(turn: Turn, _: str) -> str:
     """Called by the screening screen at the first "yes" or after the last "no"."""
     result = await turn.ctx.registry.record_screening(turn.vars["nik"], dict(turn.session.answers))
     if result.outcome is ScreeningOutcome.ELIGIBLE:
         return "eligible"
+    if result.reason_id == ALREADY_BOOKED:  # booked meanwhile (another channel): show it
+        await turn.drop_resume()
+        return "booked"
     return explain(turn, result)
 
 
@@ -260,11 +264,26 @@ async def set_language(turn: Turn, lang: str) -> str:
     return "ok"
 
 
-@action("gone")
+async def stale_resume(turn: Turn) -> bool:
+    """Whether the resume snapshot's registration has moved on (booked, or used, elsewhere):
+    then it is dropped and its NIK and name are kept to show the current status instead."""
+    kept = turn.resume.vars if turn.resume is not None else {}
+    status = await turn.ctx.registry.status_by_nik(kept["nik"]) if "nik" in kept else None
+    ticket = status.ticket if status is not None else None
+    if ticket is None or ticket.state is TicketState.CANCELLED:
+        return False
+    turn.vars.update({k: v for k, v in kept.items() if k in ("nik", "name", "facility")})
+    await turn.drop_resume()
+    return True
+
+
+@action("gone", "moved_on")
 async def resume_session(turn: Turn, _: str) -> str | None:
     snapshot = turn.resume
     if snapshot is None or snapshot.screen not in turn.ctx.menus.screens:
         return "gone"
+    if await stale_resume(turn):  # booked elsewhere while the offer was on screen
+        return "moved_on"
     turn.session.resume_from(snapshot)
     metrics.SESSIONS.labels(turn.channel, "resumed").inc()
     return None

@@ -45,3 +45,9 @@ class Turn:
     @property
     def lang(self) -> str:
         return self.session.lang
+
+    async def drop_resume(self) -> None:
+        """The registration has moved on (booked elsewhere): no snapshot to offer any more."""
+        self.resume, self.session.holds_resume = None, False
+        self.vars["intent"] = "status"  # from now on this session shows, it registers nothing
+        await self.ctx.store.discard_resume(self.msisdn)

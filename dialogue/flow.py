@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from core import metrics
-from dialogue import steps
+from dialogue import actions, steps
 from dialogue.context import DialogueContext, Turn
 from dialogue.gsm import to_gsm
 from dialogue.menus import LANGUAGES, fill
@@ -93,7 +93,9 @@ async def _start(turn: Turn, channel: Channel) -> None:
     """A new session's first screen: resume, the channel's own entry, or the start."""
     menus = turn.ctx.menus
     entry = menus.entries.get(channel.value)
-    if turn.resume is not None:
+    if turn.resume is not None and await actions.stale_resume(turn):
+        await steps.enter(turn, "status_check")  # booked meanwhile: what holds now
+    elif turn.resume is not None:
         await steps.enter(turn, menus.resume)
     elif entry is not None:
         turn.vars.update(entry.set)

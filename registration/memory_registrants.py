@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import date
 
 from registration.memory_data import MemoryData, StoredScreening
-from registration.models import HealthWorker, ScreeningOutcome, VerifyOutcome
+from registration.models import HealthWorker, ScreeningOutcome, TicketState, VerifyOutcome
 from registration.stores import (
     ListedWorker,
     Lockout,
@@ -94,6 +94,9 @@ class MemoryRegistrants:
         worker = data.workers.get(nik)
         if worker is None:
             return None
+        booking = data.bookings.get(nik)
+        if booking is not None and booking.ticket.state is TicketState.ACTIVE:
+            return ScreeningStored("", "", booked=True)  # as in Redis: the booking stands
         previous = data.screenings.get(nik)
         kept = previous.result if previous else None  # a running deferral stays, as in Redis
         if kept and kept.outcome is ScreeningOutcome.DEFERRED and (kept.retry_on or today) > today:

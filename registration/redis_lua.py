@@ -195,12 +195,15 @@ redis.call('HSET', KEYS[2], 'history', string.sub(h .. ARGV[3] .. '\\n', -2000))
 return {'ok', dose}
 """
 
-# KEYS: screening, worker, status. ARGV: outcome, reason_id, retry_on, answers_json, at, today
-# (dates yyyymmdd) -> {previous_outcome, facility_id, dose2_due} | {'not_listed'} |
-# {'kept', reason_id, retry_on}: a deferral whose retry date is after today stays.
+# KEYS: screening, worker, status, booking. ARGV: outcome, reason_id, retry_on, answers_json,
+# at, today (dates yyyymmdd) -> {previous_outcome, facility_id, dose2_due} | {'not_listed'} |
+# {'booked'} | {'kept', reason_id, retry_on}: a deferral whose retry date is after today
+# stays. An active booking is the screening of its dose already passed: nothing replaces it
+# (an old session answering a question late must not undo a booking made since).
 RECORD_SCREENING_BODY = """
 local fid = redis.call('HGET', KEYS[2], 'facility_id')
 if not fid then return {'not_listed'} end
+if redis.call('HGET', KEYS[4], 'state') == 'active' then return {'booked'} end
 local s = redis.call('HMGET', KEYS[1], 'outcome', 'reason_id', 'retry_on')
 if s[1] == 'deferred' and s[3] and s[3] > ARGV[6] then return {'kept', s[2] or '', s[3]} end
 local prev = s[1] or ''

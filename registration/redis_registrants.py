@@ -128,7 +128,7 @@ class RedisRegistrants:
         k, result = self._keys, entry.result
         reply = await self._fast.evalsha(
             redis_lua.RECORD_SCREENING,
-            (k.screening(nik), k.worker(nik), k.registrant_status(nik)),
+            (k.screening(nik), k.worker(nik), k.registrant_status(nik), k.booking(nik)),
             (
                 result.outcome.value,
                 result.reason_id,
@@ -140,6 +140,8 @@ class RedisRegistrants:
         )
         if reply[0] == "not_listed":
             return None
+        if reply[0] == "booked":
+            return ScreeningStored(previous="", facility_id="", booked=True)
         if reply[0] == "kept":
             kept = ScreeningResult(ScreeningOutcome.DEFERRED, reply[1], parse_day(reply[2]))
             return ScreeningStored(previous="deferred", facility_id="", kept=kept)

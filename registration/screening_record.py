@@ -3,7 +3,9 @@
 The decision, in order: an age outside this phase's eligible bands decides
 without a question (registration.eligibility); else the answers given decide
 (registration.screening.evaluate). The store keeps a running deferral instead
-of any new outcome: nobody screens again before their retry date.
+of any new outcome: nobody screens again before their retry date. Nor does it
+replace anything while a booking is active: that dose's screening is done
+(:data:`ALREADY_BOOKED`, a session left open elsewhere answering late).
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from registration.facilities import FacilityDirectory
 from registration.models import ScreeningGroup, ScreeningOutcome, ScreeningResult
 from registration.screening import NOT_LISTED, evaluate
 from registration.stores import ScreeningEntry, Stores
+
+# The reason id of a screening refused because a booking is active (nothing stored).
+ALREADY_BOOKED = "already_booked"
 
 
 class Screener:
@@ -48,6 +53,8 @@ class Screener:
         stored = await self._registrants.record_screening(nik, entry, today)
         if stored is None:
             return ScreeningResult(ScreeningOutcome.NOT_ELIGIBLE, NOT_LISTED)
+        if stored.booked:
+            return ScreeningResult(ScreeningOutcome.NOT_ELIGIBLE, ALREADY_BOOKED)
         if stored.kept is not None:
             return stored.kept
         self._dose2_due_read(nik, stored.dose2_due)

@@ -173,7 +173,9 @@ class Registry:
         """Decide from the age band (today) or the answers {group_id: yes?} given, and store
         the outcome with the registration; a deferral still running is answered as stored.
 
-        A NIK that is not listed gets NOT_ELIGIBLE with reason_id "not_listed" (nothing stored).
+        A NIK that is not listed gets NOT_ELIGIBLE with reason_id "not_listed", one with an
+        active booking NOT_ELIGIBLE with reason_id "already_booked" (``ALREADY_BOOKED``): the
+        booking's dose was screened already (nothing stored either way).
         """
         self._statuses.forget(nik)
         return await self._screener.record(nik, answers)  # counted in metrics when stored

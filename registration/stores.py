@@ -91,9 +91,9 @@ class ScreeningEntry:
 class ScreeningStored:
     previous: str  # the outcome of the screening this one replaced, "" for a first one
     facility_id: str  # the registrant's assigned facility (for the regional counters)
-    # A deferral still running, kept instead of the new screening (nothing was stored).
-    kept: ScreeningResult | None = None
+    kept: ScreeningResult | None = None  # a running deferral kept instead (nothing stored)
     dose2_due: date | None = None  # read along: the times offered next need it
+    booked: bool = False  # an active booking holds this dose: nothing was stored
 
 
 @dataclass(frozen=True, slots=True)
