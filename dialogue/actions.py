@@ -120,7 +120,7 @@ async def route_intent(turn: Turn, _: str) -> str:
     return intent if intent in ("register", "status", "change", "cancel") else "register"
 
 
-@action("none", "booked")
+@action("none", "booked", "used")
 async def load_status(turn: Turn, _: str) -> str:
     status = await turn.ctx.registry.status_by_nik(turn.vars["nik"])
     # Read along for free: whether a screening is held (age, a running deferral). The
@@ -134,8 +134,8 @@ async def load_status(turn: Turn, _: str) -> str:
         return "none"
     await show_ticket(turn, ticket)
     turn.vars["ticket_state"] = turn.ctx.menus.text(f"ticket_{ticket.state.value}", turn.lang)
-    if ticket.state is TicketState.USED and turn.vars.get("intent") in ("change", "cancel"):
-        return "none"
+    if ticket.state is TicketState.USED:  # no QR to show: it would not scan any more
+        return "none" if turn.vars.get("intent") in ("change", "cancel") else "used"
     return "booked"
 
 

@@ -96,6 +96,7 @@ class Lookups:
             "session_id": ticket.session_id,
             "session": self.session_label(ticket.session_id),
             "ticket_state": ticket.state.value,
+            "ticket_status": ticket.state.value,  # language-free (ticket_state is shown)
         }
 
     async def ticket_sms_text(self, ticket: Ticket, lang: str) -> str:

@@ -31,7 +31,9 @@ def build_view(
         return _screening_view(ctx, session, screen, err)
     variables = session.vars
     code = variables.get("code", "")
-    link = ctx.lookups.ticket_link(code) if code else ""
+    # Only an active ticket has a QR worth showing: a used or cancelled one answers 404.
+    active = variables.get("ticket_status", "active") == "active"
+    link = ctx.lookups.ticket_link(code) if code and active else ""
     video = ctx.settings.video_url
     # Session variables win over the engine's own (help e-mail, video link).
     values = {"help_email": ctx.settings.help_email, "video": video, **variables}
