@@ -43,6 +43,12 @@ def notice(ctx: DialogueContext, key: str, lang: str) -> Outbound:
     return Outbound(text, end=True, view=View(ViewKind.END, "", lang, text))
 
 
+async def phone_notice(ctx: DialogueContext, channel: Channel, msisdn: str, key: str) -> Outbound:
+    """A shared text in the phone's language, for an edge's own answer (the SMS opt-out)."""
+    stored = await ctx.store.load(SessionRef(channel.value, msisdn, msisdn), with_resume=False)
+    return notice(ctx, key, _language(ctx, stored.language))
+
+
 def _language(ctx: DialogueContext, stored: str | None) -> str:
     return stored if stored in LANGUAGES else ctx.settings.default_language
 

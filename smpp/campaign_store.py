@@ -210,8 +210,13 @@ class CampaignStore:
             return []
         return [bool(f) for f in await self.redis.smismember(self.keys.sms_optouts(), phones)]
 
-    async def opt_out(self, phone: str) -> None:
-        await self.redis.sadd(self.keys.sms_optouts(), phone)
+    async def opt_out(self, phone: str) -> bool:
+        """No more blasts to ``phone``; True when it was not opted out before."""
+        return bool(await self.redis.sadd(self.keys.sms_optouts(), phone))
+
+    async def opt_in(self, phone: str) -> bool:
+        """Blasts to ``phone`` again (MULAI/START); True when it was opted out."""
+        return bool(await self.redis.srem(self.keys.sms_optouts(), phone))
 
     async def recipient_state(self, name: str, nik: str) -> str | None:
         return await self.redis.hget(self.keys.campaign_state(name), nik)

@@ -26,6 +26,7 @@ from core.outbox import OutboundSms, Outbox
 from core.phone import normalise_phone
 from core.privacy import mask_phone
 from core.redis_lean import FastRedis
+from dialogue.flow import phone_notice
 from dialogue.model import Channel, Inbound, SessionEvent
 from smpp import codec, concat, encoding
 from smpp.campaign_store import CampaignStore
@@ -38,12 +39,8 @@ from smpp.settings import SmppSettings, SmsSettings
 log = logging.getLogger(__name__)
 
 OPT_OUT_WORDS = frozenset({"BERHENTI", "STOP", "UNREG"})
+OPT_IN_WORDS = frozenset({"MULAI", "START"})  # undo an opt-out
 _LETTERS = re.compile(r"[^A-Z]")
-
-OPT_OUT_REPLY = (
-    "Anda tidak akan menerima SMS PEDULICOVID lagi. Kirim VAKSIN ke {number} untuk mendaftar. / "
-    "You will get no more PEDULICOVID SMS."
-)
 
 
 class InboundHandler:
@@ -124,10 +121,8 @@ class InboundHandler:
     async def on_message(self, sender: str, to: str, text: str) -> None:
         await self.redis.hincrby(self.keys.sms_stats(), "mo", 1)
         word = _LETTERS.sub("", text.upper()) if len(text) < 40 else ""
-        if word in OPT_OUT_WORDS:
-            await self.store.opt_out(sender)
-            log.info("opt-out from %s", mask_phone(sender))
-            await self.reply(sender, OPT_OUT_REPLY.format(number=self.sms.service_number), "optout")
+        opting = word in OPT_OUT_WORDS or word in OPT_IN_WORDS
+        if opting and await self._opt(sender, word in OPT_OUT_WORDS):
             return
         if self.engine is None:
             log.warning("no dialogue engine: MO from %s not answered", mask_phone(sender))
@@ -152,6 +147,22 @@ class InboundHandler:
                 return
         if out.text:
             await self.reply(sender, out.text, "reply")
+
+    async def _opt(self, sender: str, leaving: bool) -> bool:
+        """BERHENTI/STOP opts out, MULAI/START back in; each confirmed once, when it changes
+        something, in the phone's language (texts in menus/). A repeated STOP gets no
+        second confirmation; MULAI from a phone not opted out is ordinary text (False)."""
+        store = self.store
+        changed = await (store.opt_out(sender) if leaving else store.opt_in(sender))
+        if not leaving and not changed:
+            return False
+        log.info("%s from %s%s", "opt-out" if leaving else "opt-in", mask_phone(sender),
+                 "" if changed else " (again: not confirmed)")  # fmt: skip
+        if changed and self.engine is not None:
+            key = "sms_opted_out" if leaving else "sms_opted_in"
+            out = await phone_notice(self.engine.context, Channel.SMS, sender, key)
+            await self.reply(sender, out.text, "optout" if leaving else "reply")
+        return True
 
     async def reply(self, to: str, text: str, kind: str) -> None:
         sms = OutboundSms(to=to, text=text, kind=kind, dedupe_key=f"{kind}:{uuid.uuid4()}")
