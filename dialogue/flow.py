@@ -30,6 +30,9 @@ from dialogue.views import INVALID, build_view, typed_answer
 
 _KEYWORD = re.compile(r"[^A-Z]")
 KEYWORD_MAX_CHARS = 40  # longer texts are answers or chatter, never a keyword
+MAX_WRONG_ANSWERS = 3  # in a row, on a message channel: the conversation ends
+WRONG_ANSWERS_SCREEN = "wrong_answers"  # its final message (says how to start again)
+WRONG_ANSWERS_VAR = "wrong_answers"
 
 
 def _count(channel: Channel, event: str) -> None:
@@ -162,6 +165,22 @@ async def ussd_hop(ctx: DialogueContext, inbound: Inbound, layout: Layout) -> Ou
     return Outbound(text, end, view=view)
 
 
+def _gave_up(turn: Turn, error: str) -> bool:
+    """Message channels: the MAX_WRONG_ANSWERS-th wrong answer in a row ends the conversation.
+
+    An auto-responder ("I am on leave") answering every reply would otherwise get
+    "Invalid choice" and the screen back for ever, each renewing the session; once the
+    conversation has ended its messages get the help reply, which the channel rate-limits.
+    A right answer resets the count (kept in the session's variables).
+    """
+    if not error:
+        turn.vars.pop(WRONG_ANSWERS_VAR, None)
+        return False
+    count = int(turn.vars.get(WRONG_ANSWERS_VAR, "0")) + 1
+    turn.vars[WRONG_ANSWERS_VAR] = str(count)
+    return count >= MAX_WRONG_ANSWERS
+
+
 def keyword(text: str) -> str:
     """'  vaksin! ' -> 'VAKSIN': case, spaces and punctuation do not matter."""
     return _KEYWORD.sub("", text.upper())
@@ -186,6 +205,11 @@ async def sms_message(ctx: DialogueContext, inbound: Inbound, layout: Layout) ->
     elif session is not None and not session.finished:
         turn = Turn(ctx, session, inbound.msisdn, inbound.channel.value)
         error = await _answer(turn, inbound, layout)
+        if _gave_up(turn, error):
+            await steps.enter(
+                turn, WRONG_ANSWERS_SCREEN if WRONG_ANSWERS_SCREEN in ctx.menus.screens else "help"
+            )
+            error = ""
     else:
         help_session = Session(lang=_language(ctx, stored.language), screen="help")
         view = build_view(ctx, help_session, long_form=layout.long_form)
