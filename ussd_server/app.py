@@ -4,18 +4,17 @@
 Registry, the dialogue engine, the gateway routes, the WhatsApp webhook, the
 operator API and console (help desk, dashboard), the phone simulator page when
 enabled, and, in one worker only, the SMS channel and the WhatsApp sender.
-`run_server()` runs `workers` processes sharing the port with SO_REUSEPORT;
-SIGINT/SIGTERM stop them cleanly.
+`run_server()` runs `workers` processes sharing the port with SO_REUSEPORT, forked
+and watched by ussd_server/workers.py; SIGINT/SIGTERM stop them cleanly.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
-import os
 import signal
+import sys
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
@@ -39,6 +38,7 @@ from ussd_server.http_guard import guard_limits, make_runner, serve, watch_reque
 from ussd_server.metrics_route import metrics_handler
 from ussd_server.settings import console_settings, operator_api_settings
 from ussd_server.tokens import OperatorTokens
+from ussd_server.workers import PortUnavailable, Supervisor, check_port_free
 from web.routes import add_web_routes
 from web.settings import web_settings
 from web.site import build_site
@@ -213,10 +213,16 @@ async def _serve(config: Config, host: str, port: int, sms: bool, reuse_port: bo
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     app_runner = make_runner(create_app(config, sms=sms), config)
-    await app_runner.setup()
-    server, guard = await serve(
-        app_runner, host, port, guard_limits(config), reuse_port=reuse_port, backlog=1024
-    )
+    try:
+        await app_runner.setup()
+        server, guard = await serve(
+            app_runner, host, port, guard_limits(config), reuse_port=reuse_port, backlog=1024
+        )
+    except BaseException:
+        # A port taken (the gateway's, the main one): stop what had started (the SMS
+        # channel's reconnect loop kept the process alive) before the error is told.
+        await app_runner.cleanup()
+        raise
     # Start-up objects (menus, settings, modules) never die: keep them out of GC scans,
     # and collect the young generation less often (hops allocate many short-lived dicts).
     gc.freeze()
@@ -238,38 +244,39 @@ def _run_worker(config: Config, host: str, port: int, sms: bool, reuse_port: boo
         uvloop.run(_serve(config, host, port, sms, reuse_port))
 
 
-def run_server(config: Config, host: str, port: int, workers: int = 1) -> None:
-    """Serve until SIGINT/SIGTERM; `workers` > 1 forks processes sharing the port."""
+def _forked_worker(config: Config, host: str, port: int) -> Callable[[int], int]:
+    """One of `serve --workers N`'s processes: its own event loop, Redis pool and engine;
+    worker 0 also runs the one-per-server jobs (booking repair, SMS, WhatsApp sender)."""
+
+    def run(index: int) -> int:
+        try:
+            _run_worker(config, host, port, sms=index == 0, reuse_port=True)
+        except OSError as exc:  # a port taken by another program: say so, no traceback
+            log.error("worker %d cannot serve: %s", index, exc)
+            return 1
+        return 0
+
+    return run
+
+
+def run_server(
+    config: Config,
+    host: str,
+    port: int,
+    workers: int = 1,
+    announce: Callable[[], None] = lambda: None,
+) -> int:
+    """Serve until SIGINT/SIGTERM; `workers` > 1 forks processes sharing the port and
+    watches them (ussd_server/workers.py). ``announce`` runs once the port is known free.
+    Returns the exit code: 0 after a requested stop, 1 when the server could not serve."""
+    try:
+        check_port_free(host, port)
+    except PortUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     if workers <= 1:
+        announce()
         _run_worker(config, host, port, sms=True, reuse_port=False)
-        return
-    children: list[int] = []
-    for index in range(workers):
-        pid = os.fork()
-        if pid == 0:  # the child: its own event loop, Redis pool and engine
-            code = 0
-            try:
-                _run_worker(config, host, port, sms=index == 0, reuse_port=True)
-            except BaseException:
-                log.exception("worker %d failed", index)
-                code = 1
-            finally:
-                os._exit(code)
-        children.append(pid)
-
-    def forward(signum: int, frame: object) -> None:
-        for child in children:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(child, signal.SIGTERM)
-
-    signal.signal(signal.SIGINT, forward)
-    signal.signal(signal.SIGTERM, forward)
-    for child in children:
-        while True:
-            try:
-                os.waitpid(child, 0)
-                break
-            except ChildProcessError:
-                break
-            except InterruptedError:  # pragma: no cover - PEP 475 retries for us
-                continue
+        return 0
+    supervisor = Supervisor(workers, _forked_worker(config, host, port))
+    return supervisor.run(announce)

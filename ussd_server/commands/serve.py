@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from typing import Any
 
@@ -33,6 +34,12 @@ def serve(args: argparse.Namespace, config: Config) -> int:
     metrics.forget_dead_processes()  # counters of earlier runs' processes start afresh
     for warning in startup_warnings(config):
         print(f"warning: {warning}", file=sys.stderr)
+
+    banner = functools.partial(_banner, config, host, port, workers)
+    return run_server(config, host, port, workers, banner)
+
+
+def _banner(config: Config, host: str, port: int, workers: int) -> None:
     base = f"http://{host}:{port}"
     print(f"serving on {base} with {workers} worker(s)", flush=True)
     for name in DIALECTS:
@@ -47,5 +54,3 @@ def serve(args: argparse.Namespace, config: Config) -> int:
     if simulator_settings(config).enabled:
         print(f"  phone in the browser:   {base}/simulator  (development)")
     sys.stdout.flush()
-    run_server(config, host, port, workers)
-    return 0

@@ -1,0 +1,158 @@
+"""`serve --workers N`'s parent supervises its workers.
+
+Before: a SIGTERM landing while the parent forked left workers serving the port with
+no parent (the handlers came after the forks); a dead worker was never replaced (kill
+them all and the parent exited 0); workers that could not bind logged tracebacks and
+the parent exited 0; a second `serve` on a served port joined it through SO_REUSEPORT.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from tests.redis_server import free_port
+from tests.test_config_limits import serve_env
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Serve:
+    """One `serve` in its own process group, its output in files (never a full pipe)."""
+
+    def __init__(self, tmp: Path, port: int, *args: str, env: dict[str, str] | None = None):
+        self.port, self.out, self.err = port, tmp / f"out-{port}", tmp / f"err-{port}"
+        argv = [sys.executable, "-m", "ussd_server", "serve", "--host", "127.0.0.1"]
+        with self.out.open("w") as out, self.err.open("w") as err:
+            self.process = subprocess.Popen(
+                [*argv, "--port", str(port), *args],
+                env={**serve_env("USSD_SERVICE_LOG_LEVEL", "INFO"), **(env or {})},
+                cwd=ROOT, stdout=out, stderr=err, start_new_session=True,
+            )  # fmt: skip
+        self.pid = self.process.pid
+
+    def stdout(self) -> str:
+        return self.out.read_text()
+
+    def stderr(self) -> str:
+        return self.err.read_text()
+
+    def wait(self, timeout: float = 60) -> int:
+        return self.process.wait(timeout=timeout)
+
+
+@contextmanager
+def serving(tmp: Path, port: int, *args: str, **options: dict[str, str]) -> Iterator[Serve]:
+    server = Serve(tmp, port, *args, **options)
+    try:
+        yield server
+    finally:  # the parent and whatever it left behind: everything of its group
+        for pid in [server.pid, *_group(server.pid)]:
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        with suppress(subprocess.TimeoutExpired):
+            server.process.wait(timeout=10)
+
+
+def _stat(pid: str) -> tuple[str, int, int] | None:
+    """(state, parent pid, process group) from /proc, None once the process is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    state, ppid, pgrp = text.rsplit(")", 1)[1].split()[:3]
+    return state, int(ppid), int(pgrp)
+
+
+def _live(where: Callable[[tuple[str, int, int]], bool]) -> list[int]:
+    pids = []
+    for name in os.listdir("/proc"):
+        stat = _stat(name) if name.isdigit() else None
+        if stat is not None and stat[0] != "Z" and where(stat):
+            pids.append(int(name))
+    return pids
+
+
+def _group(pgid: int) -> list[int]:
+    return [pid for pid in _live(lambda stat: stat[2] == pgid) if pid != pgid]
+
+
+def _children(pid: int) -> set[int]:
+    return set(_live(lambda stat: stat[1] == pid))
+
+
+def _until(condition: Callable[[], object], timeout: float = 60, step: float = 0.05) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(step)
+
+
+def _healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+            return bool(answer.status == 200)
+    except OSError:
+        return False
+
+
+def test_a_stop_right_after_the_banner_leaves_no_worker_behind(tmp_path: Path) -> None:
+    for _ in range(3):
+        with serving(tmp_path, free_port(), "--workers", "8") as server:
+            _until(lambda: "serving on" in server.stdout(), step=0.002)
+            server.process.send_signal(signal.SIGTERM)
+            assert server.wait() == 0, server.stderr()
+            # the parent waits for its workers: none may be left serving on its own
+            _until(lambda: not _group(server.pid), timeout=5)
+
+
+def test_dead_workers_are_replaced_with_their_index(tmp_path: Path) -> None:
+    with serving(tmp_path, free_port(), "--workers", "2") as server:
+        _until(lambda: len(_children(server.pid)) == 2 and _healthy(server.port))
+        first = _children(server.pid)
+        for pid in first:  # every worker, worker 0 (booking repair, SMS) among them
+            os.kill(pid, signal.SIGKILL)
+        _until(lambda: len(_children(server.pid) - first) == 2 and _healthy(server.port))
+        assert server.process.poll() is None
+        stderr = server.stderr()
+        assert all(f"(pid {pid}) killed by SIGKILL" in stderr for pid in first), stderr
+        assert "worker 0 (pid" in stderr and "worker 1 (pid" in stderr, stderr
+        server.process.send_signal(signal.SIGTERM)
+        assert server.wait() == 0, server.stderr()
+        _until(lambda: not _group(server.pid), timeout=5)
+
+
+def test_workers_that_cannot_bind_end_the_server_with_1(tmp_path: Path) -> None:
+    """Another program holds the gateway port: each worker says so in one line and
+    exits; the parent restarts them a few times, then gives up and exits 1."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        gateway = {"USSD_USSD_GATEWAY_PORT": str(taken.getsockname()[1])}
+        with serving(tmp_path, free_port(), "--workers", "2", env=gateway) as server:
+            assert server.wait(timeout=120) == 1, server.stderr()
+            stderr = server.stderr()
+    assert "cannot serve" in stderr and "workers keep exiting" in stderr, stderr
+    assert "Traceback" not in stderr, stderr
+
+
+def test_a_port_already_served_is_refused(tmp_path: Path) -> None:
+    """Another `serve` (its workers listen with SO_REUSEPORT) already has the port."""
+    with socket.socket() as other:
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        with serving(tmp_path, port, "--workers", "2") as server:
+            assert server.wait() == 1, server.stderr()
+            assert f"error: port {port} is in use" in server.stderr()
+            assert "serving on" not in server.stdout()
+            assert "Traceback" not in server.stderr()

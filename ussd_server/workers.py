@@ -1,0 +1,164 @@
+"""`serve --workers N`: the parent process that forks the workers and watches them.
+
+The parent serves nothing itself. It takes SIGINT/SIGTERM over before the first fork
+(the signals are blocked around each fork, so a stop can never land between a fork
+and the parent knowing the child), and on a stop it stops every worker it started,
+waits for them and returns 0. A worker that exits when no stop was asked is logged and
+started again with the same index (worker 0 keeps its extra duties); when workers keep
+dying the parent stops the others and returns 1 rather than serve on short-handed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import signal
+import socket
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+
+log = logging.getLogger(__name__)
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+MAX_RESTARTS = 5  # restarts allowed within RESTART_WINDOW seconds; one more death gives up
+RESTART_WINDOW = 60.0
+
+
+class PortUnavailable(Exception):
+    """The main port cannot be listened on (the message says why, in one line)."""
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Bind host:port as the workers will, but WITHOUT SO_REUSEPORT, then let go.
+
+    The workers share the port with SO_REUSEPORT, which would as gladly share it with
+    another `serve` already running there: the traffic split silently between the two.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise PortUnavailable(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    with contextlib.ExitStack() as held:  # every address held at once, as asyncio binds them
+        for family, kind, proto, _, address in infos:
+            sock = held.enter_context(socket.socket(family, kind, proto))
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio does
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                sock.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    raise PortUnavailable(f"port {port} is in use") from None
+                raise PortUnavailable(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+def exit_text(status: int) -> str:
+    """A waitpid status as people read it: "exited with status 1", "killed by SIGKILL"."""
+    code = os.waitstatus_to_exitcode(status)
+    if code < 0:
+        return f"killed by {signal.Signals(-code).name}"
+    return f"exited with status {code}"
+
+
+@contextlib.contextmanager
+def _signals_blocked() -> Iterator[None]:
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+
+class Supervisor:
+    """Runs ``run_worker(index)`` in ``count`` forked processes until a stop signal."""
+
+    def __init__(self, count: int, run_worker: Callable[[int], int]) -> None:
+        self.count = count
+        self.run_worker = run_worker
+        self.children: dict[int, int] = {}  # pid -> worker index
+        self.stopping = False
+        self.restarts: deque[float] = deque()
+
+    def run(self, announce: Callable[[], None] = lambda: None) -> int:
+        """Take the stop signals over, ``announce()``, start the workers, replace the
+        ones that die; the exit code."""
+        previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+        with _signals_blocked():  # a signal in between is delivered once the handler is in
+            for signum in STOP_SIGNALS:
+                signal.signal(signum, self._stop_requested)
+        try:
+            announce()  # after the handlers: a stop asked once this is out is obeyed
+            for index in range(self.count):
+                self._start(index)
+            failed = self._watch()
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        return 1 if failed else 0
+
+    def _start(self, index: int) -> None:
+        with _signals_blocked():
+            if self.stopping:
+                return
+            pid = os.fork()
+            if pid == 0:
+                self._child(index)
+            self.children[pid] = index
+
+    def _child(self, index: int) -> None:
+        """In the forked process: the worker's own signal handling, then the worker."""
+        code = 1
+        try:
+            for signum in STOP_SIGNALS:  # until its event loop takes them over
+                signal.signal(signum, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+            code = self.run_worker(index)
+        except BaseException:
+            log.exception("worker %d failed", index)
+        finally:
+            os._exit(code)  # never run the parent's clean-up in a child
+
+    def _watch(self) -> bool:
+        """Reap workers until none is left; True when they kept dying (a crash loop)."""
+        failed = False
+        while self.children:
+            try:
+                pid, status = os.waitpid(-1, 0)  # a stop signal's handler runs meanwhile
+            except ChildProcessError:  # pragma: no cover - every child is in self.children
+                break
+            index = self.children.pop(pid, None)
+            if index is None or self.stopping:
+                continue
+            log.error("worker %d (pid %d) %s", index, pid, exit_text(status))
+            if self._crash_loop():
+                log.error(
+                    "workers keep exiting (%d restarts within %.0f s): stopping the server",
+                    MAX_RESTARTS,
+                    RESTART_WINDOW,
+                )
+                failed = True
+                self._stop_all()
+                continue
+            self._start(index)
+        return failed
+
+    def _crash_loop(self) -> bool:
+        now = time.monotonic()
+        while self.restarts and now - self.restarts[0] > RESTART_WINDOW:
+            self.restarts.popleft()
+        if len(self.restarts) >= MAX_RESTARTS:
+            return True
+        self.restarts.append(now)
+        return False
+
+    def _stop_requested(self, signum: int, frame: object) -> None:
+        self._stop_all()
+
+    def _stop_all(self) -> None:
+        self.stopping = True
+        for pid in list(self.children):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
