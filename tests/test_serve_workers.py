@@ -3,7 +3,8 @@
 Before: a SIGTERM landing while the parent forked left workers serving the port with
 no parent (the handlers came after the forks); a dead worker was never replaced (kill
 them all and the parent exited 0); workers that could not bind logged tracebacks and
-the parent exited 0; a second `serve` on a served port joined it through SO_REUSEPORT.
+the parent exited 0; a second `serve` on a served port joined it through SO_REUSEPORT;
+`--port 70000` printed "serving on ...:70000" and listened on 4464.
 """
 
 from __future__ import annotations
@@ -19,8 +20,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+import pytest
+
 from tests.redis_server import free_port
 from tests.test_config_limits import serve_env
+from ussd_server.cli import build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -156,3 +160,23 @@ def test_a_port_already_served_is_refused(tmp_path: Path) -> None:
             assert f"error: port {port} is in use" in server.stderr()
             assert "serving on" not in server.stdout()
             assert "Traceback" not in server.stderr()
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "limits"),
+    [
+        ("--port", "70000", "from 1 to 65,535"),
+        ("--port", "-1", "from 1 to 65,535"),
+        ("--workers", "0", "from 1 to 256"),
+        ("--workers", "257", "from 1 to 256"),
+    ],
+)
+def test_flags_have_the_settings_limits(
+    flag: str, value: str, limits: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        build_parser().parse_args(["serve", flag, value])
+    assert stopped.value.code == 2
+    assert (
+        f"argument {flag}: '{value}': expected a whole number {limits}" in capsys.readouterr().err
+    )

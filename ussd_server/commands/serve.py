@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from core import metrics
 from core.config import Config
-from core.settings import http_settings
+from core.config_values import limits_of, number_text
+from core.settings import HttpSettings, http_settings
 from devtools.phone_page import simulator_settings
 from gateways.dialects import DIALECTS
 from ussd_server.app import create_app, run_server, startup_warnings
@@ -20,9 +23,37 @@ from whatsapp.settings import whatsapp_settings
 def register(sub: Any) -> None:
     parser = sub.add_parser("serve", help="run the USSD/SMS session server", description=__doc__)
     parser.add_argument("--host", help="address to listen on (default: [http] host)")
-    parser.add_argument("--port", type=int, help="port (default: [http] port)")
-    parser.add_argument("--workers", type=int, help="processes sharing the port ([http] workers)")
+    parser.add_argument("--port", type=_http_limited("port"), help="port (default: [http] port)")
+    parser.add_argument(
+        "--workers",
+        type=_http_limited("workers"),
+        help="processes sharing the port ([http] workers)",
+    )
     parser.set_defaults(func=serve)
+
+
+def _http_limited(name: str) -> Callable[[str], int]:
+    """An argparse type for a flag that overrides ``[http] <name>``: the same limits as
+    the setting (declared once, on HttpSettings), refused with the same words."""
+    field = next(field for field in dataclasses.fields(HttpSettings) if field.name == name)
+    low, high = limits_of(field).low, limits_of(field).high
+    allowed = f"a whole number from {number_text(low or 0)} to {number_text(high or 0)}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if (
+            value is None
+            or (low is not None and value < low)
+            or (high is not None and value > high)
+        ):
+            raise argparse.ArgumentTypeError(f"{text!r}: expected {allowed} (as [http] {name})")
+        return value
+
+    parse.__name__ = name  # argparse names the type in its "invalid ... value" message
+    return parse
 
 
 def serve(args: argparse.Namespace, config: Config) -> int:
