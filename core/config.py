@@ -137,8 +137,14 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except FileNotFoundError as exc:
         raise ConfigError(f"config file not found: {path}") from exc
+    except IsADirectoryError as exc:
+        raise ConfigError(f"config file is a directory, not a file: {path}") from exc
+    except UnicodeDecodeError as exc:  # tomllib decodes the bytes itself
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
+    except OSError as exc:  # unreadable (permissions, a device): every command would trace
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror or exc}") from exc
 
 
 @dataclasses.dataclass

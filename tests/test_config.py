@@ -124,3 +124,15 @@ def test_bookings_need_at_least_one_connection_to_wait_on() -> None:
     with pytest.raises(ConfigError, match=r"redis.wait_connections = 0: must be at least 1"):
         redis_settings(config)
     assert redis_settings(load_config(environ={})).wait_connections == 16
+
+
+def test_a_directory_or_a_non_utf8_file_is_a_config_error(tmp_path: Path) -> None:
+    """Only a missing file or bad TOML was a ConfigError; these traced back instead."""
+    with pytest.raises(ConfigError, match="is a directory"):
+        load_config(tmp_path, environ={})
+    with pytest.raises(ConfigError, match="is a directory"):
+        load_config(environ={"USSD_CONFIG": str(tmp_path)})
+    path = tmp_path / "latin1.toml"
+    path.write_bytes('[service]\nname = "Pusat Sehat Café"\n'.encode("latin-1"))
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_config(path, environ={})

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -96,3 +99,37 @@ def test_status_finds_a_nik_typed_with_dashes_or_spaces_as_the_import_takes_it(
         assert "Pekerja 8" in capsys.readouterr().out
     assert cli.main(["status", "--nik", "3273-0101"]) == 2
     assert "nik: NIK must be 16 digits" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", ["--phone", "--nik", "--code"])
+def test_status_with_an_empty_value_says_so_and_exits_2(
+    env: None, option: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`status --phone ""` fell through to the NIK branch and crashed in validate_nik(None)."""
+    assert cli.main(["status", option, ""]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == f"{option}: the value is empty"
+
+
+@pytest.mark.parametrize("how", ["directory", "env-directory", "not-utf8"])
+def test_an_unreadable_config_is_a_config_error_for_every_command(how: str, tmp_path: Path) -> None:
+    """A directory or a non-UTF-8 file as the config traced back from every command."""
+    environ = {k: v for k, v in os.environ.items() if k != "USSD_CONFIG"}
+    bad = tmp_path / "bad.toml"
+    bad.write_bytes(b'[service]\nname = "\xff\xfe"\n')
+    args = {"directory": ["--config", str(tmp_path)], "not-utf8": ["--config", str(bad)]}
+    if how == "env-directory":
+        environ["USSD_CONFIG"] = str(tmp_path)
+    for command in (["status", "--code", "X"], ["serve"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "ussd_server", *args.get(how, []), *command],
+            capture_output=True,
+            text=True,
+            env=environ,
+            cwd=Path(__file__).resolve().parent.parent,
+            timeout=60,
+        )
+        assert done.returncode == 2, done.stderr
+        assert "Traceback" not in done.stderr
+        assert done.stderr.startswith("config error: "), done.stderr
+        assert ("UTF-8" if how == "not-utf8" else "directory") in done.stderr

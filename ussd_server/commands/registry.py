@@ -194,13 +194,28 @@ def _describe(status: RegistrantStatus) -> str:
     return "\n".join(lines)
 
 
+def _blank_status_option(args: argparse.Namespace) -> str | None:
+    """The option given with an empty value (``--phone ""``), if any: argparse accepts it,
+    and the lookup below must not take it for "not given" and fall through to the NIK."""
+    for name in ("phone", "nik", "code"):
+        value = getattr(args, name)
+        if value is not None and not value.strip():
+            return name
+    return None
+
+
 def run_status(args: argparse.Namespace, config: Config) -> int:
+    blank = _blank_status_option(args)
+    if blank:
+        print(f"--{blank}: the value is empty", file=sys.stderr)
+        return 2
+
     async def look(registry: Registry) -> int:
-        if args.code:
+        if args.code is not None:
             ticket = await registry.ticket(args.code)
             print(_describe_ticket(ticket))
             return 0 if ticket else 1
-        if args.phone:
+        if args.phone is not None:
             phone = normalise_phone(args.phone)
             if not phone.ok:
                 print(f"phone: {phone.reason}", file=sys.stderr)
