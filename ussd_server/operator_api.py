@@ -16,10 +16,10 @@ from typing import Any
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from core.httpjson import as_json_error, json_error, read_json_object, to_jsonable
-from core.peers import client_left
+from core.httpjson import json_error, read_json_object, to_jsonable
 from core.phone import normalise_phone
 from core.privacy import mask_niks, mask_phone, redact
+from core.settings import http_settings
 from gateways.openapi import gateway_paths
 from registration.importer import UnreadableFile
 from registration.nik import validate_nik
@@ -27,6 +27,7 @@ from ussd_server import api_docs_page, openapi
 from ussd_server.api_campaigns import add_campaign_routes
 from ussd_server.console.audit import audit_api
 from ussd_server.context import CONTEXT, AppContext
+from ussd_server.operator_errors import body_limits, json_errors
 from ussd_server.public_routes import add_public_routes, public_paths
 from ussd_server.settings import OperatorApiSettings
 from ussd_server.tokens import OperatorTokens
@@ -94,21 +95,6 @@ def reply_masked(request: web.Request, data: Any) -> web.Response:
     """A reply whose NIKs are masked unless the request asked for them explicitly."""
     body = to_jsonable(data)
     return web.json_response(body if _full_nik(request) else mask_niks(body))
-
-
-@web.middleware
-async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except web.HTTPException as exc:
-        if exc.content_type == "application/json" or exc.status < 400:
-            raise
-        return as_json_error(exc)
-    except Exception as exc:
-        if client_left(request, exc):
-            raise  # nobody to answer: the app's middleware notes it
-        log.exception("operator API %s %s failed", request.method, request.path)
-        raise json_error(web.HTTPInternalServerError, "internal error (logged)") from None
 
 
 async def _csv_upload(request: web.Request) -> bytes:
@@ -234,10 +220,18 @@ def description_routes(api: web.Application, document: dict[str, Any]) -> None:
 
 
 def operator_app(
-    tokens: OperatorTokens, settings: OperatorApiSettings, document: dict[str, Any], max_upload: int
+    tokens: OperatorTokens,
+    settings: OperatorApiSettings,
+    document: dict[str, Any],
+    limits: tuple[int, int],
 ) -> web.Application:
+    """``limits``: ([http] max_body_bytes, max_upload_bytes); only the CSV uploads may use
+    the second."""
+    max_body, max_upload = limits
     auth = bearer_auth(tokens, settings.public_description)
-    api = web.Application(middlewares=[json_errors, auth], client_max_size=max_upload)
+    uploads = frozenset({upload_facilities, upload_health_workers})
+    sized = body_limits(max_body, max_upload, uploads)  # after auth: no body read for a 401
+    api = web.Application(middlewares=[json_errors, auth, sized], client_max_size=max_upload)
     description_routes(api, document)
     api.router.add_post("/facilities", upload_facilities)
     api.router.add_get("/facilities", list_facilities)
@@ -265,6 +259,7 @@ def setup(
     paths = {**public_paths(), **page_paths}
     edges = {**gateway_paths(config), **web_paths(config), **whatsapp_paths(config)}
     document = openapi.document(edges, paths, public_description=settings.public_description)
-    app.add_subapp("/api/", operator_app(tokens, settings, document, max_upload))
+    limits = (http_settings(config).max_body_bytes, max_upload)
+    app.add_subapp("/api/", operator_app(tokens, settings, document, limits))
     app[DOCUMENT] = document
     return document
