@@ -112,6 +112,8 @@ async def test_operator_answers_match_their_schemas(config, redis, key_prefix) -
         payload = {"payload": ticket["payload"], "facility_id": "F001"}  # a day early: wrong_day
         await call("post", "/api/check-in", "/api/check-in", json=payload)
         await call("post", "/api/check-in", "/api/check-in", json={"payload": 5})  # 400
+        big = {"payload": "A" * 20_000, "facility_id": "F001"}  # over max_body_bytes
+        await call("post", "/api/check-in", "/api/check-in", json=big)  # 413
         template = {"name": "c1", "template": "Halo {first_name}. Balas {keyword}."}
         await call("post", "/api/campaigns", "/api/campaigns", json=template)
         await call("get", "/api/campaigns", "/api/campaigns")

@@ -53,12 +53,20 @@ CSV_BODY = {
 SECURITY = [{"bearer": []}]
 
 
+DATABASE_AWAY = {"503": _error("the database (Redis) is not reachable now: try again")}
+TOO_LARGE = {
+    "413": _error("the body is over [http] max_body_bytes (a CSV upload: over max_upload_bytes)")
+}
+
+
 def _op(summary: str, responses: dict[str, Any], **more: Any) -> dict[str, Any]:
-    """An operator operation: bearer token required (so 401 without it)."""
+    """An operator operation: bearer token required (so 401 without it); it reads Redis
+    (so 503 while Redis is away) and a body has its size limit (413)."""
+    sized = TOO_LARGE if "requestBody" in more else {}
     return {
         "summary": summary,
         "security": SECURITY,
-        "responses": {**UNAUTHORIZED, **responses},
+        "responses": {**UNAUTHORIZED, **DATABASE_AWAY, **sized, **responses},
         **more,
     }
 
@@ -162,12 +170,7 @@ def check_in_paths() -> dict[str, Any]:
     payload = {
         "type": "object",
         "properties": {
-            "payload": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": 200,
-                "description": "QR payload or code",
-            },
+            "payload": {"type": "string", "minLength": 1, "maxLength": 200},
             "facility_id": {"type": "string", "maxLength": 32, "description": SCANNING},
         },
         "required": ["payload", "facility_id"],
