@@ -140,3 +140,23 @@ async def test_the_description_needs_the_token_unless_made_public(key_prefix, pu
     assert (
         "/api/check-in" in page and "<script" not in page and "http" not in page.split("<body>")[0]
     )
+
+
+async def test_a_json_hop_built_from_the_description_gets_the_described_answer(config) -> None:
+    """The description required only session_id, msisdn and service_code; such a hop got
+    400 "field 'input' is missing". Input is required unless new_session is true."""
+    document = _document(create_app(config))
+    post = document["paths"]["/ussd/json"]["post"]
+    schema = post["requestBody"]["content"]["application/json"]["schema"]
+    request = jsonschema.Draft202012Validator(schema)
+    answers = Answers(document)
+    base = {"session_id": "desc-1", "msisdn": PHONE, "service_code": "*119#"}
+    bare = {name: base[name] for name in schema["required"]}
+    assert not request.is_valid(bare), "the description lets a hop without input through"
+    async with running_server(config) as url, aiohttp.ClientSession() as http:
+        for body in ({**bare, "new_session": True}, {**bare, "input": "1"}, bare):
+            async with http.post(f"{url}/ussd/json", json=body) as resp:
+                reply = await resp.json()
+            assert resp.status == (200 if request.is_valid(body) else 400), (body, reply)
+            answers.check("post", "/ussd/json", resp.status, reply)
+        assert "new_session" in reply["error"]
