@@ -3,14 +3,19 @@
 With ``USSD_METRICS_TOKEN`` or ``[metrics] token_file`` set, a scrape must carry
 ``Authorization: Bearer <token>``; without one the endpoint is open and `serve`
 warns. Figures that live in Redis (the outbox's depth, each campaign's recipients
-by state) are read at scrape time.
+by state) are read at scrape time; while Redis is down they are left out of the
+scrape (one WARNING per outage, ``vaksin_redis_errors_total{client="metrics"}``)
+and every other series is still exposed, so the outage itself shows in Prometheus.
 """
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
+from redis.exceptions import RedisError
 
 from core import metrics
 from core.httpjson import json_error
@@ -19,6 +24,8 @@ from smpp.campaign_store import CampaignStore
 from smpp.keys import SmsKeys
 from smpp.settings import sms_settings
 from ussd_server.context import CONTEXT, AppContext
+
+log = logging.getLogger(__name__)
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 BLAST_STATES = (
@@ -62,6 +69,29 @@ async def redis_figures(ctx: AppContext) -> bytes:
     return generate_latest(registry)
 
 
+class _RedisOutage:
+    """Whether the last scrape of this process failed to read Redis: a scrape every few
+    seconds during a long outage must not fill the log, so one line per outage."""
+
+    down = False
+
+
+async def redis_figures_or_none(ctx: AppContext) -> bytes:
+    """The Redis-read gauges, or nothing when Redis fails (counted, logged once)."""
+    try:
+        figures = await redis_figures(ctx)
+    except (RedisError, OSError) as exc:
+        metrics.REDIS_ERRORS.labels("metrics").inc()
+        if not _RedisOutage.down:
+            _RedisOutage.down = True
+            log.warning("/metrics: Redis unavailable, outbox and campaign gauges left out: %s", exc)
+        return b""
+    if _RedisOutage.down:
+        _RedisOutage.down = False
+        log.info("/metrics: Redis answers again, outbox and campaign gauges are back")
+    return figures
+
+
 def metrics_handler(token: str | None):  # type: ignore[no-untyped-def]
     expected = f"Bearer {token}".encode() if token else b""
 
@@ -70,7 +100,9 @@ def metrics_handler(token: str | None):  # type: ignore[no-untyped-def]
             given = request.headers.get("Authorization", "")
             if not same_secret(given, expected):
                 raise json_error(web.HTTPUnauthorized, "missing or wrong bearer token")
-        body = metrics.exposition() + await redis_figures(request.config_dict[CONTEXT])
+        # Redis first: a failure it counts is then in this very scrape.
+        figures = await redis_figures_or_none(request.config_dict[CONTEXT])
+        body = metrics.exposition() + figures
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
     return scrape
