@@ -8,6 +8,9 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from core.redis_cluster import ClusterAddress, parse_cluster_url
 from core.redis_lean import FastRedis
@@ -26,6 +29,15 @@ def connect(settings: RedisSettings) -> aioredis.Redis:
     redis-py's default pool raises MaxConnectionsError once every connection is
     busy; under load that turned USSD hops into "busy" screens. The blocking pool
     queues the caller for up to ``socket_timeout`` instead.
+
+    After a Redis restart every pooled connection is dead; without a retry each one
+    failed its next command ("Connection closed by server": a 500, a 503 from
+    /healthz). A command that fails on a connection error is now sent once more on a
+    fresh connection. The risk: if Redis had run a non-idempotent command (INCR,
+    XADD...) and the connection broke before its reply came, it runs twice. On a dead
+    pooled connection the command never reached Redis, and a break between a command
+    and its reply is rare; a timeout is not retried (Redis may well be running it, and
+    an outage would cost twice the wait).
     """
     if settings.is_cluster:
         return connect_cluster(settings)  # type: ignore[return-value]
@@ -36,6 +48,7 @@ def connect(settings: RedisSettings) -> aioredis.Redis:
         socket_timeout=settings.socket_timeout,
         decode_responses=True,
         health_check_interval=30,
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 1, (RedisConnectionError,)),
     )
     return aioredis.Redis(connection_pool=pool)
 
