@@ -4,6 +4,8 @@
 one is 404) and never lets a shared cache keep it, since a ticket can be revoked.
 A client that asks for many unknown codes is probing for tickets: after
 ``[ticket_images] probe_limit`` misses in a window it gets 429 until the window ends.
+While Redis is down it answers 503 (a WARNING line, no traceback): the page is
+opened by people from their SMS, and the outage is the server's, not theirs.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import logging
 
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from core.httpjson import json_error
 from core.peers import client_address
@@ -47,6 +50,14 @@ async def _too_many_misses(request: web.Request, address: str, record_miss: bool
 
 
 async def ticket_image(request: web.Request) -> web.Response:
+    try:
+        return await _ticket_image(request)
+    except (RedisError, OSError) as exc:  # the lean client's errors are RedisErrors too
+        log.warning("ticket image: Redis unavailable, answering 503: %s", exc)
+        raise json_error(web.HTTPServiceUnavailable, "temporarily unavailable: try later") from None
+
+
+async def _ticket_image(request: web.Request) -> web.Response:
     code, fmt = request.match_info["code"].upper(), request.match_info["fmt"]
     ctx = request.config_dict[CONTEXT]
     address = client_address(request, http_settings(ctx.config).client_address_header)
@@ -114,6 +125,7 @@ def public_paths() -> dict[str, object]:
                     },
                     "404": {"description": "no active ticket", "content": error},
                     "429": {"description": "too many unknown codes", "content": error},
+                    "503": {"description": "Redis does not answer", "content": error},
                 },
             }
         },
