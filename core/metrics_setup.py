@@ -2,8 +2,11 @@
 
 prometheus-client decides at import time whether values live in the process or in
 files shared by the processes of a host; `python -m ussd_server` calls
-:func:`prepare_from_argv` first thing, so every command (serve and its workers,
-sms-worker, blast run) writes where `/metrics` reads.
+:func:`prepare_from_argv` first thing, so the long-running commands (serve and its
+workers, sms-worker, blast run, and dev, which starts them) write where `/metrics`
+reads. Every other command (status, import, blast start...) keeps its values in the
+process: nobody scrapes them, and each run used to leave its files behind until the
+next `serve` start; thousands of them made every scrape slow.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from core.config import ConfigError, load_config
 from core.settings import metrics_settings
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# (command, its subcommand or None for any) whose metrics /metrics shows.
+SCRAPED_COMMANDS = {("serve", None), ("sms-worker", None), ("blast", "run"), ("dev", None)}
 
 
 def prepare(directory: str) -> None:
@@ -25,14 +30,35 @@ def prepare(directory: str) -> None:
         os.environ[MULTIPROC_ENV] = str(Path(directory).resolve())
 
 
-def prepare_from_argv(argv: Sequence[str]) -> None:
-    """Read ``[metrics] multiproc_dir`` from the configuration the command will use."""
-    path = None
+def _words(argv: Sequence[str]) -> tuple[str | None, list[str]]:
+    """The ``--config`` path and the words that are not options (command first)."""
+    path, words, skip = None, [], False
     for index, arg in enumerate(argv):
-        if arg == "--config" and index + 1 < len(argv):
-            path = argv[index + 1]
+        if skip:
+            skip = False
+        elif arg == "--config":
+            path, skip = (argv[index + 1] if index + 1 < len(argv) else None), True
         elif arg.startswith("--config="):
             path = arg.partition("=")[2]
+        elif not arg.startswith("-"):
+            words.append(arg)
+    return path, words
+
+
+def is_scraped(words: Sequence[str]) -> bool:
+    command = words[0] if words else ""
+    sub = words[1] if len(words) > 1 else ""
+    return (command, None) in SCRAPED_COMMANDS or (command, sub) in SCRAPED_COMMANDS
+
+
+def prepare_from_argv(argv: Sequence[str]) -> None:
+    """Read ``[metrics] multiproc_dir`` from the configuration the command will use,
+    for a command whose metrics are scraped; any other keeps its values in the process
+    (even when the environment names a directory)."""
+    path, words = _words(argv)
+    if not is_scraped(words):
+        os.environ.pop(MULTIPROC_ENV, None)
+        return
     try:
         setting = metrics_settings(load_config(path)).multiproc_dir
     except ConfigError:

@@ -169,3 +169,32 @@ async def test_counts_reach_prometheus_without_a_scrape(monkeypatch) -> None:
             break
         await asyncio.sleep(0.02)
     assert registry.get_sample_value("timer_hops_total") == 3
+
+
+def test_a_cli_command_leaves_no_metrics_files(key_prefix: str, tmp_path: Path) -> None:
+    """Only the scraped processes (serve, sms-worker...) write the multiprocess files:
+    each one-off command used to leave its own, read by every later scrape."""
+    directory = tmp_path / "metrics"
+    env = {
+        **os.environ,
+        "USSD_REDIS_URL": TEST_REDIS_URL,
+        "USSD_REDIS_KEY_PREFIX": key_prefix,
+        "USSD_METRICS_MULTIPROC_DIR": str(directory),
+        "USSD_TICKETS_SIGNING_KEY": "k",
+        "PROMETHEUS_MULTIPROC_DIR": str(directory),  # even when the environment says so
+    }
+    directory.mkdir()
+    argv = [sys.executable, "-m", "ussd_server", "status", "--nik", "3273010101900001"]
+    run = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, timeout=60)
+    assert run.returncode in (0, 1), run.stderr.decode()
+    assert b"Traceback" not in run.stderr
+    assert list(directory.glob("*.db")) == []
+
+
+def test_the_long_running_commands_still_write_where_metrics_reads() -> None:
+    from core.metrics_setup import is_scraped
+
+    for words in (["serve"], ["sms-worker"], ["blast", "run", "june"], ["dev"]):
+        assert is_scraped(words), words
+    for words in (["status"], ["blast", "start", "june"], ["import", "workers"], []):
+        assert not is_scraped(words), words
