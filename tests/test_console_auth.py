@@ -33,8 +33,8 @@ from ussd_server.console.passwords import (
 )
 
 
-@pytest.fixture
-async def desk(key_prefix: str, tmp_path: Path, redis) -> AsyncIterator[Desk]:
+@pytest.fixture(name="desk")
+async def desk_fixture(key_prefix: str, tmp_path: Path, redis) -> AsyncIterator[Desk]:
     config = console_config(key_prefix, tmp_path)
     async with (
         running_server(config) as base,

@@ -6,11 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from tests.console_harness import (
     AGENT,
@@ -20,19 +18,10 @@ from tests.console_harness import (
     console_config,
     csrf_of,
 )
+from tests.test_console_auth import desk_fixture  # noqa: F401  (fixture)
 from tests.ussd_harness import running_server
 
 LIMIT = 5  # [console] login_attempts
-
-
-@pytest.fixture
-async def desk(key_prefix: str, tmp_path: Path, redis) -> AsyncIterator[Desk]:
-    config = console_config(key_prefix, tmp_path)
-    async with (
-        running_server(config) as base,
-        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
-    ):
-        yield Desk(http, base)
 
 
 async def _at_once(desk: Desk, count: int, **fields: str) -> list[int]:

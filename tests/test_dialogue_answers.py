@@ -7,24 +7,13 @@ import pytest
 
 from dialogue.model import Channel, Layout
 from dialogue.session import SessionRef
-from tests.dialogue_harness import Dialogue, Handset, memory_dialogue
-from tests.test_registration_support import FakeClock
-from tests.ussd_harness import PHONE, default_phones, facility_lines, last6, worker_lines
+from tests.dialogue_harness import Dialogue, Handset
+from tests.test_dialogue_flow import dialogue_fixture  # noqa: F401  (fixture)
+from tests.ussd_harness import PHONE, last6
 from web.layout import WebLayout
 from whatsapp.render import WhatsAppLayout
 
-memory = pytest.importorskip("registration.memory")
-
 LAYOUTS = ["ussd", "sms", "web", "whatsapp"]
-
-
-@pytest.fixture(name="dialogue")
-async def dialogue_fixture(config) -> Dialogue:
-    clock = FakeClock()
-    registry = memory.memory_registry(config, clock=clock)
-    await registry.import_facilities(facility_lines())
-    await registry.import_health_workers(worker_lines(default_phones()))
-    return memory_dialogue(config, registry, clock)
 
 
 def handset(dialogue: Dialogue, channel: str) -> Handset:

@@ -21,8 +21,8 @@ from tests.test_registration_support import (
 )
 
 
-@pytest.fixture(params=["bulk", "redis-py"])
-def write_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+@pytest.fixture(name="write_path", params=["bulk", "redis-py"])
+def write_path_fixture(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run import tests through both writers: the raw RESP one and plain redis-py."""
     if request.param == "redis-py":
 

@@ -10,11 +10,11 @@ import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
 from core.config import Config
-from core.redis_bulk import BulkConnection
 from registration import redis_import
 from registration.models import VerifyOutcome
 from registration.service import Registry
 from tests.keys import AllKeys
+from tests.test_registration_import import write_path_fixture  # noqa: F401  (fixture)
 from tests.test_registration_support import (
     STANDARD_FACILITIES,
     FakeClock,
@@ -24,18 +24,6 @@ from tests.test_registration_support import (
 )
 
 WHO = nik(77)
-
-
-@pytest.fixture(params=["bulk", "redis-py"])
-def write_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Both writers: the raw RESP one and plain redis-py."""
-    if request.param == "redis-py":
-
-        async def no_bulk(redis: aioredis.Redis) -> None:
-            return None
-
-        monkeypatch.setattr(BulkConnection, "open", no_bulk)
-    return str(request.param)
 
 
 def _upload(phone: str, pad: int = 0) -> redis_import.importer.Source:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -14,13 +15,14 @@ import aiohttp
 import pytest
 import redis.asyncio as aioredis
 
+from core.config import Config
 from devtools.smsc_process import SimProcess
 from registration import redis_import
 from smpp import campaigns
 from smpp.service import SmsService
 from tests.conftest import make_test_config, test_redis_url
 from tests.keys import AllKeys
-from ussd_server.context import build_context
+from ussd_server.context import AppContext, build_context
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,15 +81,32 @@ async def service_fixture(
     """The SMS channel (blasts and outbox) bound to the simulator, on this test's prefix."""
     extra = getattr(request, "param", {})  # config overrides from indirect parametrize
     config = make_test_config(key_prefix, **smpp_overrides(sim, **extra))
+    async with sms_channel(config) as (svc, _):
+        yield svc
+
+
+@contextlib.asynccontextmanager
+async def sms_channel(config: Config) -> AsyncIterator[tuple[SmsService, AppContext]]:
+    """The SMS channel of ``config`` started and bound (then stopped and closed)."""
     ctx = build_context(config)
     svc = SmsService(config, ctx.redis, ctx.outbox, ctx.registry, ctx.engine)
     await svc.start()
     assert await svc.pool.wait_ready(5)
     try:
-        yield svc
+        yield svc, ctx
     finally:
         await svc.stop()
         await ctx.aclose()
+
+
+async def deliver_answers(sim: Sim, count: int) -> dict[str, int]:
+    """The simulator's deliver_sm_resp counts by status, once ``count`` were answered."""
+    for _ in range(400):
+        stats = (await sim.call("/stats"))["deliver_resp"]
+        if sum(stats.values()) >= count:
+            return stats
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"only {stats} answered")
 
 
 async def wait_progress(svc: SmsService, name: str, cond: Any, timeout: float = 30) -> dict:

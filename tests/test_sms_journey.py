@@ -12,12 +12,10 @@ import pytest
 import redis.asyncio as aioredis
 
 from smpp import codec, concat
-from smpp.service import SmsService
 from tests.conftest import make_test_config
 from tests.keys import AllKeys
-from tests.test_smpp_support import Sim, sim_fixture, smpp_overrides  # noqa: F401
+from tests.test_smpp_support import Sim, sim_fixture, smpp_overrides, sms_channel  # noqa: F401
 from tests.ussd_harness import PHONE, last6, load_registry
-from ussd_server.context import build_context
 
 
 class Phone:
@@ -52,16 +50,8 @@ async def phone(
     sim: Sim, redis: aioredis.Redis, keys: AllKeys, key_prefix: str
 ) -> AsyncIterator[Phone]:
     await load_registry(redis, keys)
-    config = make_test_config(key_prefix, **smpp_overrides(sim))
-    ctx = build_context(config)
-    svc = SmsService(config, ctx.redis, ctx.outbox, ctx.registry, ctx.engine)
-    await svc.start()
-    assert await svc.pool.wait_ready(5)
-    try:
+    async with sms_channel(make_test_config(key_prefix, **smpp_overrides(sim))):
         yield Phone(sim, PHONE)
-    finally:
-        await svc.stop()
-        await ctx.aclose()
 
 
 async def test_vaksin_by_sms_ends_with_the_ticket(phone: Phone) -> None:

@@ -10,7 +10,7 @@ import redis.asyncio as aioredis
 
 from smpp import codec
 from tests.keys import AllKeys
-from tests.test_smpp_support import Sim, sim_fixture  # noqa: F401
+from tests.test_smpp_support import Sim, deliver_answers, sim_fixture  # noqa: F401
 from tests.test_sms_journey import Phone, phone  # noqa: F401
 from tests.ussd_harness import PHONE
 
@@ -25,16 +25,6 @@ def deliver_sm(sequence: int, esm_class: int, text: bytes, source: str = PHONE) 
         esm_class=esm_class, registered_delivery=0, short_message=text,
         command_id=codec.DELIVER_SM,
     )  # fmt: skip
-
-
-async def answered(sim: Sim, count: int) -> dict[str, int]:
-    """deliver_resp counts once `count` deliver_sm were answered."""
-    for _ in range(200):
-        stats = (await sim.call("/stats"))["deliver_resp"]
-        if sum(stats.values()) >= count:
-            return stats
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"only {stats} answered")
 
 
 @pytest.mark.parametrize(
@@ -54,7 +44,7 @@ async def test_a_notification_for_a_reply_is_taken_and_never_answered(
     [first] = await phone.send("VAKSIN")
     assert "Balas YA atau TIDAK" in first
     await sim.call("/raw", {"hex": deliver_sm(801, esm_class, NOTICE).hex()})
-    assert await answered(sim, 2) == {"0": 2}  # taken (ROK), so the SMSC does not resend
+    assert await deliver_answers(sim, 2) == {"0": 2}  # taken (ROK), so the SMSC does not resend
     [ask] = await phone.send("Ya")  # the dialogue did not see the notice as an answer
     assert "6 digit terakhir NIK" in ask
     messages, _ = await phone.inbox()

@@ -11,13 +11,12 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as aioredis
 
-from smpp.service import SmsService
 from tests.conftest import make_test_config
 from tests.keys import AllKeys
-from tests.test_smpp_support import Sim, sim_fixture, smpp_overrides  # noqa: F401
+from tests.test_smpp_support import Sim, sim_fixture, smpp_overrides, sms_channel  # noqa: F401
 from tests.test_sms_journey import Phone
 from tests.ussd_harness import PHONE, load_registry
-from ussd_server.context import AppContext, build_context
+from ussd_server.context import AppContext
 
 
 @pytest.fixture
@@ -25,16 +24,8 @@ async def service(
     sim: Sim, redis: aioredis.Redis, keys: AllKeys, key_prefix: str
 ) -> AsyncIterator[AppContext]:
     await load_registry(redis, keys)
-    config = make_test_config(key_prefix, **smpp_overrides(sim))
-    ctx = build_context(config)
-    svc = SmsService(config, ctx.redis, ctx.outbox, ctx.registry, ctx.engine)
-    await svc.start()
-    assert await svc.pool.wait_ready(5)
-    try:
+    async with sms_channel(make_test_config(key_prefix, **smpp_overrides(sim))) as (_, ctx):
         yield ctx
-    finally:
-        await svc.stop()
-        await ctx.aclose()
 
 
 async def test_stop_is_confirmed_once_and_mulai_undoes_it(

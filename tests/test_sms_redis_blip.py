@@ -14,9 +14,14 @@ from smpp import codec, concat
 from smpp.service import SmsService
 from tests.conftest import make_test_config, test_redis_url
 from tests.keys import AllKeys
-from tests.test_smpp_support import Sim, sim_fixture, smpp_overrides  # noqa: F401
+from tests.test_smpp_support import (  # noqa: F401
+    Sim,
+    deliver_answers,
+    sim_fixture,
+    smpp_overrides,
+    sms_channel,
+)
 from tests.ussd_harness import PHONE, load_registry
-from ussd_server.context import build_context
 
 
 class RedisProxy:
@@ -71,15 +76,8 @@ class RedisProxy:
 @contextlib.asynccontextmanager
 async def service_behind(proxy: RedisProxy, sim: Sim, prefix: str) -> AsyncIterator[SmsService]:
     config = make_test_config(prefix, **smpp_overrides(sim), **{"redis.url": proxy.url})
-    ctx = build_context(config)
-    svc = SmsService(config, ctx.redis, ctx.outbox, ctx.registry, ctx.engine)
-    await svc.start()
-    assert await svc.pool.wait_ready(5)
-    try:
+    async with sms_channel(config) as (svc, _):
         yield svc
-    finally:
-        await svc.stop()
-        await ctx.aclose()
 
 
 def part(sequence: int, seq: int, text: bytes) -> bytes:
@@ -91,15 +89,6 @@ def part(sequence: int, seq: int, text: bytes) -> bytes:
     )  # fmt: skip
 
 
-async def answers(sim: Sim, count: int) -> dict[str, int]:
-    for _ in range(400):
-        stats = (await sim.call("/stats"))["deliver_resp"]
-        if sum(stats.values()) >= count:
-            return stats
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"only {stats} answered")
-
-
 async def test_a_long_sms_whose_last_part_failed_for_now_is_answered_when_it_comes_again(
     sim: Sim, redis: aioredis.Redis, keys: AllKeys, key_prefix: str
 ) -> None:
@@ -109,14 +98,14 @@ async def test_a_long_sms_whose_last_part_failed_for_now_is_answered_when_it_com
     try:
         async with service_behind(proxy, sim, key_prefix):
             await sim.call("/raw", {"hex": part(701, 1, b"BANT").hex()})
-            assert await answers(sim, 1) == {"0": 1}
+            assert await deliver_answers(sim, 1) == {"0": 1}
             proxy.cut()  # Redis is gone while the last part is handled
             await sim.call("/raw", {"hex": part(702, 2, b"UAN").hex()})
-            assert await answers(sim, 2) == {"0": 1, str(codec.ESME_RX_T_APPN): 1}
+            assert await deliver_answers(sim, 2) == {"0": 1, str(codec.ESME_RX_T_APPN): 1}
             proxy.down = False
             # The SMSC sends again what got a temporary error: only the last part.
             await sim.call("/raw", {"hex": part(703, 2, b"UAN").hex()})
-            assert (await answers(sim, 3))["0"] == 2
+            assert (await deliver_answers(sim, 3))["0"] == 2
             for _ in range(300):  # the outbox loop comes back after its pause
                 messages = (await sim.call(f"/messages?to={PHONE}"))["messages"]
                 if messages:

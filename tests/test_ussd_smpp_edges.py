@@ -12,7 +12,7 @@ import redis.asyncio as aioredis
 
 from smpp import codec
 from tests.keys import AllKeys
-from tests.test_smpp_support import Sim
+from tests.test_smpp_support import Sim, deliver_answers
 from tests.test_ussd_smpp import network
 from tests.ussd_harness import PHONE
 
@@ -56,15 +56,6 @@ async def screens(sim: Sim, count: int, msisdn: str = PHONE) -> list[dict[str, A
     raise AssertionError(f"{len(shown)} screens, waited for {count}: {shown}")
 
 
-async def answered(sim: Sim, count: int) -> dict[str, int]:
-    for _ in range(200):
-        stats = (await sim.call("/stats"))["deliver_resp"]
-        if sum(stats.values()) >= count:
-            return stats
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"only {stats} answered")
-
-
 @pytest.mark.parametrize(
     ("destination", "service_type"),
     [("*119*3273010101900001#", "USSD"), ("119", "USSD12")],
@@ -88,7 +79,7 @@ async def test_a_hop_with_fields_longer_than_a_submit_sm_takes_gets_its_screen(
         await sim.call("/raw", {"hex": dial.hex()})
         [screen] = await screens(sim, 1)
         assert MENU in screen["text"]
-        assert await answered(sim, 1) == {"0": 1}
+        assert await deliver_answers(sim, 1) == {"0": 1}
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
 
 
@@ -101,7 +92,7 @@ async def test_a_hop_with_no_address_a_reply_could_carry_is_refused_for_good(
         _,
     ):
         await sim.call("/raw", {"hex": dial.hex()})
-        assert await answered(sim, 1) == {str(codec.ESME_RX_P_APPN): 1}  # not retried
+        assert await deliver_answers(sim, 1) == {str(codec.ESME_RX_P_APPN): 1}  # not retried
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
     [warning] = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
     assert PHONE not in warning and "*****" in warning
