@@ -11,6 +11,7 @@ import pytest
 
 from core.config import ConfigError
 from tests.conftest import make_test_config
+from tests.redis_server import free_port
 from tests.ussd_harness import PHONE, AtPhone, last6, load_registry, running_server
 from ussd_server.app import create_app, startup_warnings
 
@@ -59,7 +60,7 @@ def test_serve_refuses_to_start_without_an_operator_token(key_prefix: str) -> No
         USSD_REDIS_KEY_PREFIX=key_prefix,
     )
     proc = subprocess.run(
-        [sys.executable, "-m", "ussd_server", "serve", "--port", "0"],
+        [sys.executable, "-m", "ussd_server", "serve", "--port", str(free_port())],
         cwd=ROOT,
         env=env,
         capture_output=True,
