@@ -124,19 +124,6 @@ class Reassembler:
         self._of_sender: dict[str, list[tuple[str, str, int, int]]] = {}
         self.expired = 0
 
-    def add(
-        self,
-        source: str,
-        dest: str,
-        info: PartInfo,
-        data_coding: int,
-        payload: bytes,
-        now: float | None = None,
-    ) -> tuple[bytes, int] | None:
-        """Add a part; returns (whole payload, data_coding) when the set is complete."""
-        done = self.collect(source, dest, info, data_coding, payload, now)
-        return None if done is None else (done.payload, done.data_coding)
-
     def collect(
         self,
         source: str,

@@ -32,15 +32,20 @@ async def send(engine, text: str, channel: Channel = Channel.SMS) -> Outbound:
     return await engine.handle(inbound, layout=layout)
 
 
-async def used_ticket(engine, registry) -> str:
-    """Book by SMS, then check the ticket in at its site."""
+async def booked_ticket(engine) -> str:
+    """Register by SMS (every screening answer "no", the first time): the ticket code."""
     for text in ("VAKSIN", "YA", last6(1)):
         await send(engine, text)
     reply = await send(engine, "1")
     while re.match(r"\(\d+/\d+\)", reply.text):
         reply = await send(engine, "TIDAK")
     await send(engine, "1")
-    code = re.search(r"Kode tiket: (\w+)", (await send(engine, "1")).text).group(1)
+    return re.search(r"Kode tiket: (\w+)", (await send(engine, "1")).text).group(1)
+
+
+async def used_ticket(engine, registry) -> str:
+    """Book by SMS, then check the ticket in at its site."""
+    code = await booked_ticket(engine)
     ticket = await registry.ticket(code)
     checked = await registry.check_in(ticket.payload, facility_id=ticket.facility_id)
     assert checked.outcome.value == "valid"
@@ -63,13 +68,7 @@ async def test_a_used_ticket_is_shown_as_used_without_a_qr_link(engine, context)
 
 
 async def test_an_active_ticket_still_comes_with_its_qr(engine, context):
-    for text in ("VAKSIN", "YA", last6(1)):
-        await send(engine, text)
-    reply = await send(engine, "1")
-    while re.match(r"\(\d+/\d+\)", reply.text):
-        reply = await send(engine, "TIDAK")
-    await send(engine, "1")
-    code = re.search(r"Kode tiket: (\w+)", (await send(engine, "1")).text).group(1)
+    code = await booked_ticket(engine)
     await send(engine, "CEK", Channel.WHATSAPP)
     shown = await send(engine, last6(1), Channel.WHATSAPP)
     messages = render(shown.view, context.engine.menus).messages

@@ -131,6 +131,12 @@ def _sm(payload: bytes, esm: int = 0, tlvs: dict[int, bytes] | None = None) -> c
     return codec.ShortMessage("62812", 1, 1, "1199", 0, 0, esm, 0, 0, payload, tlvs or {})
 
 
+def add(r: concat.Reassembler, *part: object, now: float) -> tuple[bytes, int] | None:
+    """One part into ``r``: (whole payload, data_coding) once the set is complete."""
+    done = r.collect(*part, now=now)  # type: ignore[arg-type]
+    return None if done is None else (done.payload, done.data_coding)
+
+
 def test_reassembly_8bit_16bit_and_sar_out_of_order_with_duplicates() -> None:
     r = concat.Reassembler(timeout=60)
     sms = [
@@ -161,7 +167,7 @@ def test_reassembly_8bit_16bit_and_sar_out_of_order_with_duplicates() -> None:
     for sm in sms:
         info, payload = concat.part_info(sm)
         assert info is not None
-        whole = r.add(sm.source, sm.destination, info, 0, payload, now=0.0)
+        whole = add(r, sm.source, sm.destination, info, 0, payload, now=0.0)
         if whole:
             done.append(whole[0])
     assert done == [b"XY", b"WX", b"ABC"]
@@ -173,23 +179,23 @@ def test_one_phone_s_unfinished_sets_cannot_push_out_everybody_else_s() -> None:
     (its oldest goes first); another phone's set in progress is untouched."""
     r = concat.Reassembler(timeout=60, max_sets=10, per_sender=3)
     other = concat.PartInfo(ref=1, total=2, seq=1)
-    assert r.add("6281111", "1199", other, 0, b"A", now=0.0) is None
+    assert add(r, "6281111", "1199", other, 0, b"A", now=0.0) is None
     for ref in range(20):  # 20 first halves from one phone, never finished
-        r.add("6289999", "1199", concat.PartInfo(ref, 2, 1), 0, b"x", now=float(ref))
+        add(r, "6289999", "1199", concat.PartInfo(ref, 2, 1), 0, b"x", now=float(ref))
     assert len(r) == 1 + 3
     second = concat.PartInfo(ref=1, total=2, seq=2)
-    assert r.add("6281111", "1199", second, 0, b"B", now=30.0) == (b"AB", 0)
+    assert add(r, "6281111", "1199", second, 0, b"B", now=30.0) == (b"AB", 0)
     late = concat.PartInfo(ref=19, total=2, seq=2)  # its newest set is still there
-    assert r.add("6289999", "1199", late, 0, b"y", now=30.0) == (b"xy", 0)
+    assert add(r, "6289999", "1199", late, 0, b"y", now=30.0) == (b"xy", 0)
     assert len(r) == 2
 
 
 def test_incomplete_set_is_dropped_after_the_timeout() -> None:
     r = concat.Reassembler(timeout=10)
-    assert r.add("62812", "1199", concat.PartInfo(1, 2, 1), 0, b"A", now=0.0) is None
-    assert r.add("62812", "1199", concat.PartInfo(2, 2, 1), 0, b"Z", now=11.0) is None
+    assert add(r, "62812", "1199", concat.PartInfo(1, 2, 1), 0, b"A", now=0.0) is None
+    assert add(r, "62812", "1199", concat.PartInfo(2, 2, 1), 0, b"Z", now=11.0) is None
     assert r.expired == 1  # the first set was given up
-    assert r.add("62812", "1199", concat.PartInfo(1, 2, 2), 0, b"B", now=11.5) is None
+    assert add(r, "62812", "1199", concat.PartInfo(1, 2, 2), 0, b"B", now=11.5) is None
 
 
 def test_receipt_prefers_tlvs_and_parses_text_tolerantly() -> None:
