@@ -14,13 +14,9 @@ import logging
 import aiohttp
 import pytest
 
-from core.redis_client import connect
-from core.settings import redis_settings
-from tests.conftest import make_test_config
-from tests.keys import AllKeys
 from tests.redis_server import needs_redis_server, own_redis
 from tests.test_metrics import samples, value
-from tests.ussd_harness import load_registry, running_server
+from tests.ussd_harness import config_on_loaded_redis, running_server
 
 pytestmark = needs_redis_server
 
@@ -55,10 +51,7 @@ async def test_metrics_tickets_and_healthz_through_a_redis_restart(
     caplog.set_level(logging.WARNING)
     server = own_redis(tmp_path, appendonly=True)
     try:
-        config = make_test_config(key_prefix, **{"redis.url": server.url})
-        client = connect(redis_settings(config))
-        await load_registry(client, AllKeys(key_prefix))
-        await client.aclose()
+        config = await config_on_loaded_redis(server.url, key_prefix)
         async with running_server(config) as base, aiohttp.ClientSession() as http:
             assert await _healthz_burst(http, base) == [200] * 12  # a pool of connections
             before = await _metrics(http, base)

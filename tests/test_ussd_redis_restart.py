@@ -8,12 +8,8 @@ from __future__ import annotations
 
 import aiohttp
 
-from core.redis_client import connect
-from core.settings import redis_settings
-from tests.conftest import make_test_config
-from tests.keys import AllKeys
 from tests.redis_server import needs_redis_server, own_redis
-from tests.ussd_harness import PHONE, AtPhone, load_registry, running_server
+from tests.ussd_harness import PHONE, AtPhone, config_on_loaded_redis, running_server
 
 pytestmark = needs_redis_server
 
@@ -21,10 +17,7 @@ pytestmark = needs_redis_server
 async def test_busy_screen_while_redis_is_down_then_recovery(tmp_path, key_prefix):
     server = own_redis(tmp_path, appendonly=True)
     try:
-        config = make_test_config(key_prefix, **{"redis.url": server.url})
-        client = connect(redis_settings(config))
-        await load_registry(client, AllKeys(key_prefix))
-        await client.aclose()
+        config = await config_on_loaded_redis(server.url, key_prefix)
         async with running_server(config) as base, aiohttp.ClientSession() as http:
             phone = AtPhone(http, base, PHONE, "rr-1")
             assert "Daftar vaksinasi" in await phone.dial()

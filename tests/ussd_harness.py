@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from core.config import Config
+from core.redis_client import connect
+from core.settings import redis_settings
 from registration import redis_import
+from tests.conftest import make_test_config
 from tests.keys import AllKeys
 from tests.redis_server import free_port
 
@@ -69,6 +72,16 @@ async def load_registry(redis, keys: AllKeys, phones: dict[int, str] | None = No
         redis, keys, worker_lines(phones or default_phones())
     )
     assert report.rows_bad == 0, report.errors
+
+
+async def config_on_loaded_redis(redis_url: str, prefix: str) -> Config:
+    """The test config on the Redis at ``redis_url`` (a test's own server), the registry
+    loaded into it."""
+    config = make_test_config(prefix, **{"redis.url": redis_url})
+    client = connect(redis_settings(config))
+    await load_registry(client, AllKeys(prefix))
+    await client.aclose()
+    return config
 
 
 @contextlib.asynccontextmanager
