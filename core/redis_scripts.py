@@ -43,3 +43,14 @@ async def run(
         for script in scripts:
             await redis.script_load(script.script)
     raise AssertionError("unreachable")
+
+
+async def run_one(
+    redis: aioredis.Redis, script: ScriptLike, keys: Sequence[str], args: Sequence[Any]
+) -> Any:
+    """One script call on its own (see :func:`run`): its reply."""
+
+    def build(pipe: Any) -> None:
+        queue(pipe, script, keys, args)
+
+    return (await run(redis, [script], build))[0]

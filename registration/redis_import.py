@@ -80,11 +80,7 @@ class _ImportLock:
                 return
 
     async def _run(self, script: ScriptLike, *args: str) -> int:
-        def build(pipe: object) -> None:
-            redis_scripts.queue(pipe, script, [self._key], args)
-
-        (reply,) = await redis_scripts.run(self._redis, [script], build)
-        return int(reply)
+        return int(await redis_scripts.run_one(self._redis, script, [self._key], args))
 
     def check(self) -> None:
         if self.lost:

@@ -132,10 +132,7 @@ class CampaignStore:
         return str(verdict), str(state)
 
     async def _script(self, script: Script, keys: list[str], args: list[Any]) -> Any:
-        def build(pipe: Any) -> None:
-            redis_scripts.queue(pipe, script, keys, args)
-
-        return (await redis_scripts.run(self.redis, [script], build))[0]
+        return await redis_scripts.run_one(self.redis, script, keys, args)
 
     async def progress(self, name: str) -> dict[str, Any] | None:
         camp = await self.get(name)

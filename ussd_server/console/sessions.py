@@ -24,7 +24,9 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from core import redis_scripts
 from core.digits import is_digits
+from core.redis_wire import Script
 from core.secret_compare import same_secret
 from ussd_server.console.agents import AgentFile
 from ussd_server.console.passwords import AgentFileError
@@ -34,7 +36,7 @@ log = logging.getLogger(__name__)
 
 # Counts one sign-in attempt back (it succeeded, or was never checked), unless the
 # window has ended meanwhile: a DECR then would leave a -1 with no expiry.
-REFUND = "if redis.call('exists', KEYS[1]) == 1 then return redis.call('decr', KEYS[1]) end"
+REFUND = Script("if redis.call('exists', KEYS[1]) == 1 then return redis.call('decr', KEYS[1]) end")
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,4 +163,6 @@ class LoginLimiter:
         return int(attempts)
 
     async def refund(self, address: str) -> None:
-        await self._redis.eval(REFUND, 1, self._keys.console_login_failures(address))
+        await redis_scripts.run_one(
+            self._redis, REFUND, [self._keys.console_login_failures(address)], []
+        )
