@@ -10,6 +10,9 @@ A ticket checks in only at its own facility (else WRONG_FACILITY) and on its own
 day, give or take ``check_in_tolerance_days`` (local dates; else WRONG_DAY); a
 used or cancelled ticket says so first. A dose 1 checked in today makes dose 2
 due the interval of the registrant's age band later (see registration.eligibility).
+A dose 2 is not given before that due date, whatever the tolerance (TOO_EARLY, with
+the date): the booking store refuses such a day, and its check-in refuses it too,
+atomically with the due date it reads (a tolerance of days would let it through).
 """
 
 from __future__ import annotations
@@ -73,8 +76,12 @@ class CheckIn:
         misplaced = self._misplaced(ticket, facility_id.strip())
         if misplaced is not None:
             return CheckInResult(misplaced, ticket)
-        due = self._eligibility.dose2_due(ticket.nik, self._eligibility.today())
-        mark = await self._bookings.check_in(ticket, due)
+        today = self._eligibility.today()
+        due = self._eligibility.dose2_due(ticket.nik, today)
+        reply = await self._bookings.check_in(ticket, due, today)
+        mark = reply.mark
+        if mark is CheckInMark.TOO_EARLY:
+            return CheckInResult(CheckInOutcome.TOO_EARLY, ticket, reply.dose2_due)
         if mark is CheckInMark.USED:
             return CheckInResult(
                 CheckInOutcome.ALREADY_USED, replace(ticket, state=TicketState.USED)

@@ -15,7 +15,13 @@ from registration import history
 from registration.memory_data import FULL_COURSE, MemoryData, StoredBooking
 from registration.memory_facilities import MemoryFacilities
 from registration.models import BookingOutcome, ScreeningOutcome, Ticket, TicketState
-from registration.stores import BookAttempt, BookingRequest, CheckInMark, TicketIssuer
+from registration.stores import (
+    BookAttempt,
+    BookingRequest,
+    CheckInMark,
+    CheckInReply,
+    TicketIssuer,
+)
 
 MAX_CODE_TRIES = 20
 
@@ -120,21 +126,24 @@ class MemoryBookings:
             return replace(ticket, state=TicketState.CANCELLED)
         return replace(ticket, state=booking.ticket.state)
 
-    async def check_in(self, ticket: Ticket, dose2_due: date) -> CheckInMark:
+    async def check_in(self, ticket: Ticket, dose2_due: date, today: date) -> CheckInReply:
         data, nik = self._data, ticket.nik
         booking = data.bookings.get(nik)
         if booking is None or booking.ticket.code != ticket.code:
-            return CheckInMark.CANCELLED
+            return CheckInReply(CheckInMark.CANCELLED)
         if booking.ticket.state is TicketState.USED:
-            return CheckInMark.USED
+            return CheckInReply(CheckInMark.USED)
         if booking.ticket.state is not TicketState.ACTIVE:
-            return CheckInMark.CANCELLED
+            return CheckInReply(CheckInMark.CANCELLED)
+        due = data.dose2_due.get(nik)
+        if booking.ticket.dose == 2 and due is not None and today < due:  # as the script
+            return CheckInReply(CheckInMark.TOO_EARLY, due)
         self._set_state(booking, TicketState.USED)
         data.doses_done[nik] = booking.ticket.dose
         if booking.ticket.dose == 1:
             data.dose2_due[nik] = dose2_due
         self._add_history(nik, history.checked_in(self._clock(), ticket.code))
-        return CheckInMark.OK
+        return CheckInReply(CheckInMark.OK)
 
     async def repair(self) -> int:
         return 0

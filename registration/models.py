@@ -109,13 +109,15 @@ class CheckInOutcome(StrEnum):
     UNKNOWN = "unknown"  # no such ticket
     WRONG_DAY = "wrong_day"  # a ticket for another day (beyond the tolerance): not checked in
     WRONG_FACILITY = "wrong_facility"  # a ticket for another facility: not checked in
+    TOO_EARLY = "too_early"  # a dose 2 before the registrant's dose-2 due date: not checked in
 
 
 @dataclass(frozen=True, slots=True)
 class CheckInResult:
     outcome: CheckInOutcome
     ticket: Ticket | None = None
-    dose2_due: date | None = None  # set when dose 1 was checked in
+    # When dose 2 is due: set when dose 1 was checked in, and with TOO_EARLY (come back then).
+    dose2_due: date | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from datetime import date
 
 from registration.models import Ticket
 from registration.redis_bookings import RedisBookings
-from registration.stores import BookAttempt, BookingRequest, CheckInMark, TicketIssuer
+from registration.stores import BookAttempt, BookingRequest, CheckInReply, TicketIssuer
 
 
 class SpreadBookings:
@@ -56,9 +56,9 @@ class SpreadBookings:
         with self._least_busy() as store:
             return await store.ticket(code)
 
-    async def check_in(self, ticket: Ticket, dose2_due: date) -> CheckInMark:
+    async def check_in(self, ticket: Ticket, dose2_due: date, today: date) -> CheckInReply:
         with self._least_busy() as store:
-            return await store.check_in(ticket, dose2_due)
+            return await store.check_in(ticket, dose2_due, today)
 
     async def repair(self) -> int:
         with self._least_busy() as store:

@@ -179,15 +179,21 @@ redis.call('HSET', KEYS[2], 'history', string.sub(h .. ARGV[2] .. '\\n', -2000))
 return {b[2], b[3], b[4], b[5]}
 """
 
-# KEYS: booking, status. ARGV: code, dose2_due (yyyymmdd), history_line
+# KEYS: booking, status. ARGV: code, dose2_due (yyyymmdd), history_line, today (yyyymmdd)
 # -> {'ok', dose} | {'used'} | {'cancelled'} | {'other'} (not this registrant's current ticket)
+#    | {'too_early', dose2_due}: a dose 2 checked in before its due date (the booking rule
+#    again: a check-in tolerance must not let it through days early); not checked in.
 CHECK_IN_BODY = """
 local b = redis.call('HMGET', KEYS[1], 'state', 'code', 'dose')
 if b[2] ~= ARGV[1] then return {'other'} end
 if b[1] == 'used' then return {'used'} end
 if b[1] ~= 'active' then return {'cancelled'} end
-redis.call('HSET', KEYS[1], 'state', 'used')
 local dose = tonumber(b[3] or '1')
+if dose == 2 then
+  local due = redis.call('HGET', KEYS[2], 'dose2_due')
+  if due and ARGV[4] < due then return {'too_early', due} end
+end
+redis.call('HSET', KEYS[1], 'state', 'used')
 redis.call('HSET', KEYS[2], 'doses_done', dose)
 if dose == 1 then redis.call('HSET', KEYS[2], 'dose2_due', ARGV[2]) end
 local h = redis.call('HGET', KEYS[2], 'history') or ''

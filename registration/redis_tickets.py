@@ -19,9 +19,9 @@ from core.redis_lean import Call, FastRedis, as_dict
 from registration import history, redis_lua
 from registration.keys import RegistryKeys
 from registration.models import Ticket, TicketState
-from registration.records import day_key, ticket_from
+from registration.records import day_key, parse_day, ticket_from
 from registration.redis_facilities import RedisFacilities
-from registration.stores import CLAIM_GRACE_SECONDS, CheckInMark
+from registration.stores import CLAIM_GRACE_SECONDS, CheckInMark, CheckInReply
 
 REPAIR_GRACE_MS = CLAIM_GRACE_SECONDS * 1000  # never race a claim or cancel still in flight
 Step = tuple[Any, ...] | Call  # one entry of a lean-client batch: a command or a script call
@@ -90,20 +90,23 @@ class RedisTickets:
             return replace(ticket, state=TicketState(booking[0]))
         return ticket
 
-    async def check_in(self, ticket: Ticket, dose2_due: date) -> CheckInMark:
+    async def check_in(self, ticket: Ticket, dose2_due: date, today: date) -> CheckInReply:
         k, nik, now = self._keys, ticket.nik, self._clock()
+        line = history.checked_in(now, ticket.code)
         reply = await self._fast.evalsha(
             redis_lua.CHECK_IN,
             (k.booking(nik), k.registrant_status(nik)),
-            (ticket.code, day_key(dose2_due), history.checked_in(now, ticket.code)),
+            (ticket.code, day_key(dose2_due), line, day_key(today)),
         )
         if reply[0] == "used":
-            return CheckInMark.USED
+            return CheckInReply(CheckInMark.USED)
+        if reply[0] == "too_early":
+            return CheckInReply(CheckInMark.TOO_EARLY, parse_day(reply[1]))
         if reply[0] != "ok":
-            return CheckInMark.CANCELLED
+            return CheckInReply(CheckInMark.CANCELLED)
         used = ("HSET", k.ticket(ticket.code), "state", "used", "used_at", history.stamp(now))
         await self._fast.batch([used])
-        return CheckInMark.OK
+        return CheckInReply(CheckInMark.OK)
 
     async def cancel(self, nik: str) -> Ticket | None:
         k = self._keys

@@ -14,7 +14,7 @@ run against both):
   of doses done + 1 (a reschedule keeps its dose) and needs an eligible screening
   for that dose; a dose 2 is not booked before its due date; no third dose;
 - a seat is taken only while the session has capacity left, at most once per holder;
-- a ticket is checked in once.
+- a ticket is checked in once; a dose 2 not before its due date.
 
 Implementations: Redis (``registration.redis_*``, production: Lua scripts on the
 lean pipelined client) and memory (``registration.memory``: fast unit tests).
@@ -47,8 +47,6 @@ Moves = tuple[tuple[str, int], ...]
 
 
 # --- registrants and verification -------------------------------------------------
-
-
 @dataclass(frozen=True, slots=True)
 class Lockout:
     """The ``max_attempts``-th wrong answer within ``seconds`` locks the phone that long."""
@@ -139,8 +137,6 @@ class RegistrantStore(Protocol):
 
 
 # --- facilities and seats ----------------------------------------------------------
-
-
 @dataclass(frozen=True, slots=True)
 class Seat:
     facility_id: str
@@ -170,8 +166,6 @@ class FacilityStore(Protocol):
 
 
 # --- bookings and tickets ----------------------------------------------------------
-
-
 class TicketIssuer(Protocol):
     """Codes and signed payloads (registration.tickets.TicketSigner)."""
 
@@ -211,6 +205,13 @@ class CheckInMark(StrEnum):
     OK = "ok"  # checked in now
     USED = "used"  # checked in before
     CANCELLED = "cancelled"  # not the registrant's active booking (cancelled or replaced)
+    TOO_EARLY = "too_early"  # a dose 2 before the registrant's dose-2 due date: not checked in
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInReply:
+    mark: CheckInMark
+    dose2_due: date | None = None  # TOO_EARLY: the registrant's dose-2 due date
 
 
 class BookingStore(Protocol):
@@ -226,16 +227,15 @@ class BookingStore(Protocol):
     async def ticket(self, code: str) -> Ticket | None:
         """The ticket, its state as the registrant's booking says (the truth)."""
 
-    async def check_in(self, ticket: Ticket, dose2_due: date) -> CheckInMark:
-        """Mark the ticket used; on dose 1 the registrant's second dose is due ``dose2_due``."""
+    async def check_in(self, ticket: Ticket, dose2_due: date, today: date) -> CheckInReply:
+        """Mark the ticket used; on dose 1 the registrant's second dose is due ``dose2_due``.
+        A dose 2 whose stored due date is after ``today`` is not checked in (TOO_EARLY)."""
 
     async def repair(self) -> int:
         """Give back seats held by interrupted bookings/cancellations; how many."""
 
 
 # --- statistics --------------------------------------------------------------------
-
-
 @dataclass(frozen=True, slots=True)
 class CounterSnapshot:
     workers_listed: int
@@ -252,8 +252,6 @@ class StatsStore(Protocol):
 
 
 # --- the registry import -----------------------------------------------------------
-
-
 class WorkerSink(Protocol):
     async def send(self, batch: list[WorkerRow]) -> None:
         """Write a batch (a re-listed worker leaves its old phone and facility indexes).
@@ -275,8 +273,6 @@ class RegistryWriter(Protocol):
 
 
 # --- one backend -------------------------------------------------------------------
-
-
 class Backend(Protocol):
     # What the stores raise while their backing service is away (the repair loop retries).
     transient_errors: tuple[type[Exception], ...]

@@ -160,8 +160,8 @@ def lookup_paths() -> dict[str, Any]:
 
 
 SCANNING = (
-    "the facility scanning: a ticket for another facility is wrong_facility, for another "
-    "day (beyond [registration] check_in_tolerance_days) wrong_day; neither is checked in"
+    "the scanning facility: another facility's ticket is wrong_facility, another day's (beyond "
+    "[registration] check_in_tolerance_days) wrong_day, a dose 2 before its due date too_early"
 )
 
 
@@ -179,7 +179,7 @@ def check_in_paths() -> dict[str, Any]:
         "/api/check-in": {
             "post": _op(
                 "check a ticket in at the site: a scanned QR payload or a typed code, "
-                "at the scanning facility, on the ticket's day",
+                "at the scanning facility, on the ticket's day (only valid checks it in)",
                 {
                     "200": _json(_ref("CheckInResult"), "the outcome"),
                     "400": _error("no payload or facility_id, or not printable ASCII"),
