@@ -18,6 +18,7 @@ from core import metrics
 from core.outbox import OutboundSms
 from core.privacy import mask_phone
 from dialogue.context import Turn
+from dialogue.doses import MOVED_ON, after_dose
 from dialogue.gsm import to_gsm
 from dialogue.menus import fill
 from dialogue.model import MESSAGE_CHANNELS
@@ -29,7 +30,6 @@ from registration.models import (
     TicketState,
     VerifyOutcome,
 )
-from registration.screening_record import ALREADY_BOOKED
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ async def route_intent(turn: Turn, _: str) -> str:
     return intent if intent in ("register", "status", "change", "cancel") else "register"
 
 
-@action("none", "booked", "used")
+@action("none", "booked", "used", "dose2", "complete")
 async def load_status(turn: Turn, _: str) -> str:
     status = await turn.ctx.registry.status_by_nik(turn.vars["nik"])
     # Read along for free: whether a screening is held (age, a running deferral). The
@@ -135,7 +135,7 @@ async def load_status(turn: Turn, _: str) -> str:
     await show_ticket(turn, ticket)
     turn.vars["ticket_state"] = turn.ctx.menus.text(f"ticket_{ticket.state.value}", turn.lang)
     if ticket.state is TicketState.USED:  # no QR to show: it would not scan any more
-        return "none" if turn.vars.get("intent") in ("change", "cancel") else "used"
+        return after_dose(turn, ticket, status.dose2_due if status is not None else None)
     return "booked"
 
 
@@ -182,15 +182,16 @@ async def screening_gate(turn: Turn, _: str) -> str:
     return "ok" if result is None else explain(turn, result)
 
 
-@action("eligible", "deferred", "not_eligible", "booked")
+@action("eligible", "deferred", "not_eligible", "booked", "complete")
 async def record_screening(turn: Turn, _: str) -> str:
     """Called by the screening screen at the first "yes" or after the last "no"."""
     result = await turn.ctx.registry.record_screening(turn.vars["nik"], dict(turn.session.answers))
     if result.outcome is ScreeningOutcome.ELIGIBLE:
         return "eligible"
-    if result.reason_id == ALREADY_BOOKED:  # booked meanwhile (another channel): show it
+    moved_on = MOVED_ON.get(result.reason_id)
+    if moved_on:  # booked (another channel) or the last dose given meanwhile: show that
         await turn.drop_resume()
-        return "booked"
+        return moved_on
     return explain(turn, result)
 
 
@@ -200,7 +201,7 @@ async def start_reschedule(turn: Turn, _: str) -> str:
     return "ok"
 
 
-@action("booked", "full", "invalid_slot", "already_booked", "not_eligible", "too_early")
+@action(*(outcome.value for outcome in BookingOutcome))  # book_slot returns any of them
 async def book_slot(turn: Turn, _: str) -> str:
     ctx, v = turn.ctx, turn.vars
     call = ctx.registry.reschedule if v.get("mode") == "reschedule" else ctx.registry.book

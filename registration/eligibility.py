@@ -10,6 +10,8 @@ the service's local dates (:class:`Calendar`).
   band; a dose 2 is not booked before its due date (the booking store refuses it
   too, atomically).
 - Check-in of dose 1: dose 2 is due the band's interval later (age on that day).
+- After the last dose (:data:`FULL_COURSE`) nothing more: no screening, no booking
+  (``COURSE_COMPLETE``; the stores refuse both too, atomically).
 """
 
 from __future__ import annotations
@@ -18,11 +20,27 @@ from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 
 from registration.age import AgeBands
-from registration.models import AgeBand, ScreeningOutcome, ScreeningReason, ScreeningResult
+from registration.models import (
+    FULL_COURSE,
+    AgeBand,
+    ScreeningOutcome,
+    ScreeningReason,
+    ScreeningResult,
+    TicketState,
+)
 from registration.nik import nik_problem
 from registration.screening import ScreeningData
 from registration.slots import Calendar
 from registration.stores import RegistrantRecord
+
+# The reason id of a screening refused because every dose of the course was given.
+COURSE_COMPLETE = "course_complete"
+
+
+def course_complete(record: RegistrantRecord) -> bool:
+    """The last dose of the course checked in (its booking stays, used: none follows it)."""
+    ticket = record.ticket
+    return ticket is not None and ticket.state is TicketState.USED and ticket.dose >= FULL_COURSE
 
 
 def band_result(band: AgeBand, today: date) -> ScreeningResult:
@@ -63,8 +81,11 @@ class Eligibility:
         return None if result is None or result.outcome is ScreeningOutcome.ELIGIBLE else result
 
     def hold(self, record: RegistrantRecord) -> ScreeningResult | None:
-        """Why the registrant cannot be screened now, as a screening would answer (a running
-        deferral first: the store keeps it whatever a new screening would say)."""
+        """Why the registrant cannot be screened now, as a screening would answer: every dose
+        given, then a running deferral (the store keeps it whatever a new screening would say),
+        then the age."""
+        if course_complete(record):
+            return ScreeningResult(ScreeningOutcome.NOT_ELIGIBLE, COURSE_COMPLETE)
         return running_deferral(record.screening, self._today()) or self.by_age(record.worker.nik)
 
     def may_book(self, nik: str, day: date, dose2_due: date | None = None) -> bool:

@@ -12,9 +12,15 @@ from dataclasses import replace
 from datetime import date
 
 from registration import history
-from registration.memory_data import FULL_COURSE, MemoryData, StoredBooking
+from registration.memory_data import MemoryData, StoredBooking
 from registration.memory_facilities import MemoryFacilities
-from registration.models import BookingOutcome, ScreeningOutcome, Ticket, TicketState
+from registration.models import (
+    FULL_COURSE,
+    BookingOutcome,
+    ScreeningOutcome,
+    Ticket,
+    TicketState,
+)
 from registration.stores import (
     BookAttempt,
     BookingRequest,
@@ -54,10 +60,8 @@ class MemoryBookings:
         if active and not request.reschedule:
             return BookAttempt(BookingOutcome.ALREADY_BOOKED, active), 0
         dose = active.dose if active else data.doses_done.get(nik, 0) + 1
-        if dose > FULL_COURSE:
-            return BookAttempt(
-                BookingOutcome.ALREADY_BOOKED, booking.ticket if booking else None
-            ), 0
+        if dose > FULL_COURSE:  # as the CLAIM script's "done"
+            return BookAttempt(BookingOutcome.COURSE_COMPLETE), 0
         screening = data.screenings.get(nik)
         if not screening or screening.result.outcome is not ScreeningOutcome.ELIGIBLE:
             return BookAttempt(BookingOutcome.NOT_ELIGIBLE), 0

@@ -12,8 +12,6 @@ from datetime import date
 
 from registration.models import Facility, HealthWorker, ScreeningResult, Ticket
 
-FULL_COURSE = 2  # doses; the Redis CLAIM script says the same ("dose > 2")
-
 
 @dataclass
 class StoredScreening:

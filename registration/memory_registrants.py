@@ -7,7 +7,13 @@ from collections.abc import AsyncIterator, Callable
 from datetime import date
 
 from registration.memory_data import MemoryData, StoredScreening
-from registration.models import HealthWorker, ScreeningOutcome, TicketState, VerifyOutcome
+from registration.models import (
+    FULL_COURSE,
+    HealthWorker,
+    ScreeningOutcome,
+    TicketState,
+    VerifyOutcome,
+)
 from registration.stores import (
     ListedWorker,
     Lockout,
@@ -97,11 +103,13 @@ class MemoryRegistrants:
         booking = data.bookings.get(nik)
         if booking is not None and booking.ticket.state is TicketState.ACTIVE:
             return ScreeningStored("", "", booked=True)  # as in Redis: the booking stands
+        dose = data.doses_done.get(nik, 0) + 1
+        if dose > FULL_COURSE:  # as in Redis: no dose left to screen for
+            return ScreeningStored("", "", complete=True)
         previous = data.screenings.get(nik)
         kept = previous.result if previous else None  # a running deferral stays, as in Redis
         if kept and kept.outcome is ScreeningOutcome.DEFERRED and (kept.retry_on or today) > today:
             return ScreeningStored("deferred", "", kept=kept)
-        dose = data.doses_done.get(nik, 0) + 1
         answers = {q: bool(a) for q, a in entry.answers.items()}
         data.screenings[nik] = StoredScreening(entry.result, answers, entry.at, dose)
         before = previous.result.outcome.value if previous else ""

@@ -68,6 +68,11 @@ class SlotAvailability:
         return max(self.capacity - self.booked, 0)
 
 
+# Doses in a full course: nobody is screened or booked for a dose beyond it (the Redis
+# scripts say the same: "dose > 2").
+FULL_COURSE = 2
+
+
 class TicketState(StrEnum):
     ACTIVE = "active"
     USED = "used"
@@ -93,6 +98,7 @@ class BookingOutcome(StrEnum):
     NOT_ELIGIBLE = "not_eligible"  # no eligible screening on record
     INVALID_SLOT = "invalid_slot"  # unknown facility/day/session, or outside the window
     TOO_EARLY = "too_early"  # a dose-2 day before the registrant's dose-2 due date
+    COURSE_COMPLETE = "course_complete"  # every dose of the course given: nothing to book
 
 
 @dataclass(frozen=True, slots=True)

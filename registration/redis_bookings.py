@@ -39,7 +39,6 @@ MAX_CODE_TRIES = 20  # collisions are ~1e-6 likely each with 31^8 codes
 REFUSALS = {
     "same": BookingOutcome.BOOKED,
     "already": BookingOutcome.ALREADY_BOOKED,
-    "done": BookingOutcome.ALREADY_BOOKED,
 }
 
 
@@ -189,6 +188,8 @@ class RedisBookings(RedisTickets):
             return BookAttempt(REFUSALS[kind], current)
         if kind == "too_early":  # a dose-2 day before its due date
             return BookAttempt(BookingOutcome.TOO_EARLY)
+        if kind == "done":  # every dose given: there is nothing to book
+            return BookAttempt(BookingOutcome.COURSE_COMPLETE)
         if kind != "claimed":  # not listed, or no eligible screening for this dose
             return BookAttempt(BookingOutcome.NOT_ELIGIBLE)
         return BookAttempt(BookingOutcome.FULL)

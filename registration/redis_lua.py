@@ -95,7 +95,8 @@ return 1
 # KEYS: booking, screening, status, worker
 # ARGV: mode(book|reschedule), fid, day, session, claim_id, now_ms, deadline_ms, grace_ms
 # -> {kind, dose_or_code, stale_fid, stale_day, stale_claim, old_fid, old_day, old_claim}
-#    (kind 'too_early': a dose-2 day before the status hash's dose2_due)
+#    (kind 'too_early': a dose-2 day before the status hash's dose2_due; 'done': every dose
+#    of the course given, nothing to book)
 #    (old_*: the active booking a reschedule is about to replace)
 CLAIM_BODY = """
 if redis.call('EXISTS', KEYS[4]) == 0 then return {'not_listed', ''} end
@@ -203,18 +204,20 @@ return {'ok', dose}
 
 # KEYS: screening, worker, status, booking. ARGV: outcome, reason_id, retry_on, answers_json,
 # at, today (dates yyyymmdd) -> {previous_outcome, facility_id, dose2_due} | {'not_listed'} |
-# {'booked'} | {'kept', reason_id, retry_on}: a deferral whose retry date is after today
-# stays. An active booking is the screening of its dose already passed: nothing replaces it
-# (an old session answering a question late must not undo a booking made since).
+# {'booked'} | {'done'} | {'kept', reason_id, retry_on}: a deferral whose retry date is after
+# today stays. An active booking is the screening of its dose already passed: nothing
+# replaces it (an old session answering a question late must not undo a booking made
+# since). After the last dose there is no next dose to screen for ('done', nothing stored).
 RECORD_SCREENING_BODY = """
 local fid = redis.call('HGET', KEYS[2], 'facility_id')
 if not fid then return {'not_listed'} end
 if redis.call('HGET', KEYS[4], 'state') == 'active' then return {'booked'} end
+local st = redis.call('HMGET', KEYS[3], 'doses_done', 'dose2_due')
+local dose = tonumber(st[1] or '0') + 1
+if dose > 2 then return {'done'} end
 local s = redis.call('HMGET', KEYS[1], 'outcome', 'reason_id', 'retry_on')
 if s[1] == 'deferred' and s[3] and s[3] > ARGV[6] then return {'kept', s[2] or '', s[3]} end
 local prev = s[1] or ''
-local st = redis.call('HMGET', KEYS[3], 'doses_done', 'dose2_due')
-local dose = tonumber(st[1] or '0') + 1
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'outcome', ARGV[1], 'reason_id', ARGV[2], 'retry_on', ARGV[3],
   'answers', ARGV[4], 'at', ARGV[5], 'dose', dose)

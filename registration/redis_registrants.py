@@ -142,6 +142,8 @@ class RedisRegistrants:
             return None
         if reply[0] == "booked":
             return ScreeningStored(previous="", facility_id="", booked=True)
+        if reply[0] == "done":
+            return ScreeningStored(previous="", facility_id="", complete=True)
         if reply[0] == "kept":
             kept = ScreeningResult(ScreeningOutcome.DEFERRED, reply[1], parse_day(reply[2]))
             return ScreeningStored(previous="deferred", facility_id="", kept=kept)

@@ -5,7 +5,8 @@ without a question (registration.eligibility); else the answers given decide
 (registration.screening.evaluate). The store keeps a running deferral instead
 of any new outcome: nobody screens again before their retry date. Nor does it
 replace anything while a booking is active: that dose's screening is done
-(:data:`ALREADY_BOOKED`, a session left open elsewhere answering late).
+(:data:`ALREADY_BOOKED`, a session left open elsewhere answering late), nor after
+the last dose of the course (:data:`COURSE_COMPLETE`: there is no next dose).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import UTC, date, datetime
 
 from core import metrics
 from registration import stats
-from registration.eligibility import Eligibility
+from registration.eligibility import COURSE_COMPLETE, Eligibility
 from registration.facilities import FacilityDirectory
 from registration.models import ScreeningGroup, ScreeningOutcome, ScreeningResult
 from registration.screening import NOT_LISTED, evaluate
@@ -55,6 +56,8 @@ class Screener:
             return ScreeningResult(ScreeningOutcome.NOT_ELIGIBLE, NOT_LISTED)
         if stored.booked:
             return ScreeningResult(ScreeningOutcome.NOT_ELIGIBLE, ALREADY_BOOKED)
+        if stored.complete:
+            return ScreeningResult(ScreeningOutcome.NOT_ELIGIBLE, COURSE_COMPLETE)
         if stored.kept is not None:
             return stored.kept
         self._dose2_due_read(nik, stored.dose2_due)
@@ -65,8 +68,9 @@ class Screener:
         return result
 
     async def hold(self, nik: str) -> ScreeningResult | None:
-        """Why ``nik`` cannot be screened now, fresh from the store: an age outside the
-        bands (recorded now, as a screening) or a running deferral; None: ask the questions."""
+        """Why ``nik`` cannot be screened now, fresh from the store: every dose given, an age
+        outside the bands (recorded now, as a screening) or a running deferral; None: ask the
+        questions."""
         if self._eligibility.by_age(nik) is not None:
             return await self.record(nik, {})
         record = await self._registrants.record(nik)

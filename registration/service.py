@@ -175,14 +175,16 @@ class Registry:
 
         A NIK that is not listed gets NOT_ELIGIBLE with reason_id "not_listed", one with an
         active booking NOT_ELIGIBLE with reason_id "already_booked" (``ALREADY_BOOKED``): the
-        booking's dose was screened already (nothing stored either way).
+        booking's dose was screened already; one who has had every dose NOT_ELIGIBLE with
+        reason_id "course_complete" (``COURSE_COMPLETE``) (nothing stored in any of these).
         """
         self._statuses.forget(nik)
         return await self._screener.record(nik, answers)  # counted in metrics when stored
 
     async def screening_hold(self, nik: str) -> ScreeningResult | None:
-        """Before the questions: an age outside this phase (recorded now, as a screening) or a
-        deferral still running; None when the questions may be asked."""
+        """Before the questions: every dose given (``COURSE_COMPLETE``), an age outside this
+        phase (recorded now, as a screening) or a deferral still running; None when the
+        questions may be asked."""
         self._statuses.forget(nik)
         return await self._screener.hold(nik)
 

@@ -9,7 +9,8 @@ run against both):
 - ``max_attempts`` wrong answers within ``seconds`` lock the phone, whatever matched
   in between (a household's right answer clears nothing); digits that are not six
   decimal digits never match and are not counted;
-- a screening replaces the previous one, except a deferral still running (kept);
+- a screening replaces the previous one, except a deferral still running (kept); none
+  is taken while a booking is active or after the last dose of the course;
 - a registrant holds at most one active booking; the dose booked is the number
   of doses done + 1 (a reschedule keeps its dose) and needs an eligible screening
   for that dose; a dose 2 is not booked before its due date; no third dose;
@@ -92,6 +93,7 @@ class ScreeningStored:
     kept: ScreeningResult | None = None  # a running deferral kept instead (nothing stored)
     dose2_due: date | None = None  # read along: the times offered next need it
     booked: bool = False  # an active booking holds this dose: nothing was stored
+    complete: bool = False  # every dose of the course given: nothing was stored
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +130,9 @@ class RegistrantStore(Protocol):
     async def record_screening(
         self, nik: str, entry: ScreeningEntry, today: date
     ) -> ScreeningStored | None:
-        """Replace the registrant's screening (for dose = doses done + 1), unless a deferral
-        with a retry date after ``today`` is stored (then ``kept``); None if not listed."""
+        """Replace the registrant's screening (for dose = doses done + 1), unless a booking is
+        active (``booked``), every dose is given (``complete``) or a deferral with a retry date
+        after ``today`` is stored (``kept``); None if not listed."""
 
     def listed(self, *, with_booking: bool, batch: int) -> AsyncIterator[list[ListedWorker]]:
         """Every listed NIK, a batch at a time, in no particular order (a NIK whose record is

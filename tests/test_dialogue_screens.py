@@ -51,6 +51,7 @@ def worst_vars(engine: Engine, lang: str, sid: str = "") -> dict[str, str]:
         "reason": reason[lang].rstrip("."),
         "advice": advice[lang],
         "retry_on": "Sab 28/11",
+        "dose2_due": "Sab 28/11",
         "ticket_state": max(states, key=len),
     }
 

@@ -1,5 +1,5 @@
 """The course of doses: dose 2 not given before its due date (whatever the check-in
-tolerance).
+tolerance), nothing more after the last dose.
 
 Contract tests: each runs against the Redis stores and the memory stores. Today is
 13 January 2021 (WIB) on the backends' clock.
@@ -7,12 +7,16 @@ Contract tests: each runs against the Redis stores and the memory stores. Today 
 
 from __future__ import annotations
 
-from registration.models import CheckInOutcome, Ticket
+from datetime import date
+
+from registration.models import CheckInOutcome, ScreeningOutcome, ScreeningResult, Ticket
 from registration.service import Registry
 from tests.conftest import make_test_config
 from tests.registry_backends import Backend
 from tests.test_registration_contract_tickets import DAY, DAY_SECONDS, DUE, booked
 from tests.test_registration_support import load, nik
+
+COMPLETE = ScreeningResult(ScreeningOutcome.NOT_ELIGIBLE, "course_complete")
 
 
 async def dose1_given(backend: Backend, registry: Registry, who: str) -> Ticket:
@@ -46,3 +50,27 @@ async def test_a_dose_2_is_not_checked_in_before_its_due_date_whatever_the_toler
     on_time = await registry.check_in(dose2.payload, facility_id="PKM-01")
     assert on_time.outcome is CheckInOutcome.VALID and on_time.dose2_due is None
     assert (await registry.stats())["totals"]["checked_in"] == 2
+
+
+async def test_after_the_last_dose_nothing_is_screened_or_booked(backend: Backend) -> None:
+    """A fully vaccinated person was screened for dose 3 (stored, counted) and a booking
+    then said "already booked" with the used ticket."""
+    registry = await load(backend.registry, workers=1)
+    await dose1_given(backend, registry, nik(0))
+    dose2 = await booked(registry, nik(0), day=DUE)
+    backend.clock.advance(14 * DAY_SECONDS)
+    assert (await registry.check_in(dose2.code, facility_id="PKM-01")).outcome == "valid"
+    before = (await registry.stats())["totals"]
+    status = await registry.status_by_nik(nik(0))
+    assert status and status.hold == COMPLETE  # known before any question, on every channel
+    assert await registry.screening_hold(nik(0)) == COMPLETE
+    groups = registry.screening_groups()
+    for answers in ({g.group_id: False for g in groups}, {groups[0].group_id: True}):
+        assert await registry.record_screening(nik(0), answers) == COMPLETE
+    status = await registry.status_by_nik(nik(0))
+    assert status and status.screening == ScreeningResult(ScreeningOutcome.ELIGIBLE)  # dose 2's
+    assert (await registry.stats())["totals"] == before  # nothing recorded, nothing counted
+    third = await registry.book(nik(0), "PKM-01", date(2021, 1, 29), "pagi")
+    assert third.outcome == "course_complete" and third.ticket is None  # COURSE_COMPLETE
+    status = await registry.status_by_nik(nik(0))
+    assert status and status.ticket == (await registry.ticket(dose2.code))  # the used dose 2

@@ -101,10 +101,10 @@ async def test_check_in_once_then_already_used_and_dose2_due(backend: Backend) -
     assert done.outcome is CheckInOutcome.VALID and done.dose2_due is None
     stats = (await registry.stats())["totals"]
     assert (stats["checked_in"], stats["booked"]) == (2, 0)
-    # Two doses done: a third booking is refused with the last ticket, even when screened.
+    # Two doses done: a third booking is refused, the course is complete (whatever screening).
     await screened(registry, nik(0))
     third = await registry.book(nik(0), "PKM-01", date(2021, 1, 29), "pagi")
-    assert third.outcome is BookingOutcome.ALREADY_BOOKED and third.ticket == done.ticket
+    assert third.outcome is BookingOutcome.COURSE_COMPLETE and third.ticket is None
     status = await registry.status_by_nik(nik(0))
     assert status is not None
     assert [line.split(" ")[1] for line in status.history] == [

@@ -207,6 +207,7 @@ async def book(console: Console, agent: Agent, form: Form, nik: str, item: Found
     notices = {
         BookingOutcome.ALREADY_BOOKED: "Already booked for another slot: reschedule instead.",
         BookingOutcome.NOT_ELIGIBLE: "No eligible screening on record: register first.",
+        BookingOutcome.COURSE_COMPLETE: "Both doses given: there is nothing more to book.",
     }
     return await show(console, agent, form, notice=notices.get(result.outcome, "Not booked."))
 
