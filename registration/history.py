@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from registration.models import ScreeningResult
 from registration.records import day_key
 
 MAX_CHARS = 2000  # a registrant's history keeps its last 2000 characters
@@ -32,6 +33,13 @@ def cancelled(now: float, code: str) -> str:
 
 def checked_in(now: float, code: str) -> str:
     return f"{stamp(now)} checked in {code}"
+
+
+def screened(now: float, result: ScreeningResult) -> str:
+    """A screening that was not eligible: the next screening replaces the stored outcome,
+    this line keeps it (for the help desk). The store adds " dose <n>": it decides the dose."""
+    until = f" until {day_key(result.retry_on)}" if result.retry_on else ""
+    return f"{stamp(now)} screened {result.outcome.value} {result.reason_id or '-'}{until}"
 
 
 def appended(history: str, line: str) -> str:

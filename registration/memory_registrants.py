@@ -6,6 +6,7 @@ import secrets
 from collections.abc import AsyncIterator, Callable
 from datetime import date
 
+from registration import history
 from registration.memory_data import MemoryData, StoredScreening
 from registration.models import (
     FULL_COURSE,
@@ -111,6 +112,9 @@ class MemoryRegistrants:
         if kept and kept.outcome is ScreeningOutcome.DEFERRED and (kept.retry_on or today) > today:
             return ScreeningStored("deferred", "", kept=kept)
         answers = {q: bool(a) for q, a in entry.answers.items()}
+        if entry.history_line and kept != entry.result:  # as in Redis: not the same again
+            line = f"{entry.history_line} dose {dose}"
+            data.history[nik] = history.appended(data.history.get(nik, ""), line)
         data.screenings[nik] = StoredScreening(entry.result, answers, entry.at, dose)
         before = previous.result.outcome.value if previous else ""
         return ScreeningStored(before, worker.facility_id, dose2_due=data.dose2_due.get(nik))

@@ -203,7 +203,8 @@ return {'ok', dose}
 """
 
 # KEYS: screening, worker, status, booking. ARGV: outcome, reason_id, retry_on, answers_json,
-# at, today (dates yyyymmdd) -> {previous_outcome, facility_id, dose2_due} | {'not_listed'} |
+# at, today (dates yyyymmdd), history_line ('' none; ' dose <n>' added; not when the stored
+# screening says the same) -> {previous_outcome, facility_id, dose2_due} | {'not_listed'} |
 # {'booked'} | {'done'} | {'kept', reason_id, retry_on}: a deferral whose retry date is after
 # today stays. An active booking is the screening of its dose already passed: nothing
 # replaces it (an old session answering a question late must not undo a booking made
@@ -218,6 +219,11 @@ if dose > 2 then return {'done'} end
 local s = redis.call('HMGET', KEYS[1], 'outcome', 'reason_id', 'retry_on')
 if s[1] == 'deferred' and s[3] and s[3] > ARGV[6] then return {'kept', s[2] or '', s[3]} end
 local prev = s[1] or ''
+local same = prev == ARGV[1] and (s[2] or '') == ARGV[2] and (s[3] or '') == ARGV[3]
+if ARGV[7] and ARGV[7] ~= '' and not same then
+  local h = (redis.call('HGET', KEYS[3], 'history') or '') .. ARGV[7] .. ' dose ' .. dose
+  redis.call('HSET', KEYS[3], 'history', string.sub(h .. '\\n', -2000))
+end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'outcome', ARGV[1], 'reason_id', ARGV[2], 'retry_on', ARGV[3],
   'answers', ARGV[4], 'at', ARGV[5], 'dose', dose)

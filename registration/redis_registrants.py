@@ -136,6 +136,7 @@ class RedisRegistrants:
                 json.dumps({q: bool(a) for q, a in entry.answers.items()}, sort_keys=True),
                 entry.at,
                 day_key(today),
+                entry.history_line,
             ),
         )
         if reply[0] == "not_listed":

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 from core import metrics
-from registration import stats
+from registration import history, stats
 from registration.eligibility import COURSE_COMPLETE, Eligibility
 from registration.facilities import FacilityDirectory
 from registration.models import ScreeningGroup, ScreeningOutcome, ScreeningResult
@@ -49,8 +49,11 @@ class Screener:
         today = self._eligibility.today()
         by_age = self._eligibility.by_age(nik)
         result = by_age or evaluate(self.groups, answers, today)
-        at = datetime.fromtimestamp(self._clock(), UTC).isoformat(timespec="seconds")
-        entry = ScreeningEntry(result, {} if by_age else answers, at)
+        now = self._clock()
+        at = datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds")
+        # Not eligible, deferred: kept in the history (the next screening replaces the outcome).
+        line = "" if result.outcome is ScreeningOutcome.ELIGIBLE else history.screened(now, result)
+        entry = ScreeningEntry(result, {} if by_age else answers, at, line)
         stored = await self._registrants.record_screening(nik, entry, today)
         if stored is None:
             return ScreeningResult(ScreeningOutcome.NOT_ELIGIBLE, NOT_LISTED)

@@ -84,6 +84,7 @@ class ScreeningEntry:
     result: ScreeningResult
     answers: dict[str, bool]
     at: str  # ISO 8601 UTC
+    history_line: str = ""  # into the history if stored, unless the same outcome was stored
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,3 +86,18 @@ async def test_a_nik_is_found_in_every_form_the_import_takes(desk: Desk, typed: 
     query = typed.format(nik, nik[:6], nik[6:12], nik[12:])
     status, page = await desk.post("/helpdesk/search", query=query)
     assert status == 200 and "Bambang Sutrisno" in html.unescape(page), query
+
+
+async def test_the_help_desk_sees_a_screening_a_later_one_replaced(desk: Desk) -> None:
+    """Not eligible, then eligible a minute later: the desk saw only "eligible"."""
+    page = await open_registration(desk, TURNING_PHONE)
+    answers = {name: "no" for name in re.findall(r'name="(q-\w+)"', page)}
+    refused = {**answers, "q-covid_hamil": "yes"}
+    _, page = await desk.post("/helpdesk/screening", ref=first_ref(page), **refused)
+    assert "Screening: not eligible." in html.unescape(page)
+    page = await open_registration(desk, TURNING_PHONE)  # screened again: the rule allows it
+    _, page = await desk.post("/helpdesk/screening", ref=first_ref(page), **answers)
+    assert "Eligible: choose a place." in html.unescape(page)
+    _, page = await desk.post("/helpdesk/search", query=TURNING_PHONE)
+    _, page = await desk.post("/helpdesk/registrant", ref=first_ref(page))
+    assert "Eligible, no booking" in page and "screened not_eligible covid_hamil dose 1" in page

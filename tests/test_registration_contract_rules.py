@@ -126,3 +126,28 @@ async def test_opening_the_next_phase_is_a_change_of_data(
     backend.clock.advance(DAY_SECONDS)
     done = await registry.check_in(ticket.payload, facility_id="PKM-01")
     assert done.outcome is CheckInOutcome.VALID and done.dose2_due == date(2021, 2, 11)  # +28
+
+
+async def test_a_screening_that_was_not_eligible_stays_in_the_history(backend: Backend) -> None:
+    """Re-screened eligible on another channel a minute later, a not_eligible outcome was
+    deleted without a trace: the help desk and the API saw only "eligible"."""
+    registry = await listed(backend.registry, AGED_62)
+    who = "3273011503850000"  # nik(0), 35
+    groups = {g.group_id: False for g in registry.screening_groups()}
+    refused = await registry.record_screening(who, {**groups, "covid_hamil": True})
+    assert refused == ScreeningResult(ScreeningOutcome.NOT_ELIGIBLE, "covid_hamil")
+    backend.clock.advance(60)
+    assert (await registry.record_screening(who, groups)).outcome == "eligible"  # the rule
+    await registry.record_screening(who, {**groups, "gejala": True})  # deferred: kept too
+    status = await registry.status_by_nik(who)
+    assert status and status.screening and status.screening.outcome == "deferred"
+    assert [line.split(" ", 1)[1] for line in status.history] == [
+        "screened not_eligible covid_hamil dose 1",
+        "screened deferred gejala until 20210127 dose 1",
+    ]
+    for _ in range(3):  # the same outcome again (an age, at every dial): one line
+        await registry.screening_hold(AGED_62)
+    status = await registry.status_by_nik(AGED_62)
+    assert status and [line.split(" ", 1)[1] for line in status.history] == [
+        "screened not_eligible usia_60_plus dose 1"
+    ]

@@ -128,7 +128,16 @@ def registrant_view(token: str, item: Found, *, reveal: bool = False, notice: st
         f'<tr><th>Status</th><td id="state">{kit.esc(state_text(status, item.ticket_place))}'
         "</td></tr></table>"
     )
-    return facts + _actions(token, status, ref, reveal)
+    return facts + _actions(token, status, ref, reveal) + history_list(status.history)
+
+
+def history_list(lines: Sequence[str]) -> str:
+    """What happened to the registration, oldest first (UTC; registration.history): the
+    screenings that were not eligible too, which a later screening replaced."""
+    if not lines:
+        return ""
+    items = "".join(f"<li>{kit.esc(line)}</li>" for line in lines)
+    return f'<h2>History</h2><ol id="history" style="font-size:.8rem">{items}</ol>'
 
 
 def _actions(token: str, status: RegistrantStatus, ref: str, revealed: bool) -> str:
