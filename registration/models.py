@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 
@@ -145,6 +145,33 @@ class ImportReport:
     rows_bad: int
     # (line number in the file, reason) for every bad row.
     errors: list[tuple[int, str]]
+
+
+class ImportBusy(Exception):
+    """Another import of the same kind held the registry all the time this one would wait
+    (``[registration] import_wait_seconds``). For health workers nothing of this one was
+    written (the wait comes first); a facility import waits per batch, so the batches
+    before may be. ``started``: when the running one took the lock (Unix time), if known."""
+
+    def __init__(self, what: str, started: float | None, waited: float, now: float) -> None:
+        self.what, self.started, self.waited = what, started, waited
+        since = ""
+        if started is not None:
+            at = datetime.fromtimestamp(started, UTC)
+            since = f", started {at:%Y-%m-%d %H:%M:%S} UTC ({_duration(now - started)} ago)"
+        super().__init__(
+            f"another {what} import is running{since}; waited {waited:g} s for it "
+            "([registration] import_wait_seconds): try again when it has ended"
+        )
+
+
+def _duration(seconds: float) -> str:
+    whole = max(int(seconds), 0)
+    if whole < 120:
+        return f"{whole} s"
+    if whole < 7200:
+        return f"{whole // 60} min"
+    return f"{whole // 3600} h {whole % 3600 // 60} min"
 
 
 @dataclass(frozen=True, slots=True)

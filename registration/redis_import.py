@@ -10,12 +10,15 @@ Worker batches go as pre-encoded RESP over a raw connection where possible (see
 registration.redis_import_writes).
 
 Health-worker imports run one at a time (:class:`_ImportLock`, across processes): a
-second upload waits for the first to end. Each batch reads a re-listed worker's old
-phone, then unlinks it while writing the new one; two imports interleaving those
-steps left an old phone in the index, and it then verified as the worker. A script
-per row cannot make those steps atomic: the record (``{w:<nik>}``) and the phone
-indexes (``{p:<phone>}``) live in different Cluster slots. Facility batches take a
-lock of their own for the same reason (a moved facility's old regency is read first).
+second upload waits for the first to end, at most ``[registration] import_wait_seconds``
+(then :class:`~registration.models.ImportBusy`, naming when the running one started:
+an operator's upload must not hang for the whole of another's hour-long import). Each
+batch reads a re-listed worker's old phone, then unlinks it while writing the new one;
+two imports interleaving those steps left an old phone in the index, and it then
+verified as the worker. A script per row cannot make those steps atomic: the record
+(``{w:<nik>}``) and the phone indexes (``{p:<phone>}``) live in different Cluster
+slots. Facility batches take a lock of their own for the same reason (a moved
+facility's old regency is read first).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -37,7 +41,7 @@ from core.redis_bulk_cluster import open_bulk
 from core.redis_wire import ScriptLike
 from registration import importer, redis_lua
 from registration.keys import RegistryKeys
-from registration.models import ImportReport
+from registration.models import ImportBusy, ImportReport
 from registration.redis_facilities import VERSION_FIELD
 from registration.redis_import_writes import Bulk, flush
 from registration.stores import FacilityRow, WorkerRow
@@ -51,20 +55,26 @@ WAIT_SECONDS = 0.05  # between tries while another import holds the lock
 class _ImportLock:
     """One import (of ``what``) at a time: a random token under ``SET NX PX``, renewed
     while the import runs, released (if still ours) at its end. A lease that ran out
-    (a holder stalled for LEASE_MS) is noticed at the next batch, which then fails."""
+    (a holder stalled for LEASE_MS) is noticed at the next batch, which then fails.
+    The token ends in the time it was taken (``<hex>:<unix ms>``): a waiter that gives
+    up can say since when the other import runs."""
 
     def __init__(self, redis: aioredis.Redis, key: str, what: str) -> None:
-        self._redis, self._key, self._token = redis, key, secrets.token_hex(16)
-        self._what = what
+        self._redis, self._key, self._what = redis, key, what
+        self._token = f"{secrets.token_hex(16)}:{int(time.time() * 1000)}"
         self._renewer: asyncio.Task[None] | None = None
         self.lost = False
 
-    async def acquire(self) -> None:
-        waiting = False
+    async def acquire(self, wait_seconds: float | None) -> None:
+        """Take the lock, waiting while another import holds it: at most ``wait_seconds``
+        (then ImportBusy), or as long as that import runs (None: tools and tests)."""
+        deadline = None if wait_seconds is None else time.monotonic() + wait_seconds
         while not await self._redis.set(self._key, self._token, nx=True, px=LEASE_MS):
-            if not waiting:
-                log.info("another %s import is running: waiting for its end", self._what)
-                waiting = True
+            if deadline is not None and time.monotonic() >= deadline:
+                holder = await self._redis.get(self._key)
+                if holder is not None:  # (None: it just ended; take it on the next try)
+                    raise ImportBusy(self._what, _started(holder), wait_seconds or 0, time.time())
+            log.debug("another %s import is running: waiting for its end", self._what)
             await asyncio.sleep(WAIT_SECONDS)
         self._renewer = asyncio.create_task(self._renew())
 
@@ -94,6 +104,13 @@ class _ImportLock:
             await cancel_until_done(self._renewer)
         with contextlib.suppress(RedisError):  # Redis away: the lease ends it
             await self._run(redis_lua.RELEASE_LOCK, self._token)
+
+
+def _started(token: str) -> float | None:
+    """When the holder of ``token`` took the lock (Unix time); None for a token without
+    the time (an older version's)."""
+    stamp = token.rpartition(":")[2]
+    return int(stamp) / 1000 if stamp.isdigit() and ":" in token else None
 
 
 class _WorkerBatches:
@@ -128,8 +145,13 @@ class _WorkerBatches:
 
 
 class RedisRegistryWriter:
-    def __init__(self, redis: aioredis.Redis, keys: RegistryKeys) -> None:
-        self._redis, self._keys = redis, keys
+    """``wait_seconds``: how long an import waits for another of its kind to end
+    (``[registration] import_wait_seconds``); None: as long as that one runs."""
+
+    def __init__(
+        self, redis: aioredis.Redis, keys: RegistryKeys, wait_seconds: float | None = None
+    ) -> None:
+        self._redis, self._keys, self._wait = redis, keys, wait_seconds
 
     async def facility_ids(self) -> set[str]:
         return set(await self._redis.smembers(self._keys.facilities()))
@@ -140,7 +162,7 @@ class RedisRegistryWriter:
         One batch at a time across imports: two uploads that read a facility's old regency
         before either wrote its new one left it listed in both new regencies."""
         lock = _ImportLock(self._redis, self._keys.facility_import_lock(), "facility")
-        await lock.acquire()
+        await lock.acquire(self._wait)
         try:
             await self._write_facilities(rows)
         finally:
@@ -178,7 +200,7 @@ class RedisRegistryWriter:
     @asynccontextmanager
     async def worker_batches(self) -> AsyncIterator[_WorkerBatches]:
         lock = _ImportLock(self._redis, self._keys.worker_import_lock(), "health-worker")
-        await lock.acquire()
+        await lock.acquire(self._wait)
         bulk = None
         try:
             # The raw RESP writer encodes key names itself: ASCII prefixes only.
@@ -203,9 +225,12 @@ async def import_facilities(
     keys: RegistryKeys,
     source: importer.Source,
     progress: importer.Progress | None = None,
+    *,
+    wait_seconds: float | None = None,
 ) -> ImportReport:
     """Load facilities from CSV into Redis (see registration.importer)."""
-    return await importer.import_facilities(RedisRegistryWriter(redis, keys), source, progress)
+    writer = RedisRegistryWriter(redis, keys, wait_seconds)
+    return await importer.import_facilities(writer, source, progress)
 
 
 async def import_health_workers(
@@ -213,6 +238,10 @@ async def import_health_workers(
     keys: RegistryKeys,
     source: importer.Source,
     progress: importer.Progress | None = None,
+    *,
+    wait_seconds: float | None = None,
 ) -> ImportReport:
-    """Load health workers from CSV into Redis (facilities first; see registration.importer)."""
-    return await importer.import_health_workers(RedisRegistryWriter(redis, keys), source, progress)
+    """Load health workers from CSV into Redis (facilities first; see registration.importer).
+    ``wait_seconds``: how long to wait for another import to end (None: as long as it runs)."""
+    writer = RedisRegistryWriter(redis, keys, wait_seconds)
+    return await importer.import_health_workers(writer, source, progress)

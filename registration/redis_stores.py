@@ -60,11 +60,13 @@ def redis_stores(
     clock: Callable[[], float],
     fast: FastRedis | None = None,
     wait_connections: int = 1,
+    import_wait_seconds: float | None = None,
 ) -> tuple[Stores, FastRedis]:
     """The stores and their lean connection: ``fast`` (shared: the caller closes it) or
     one of their own to the same server as ``redis`` (closed by ``backend.aclose()``).
     ``wait_connections``: how many connections of their own the bookings spread over
-    when ``fast`` WAITs for replicas (see the module's docstring)."""
+    when ``fast`` WAITs for replicas (see the module's docstring). ``import_wait_seconds``:
+    how long an import waits for another to end (None: as long as it runs)."""
     lean = fast if fast is not None else lean_like(redis)
     lean.register(*redis_lua.ALL_SCRIPTS)
     count = max(wait_connections, 1) if lean.replicas else 1
@@ -82,7 +84,7 @@ def redis_stores(
         facilities=facilities,
         bookings=bookings,
         stats=RedisStats(redis, lean, keys),
-        writer=RedisRegistryWriter(redis, keys),
+        writer=RedisRegistryWriter(redis, keys, import_wait_seconds),
         backend=RedisBackend(lean, fast is None, booking_leans),
     )
     return stores, lean

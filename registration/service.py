@@ -47,6 +47,7 @@ from registration.redis_stores import redis_stores
 from registration.registrant_status import Statuses
 from registration.rules import Rules
 from registration.screening_record import Screener
+from registration.settings import RegistrationSettings
 from registration.stats import RegistryStats
 from registration.stores import Stores
 from registration.tickets import qr_png, qr_svg
@@ -101,7 +102,8 @@ class Registry:
         it), or None for one of the Registry's own (closed by :meth:`aclose`)."""
         settings = redis_settings(config)
         keys = RegistryKeys(settings.key_prefix)
-        stores, lean = redis_stores(redis, keys, clock, fast, settings.wait_connections)
+        wait = config.load("registration", RegistrationSettings).import_wait_seconds
+        stores, lean = redis_stores(redis, keys, clock, fast, settings.wait_connections, wait)
         return cls(stores, Rules.from_config(config, clock), clock=clock, fast=lean)
 
     @property

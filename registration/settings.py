@@ -23,6 +23,7 @@ class RegistrationSettings:
     claim_timeout_seconds: int = setting(low=1, high=DAY_SECONDS)
     facility_cache_seconds: float = setting(high=DAY_SECONDS)
     check_in_tolerance_days: int = setting(high=366)
+    import_wait_seconds: float = setting(high=3600)
 
 
 @dataclass(frozen=True)

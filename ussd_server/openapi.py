@@ -95,14 +95,13 @@ def operator_paths(public_description: bool) -> dict[str, Any]:
 def registry_paths() -> dict[str, Any]:
     report = _json(_ref("ImportReport"), "the import report: bad rows with line numbers")
     refused = _error("empty, or not UTF-8 text (the first bad line named; nothing imported)")
-    upload_errors = {"200": report, "400": refused}
+    busy = _error("another import of this kind is running (since when named): try again later")
+    upload_errors = {"200": report, "400": refused, "409": busy}
     return {
         "/api/facilities": {
             "get": _op(
                 "every facility with its capacity and seats booked over the booking window",
-                {
-                    "200": _json(_array_of("facilities", "FacilityOverview"), "facilities"),
-                },
+                {"200": _json(_array_of("facilities", "FacilityOverview"), "facilities")},
             ),
             "post": _op(
                 "upload the facilities CSV (facility_id,name,regency,address,daily_capacity)",

@@ -22,6 +22,7 @@ from core.privacy import mask_niks, mask_phone, redact
 from core.settings import http_settings
 from gateways.openapi import gateway_paths
 from registration.importer import UnreadableFile
+from registration.models import ImportBusy
 from registration.nik import validate_nik
 from ussd_server import api_docs_page, openapi
 from ussd_server.api_campaigns import add_campaign_routes
@@ -123,7 +124,8 @@ async def _first_file(request: web.Request) -> bytes:
 
 async def _import(request: web.Request, kind: str) -> web.Response:
     """Bad rows are listed in the report (200); a file that is not UTF-8 text is refused
-    whole (400, naming its first bad line), before anything is written."""
+    whole (400, naming its first bad line), before anything is written. Another import
+    of the kind running all of ``import_wait_seconds``: 409, saying since when."""
     registry = _context(request).registry
     upload = await _csv_upload(request)
     load = registry.import_facilities if kind == "facilities" else registry.import_health_workers
@@ -131,6 +133,8 @@ async def _import(request: web.Request, kind: str) -> web.Response:
         return reply(await load(upload))
     except UnreadableFile as exc:
         raise json_error(web.HTTPBadRequest, f"the CSV is not UTF-8 text: {exc}") from None
+    except ImportBusy as exc:
+        raise json_error(web.HTTPConflict, str(exc)) from None
 
 
 async def upload_facilities(request: web.Request) -> web.Response:

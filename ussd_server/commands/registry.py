@@ -28,12 +28,13 @@ from core.redis_client import connect, connect_lean
 from core.settings import redis_settings
 from devtools.demo import write_csvs
 from registration.importer import UnreadableFile
-from registration.models import ImportReport, RegistrantStatus, Ticket
+from registration.models import ImportBusy, ImportReport, RegistrantStatus, Ticket
 from registration.nik import validate_nik
 from registration.service import Registry
 
 T = TypeVar("T")
 MAX_ERRORS_SHOWN = 50
+EXIT_BUSY = 75  # EX_TEMPFAIL: another import is running; the same command later will do
 
 
 def register(sub: Any) -> None:
@@ -137,6 +138,9 @@ def run_import(args: argparse.Namespace, config: Config) -> int:
     except UnreadableFile as exc:
         print(f"{args.kind}: {exc}", file=sys.stderr)
         return 1
+    except ImportBusy as exc:  # nothing of this file written (health workers): try later
+        print(f"{args.kind}: {exc}", file=sys.stderr)
+        return EXIT_BUSY
     except RedisError as exc:  # part of the file may be written: say so, and how to go on
         print(f"{args.kind}: error: {redact(str(exc))}", file=sys.stderr)
         print("the import stopped part way; importing the file again is safe", file=sys.stderr)
@@ -157,7 +161,11 @@ def run_demo(args: argparse.Namespace, config: Config) -> int:
             workers = await registry.import_health_workers(wk_path, progress)
             return facilities, workers
 
-        facilities, workers = _with_registry(config, load)
+        try:
+            facilities, workers = _with_registry(config, load)
+        except ImportBusy as exc:
+            print(f"demo-data: {exc}", file=sys.stderr)
+            return EXIT_BUSY
         print_report("facilities", facilities)
         print_report("health workers", workers)
     print("try a journey with one of these (phone, last 6 digits of the NIK):")
