@@ -13,12 +13,13 @@ Health-worker imports run one at a time (:class:`_ImportLock`, across processes)
 second upload waits for the first to end, at most ``[registration] import_wait_seconds``
 (then :class:`~registration.models.ImportBusy`, naming when the running one started:
 an operator's upload must not hang for the whole of another's hour-long import). Each
-batch reads a re-listed worker's old phone, then unlinks it while writing the new one;
+batch reads a re-listed worker's old phone, then unlinks it and writes the new one;
 two imports interleaving those steps left an old phone in the index, and it then
 verified as the worker. A script per row cannot make those steps atomic: the record
 (``{w:<nik>}``) and the phone indexes (``{p:<phone>}``) live in different Cluster
-slots. Facility batches take a lock of their own for the same reason (a moved
-facility's old regency is read first).
+slots (the order of the steps, safe wherever an import stops, is in
+registration.redis_import_writes). Facility batches take a lock of their own for the
+same reason (a moved facility's old regency is read first).
 """
 
 from __future__ import annotations

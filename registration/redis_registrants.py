@@ -5,6 +5,9 @@ locked? listed? which NIK of the household ends in these digits? On a match one
 more batch reads the registrant's four hashes (worker record, screening, booking,
 status): they live in another Cluster slot (``{w:<nik>}``), which a script on the
 phone's keys may not touch. Both go over the lean client (:mod:`core.redis_lean`).
+The record must hold the phone asked about: the index is written apart from it (another
+slot), and an entry left behind by a stopped import must not let an old phone, perhaps
+someone else's by now, reach the worker (checked in the read that happens anyway).
 Recording a screening is one script on the registrant's keys. The blast's walk
 over every listed worker (:meth:`RedisRegistrants.listed`) uses redis-py.
 """
@@ -19,7 +22,7 @@ from functools import partial
 
 import redis.asyncio as aioredis
 
-from core.redis_lean import FastRedis, as_dict
+from core.redis_lean import Call, FastRedis, as_dict
 from registration import redis_lua
 from registration.keys import RegistryKeys
 from registration.models import HealthWorker, ScreeningOutcome, ScreeningResult, VerifyOutcome
@@ -35,6 +38,9 @@ from registration.stores import (
 )
 
 WORKER_FIELDS = ("full_name", "phone", "profession", "facility_id")
+# Stale entries one verify removes before it answers "not listed" (each costs a round
+# trip; more than one on a phone at once takes several stopped imports).
+STALE_TRIES = 3
 
 
 def record_from(replies: list[list[str]]) -> RegistrantRecord | None:
@@ -52,6 +58,16 @@ def _record(replies: list[list[str]], worker: HealthWorker) -> RegistrantRecord:
         dose2_due=parse_day(raw_status.get("dose2_due")),
         history=[line for line in raw_status.get("history", "").split("\n") if line],
     )
+
+
+def _refused(kind: str, value: str | int) -> VerifyReply:
+    if kind in ("locked", "locked_now"):
+        return VerifyReply(
+            VerifyOutcome.LOCKED, locked_ms=int(value), locked_now=kind == "locked_now"
+        )
+    if kind == "wrong":
+        return VerifyReply(VerifyOutcome.WRONG_DIGITS, wrong_attempts=int(value))
+    return VerifyReply(VerifyOutcome.NOT_LISTED)
 
 
 class RedisRegistrants:
@@ -79,8 +95,14 @@ class RedisRegistrants:
     async def verify(
         self, phone: str, digits: str, lockout: Lockout, answer_id: str = ""
     ) -> VerifyReply:
+        """The script's answer; on a match the record, read in one more round trip. A match
+        whose record does not hold this phone (or is gone) is an index entry an import left
+        behind when it stopped between its writes (see registration.redis_import_writes;
+        versions before it left the old phone): ignored, removed, and the script asked
+        again in the same round trip, so the answer is what it would be without the entry.
+        """
         k = self._keys
-        kind, value = await self._fast.evalsha(
+        check = Call(
             redis_lua.VERIFY,
             (k.phone_index(phone), k.nik_attempts(phone), k.nik_lock(phone)),
             (
@@ -91,21 +113,19 @@ class RedisRegistrants:
                 answer_id or secrets.token_hex(6),
             ),
         )
-        if kind in ("locked", "locked_now"):
-            return VerifyReply(
-                VerifyOutcome.LOCKED, locked_ms=int(value), locked_now=kind == "locked_now"
-            )
-        if kind == "wrong":
-            return VerifyReply(VerifyOutcome.WRONG_DIGITS, wrong_attempts=int(value))
-        if kind != "ok":
-            return VerifyReply(VerifyOutcome.NOT_LISTED)
-        replies = await self._fast.execute_many(*self._record_reads(value))
-        worker = worker_from(as_dict(replies[0]))
-        if worker is None:  # index left behind by an interrupted import: not listed
-            return VerifyReply(VerifyOutcome.NOT_LISTED)
-        return VerifyReply(
-            VerifyOutcome.OK, worker=worker, record=partial(_record, replies, worker)
-        )
+        calls: list[tuple[str, ...] | Call] = [check]
+        for _ in range(STALE_TRIES):
+            kind, value = (await self._fast.batch(calls))[-1]
+            if kind != "ok":
+                return _refused(kind, value)
+            replies = await self._fast.execute_many(*self._record_reads(value))
+            worker = worker_from(as_dict(replies[0]))
+            if worker is not None and worker.phone == phone:
+                return VerifyReply(
+                    VerifyOutcome.OK, worker=worker, record=partial(_record, replies, worker)
+                )
+            calls = [("SREM", k.phone_index(phone), value), check]  # one slot: {p:<phone>}
+        return VerifyReply(VerifyOutcome.NOT_LISTED)
 
     async def worker(self, nik: str) -> HealthWorker | None:
         return worker_from(as_dict(await self._fast.execute("HGETALL", self._keys.worker(nik))))

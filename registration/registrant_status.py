@@ -83,5 +83,12 @@ class Statuses(Prefetched):
         if not normalised.ok:
             return []
         niks = await self._registrants.niks_by_phone(normalised.value)
-        found = [await self.by_nik(nik) for nik in niks]
-        return [s for s in found if s is not None]
+        # Fresh reads (a record verify kept is for a hop on that registrant's own phone),
+        # and the record must hold the phone too: an import that stopped between its
+        # writes can leave an index entry behind (see registration.redis_import_writes).
+        found = []
+        for nik in niks:
+            record = await self._registrants.record(nik)
+            if record is not None and record.worker.phone == normalised.value:
+                found.append(await build_status(record, self._dir, self._eligibility))
+        return [status for status in found if status is not None]
