@@ -261,7 +261,7 @@ async def cancel_booking(turn: Turn, _: str) -> str:
 @action("ok")
 async def set_language(turn: Turn, lang: str) -> str:
     turn.session.lang = lang
-    await turn.ctx.store.set_language(turn.msisdn, lang)
+    turn.language = lang  # stored with this hop's session write (no round trip of its own)
     return "ok"
 
 

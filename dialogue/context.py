@@ -37,6 +37,9 @@ class Turn:
     msisdn: str
     channel: str  # "ussd", "sms" (the Registry records where a booking came from)
     resume: Session | None = None  # the phone's resume snapshot, if any
+    # The phone's language to store with this hop's session write ("": unchanged): menu 4
+    # or a keyword chose it. Riding that write costs no round trip of its own.
+    language: str = ""
 
     @property
     def vars(self) -> dict[str, str]:

@@ -161,7 +161,9 @@ async def ussd_hop(ctx: DialogueContext, inbound: Inbound, layout: Layout) -> Ou
     settings = ctx.settings
     ttl = settings.web_session_ttl_seconds if web else settings.session_ttl_seconds
     resume_write = _resume_write(session, end)
-    await ctx.store.save(ref, session, ttl, resume_write, settings.resume_window_seconds)
+    await ctx.store.save(
+        ref, session, ttl, resume_write, settings.resume_window_seconds, language=turn.language
+    )
     return Outbound(text, end, view=view)
 
 
@@ -197,9 +199,13 @@ async def sms_message(ctx: DialogueContext, inbound: Inbound, layout: Layout) ->
     kw = ctx.menus.keywords.get(keyword(inbound.text)) if short else None
     error = ""
     if kw is not None:
-        session = Session(lang=_language(ctx, stored.language))
+        # The keyword's language is the conversation's, and the phone's from now on (as
+        # chosen in USSD menu 4): stored with this hop's session write when it changes.
+        session = Session(lang=kw.lang or _language(ctx, stored.language))
         session.vars.update(kw.set)
         turn = Turn(ctx, session, inbound.msisdn, inbound.channel.value)
+        if kw.lang and kw.lang != stored.language:
+            turn.language = kw.lang
         _count(inbound.channel, "started")
         await steps.enter(turn, kw.screen)
     elif session is not None and not session.finished:
@@ -218,5 +224,6 @@ async def sms_message(ctx: DialogueContext, inbound: Inbound, layout: Layout) ->
     if end:
         _count(inbound.channel, "completed")
     session.hops += 1
-    await ctx.store.save(ref, session, ctx.settings.sms_session_ttl_seconds)
+    ttl = ctx.settings.sms_session_ttl_seconds
+    await ctx.store.save(ref, session, ttl, language=turn.language)
     return Outbound(text, end, view=view)

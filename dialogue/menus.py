@@ -77,6 +77,8 @@ class Keyword:
 
     screen: str
     set: dict[str, str]
+    # A keyword's language (required there): it becomes the conversation's and the phone's.
+    lang: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,14 +231,25 @@ def validate(menus: Menus, actions: Mapping[str, Any]) -> None:
 
 
 def _starts(table: Any, where: str) -> dict[str, Keyword]:
-    """`[keywords]` or `[entries]`: name -> {screen = ..., set = {...}}."""
+    """`[keywords]` or `[entries]`: name -> {screen = ..., set = {...}}; a keyword also
+    names its language (`lang = "en"`) and is letters only (``flow.keyword`` keeps only
+    those of a message: "BAHASA INGGRIS" could never match)."""
     if not isinstance(table, Mapping):
         raise MenuError(f"{where}: expected a table")
     starts: dict[str, Keyword] = {}
     for name, value in table.items():
         if not isinstance(value, Mapping) or "screen" not in value:
             raise MenuError(f"{where}.{name}: expected {{screen = ...}}")
-        starts[name] = Keyword(str(value["screen"]), _strs(value.get("set"), f"{where}.{name}"))
+        lang = value.get("lang", "")
+        if where == "keywords":
+            if not re.fullmatch("[A-Z]+", name.upper()):
+                raise MenuError(f"{where}.{name}: a keyword is letters A-Z only")
+            if lang not in LANGUAGES:
+                raise MenuError(f"{where}.{name}: lang must be one of {', '.join(LANGUAGES)}")
+        elif lang:
+            raise MenuError(f"{where}.{name}: only keywords have a lang")
+        screen, sets = str(value["screen"]), _strs(value.get("set"), f"{where}.{name}")
+        starts[name] = Keyword(screen, sets, lang)
     return starts
 
 

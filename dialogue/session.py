@@ -130,8 +130,11 @@ class SessionStore(Protocol):
         ttl_seconds: int,
         resume: ResumeWrite = ResumeWrite.KEEP,
         resume_ttl_seconds: int = 0,
+        *,
+        language: str = "",
     ) -> None:
-        """Write the session (and the resume snapshot change) in one write."""
+        """Write the session (with the resume snapshot change and the phone's new
+        `language`, when given) in one write."""
         ...
 
     async def resume(self, msisdn: str) -> Session | None:
@@ -144,7 +147,9 @@ class SessionStore(Protocol):
 
     async def discard_resume(self, msisdn: str) -> None: ...
 
-    async def set_language(self, msisdn: str, lang: str) -> None: ...
+    async def set_language(self, msisdn: str, lang: str) -> None:
+        """The phone's language alone (the dialogue stores it with a session write)."""
+        ...
 
     async def claim_resend(self, msisdn: str, code: str, seconds: int) -> bool:
         """True (and blocks further re-sends for `seconds`) when a re-send is allowed now."""

@@ -52,8 +52,12 @@ class MemorySessionStore:
         ttl_seconds: int,
         resume: ResumeWrite = ResumeWrite.KEEP,
         resume_ttl_seconds: int = 0,
+        *,
+        language: str = "",
     ) -> None:
         blob = encode(session)
+        if language:
+            self._set(("language", ref.msisdn), language)
         self._set(self._session_key(ref), blob, ttl_seconds)
         if resume is ResumeWrite.SNAPSHOT:
             self._set(("resume", ref.msisdn), blob, resume_ttl_seconds)

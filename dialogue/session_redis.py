@@ -1,8 +1,8 @@
 """Sessions in Redis over the process's lean pipelined connection (``core.redis_lean``).
 
 Round trips per hop: one MGET (session and language, and the resume snapshot on a new
-dial: one hash slot, see ``dialogue.keys``) and one write, a pipeline of two commands
-only when the resume snapshot changes with it.
+dial: one hash slot, see ``dialogue.keys``) and one write, a pipeline of two or three
+commands only when the resume snapshot or the phone's language changes with it.
 """
 
 from __future__ import annotations
@@ -44,17 +44,24 @@ class RedisSessionStore:
         ttl_seconds: int,
         resume: ResumeWrite = ResumeWrite.KEEP,
         resume_ttl_seconds: int = 0,
+        *,
+        language: str = "",
     ) -> None:
         blob = encode(session)  # the resume snapshot is the session itself: one encoding
-        write = ("SET", self._session_key(ref), blob, "EX", ttl_seconds)
-        if resume is ResumeWrite.KEEP:
-            await self._kv.execute(*write)
-            return
+        writes: list[tuple[object, ...]] = [
+            ("SET", self._session_key(ref), blob, "EX", ttl_seconds)
+        ]
         resume_key = self._keys.dialogue_resume(ref.msisdn)
         if resume is ResumeWrite.SNAPSHOT:
-            await self._kv.execute_many(write, ("SET", resume_key, blob, "EX", resume_ttl_seconds))
+            writes.append(("SET", resume_key, blob, "EX", resume_ttl_seconds))
+        elif resume is ResumeWrite.CLEAR:
+            writes.append(("DEL", resume_key))
+        if language:  # as long-lived as before: no expiry
+            writes.append(("SET", self._keys.dialogue_language(ref.msisdn), language))
+        if len(writes) == 1:
+            await self._kv.execute(*writes[0])
         else:
-            await self._kv.execute_many(write, ("DEL", resume_key))
+            await self._kv.execute_many(*writes)
 
     async def resume(self, msisdn: str) -> Session | None:
         return decode(await self._kv.execute("GET", self._keys.dialogue_resume(msisdn)))

@@ -92,3 +92,11 @@ async def test_a_question_answered_after_a_booking_elsewhere_shows_the_booking(e
     assert status.ticket.state.value == "active" and status.screening.outcome.value == "eligible"
     await phone.hang_up()
     assert "Daftar vaksinasi" in (await Handset(engine, PHONE, "next-dial").dial()).text
+
+
+async def test_a_keyword_sets_the_language_of_the_next_dial(engine):
+    """An SMS or WhatsApp keyword chooses the phone's language as *119# menu 4 does."""
+    assert "Reply YES or NO" in (await by_sms(engine, "Vaccine")).text
+    assert "1. Register" in (await Handset(engine, PHONE, "after-vaccine").dial()).text
+    assert "Balas YA atau TIDAK" in (await by_sms(engine, "VAKSIN")).text
+    assert "1. Daftar vaksinasi" in (await Handset(engine, PHONE, "after-vaksin").dial()).text

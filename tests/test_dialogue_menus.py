@@ -15,6 +15,9 @@ MENUS = Path(__file__).resolve().parent.parent / "menus" / "dialogue.toml"
 def test_the_shipped_menus_are_valid() -> None:
     menus = load_menus(MENUS, ACTIONS)
     assert menus.start in menus.screens and "VAKSIN" in menus.keywords
+    languages = {word: kw.lang for word, kw in menus.keywords.items()}
+    assert languages["VAKSIN"] == languages["BANTUAN"] == "id"
+    assert languages["VACCINE"] == languages["HELP"] == "en"
 
 
 @pytest.mark.parametrize(
@@ -35,6 +38,20 @@ def test_the_shipped_menus_are_valid() -> None:
         ('type = "yesno"', 'type = "question"', "type must be one of"),
         ("pattern = '^\\d{6}$'", "pattern = '^(\\d{6}$'", "pattern"),
         ('web = { screen = "nik"', 'web = { screen = "nikk"', "entries.web: screen 'nikk'"),
+        # Every keyword names its language, one the texts have; letters only (a space or
+        # a digit is removed from every message before it is matched: never found).
+        (
+            'VACCINE = { screen = "hw_confirm", lang = "en" }',
+            'VACCINE = { screen = "hw_confirm" }',
+            "keywords.VACCINE: lang must be one of id, en",
+        ),
+        (
+            'HELP = { screen = "help", lang = "en" }',
+            'HELP = { screen = "help", lang = "fr" }',
+            "keywords.HELP: lang must be one of id, en",
+        ),
+        ("BANTUAN = {", '"MINTA BANTUAN" = {', "MINTA BANTUAN: a keyword is letters A-Z only"),
+        ('web = { screen = "nik",', 'web = { screen = "nik", lang = "en",', "only keywords"),
     ],
 )
 def test_broken_menus_fail_loudly(tmp_path: Path, old: str, new: str, message: str) -> None:

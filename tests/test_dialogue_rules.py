@@ -117,10 +117,9 @@ async def test_a_worker_over_59_hears_why_before_any_question_on_every_channel(
     assert why is not None
     # USSD (in English it chooses the language first: the phone keeps it for SMS too)
     ussd = await to_screening(Handset(dialogue.engine, OLD_PHONE, "ussd-62"), AGED_62[-6:], lang)
-    # Two-way SMS
-    replies = [
-        await sms(dialogue.engine, t, OLD_PHONE) for t in ("VAKSIN", "YA", AGED_62[-6:], "1")
-    ]
+    # Two-way SMS: the keyword of the language (VAKSIN would answer in Indonesian)
+    word = "VAKSIN" if lang == "id" else "VACCINE"
+    replies = [await sms(dialogue.engine, t, OLD_PHONE) for t in (word, "YA", AGED_62[-6:], "1")]
     # The website (the phone proven by a code already): it starts at the NIK
     web = []
     for hop, text in enumerate(["", AGED_62[-6:], "1"], 1):

@@ -95,6 +95,17 @@ async def test_a_saved_session_is_read_back_with_the_language(store: SessionStor
     assert (await store.load(other, with_resume=False)).language == "en"
 
 
+async def test_the_language_rides_the_session_write(store: SessionStore) -> None:
+    """A keyword's language (or menu 4's) is stored with the session, in the same write,
+    with the resume snapshot too; other dials of the phone read it."""
+    await store.save(REF, registering(), 300, ResumeWrite.SNAPSHOT, 3600, language="en")
+    stored = await store.load(SessionRef("json", "gw-session-2", PHONE), with_resume=True)
+    assert stored.language == "en" and stored.resume == registering()
+    await store.save(REF, registering(), 300, language="id")
+    await store.save(REF, registering(), 300)  # no language: the stored one stays
+    assert (await store.load(REF, with_resume=False)).language == "id"
+
+
 async def test_the_resume_snapshot_is_written_kept_and_cleared(store: SessionStore) -> None:
     session = registering()
     await store.save(REF, session, 300, ResumeWrite.SNAPSHOT, 3600)

@@ -159,3 +159,22 @@ async def test_an_sms_from_no_mobile_number_is_refused_and_not_answered(
     assert (await sim.call("/stats"))["submits"] == 1  # the one reply to PHONE
     assert await redis.hget(keys.sms_stats(), "mo") == "1"
     assert await redis.scard(keys.sms_optouts()) == 0
+
+
+async def test_an_english_keyword_is_answered_in_english_and_an_indonesian_one_switches_back(
+    phone: Phone,
+) -> None:
+    """VACCINE, CHECK, CANCEL and HELP were answered in Indonesian unless English had been
+    chosen on *119# menu 4: the keyword's language is the conversation's and the phone's."""
+    [ask] = await phone.send("vaccine")
+    assert "Are you a health worker?" in ask and "Reply YES or NO" in ask
+    [nik_ask] = await phone.send("yes")
+    assert "Enter the last 6 digits of your NIK" in nik_ask
+    [help_text] = await phone.send("HELP")
+    assert "send VACCINE to register" in help_text
+    [stopped] = await phone.send("STOP")  # the phone's language, not only this conversation's
+    assert "You will get no more PEDULICOVID information SMS" in stopped
+    [ask] = await phone.send("VAKSIN")
+    assert "Apakah Anda tenaga kesehatan" in ask and "Balas YA atau TIDAK" in ask
+    [started] = await phone.send("MULAI")
+    assert "Anda akan menerima SMS informasi PEDULICOVID lagi" in started
