@@ -23,7 +23,16 @@ from dialogue import actions, steps
 from dialogue.context import DialogueContext, Turn
 from dialogue.gsm import to_gsm
 from dialogue.menus import LANGUAGES, fill
-from dialogue.model import Channel, Inbound, Layout, Outbound, SessionEvent, View, ViewKind
+from dialogue.model import (
+    MESSAGE_CHANNELS,
+    Channel,
+    Inbound,
+    Layout,
+    Outbound,
+    SessionEvent,
+    View,
+    ViewKind,
+)
 from dialogue.session import ResumeWrite, Session, SessionRef
 from dialogue.settings import normalise_service_code
 from dialogue.views import INVALID, build_view, typed_answer
@@ -84,14 +93,20 @@ async def _answer(turn: Turn, inbound: Inbound, layout: Layout) -> str:
         text = typed
     pages = 1
     if ctx.menus.screens[session.screen].type == "list":
-        pages = layout.pages(build_view(ctx, session, long_form=layout.long_form))
+        pages = layout.pages(_view(turn, "", layout))
     return await steps.answer(turn, text, pages)
+
+
+def _view(turn: Turn, error: str, layout: Layout) -> View:
+    """The current screen in the layout's form; SMS and WhatsApp in their own words."""
+    messages = turn.channel in MESSAGE_CHANNELS
+    return build_view(turn.ctx, turn.session, error, long_form=layout.long_form, messages=messages)
 
 
 def _shown(turn: Turn, error: str, layout: Layout) -> tuple[View, str, bool]:
     """The screen to show now: its view, its text in the layout, and whether it ends."""
     ctx, session = turn.ctx, turn.session
-    view = build_view(ctx, session, error, long_form=layout.long_form)
+    view = _view(turn, error, layout)
     end = ctx.menus.screens[session.screen].type == "end"
     if end:
         session.finished = True
@@ -218,7 +233,7 @@ async def sms_message(ctx: DialogueContext, inbound: Inbound, layout: Layout) ->
             error = ""
     else:
         help_session = Session(lang=_language(ctx, stored.language), screen="help")
-        view = build_view(ctx, help_session, long_form=layout.long_form)
+        view = build_view(ctx, help_session, long_form=layout.long_form, messages=True)
         return Outbound(layout.text(view), end=True, fallback=True, view=view)
     view, text, end = _shown(turn, error, layout)
     if end:

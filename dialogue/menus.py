@@ -67,8 +67,12 @@ class Screen:
     source: str = ""
     empty: str = ""  # list: where to go when the source is empty
     # What an SMS shows instead of `text`, where SMS can carry more (links to the QR
-    # image and the video, which do not fit a 160-character USSD screen).
+    # image and the video, which do not fit a 160-character USSD screen). Every long-form
+    # layout shows it: SMS, WhatsApp and the website.
     sms_text: Text | None = None
+    # What SMS and WhatsApp alone show (before `sms_text`): there the user sends keywords,
+    # and "menu 3" or "*119#" is no way on from where they are.
+    message_text: Text | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,8 +183,9 @@ def _screen(sid: str, raw: Any) -> Screen:
         kwargs["empty"] = str(raw.get("empty", ""))
         if not kwargs["empty"]:
             raise MenuError(f"{where}: a list needs `empty` (where to go when nothing is left)")
-    if "sms_text" in raw:
-        kwargs["sms_text"] = _text(raw["sms_text"], f"{where}.sms_text")
+    for name in ("sms_text", "message_text"):
+        if name in raw:
+            kwargs[name] = _text(raw[name], f"{where}.{name}")
     return Screen(id=sid, type=kind, text=text, **kwargs)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from core.digits import is_digits
 from dialogue.context import DialogueContext
-from dialogue.menus import Screen, fill
+from dialogue.menus import Screen, Text, fill
 from dialogue.model import NAVIGATION, Choice, View, ViewKind
 from dialogue.session import Session
 
@@ -21,9 +21,18 @@ ENDED = "ended"
 
 
 def build_view(
-    ctx: DialogueContext, session: Session, error: str = "", *, long_form: bool = False
+    ctx: DialogueContext,
+    session: Session,
+    error: str = "",
+    *,
+    long_form: bool = False,
+    messages: bool = False,
 ) -> View:
-    """What the current screen shows, variables filled in, in the session's language."""
+    """What the current screen shows, variables filled in, in the session's language.
+
+    `long_form`: the layout has room for `sms_text` (links); `messages`: an SMS or
+    WhatsApp conversation, answered by keywords (`message_text` first).
+    """
     lang, menus = session.lang, ctx.menus
     screen = menus.screens[session.screen]
     err = _error_text(ctx, screen, error, lang)
@@ -40,8 +49,7 @@ def build_view(
     values["day"] = variables.get("day_text", "")
     if code:
         values["link"] = link
-    text = screen.sms_text if long_form and screen.sms_text else screen.text
-    body = fill(text[lang], values)
+    body = fill(screen_text(screen, long_form=long_form, messages=messages)[lang], values)
     kind = _KINDS[screen.type]
     options: tuple[Choice, ...] = ()
     if screen.type == "menu":
@@ -64,6 +72,14 @@ def build_view(
         qr_link=link,
         video_link=video,
     )
+
+
+def screen_text(screen: Screen, *, long_form: bool, messages: bool) -> Text:
+    """The screen's text for a channel: a message channel's own wording, else the long
+    form where it fits, else the USSD text."""
+    if messages and screen.message_text:
+        return screen.message_text
+    return screen.sms_text if long_form and screen.sms_text else screen.text
 
 
 def _error_text(ctx: DialogueContext, screen: Screen, error: str, lang: str) -> str:

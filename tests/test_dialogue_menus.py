@@ -52,6 +52,11 @@ def test_the_shipped_menus_are_valid() -> None:
         ),
         ("BANTUAN = {", '"MINTA BANTUAN" = {', "MINTA BANTUAN: a keyword is letters A-Z only"),
         ('web = { screen = "nik",', 'web = { screen = "nik", lang = "en",', "only keywords"),
+        (
+            'message_text = { id = "Jadwal dibatalkan.',
+            'message_text = { fr = "Jadwal dibatalkan.',
+            "screens.cancelled.message_text: missing text for language 'id'",
+        ),
     ],
 )
 def test_broken_menus_fail_loudly(tmp_path: Path, old: str, new: str, message: str) -> None:

@@ -11,7 +11,7 @@ from dialogue.actions import short_name
 from dialogue.engine import Engine
 from dialogue.gsm import is_gsm, septets, to_gsm
 from dialogue.lookups import FACILITY_NAME_CHARS
-from dialogue.model import ViewKind
+from dialogue.model import View, ViewKind
 from dialogue.render import SmsLayout, UssdLayout, compose_ussd, render_sms, render_ussd
 from dialogue.session import Session
 from dialogue.views import build_view
@@ -97,8 +97,9 @@ def test_every_screen_fits_and_is_gsm7(engine: Engine, lang: str, limit: int) ->
             shown |= {int(n) for n in re.findall(r"^(\d+)\. ", text, re.M) if 0 < int(n) < 98}
         if v.kind is ViewKind.LIST:
             assert shown == set(range(1, len(v.items) + 1)), sid  # paging loses nothing
-        sms = build_view(engine.context, session, error, long_form=True)
-        assert is_gsm(render_sms(sms, engine.menus))
+        for messages in (False, True):  # the long form, and SMS's own words
+            sms = build_view(engine.context, session, error, long_form=True, messages=messages)
+            assert is_gsm(render_sms(sms, engine.menus)), (sid, messages)
     # Lists must page within any limit; fixed screens are written for 160 septets.
     if limit == 160:
         assert not too_long, "\n\n".join(too_long)
@@ -109,17 +110,22 @@ def test_every_screen_fits_and_is_gsm7(engine: Engine, lang: str, limit: int) ->
 LIST_SCREENS = {"facility_list", "slot_list", "slot_full", "slot_again"}
 
 
+def sms_view(engine: Engine, session: Session, error: str) -> View:
+    """A screen as SMS and WhatsApp show it: long form, in the message channels' words."""
+    return build_view(engine.context, session, error, long_form=True, messages=True)
+
+
 @pytest.mark.parametrize("lang", ["id", "en"])
 def test_every_sms_reply_fits_two_segments(engine: Engine, lang: str) -> None:
     """The schedule question was one reply of ~1,000 characters: seven SMS segments."""
     layout = SmsLayout(engine.menus)
     too_long: list[str] = []
     for sid, error, session in views(engine, lang):
-        pages = layout.pages(build_view(engine.context, session, error, long_form=True))
+        pages = layout.pages(sms_view(engine, session, error))
         shown: set[int] = set()
         for page in range(pages):
             session.page = page if engine.menus.screens[sid].type == "list" else session.page
-            text = layout.text(build_view(engine.context, session, error, long_form=True))
+            text = layout.text(sms_view(engine, session, error))
             encoding, parts = count_parts(text)
             if encoding != "gsm7" or parts > 2:
                 too_long.append(f"{sid}{'+error' if error else ''} p{page}: {encoding} {parts}")
@@ -154,3 +160,32 @@ def test_ticket_sms_is_gsm7_in_both_languages(engine: Engine) -> None:
 def test_non_gsm_facility_names_are_cleaned() -> None:
     assert to_gsm("Klinik Sôhat “Ibu” – Bandung`") == 'Klinik Sohat "Ibu" - Bandung\''
     assert is_gsm(to_gsm("Puskesmas 東京 ✓"))
+
+
+# screen: what USSD says, and the keyword SMS and WhatsApp name instead, per language.
+KEYWORD_WORDING = {
+    "already": {"id": ("Ubah lewat menu 3.", "kirim BATAL"), "en": ("in menu 3", "send CANCEL")},
+    "no_slots": {"id": ("lewat *119#", "kirim VAKSIN"), "en": ("via *119#", "send VACCINE")},
+    "cancelled": {"id": ("lewat *119#", "kirim VAKSIN"), "en": ("via *119#", "send VACCINE")},
+}
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_sms_and_whatsapp_name_a_keyword_where_ussd_names_its_menu(
+    engine: Engine, lang: str
+) -> None:
+    """SMS and WhatsApp were told "Ubah lewat menu 3" or "pilih lokasi lain lewat *119#",
+    where there is no menu 3: there the screen names the keyword; USSD keeps its text."""
+    for sid, wording in KEYWORD_WORDING.items():
+        ussd_words, keyword = wording[lang]
+        session = Session(lang, screen=sid, vars=worst_vars(engine, lang, sid))
+        ussd = render_ussd(build_view(engine.context, session), engine.menus, 160)
+        message = sms_view(engine, session, "").body
+        assert ussd_words in ussd and keyword not in ussd, (sid, ussd)
+        assert keyword in message and ussd_words not in message, (sid, message)
+    wrong = []  # and no screen of theirs sends anyone to a menu, or to *119# but help
+    for sid, error, session in views(engine, lang):
+        body = sms_view(engine, session, error).body
+        if re.search(r"\bmenu \d", body) or ("*119#" in body and sid != "help"):
+            wrong.append(f"{sid}: {body}")
+    assert not wrong, wrong

@@ -15,14 +15,15 @@ from smpp import codec, concat
 from tests.conftest import make_test_config
 from tests.keys import AllKeys
 from tests.test_smpp_support import Sim, sim_fixture, smpp_overrides, sms_channel  # noqa: F401
-from tests.ussd_harness import PHONE, last6, load_registry
+from tests.ussd_harness import PHONE, last6, load_registry, nik
+from ussd_server.context import AppContext
 
 
 class Phone:
-    """A person texting 1199 through the simulator."""
+    """A person texting 1199 through the simulator (`ctx`: the server it reaches)."""
 
-    def __init__(self, sim: Sim, msisdn: str) -> None:
-        self.sim, self.msisdn, self.seen = sim, msisdn, 0
+    def __init__(self, sim: Sim, msisdn: str, ctx: AppContext | None = None) -> None:
+        self.sim, self.msisdn, self.seen, self.ctx = sim, msisdn, 0, ctx
 
     async def inbox(self) -> tuple[list[str], list[str]]:
         data = await self.sim.call(f"/messages?to={self.msisdn}")
@@ -50,8 +51,8 @@ async def phone(
     sim: Sim, redis: aioredis.Redis, keys: AllKeys, key_prefix: str
 ) -> AsyncIterator[Phone]:
     await load_registry(redis, keys)
-    async with sms_channel(make_test_config(key_prefix, **smpp_overrides(sim))):
-        yield Phone(sim, PHONE)
+    async with sms_channel(make_test_config(key_prefix, **smpp_overrides(sim))) as (_, ctx):
+        yield Phone(sim, PHONE, ctx)
 
 
 async def test_vaksin_by_sms_ends_with_the_ticket(phone: Phone) -> None:
@@ -178,3 +179,43 @@ async def test_an_english_keyword_is_answered_in_english_and_an_indonesian_one_s
     assert "Apakah Anda tenaga kesehatan" in ask and "Balas YA atau TIDAK" in ask
     [started] = await phone.send("MULAI")
     assert "Anda akan menerima SMS informasi PEDULICOVID lagi" in started
+
+
+async def to_confirmation(phone: Phone, word: str) -> str:
+    """Register by SMS up to "Confirm" with the first time offered; that reply."""
+    await phone.send(word)
+    await phone.send("YA")
+    await phone.send(last6(1))
+    [reply] = await phone.send("1")
+    while re.match(r"\(\d+/\d+\)", reply):  # the screening questions
+        [reply] = await phone.send("TIDAK")
+    [summary] = await phone.send("1")
+    return summary
+
+
+async def test_a_cancellation_by_sms_says_which_keyword_registers_again(phone: Phone) -> None:
+    """It said "Daftar lagi lewat *119#": not from a phone that is texting 1199."""
+    assert "Konfirmasi" in await to_confirmation(phone, "VAKSIN")
+    await phone.send("1", replies=2)  # booked: the reply and the ticket SMS
+    await phone.send("BATAL")
+    [ask] = await phone.send(last6(1))
+    assert "Balas YA atau TIDAK" in ask
+    [cancelled] = await phone.send("YA")
+    assert "Jadwal dibatalkan" in cancelled and "Untuk daftar lagi, kirim VAKSIN." in cancelled
+    assert "*119#" not in cancelled
+
+
+async def test_a_booking_made_elsewhere_meanwhile_names_the_keywords_to_change_it(
+    phone: Phone,
+) -> None:
+    """It said "Change it in menu 3": SMS has no menu 3."""
+    assert "Confirm:" in await to_confirmation(phone, "VACCINE")
+    ctx = phone.ctx
+    assert ctx is not None
+    slots = await ctx.registry.available_slots("F001", nik=nik(1))
+    other = slots[1]  # another time than the first, taken on another channel meanwhile
+    booked = await ctx.registry.book(nik(1), "F001", other.day, other.session_id)
+    [already] = await phone.send("1")
+    assert "You already have a booking" in already and booked.ticket.code in already
+    assert "To change it send CHECK, to cancel it send CANCEL." in already
+    assert "menu 3" not in already

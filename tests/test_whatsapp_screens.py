@@ -11,8 +11,7 @@ import pytest
 
 from dialogue.engine import Engine
 from dialogue.model import BACK, NEXT_PAGE
-from dialogue.views import build_view
-from tests.test_dialogue_screens import views
+from tests.test_dialogue_screens import sms_view, views
 from whatsapp.limits import problems
 from whatsapp.render import WhatsAppLayout, render
 
@@ -53,11 +52,11 @@ async def test_every_screen_renders_within_whatsapps_limits(context, lang: str) 
     broken: list[str] = []
     rendered = 0
     for sid, error, session in views(engine, lang):
-        pages = LAYOUT.pages(build_view(engine.context, session, error, long_form=True))
+        pages = LAYOUT.pages(sms_view(engine, session, error))
         shown: list[str] = []
         for page in range(pages):
             session.page = page
-            view = build_view(engine.context, session, error, long_form=True)
+            view = sms_view(engine, session, error)
             for message in render(view, engine.menus).messages:
                 rendered += 1
                 found = problems(message) + check_limits(message)
@@ -73,7 +72,7 @@ async def test_every_screen_renders_within_whatsapps_limits(context, lang: str) 
 
 def shape(engine: Engine, session) -> str:
     """How a screen is sent: "button", "list" or "text" (its last message)."""
-    last = render(build_view(engine.context, session, long_form=True), engine.menus).messages[-1]
+    last = render(sms_view(engine, session, ""), engine.menus).messages[-1]
     return last["interactive"]["type"] if last["type"] == "interactive" else last["type"]
 
 
