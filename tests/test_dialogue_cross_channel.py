@@ -100,3 +100,5 @@ async def test_a_keyword_sets_the_language_of_the_next_dial(engine):
     assert "1. Register" in (await Handset(engine, PHONE, "after-vaccine").dial()).text
     assert "Balas YA atau TIDAK" in (await by_sms(engine, "VAKSIN")).text
     assert "1. Daftar vaksinasi" in (await Handset(engine, PHONE, "after-vaksin").dial()).text
+    assert "Language: English." in (await by_sms(engine, "english")).text
+    assert "1. Register" in (await Handset(engine, PHONE, "after-english").dial()).text

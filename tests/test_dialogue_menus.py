@@ -16,8 +16,8 @@ def test_the_shipped_menus_are_valid() -> None:
     menus = load_menus(MENUS, ACTIONS)
     assert menus.start in menus.screens and "VAKSIN" in menus.keywords
     languages = {word: kw.lang for word, kw in menus.keywords.items()}
-    assert languages["VAKSIN"] == languages["BANTUAN"] == "id"
-    assert languages["VACCINE"] == languages["HELP"] == "en"
+    assert languages["VAKSIN"] == languages["INDONESIA"] == "id"
+    assert languages["VACCINE"] == languages["ENGLISH"] == "en"
 
 
 @pytest.mark.parametrize(

@@ -189,3 +189,14 @@ def test_sms_and_whatsapp_name_a_keyword_where_ussd_names_its_menu(
         if re.search(r"\bmenu \d", body) or ("*119#" in body and sid != "help"):
             wrong.append(f"{sid}: {body}")
     assert not wrong, wrong
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_help_and_the_language_keywords_answer_in_one_sms(engine: Engine, lang: str) -> None:
+    """Both name the keywords of the language they are in, and the other language's own."""
+    layout = SmsLayout(engine.menus)
+    mine, other = ("VAKSIN", "ENGLISH") if lang == "id" else ("VACCINE", "INDONESIA")
+    for sid in ("help", "language_set"):
+        text = layout.text(sms_view(engine, Session(lang, screen=sid), ""))
+        assert count_parts(text) == ("gsm7", 1), (sid, text)
+        assert mine in text and other in text, (sid, text)

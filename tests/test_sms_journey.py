@@ -172,13 +172,24 @@ async def test_an_english_keyword_is_answered_in_english_and_an_indonesian_one_s
     [nik_ask] = await phone.send("yes")
     assert "Enter the last 6 digits of your NIK" in nik_ask
     [help_text] = await phone.send("HELP")
-    assert "send VACCINE to register" in help_text
+    assert "send VACCINE to register" in help_text and "kirim INDONESIA" in help_text
     [stopped] = await phone.send("STOP")  # the phone's language, not only this conversation's
     assert "You will get no more PEDULICOVID information SMS" in stopped
     [ask] = await phone.send("VAKSIN")
     assert "Apakah Anda tenaga kesehatan" in ask and "Balas YA atau TIDAK" in ask
     [started] = await phone.send("MULAI")
     assert "Anda akan menerima SMS informasi PEDULICOVID lagi" in started
+
+
+async def test_language_keywords_switch_and_say_what_to_send_next(phone: Phone) -> None:
+    [english] = await phone.send("English")
+    assert english.startswith("Language: English.") and "Send VACCINE to register" in english
+    [help_text] = await phone.send("what is this")  # unknown text: help, now in English
+    assert "send VACCINE to register, CHECK for status & ticket" in help_text
+    [indonesian] = await phone.send("bahasa")
+    assert indonesian.startswith("Bahasa: Indonesia.") and "Kirim VAKSIN untuk daftar" in indonesian
+    [bantuan] = await phone.send("BANTUAN")
+    assert "kirim VAKSIN untuk daftar" in bantuan and "For English send ENGLISH" in bantuan
 
 
 async def to_confirmation(phone: Phone, word: str) -> str:

@@ -57,6 +57,18 @@ async def test_english_keywords_are_answered_in_english_until_an_indonesian_one(
     assert "Apakah Anda tenaga kesehatan" in body(question) and titles(question) == ["Ya", "Tidak"]
 
 
+async def test_language_keywords_switch_and_help_names_them(phone: WaPhone) -> None:
+    [english] = await phone.type("Inggris")
+    assert body(english).startswith("Language: English.")
+    assert "Send VACCINE to register, CHECK for status & ticket, CANCEL to cancel" in body(english)
+    [help_reply] = await phone.type("hello, what is this?")  # unknown: help, in English
+    assert "send VACCINE to register" in body(help_reply) and "INDONESIA" in body(help_reply)
+    [indonesian] = await phone.type("INDONESIA")
+    assert body(indonesian).startswith("Bahasa: Indonesia. Kirim VAKSIN untuk daftar")
+    [question] = await phone.type("cancel")  # and an English keyword switches again
+    assert body(question) == "Enter the last 6 digits of your NIK:"
+
+
 async def test_a_site_without_seats_says_which_keyword_to_send_for_another(
     sim: WaSim, server: Server
 ) -> None:
