@@ -17,10 +17,34 @@ from core.redis_lean import FastRedis
 from core.redis_lean_cluster import ClusterFastRedis
 from core.settings import RedisSettings
 
+RETRIES = 1  # times a failed command is sent again (see command_retry)
+
 
 def redis_url(settings: RedisSettings) -> str:
     """The configured URL, or the private development Redis when none is set."""
     return settings.url or f"redis://127.0.0.1:{settings.private_port}/0"
+
+
+def command_retry() -> Retry:
+    """The one retry policy of redis-py's clients, the single-node and the cluster one: a
+    command that fails on a connection error is sent once more, 0.1 s later, on a fresh
+    connection.
+
+    After a Redis restart every pooled connection is dead; without a retry each one
+    failed its next command ("Connection closed by server": a 500, a 503 from
+    /healthz). The risk: if Redis had run a non-idempotent command (INCR, XADD...) and
+    the connection broke before its reply came, it runs twice. On a dead pooled
+    connection the command never reached Redis, and a break between a command and its
+    reply is rare. One retry, not redis-py's cluster default of ten: a node that is down
+    makes the caller wait for each attempt, and a "busy" screen soon is better than a
+    gateway timing the hop out.
+
+    A timeout is not retried by the single-node client (Redis may well be running the
+    command, and an outage would cost twice the wait). RedisCluster ignores the error
+    list: it retries a fixed set (connection errors, timeouts, CLUSTERDOWN, an uncovered
+    slot), so there a timed-out command can be sent twice (docs/redis.md).
+    """
+    return Retry(ExponentialBackoff(cap=0.5, base=0.05), RETRIES, (RedisConnectionError,))
 
 
 def connect(settings: RedisSettings) -> aioredis.Redis:
@@ -30,14 +54,7 @@ def connect(settings: RedisSettings) -> aioredis.Redis:
     busy; under load that turned USSD hops into "busy" screens. The blocking pool
     queues the caller for up to ``socket_timeout`` instead.
 
-    After a Redis restart every pooled connection is dead; without a retry each one
-    failed its next command ("Connection closed by server": a 500, a 503 from
-    /healthz). A command that fails on a connection error is now sent once more on a
-    fresh connection. The risk: if Redis had run a non-idempotent command (INCR,
-    XADD...) and the connection broke before its reply came, it runs twice. On a dead
-    pooled connection the command never reached Redis, and a break between a command
-    and its reply is rare; a timeout is not retried (Redis may well be running it, and
-    an outage would cost twice the wait).
+    Commands are retried as :func:`command_retry` says.
     """
     if settings.is_cluster:
         return connect_cluster(settings)  # type: ignore[return-value]
@@ -48,13 +65,14 @@ def connect(settings: RedisSettings) -> aioredis.Redis:
         socket_timeout=settings.socket_timeout,
         decode_responses=True,
         health_check_interval=30,
-        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 1, (RedisConnectionError,)),
+        retry=command_retry(),
     )
     return aioredis.Redis(connection_pool=pool)
 
 
 def connect_cluster(settings: RedisSettings) -> RedisCluster:
-    """redis-py's cluster client: commands routed per slot, SCAN over every master."""
+    """redis-py's cluster client: commands routed per slot, SCAN over every master; the
+    retries of :func:`command_retry` (redis-py's default was ten, timeouts included)."""
     address = parse_cluster_url(redis_url(settings))
     return RedisCluster(
         startup_nodes=[ClusterNode(host, port) for host, port in address.seeds],
@@ -63,6 +81,7 @@ def connect_cluster(settings: RedisSettings) -> RedisCluster:
         decode_responses=True,
         socket_timeout=settings.socket_timeout,
         max_connections=settings.max_connections,
+        retry=command_retry(),
     )
 
 

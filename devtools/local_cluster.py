@@ -161,6 +161,12 @@ class LocalCluster:
             time.sleep(0.1)
         self.wait_ok(max(deadline - time.monotonic(), 1.0))
 
+    def restart_master(self, port: int, timeout: float = 60.0) -> None:
+        """Start a killed master that has no replica again: its nodes.conf gives it back
+        its slots (their keys are gone: no persistence)."""
+        self._start_node(port)
+        self.wait_ok(timeout)
+
     def kill(self, port: int) -> None:
         """kill -9 one node (a crash: no goodbye to its clients or replicas)."""
         self.processes[port].send_signal(signal.SIGKILL)
