@@ -4,7 +4,9 @@ Before: a SIGTERM landing while the parent forked left workers serving the port 
 no parent (the handlers came after the forks); a dead worker was never replaced (kill
 them all and the parent exited 0); workers that could not bind logged tracebacks and
 the parent exited 0; a second `serve` on a served port joined it through SO_REUSEPORT;
-`--port 70000` printed "serving on ...:70000" and listened on 4464.
+`--port 70000` printed "serving on ...:70000" and listened on 4464; a taken
+gateway-listener port was found by the workers, which died and were restarted until the
+crash-loop rule gave up.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,13 +35,18 @@ ROOT = Path(__file__).resolve().parent.parent
 class Serve:
     """One `serve` in its own process group, its output in files (never a full pipe)."""
 
-    def __init__(self, tmp: Path, port: int, *args: str, env: dict[str, str] | None = None):
+    def __init__(
+        self, tmp: Path, port: int, *args: str, env: dict[str, str] | None = None, flag=True
+    ):
+        """``flag=False``: the port comes from ``[http] port`` instead of ``--port``."""
         self.port, self.out, self.err = port, tmp / f"out-{port}", tmp / f"err-{port}"
         argv = [sys.executable, "-m", "ussd_server", "serve", "--host", "127.0.0.1"]
+        argv += ["--port", str(port)] if flag else []
+        env = {"USSD_HTTP_PORT": str(port), **(env or {})}
         with self.out.open("w") as out, self.err.open("w") as err:
             self.process = subprocess.Popen(
-                [*argv, "--port", str(port), *args],
-                env={**serve_env("USSD_SERVICE_LOG_LEVEL", "INFO"), **(env or {})},
+                [*argv, *args],
+                env={**serve_env("USSD_SERVICE_LOG_LEVEL", "INFO"), **env},
                 cwd=ROOT, stdout=out, stderr=err, start_new_session=True,
             )  # fmt: skip
         self.pid = self.process.pid
@@ -54,7 +62,7 @@ class Serve:
 
 
 @contextmanager
-def serving(tmp: Path, port: int, *args: str, **options: dict[str, str]) -> Iterator[Serve]:
+def serving(tmp: Path, port: int, *args: str, **options: Any) -> Iterator[Serve]:
     server = Serve(tmp, port, *args, **options)
     try:
         yield server
@@ -134,18 +142,56 @@ def test_dead_workers_are_replaced_with_their_index(tmp_path: Path) -> None:
         _until(lambda: not _group(server.pid), timeout=5)
 
 
-def test_workers_that_cannot_bind_end_the_server_with_1(tmp_path: Path) -> None:
-    """Another program holds the gateway port: each worker says so in one line and
-    exits; the parent restarts them a few times, then gives up and exits 1."""
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        gateway = {"USSD_USSD_GATEWAY_PORT": str(taken.getsockname()[1])}
-        with serving(tmp_path, free_port(), "--workers", "2", env=gateway) as server:
-            assert server.wait(timeout=120) == 1, server.stderr()
-            stderr = server.stderr()
-    assert "cannot serve" in stderr and "workers keep exiting" in stderr, stderr
-    assert "Traceback" not in stderr, stderr
+def _not_warnings(stderr: str) -> list[str]:
+    """What `serve` said besides its start-up warnings (the test settings cause some)."""
+    return [line for line in stderr.splitlines() if not line.startswith("warning: ")]
+
+
+def _holding(port: int, reuse_port: bool = False) -> socket.socket:
+    """A listening socket of another program on 127.0.0.1:port (0 = any free port)."""
+    holder = socket.socket()
+    if reuse_port:  # as another `serve`'s workers listen
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    holder.bind(("127.0.0.1", port))
+    holder.listen()
+    return holder
+
+
+@pytest.mark.parametrize(
+    ("taken", "workers", "reuse_port"),
+    [
+        ("[http] port", "2", False),
+        ("--port", "1", False),
+        ("[ussd] gateway_port", "2", False),
+        ("[ussd] gateway_port", "1", False),
+        ("[ussd] gateway_port", "2", True),  # another serve's listener: would be shared
+    ],
+)  # fmt: skip
+def test_every_port_serve_binds_is_checked_before_it_starts(
+    tmp_path: Path, taken: str, workers: str, reuse_port: bool
+) -> None:
+    """A port held by another program: one line naming its setting, exit 1, before the
+    banner and before any worker is forked (no worker dying and restarting)."""
+    with _holding(0, reuse_port) as holder:
+        held = holder.getsockname()[1]
+        main = held if taken != "[ussd] gateway_port" else free_port()
+        gateway = {"USSD_USSD_GATEWAY_PORT": str(held if main != held else free_port())}
+        flag = taken != "[http] port"
+        with serving(tmp_path, main, "--workers", workers, env=gateway, flag=flag) as server:
+            assert server.wait() == 1, server.stderr()
+            stdout, stderr = server.stdout(), server.stderr()
+    assert _not_warnings(stderr) == [f"error: port {held} ({taken}) is in use"], stderr
+    assert "serving on" not in stdout, stdout
+
+
+def test_the_gateway_port_cannot_be_the_main_port(tmp_path: Path) -> None:
+    """Both listeners would share it (SO_REUSEPORT), each taking part of the traffic."""
+    port = free_port()
+    gateway = {"USSD_USSD_GATEWAY_PORT": str(port)}
+    with serving(tmp_path, port, "--workers", "2", env=gateway) as server:
+        assert server.wait() == 1, server.stderr()
+        stderr = server.stderr()
+    assert _not_warnings(stderr) == [f"error: port {port} ([ussd] gateway_port) is --port too"]
 
 
 def test_a_port_already_served_is_refused(tmp_path: Path) -> None:
@@ -157,7 +203,7 @@ def test_a_port_already_served_is_refused(tmp_path: Path) -> None:
         port = other.getsockname()[1]
         with serving(tmp_path, port, "--workers", "2") as server:
             assert server.wait() == 1, server.stderr()
-            assert f"error: port {port} is in use" in server.stderr()
+            assert f"error: port {port} (--port) is in use" in server.stderr()
             assert "serving on" not in server.stdout()
             assert "Traceback" not in server.stderr()
 

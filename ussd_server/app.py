@@ -36,9 +36,10 @@ from ussd_server import console, operator_api
 from ussd_server.context import CONTEXT, build_context
 from ussd_server.http_guard import guard_limits, make_runner, serve, watch_requests
 from ussd_server.metrics_route import metrics_handler
+from ussd_server.ports import PortUnavailable, check_ports_free, serve_ports
 from ussd_server.settings import console_settings, operator_api_settings
 from ussd_server.tokens import OperatorTokens
-from ussd_server.workers import PortUnavailable, Supervisor, check_port_free
+from ussd_server.workers import Supervisor
 from web.routes import add_web_routes
 from web.settings import web_settings
 from web.site import build_site
@@ -265,12 +266,14 @@ def run_server(
     port: int,
     workers: int = 1,
     announce: Callable[[], None] = lambda: None,
+    port_setting: str = "[http] port",
 ) -> int:
     """Serve until SIGINT/SIGTERM; `workers` > 1 forks processes sharing the port and
-    watches them (ussd_server/workers.py). ``announce`` runs once the port is known free.
-    Returns the exit code: 0 after a requested stop, 1 when the server could not serve."""
+    watches them (ussd_server/workers.py). ``announce`` runs once every port is known free
+    (``port_setting`` names the main port's origin in the error). Returns the exit code:
+    0 after a requested stop, 1 when the server could not serve."""
     try:
-        check_port_free(host, port)
+        check_ports_free(serve_ports(config, host, port, port_setting))
     except PortUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -11,11 +11,9 @@ dying the parent stops the others and returns 1 rather than serve on short-hande
 from __future__ import annotations
 
 import contextlib
-import errno
 import logging
 import os
 import signal
-import socket
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -25,34 +23,6 @@ log = logging.getLogger(__name__)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 MAX_RESTARTS = 5  # restarts allowed within RESTART_WINDOW seconds; one more death gives up
 RESTART_WINDOW = 60.0
-
-
-class PortUnavailable(Exception):
-    """The main port cannot be listened on (the message says why, in one line)."""
-
-
-def check_port_free(host: str, port: int) -> None:
-    """Bind host:port as the workers will, but WITHOUT SO_REUSEPORT, then let go.
-
-    The workers share the port with SO_REUSEPORT, which would as gladly share it with
-    another `serve` already running there: the traffic split silently between the two.
-    """
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except socket.gaierror as exc:
-        raise PortUnavailable(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    with contextlib.ExitStack() as held:  # every address held at once, as asyncio binds them
-        for family, kind, proto, _, address in infos:
-            sock = held.enter_context(socket.socket(family, kind, proto))
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio does
-            if family == socket.AF_INET6:
-                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            try:
-                sock.bind(address)
-            except OSError as exc:
-                if exc.errno == errno.EADDRINUSE:
-                    raise PortUnavailable(f"port {port} is in use") from None
-                raise PortUnavailable(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 def exit_text(status: int) -> str:

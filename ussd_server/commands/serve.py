@@ -67,7 +67,8 @@ def serve(args: argparse.Namespace, config: Config) -> int:
         print(f"warning: {warning}", file=sys.stderr)
 
     banner = functools.partial(_banner, config, host, port, workers)
-    return run_server(config, host, port, workers, banner)
+    named = "--port" if args.port is not None else "[http] port"
+    return run_server(config, host, port, workers, banner, port_setting=named)
 
 
 def _banner(config: Config, host: str, port: int, workers: int) -> None:
