@@ -44,6 +44,8 @@ class HttpSettings:
     idle_timeout_seconds: float = setting(low=1, high=3600)
     head_timeout_seconds: float = setting(low=1, high=300)
     body_timeout_seconds: float = setting(low=1, high=3600)
+    # `serve --workers N`: seconds a stop waits for the workers before killing the rest.
+    stop_grace_seconds: float = setting(low=1, high=3600)
 
 
 @dataclass(frozen=True)

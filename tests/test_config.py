@@ -26,6 +26,7 @@ class HttpSettings:
     idle_timeout_seconds: float = 0.0
     head_timeout_seconds: float = 0.0
     body_timeout_seconds: float = 0.0
+    stop_grace_seconds: float = 0.0
 
 
 def test_file_defaults_are_read() -> None:

@@ -25,6 +25,7 @@ REFUSED = [
     ("USSD_HTTP_WORKERS", "99999999999", "http.workers = 99999999999: must be at most 256"),
     ("USSD_HTTP_MAX_BODY_BYTES", "-1", "http.max_body_bytes = -1"),
     ("USSD_HTTP_HOST", "??", "http.host = '??': an IP address or a host name"),
+    ("USSD_HTTP_STOP_GRACE_SECONDS", "0", "http.stop_grace_seconds = 0.0: must be at least 1"),
     ("USSD_SERVICE_UTC_OFFSET_HOURS", "99999999999", "service.utc_offset_hours"),
     ("USSD_SERVICE_LOG_LEVEL", "LOUD", "service.log_level = 'LOUD': one of DEBUG"),
     ("USSD_SERVICE_PUBLIC_BASE_URL", "vaksin.example", "service.public_base_url"),

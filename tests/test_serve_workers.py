@@ -4,9 +4,9 @@ Before: a SIGTERM landing while the parent forked left workers serving the port 
 no parent (the handlers came after the forks); a dead worker was never replaced (kill
 them all and the parent exited 0); workers that could not bind logged tracebacks and
 the parent exited 0; a second `serve` on a served port joined it through SO_REUSEPORT;
-`--port 70000` printed "serving on ...:70000" and listened on 4464; a taken
-gateway-listener port was found by the workers, which died and were restarted until the
-crash-loop rule gave up.
+`--port 70000` printed "serving on ...:70000" and listened on 4464; a worker that did not
+end on SIGTERM held the stop without limit; a taken gateway-listener port was found by
+the workers, which died and were restarted until the crash-loop rule gave up.
 """
 
 from __future__ import annotations
@@ -139,6 +139,27 @@ def test_dead_workers_are_replaced_with_their_index(tmp_path: Path) -> None:
         assert "worker 0 (pid" in stderr and "worker 1 (pid" in stderr, stderr
         server.process.send_signal(signal.SIGTERM)
         assert server.wait() == 0, server.stderr()
+        _until(lambda: not _group(server.pid), timeout=5)
+
+
+def test_a_worker_that_ignores_the_stop_is_killed_when_the_grace_runs_out(
+    tmp_path: Path,
+) -> None:
+    """A worker that cannot handle SIGTERM (here stopped with SIGSTOP, as one stuck in a C
+    call) no longer holds the stop for good: after ``[http] stop_grace_seconds`` the
+    parent kills it, says so in one line and exits 3."""
+    grace = {"USSD_HTTP_STOP_GRACE_SECONDS": "2"}
+    with serving(tmp_path, free_port(), "--workers", "2", env=grace) as server:
+        _until(lambda: len(_children(server.pid)) == 2 and _healthy(server.port))
+        stuck, *_ = _children(server.pid)
+        os.kill(stuck, signal.SIGSTOP)
+        server.process.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=2 + 30) == 3, server.stderr()  # a bound, not a benchmark
+        killed = (
+            f"stop: 1 worker(s) still running 2 s after SIGTERM, killed with SIGKILL (pid {stuck})"
+        )
+        assert killed in server.stderr(), server.stderr()
+        assert _stat(str(stuck)) is None  # killed and reaped
         _until(lambda: not _group(server.pid), timeout=5)
 
 

@@ -271,7 +271,8 @@ def run_server(
     """Serve until SIGINT/SIGTERM; `workers` > 1 forks processes sharing the port and
     watches them (ussd_server/workers.py). ``announce`` runs once every port is known free
     (``port_setting`` names the main port's origin in the error). Returns the exit code:
-    0 after a requested stop, 1 when the server could not serve."""
+    0 after a requested stop, 1 when the server could not serve, 3 when a worker had to be
+    killed at the stop."""
     try:
         check_ports_free(serve_ports(config, host, port, port_setting))
     except PortUnavailable as exc:
@@ -281,5 +282,6 @@ def run_server(
         announce()
         _run_worker(config, host, port, sms=True, reuse_port=False)
         return 0
-    supervisor = Supervisor(workers, _forked_worker(config, host, port))
+    grace = http_settings(config).stop_grace_seconds
+    supervisor = Supervisor(workers, _forked_worker(config, host, port), stop_grace=grace)
     return supervisor.run(announce)

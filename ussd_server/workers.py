@@ -3,9 +3,13 @@
 The parent serves nothing itself. It takes SIGINT/SIGTERM over before the first fork
 (the signals are blocked around each fork, so a stop can never land between a fork
 and the parent knowing the child), and on a stop it stops every worker it started,
-waits for them and returns 0. A worker that exits when no stop was asked is logged and
-started again with the same index (worker 0 keeps its extra duties); when workers keep
-dying the parent stops the others and returns 1 rather than serve on short-handed.
+waits for them and returns 0. A worker still running ``stop_grace`` seconds after its
+SIGTERM (stuck in a C call, a handler that never returns, stopped) is killed with
+SIGKILL, in one line of log, and the parent returns EXIT_KILLED: a stop must end
+(`systemctl stop` waited for it without limit). A worker that exits when no stop was
+asked is logged and started again with the same index (worker 0 keeps its extra
+duties); when workers keep dying the parent stops the others and returns EXIT_FAILED
+rather than serve on short-handed.
 """
 
 from __future__ import annotations
@@ -21,8 +25,11 @@ from collections.abc import Callable, Iterator
 log = logging.getLogger(__name__)
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+SIGALRM = signal.SIGALRM  # the stop's grace is over (an interval timer, armed on the stop)
 MAX_RESTARTS = 5  # restarts allowed within RESTART_WINDOW seconds; one more death gives up
 RESTART_WINDOW = 60.0
+EXIT_FAILED = 1  # workers kept dying
+EXIT_KILLED = 3  # stopped, but a worker had to be killed when the grace ran out
 
 
 def exit_text(status: int) -> str:
@@ -45,29 +52,45 @@ def _signals_blocked() -> Iterator[None]:
 class Supervisor:
     """Runs ``run_worker(index)`` in ``count`` forked processes until a stop signal."""
 
-    def __init__(self, count: int, run_worker: Callable[[int], int]) -> None:
+    def __init__(
+        self, count: int, run_worker: Callable[[int], int], stop_grace: float = 20.0
+    ) -> None:
         self.count = count
         self.run_worker = run_worker
+        self.stop_grace = stop_grace
         self.children: dict[int, int] = {}  # pid -> worker index
         self.stopping = False
+        self.killed: list[int] = []  # pids killed when the grace ran out
         self.restarts: deque[float] = deque()
 
     def run(self, announce: Callable[[], None] = lambda: None) -> int:
         """Take the stop signals over, ``announce()``, start the workers, replace the
         ones that die; the exit code."""
-        previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+        previous = {signum: signal.getsignal(signum) for signum in (*STOP_SIGNALS, SIGALRM)}
         with _signals_blocked():  # a signal in between is delivered once the handler is in
             for signum in STOP_SIGNALS:
                 signal.signal(signum, self._stop_requested)
+            signal.signal(SIGALRM, self._grace_over)
         try:
             announce()  # after the handlers: a stop asked once this is out is obeyed
             for index in range(self.count):
                 self._start(index)
             failed = self._watch()
         finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)  # first: SIGALRM's default ends a process
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
-        return 1 if failed else 0
+        if self.killed:
+            pids = ", ".join(str(pid) for pid in self.killed)
+            log.error(
+                "stop: %d worker(s) still running %g s after SIGTERM, killed with SIGKILL (pid %s)",
+                len(self.killed),
+                self.stop_grace,
+                pids,
+            )
+        if failed:
+            return EXIT_FAILED
+        return EXIT_KILLED if self.killed else 0
 
     def _start(self, index: int) -> None:
         with _signals_blocked():
@@ -84,6 +107,7 @@ class Supervisor:
         try:
             for signum in STOP_SIGNALS:  # until its event loop takes them over
                 signal.signal(signum, signal.SIG_DFL)
+            signal.signal(SIGALRM, signal.SIG_DFL)  # the parent's grace is not the worker's
             signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
             code = self.run_worker(index)
         except BaseException:
@@ -97,7 +121,7 @@ class Supervisor:
         while self.children:
             try:
                 pid, status = os.waitpid(-1, 0)  # a stop signal's handler runs meanwhile
-            except ChildProcessError:  # pragma: no cover - every child is in self.children
+            except ChildProcessError:  # the last ones were reaped by _grace_over
                 break
             index = self.children.pop(pid, None)
             if index is None or self.stopping:
@@ -128,7 +152,24 @@ class Supervisor:
         self._stop_all()
 
     def _stop_all(self) -> None:
+        if not self.stopping:  # the grace runs from the first stop, not from a second one
+            signal.setitimer(signal.ITIMER_REAL, self.stop_grace)
         self.stopping = True
         for pid in list(self.children):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
+
+    def _grace_over(self, signum: int, frame: object) -> None:
+        """SIGALRM, ``stop_grace`` after the stop: kill the workers still running. It lands
+        while ``_watch`` waits in waitpid, which then reaps them."""
+        for pid in list(self.children):
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)  # one that has just exited is no kill
+            except ChildProcessError:  # reaped by _watch an instant ago, not yet popped
+                done = pid
+            if done:
+                self.children.pop(pid, None)
+                continue
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            self.killed.append(pid)
