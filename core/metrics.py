@@ -110,6 +110,12 @@ SMS_NOTICES = prom.Counter(
     "deliver_sm taken and not answered: intermediate notifications, SME acknowledgements",
     ["kind"],
 )
+SMS_DEFERRED = prom.Counter(
+    "vaksin_sms_deferred_total",
+    "deliver_sm answered with a temporary error because Redis failed (the SMSC sends them "
+    "again), by kind: mo (incoming SMS), receipt",
+    ["kind"],
+)
 RECEIPT_SECONDS = prom.Histogram(
     "vaksin_sms_receipt_seconds", "From submit_sm to its delivery receipt", buckets=_RECEIPT
 )

@@ -8,7 +8,9 @@ one at a time, in order. An MO from an address that is no Indonesian mobile (emp
 alphanumeric, a short code, a foreign number) is refused with ESME_RINVSRCADR, as on
 the USSD binds: nobody to answer. A deliver_sm whose esm_class names another message
 type than a user's or a receipt (an intermediate notification, an SME acknowledgement)
-is taken (ROK) and never answered.
+is taken (ROK) and never answered. An SMS or receipt that Redis cannot take now (down,
+READONLY after a failover...) gets ESME_RX_T_APPN, so the SMSC keeps it and sends it
+again, and is counted, not logged one traceback each (:mod:`smpp.redis_outage`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from smpp.keys import SmsKeys
 from smpp.locks import KeyedLocks
 from smpp.receipt_book import ReceiptBook
 from smpp.receipts import ESM_INTERMEDIATE, ESM_MESSAGE_TYPE, is_receipt, is_user_message
+from smpp.redis_outage import FAILURES, OutageLog
 from smpp.settings import SmppSettings, SmsSettings
 
 log = logging.getLogger(__name__)
@@ -69,12 +72,21 @@ class InboundHandler:
         self.receipts = ReceiptBook(lean, keys, smpp.receipt_id_base)
         # Each MO holds a Redis connection through the dialogue: bound the concurrency.
         self._mo_slots = asyncio.Semaphore(16)
+        self.outage = OutageLog()
 
     async def __call__(self, sm: codec.ShortMessage) -> int:
         """The deliver_sm handler: returns the status for deliver_sm_resp."""
-        if is_receipt(sm):
-            await self.receipts.on_receipt(sm)
-            return codec.ESME_ROK
+        receipt = is_receipt(sm)
+        try:
+            if receipt:
+                await self.receipts.on_receipt(sm)
+                return codec.ESME_ROK
+            return await self._incoming(sm)
+        except FAILURES as exc:  # Redis: not taken for now; the SMSC sends it again
+            self.outage.count("receipt" if receipt else "mo", exc)
+            return codec.ESME_RX_T_APPN
+
+    async def _incoming(self, sm: codec.ShortMessage) -> int:
         if not is_user_message(sm):
             # An intermediate notification or an SME acknowledgement: taken, never answered
             # (answering one made the SMSC notify again: an SMS loop to the handset).

@@ -30,6 +30,7 @@ from smpp.mt import MtBuilder
 from smpp.outbox_sender import OutboxSender
 from smpp.pool import SmppPool
 from smpp.recipients import RecipientSource
+from smpp.redis_outage import FAILURES, cause
 from smpp.settings import (
     BindSettings,
     blast_settings,
@@ -131,6 +132,9 @@ class SmsService:
                 return
             except asyncio.CancelledError:
                 raise
+            except FAILURES as exc:  # an outage: one line each time, no traceback
+                log.warning("SMS %s loop: %s; restarting in 2s", what, cause(exc))
+                await asyncio.sleep(2)
             except Exception:
                 log.exception("SMS %s loop failed; restarting in 2s", what)
                 await asyncio.sleep(2)
@@ -161,6 +165,7 @@ class SmsService:
             await self.inbound.receipts.settle()
         await self.ussd.close()  # screens waiting to be resubmitted: the bind is going
         await self.pool.stop()  # waits (a few seconds at most) for outstanding answers
+        self.inbound.outage.flush()  # the failures counted since the last line
         if self._finisher is not None:
             await cancel_until_done(self._finisher)
             await self.outbox.flush()
