@@ -104,6 +104,11 @@ SMPP_WINDOW = prom.Gauge(
     multiprocess_mode="livesum",
 )
 SMPP_RECONNECTS = prom.Counter("vaksin_smpp_reconnects_total", "SMPP binds (re)established")
+SMPP_RETRANSMITS = prom.Counter(
+    "vaksin_smpp_retransmits_total",
+    "deliver_sm the SMSC sent again on a connection (same sequence number and bytes) after "
+    "the first was answered ROK: answered ROK, not handled again",
+)
 RECEIPTS = prom.Counter("vaksin_sms_receipts_total", "Delivery receipts by final state", ["state"])
 SMS_NOTICES = prom.Counter(
     "vaksin_sms_notices_total",

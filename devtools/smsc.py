@@ -250,13 +250,20 @@ class SmscConnection(asyncio.Protocol):
         ref = (info.ref, info.total, info.seq) if info else None
         self.state.texts[sm.destination].append((sm.source, text, ref))
 
-    def send_pdu(self, build: Callable[[int], bytes]) -> None:
+    def send_pdu(self, build: Callable[[int], bytes]) -> bytes:
+        """Build a PDU with the next sequence number and send it; returns its bytes."""
         self.seq += 1
+        pdu = build(self.seq)
+        self.resend(pdu)
+        return pdu
+
+    def resend(self, pdu: bytes) -> None:
+        """Send a PDU as it is, its sequence number included (a retransmission)."""
         if self.transport is not None and not self.dead:
             if len(self.sent_at) >= 1000:  # never answered: forget the oldest
                 del self.sent_at[next(iter(self.sent_at))]
-            self.sent_at[self.seq] = time.monotonic()
-            self.transport.write(build(self.seq))
+            self.sent_at[int.from_bytes(pdu[12:16], "big")] = time.monotonic()
+            self.transport.write(pdu)
 
 
 async def serve(state: SimState) -> asyncio.Server:

@@ -44,7 +44,12 @@ def register(sub: Any) -> None:
 
     inject = sub.add_parser("sms-inject", help="send an SMS into the running simulator")
     inject.add_argument("--from", dest="sender", required=True, help="the phone, 62...")
-    inject.add_argument("--text", required=True)
+    inject.add_argument("--text", help="the SMS (required unless --repeat)")
+    inject.add_argument(
+        "--repeat",
+        action="store_true",
+        help="the SMSC sends this phone's last SMS again, same sequence number (a lost answer)",
+    )
     inject.add_argument("--to", help="service number (default [sms] service_number)")
     inject.add_argument("--wait", type=float, default=3.0, help="seconds to wait for replies")
     inject.add_argument("--control", help="simulator control URL (default from [smsc_sim])")
@@ -111,15 +116,20 @@ def run_inject(args: argparse.Namespace, config: Config) -> int:
     if not phone.ok:
         print(f"--from: {phone.reason}", file=sys.stderr)
         return 2
+    if args.text is None and not args.repeat:
+        print("--text is required (or --repeat)", file=sys.stderr)
+        return 2
     args.sender = phone.value
     base = control_url(args.control, config)
     to = args.to or sms_settings(config).service_number
     seen = control_call(base, f"/messages?to={args.sender}")
-    body = {"from": args.sender, "to": to, "text": args.text}
+    body: dict[str, Any] = {"from": args.sender, "to": to, "text": args.text}
+    if args.repeat:
+        body = {"from": args.sender, "repeat": True}
     if seen is None or control_call(base, "/inject", body) is None:
         return 1
     before = len(seen["messages"])
-    print(f"> {args.sender} -> {to}: {args.text}")
+    print(f"> {args.sender} -> {to}: {'(its last SMS again)' if args.repeat else args.text}")
     deadline = time.monotonic() + args.wait
     shown = before
     while time.monotonic() < deadline:

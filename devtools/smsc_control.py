@@ -6,6 +6,8 @@ GET  /counts                submits per destination
 GET  /messages?to=62...     MT texts to a number (multipart joined) and every part as it
                             came: [sender, [ref, total, seq] or null]
 POST /inject   {"from", "to", "text", "mode": "udh"|"sar"}   an incoming SMS
+POST /inject   {"from", "repeat": true}      that phone's last SMS again, byte for byte
+               (same sequence numbers), as when the ESME's deliver_sm_resp was lost
 POST /ussd     {"from", "text", "to"?, "abort"?, "repeat"?, "wait"?}
                a USSD handset dials ("*119#"), answers, hangs up (abort) or the network
                repeats the last hop; answers with the screen the service sent back
@@ -114,12 +116,15 @@ async def messages(request: web.Request) -> web.Response:
 async def inject(request: web.Request) -> web.Response:
     data = await read_json_object(request)
     sender, to, text = str(data.get("from", "")), str(data.get("to", "1199")), data.get("text")
-    if not is_digits(sender) or not isinstance(text, str):
-        raise json_error(web.HTTPBadRequest, "need from (digits) and text")
+    repeat = data.get("repeat") is True
+    if not is_digits(sender) or not (repeat or isinstance(text, str)):
+        raise json_error(web.HTTPBadRequest, "need from (digits) and text (or repeat: true)")
+    st = request.app[STATE]
     try:
-        parts = smsc_deliver.inject_mo(
-            request.app[STATE], sender, to, text, mode=str(data.get("mode", "udh"))
-        )
+        if repeat:
+            parts = smsc_deliver.repeat_mo(st, sender)
+        else:
+            parts = smsc_deliver.inject_mo(st, sender, to, text, mode=str(data.get("mode", "udh")))
     except LookupError as exc:
         raise json_error(web.HTTPConflict, str(exc)) from exc
     return web.json_response({"parts": parts})
@@ -198,6 +203,7 @@ async def reset(request: web.Request) -> web.Response:
     st.submits = st.throttled = st.drops = 0
     st.events.clear()
     st.refused.clear()
+    st.last_mo.clear()
     st.closed_submits.clear()
     return web.json_response({"ok": True})
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from devtools.smsc_state import SimState, receiving_connection
+from devtools.smsc_state import SimState, receiving_connection, remember_mo
 from devtools.smsc_ussd import Screen
 from smpp import codec, concat, encoding
 
@@ -68,13 +68,14 @@ def inject_mo(state: SimState, sender: str, to: str, text: str, *, mode: str = "
     total = len(enc.parts)
     state.next_id += 1
     ref = state.next_id & 0xFF
+    sent: list[bytes] = []
     for i, part in enumerate(enc.parts, 1):
         esm, payload, tlvs = 0, part, b""
         if total > 1 and mode == "udh":
             esm, payload = concat.ESM_UDHI, concat.udh_8bit(ref, total, i) + part
         elif total > 1 and mode == "sar":
             tlvs = concat.sar_tlvs(ref, total, i)
-        conn.send_pdu(
+        pdu = conn.send_pdu(
             lambda seq, p=payload, e=esm, t=tlvs: codec.build_submit_sm(
                 seq,
                 source=sender,
@@ -91,7 +92,25 @@ def inject_mo(state: SimState, sender: str, to: str, text: str, *, mode: str = "
                 command_id=codec.DELIVER_SM,
             )
         )
+        sent.append(pdu)
+    remember_mo(state, sender, sent)
     return total
+
+
+def repeat_mo(state: SimState, sender: str) -> int:
+    """The phone's last MO sent again byte for byte, its sequence numbers included, as an
+    SMSC re-sends a deliver_sm whose deliver_sm_resp was lost or late; returns the parts.
+
+    LookupError when no ESME is bound or the phone sent nothing yet."""
+    conn = receiving_connection(state)
+    if conn is None:
+        raise LookupError("no ESME bound to receive")
+    pdus = state.last_mo.get(sender)
+    if not pdus:
+        raise LookupError("no SMS from this phone to repeat")
+    for pdu in pdus:
+        conn.resend(pdu)
+    return len(pdus)
 
 
 async def ussd_exchange(

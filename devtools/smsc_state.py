@@ -25,7 +25,9 @@ class Peer(Protocol):
     submits: int
     transport: asyncio.Transport | None
 
-    def send_pdu(self, build: Callable[[int], bytes]) -> None: ...
+    def send_pdu(self, build: Callable[[int], bytes]) -> bytes: ...
+
+    def resend(self, pdu: bytes) -> None: ...
 
 
 @dataclass
@@ -53,10 +55,22 @@ class SimState:
     closed_submits: deque[int] = field(default_factory=lambda: deque(maxlen=200))
     # The numbers whose part `refuse_part` was refused already (once each).
     refused: set[str] = field(default_factory=set)
+    # Each phone's last MO as sent (every part, its sequence number in it), to send again.
+    last_mo: dict[str, list[bytes]] = field(default_factory=dict)
     handsets: Handsets = field(init=False)
 
     def __post_init__(self) -> None:
         self.handsets = Handsets(lambda: self.settings.ussd_variant)
+
+
+LAST_MO_PHONES = 10_000  # the phones whose last MO is kept (a benchmark injects many)
+
+
+def remember_mo(state: SimState, sender: str, pdus: list[bytes]) -> None:
+    state.last_mo.pop(sender, None)  # to the end: the oldest is forgotten first
+    state.last_mo[sender] = pdus
+    if len(state.last_mo) > LAST_MO_PHONES:
+        del state.last_mo[next(iter(state.last_mo))]
 
 
 def receiving_connection(state: SimState) -> Peer | None:

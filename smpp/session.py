@@ -1,7 +1,8 @@
 """One SMPP connection (one bind) on asyncio streams: bind, read, pace, keep alive.
 
 Submits are matched to responses by sequence number in a :class:`SubmitWindow`;
-every deliver_sm is answered with the status its handler returns, and nothing the
+every deliver_sm is answered with the status its handler returns (a retransmission of
+one answered ROK is not handled again: :mod:`smpp.deliveries`), and nothing the
 SMSC sends (a command we do not take, an unreadable PDU) ends the session except a
 byte stream that can no longer be split into PDUs (see :mod:`smpp.frames`).
 """
@@ -12,21 +13,18 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from core.aio import run_held
 from smpp import codec
 from smpp.bind import BindRejected, open_bind
 from smpp.budget import Budget, LocalBudget
+from smpp.deliveries import DeliverHandler, Deliveries
 from smpp.settings import BindSettings
 from smpp.window import Build, ResultCallback, SubmitWindow
 
 log = logging.getLogger(__name__)
 
-# A deliver_sm handler gets the message and the bind it came on (a USSD answer goes
-# back on that bind) and returns the command_status to answer with.
-DeliverHandler = Callable[[codec.ShortMessage, BindSettings], Awaitable[int]]
 __all__ = ["BindRejected", "DeliverHandler", "ResultCallback", "SessionClosed", "SmppSession"]
 
 
@@ -56,6 +54,7 @@ class SmppSession:
         self._seq = 0
         self.stats = {"submitted": 0, "throttled": 0, "timeouts": 0, "nacks": 0, "bad_pdus": 0}
         self.window = SubmitWindow(settings, self.stats)
+        self.deliveries = Deliveries(on_deliver, settings, name, self.stats)
         self._pending_other: dict[int, asyncio.Future[codec.Frame]] = {}
         self.closed = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -256,20 +255,7 @@ class SmppSession:
 
     async def _answer_deliver(self, frame: codec.Frame) -> None:
         resp_id = frame.command_id | codec.RESP_BIT
-        try:
-            sm = codec.parse_incoming(frame.command_id, frame.body)
-        except codec.PduError as exc:
-            self.stats["bad_pdus"] += 1
-            log.warning("%s unparseable deliver_sm (%s): rejected", self.name, exc)
-            status = codec.ESME_RX_P_APPN
-        else:
-            try:
-                status = (
-                    await self.on_deliver(sm, self.settings) if self.on_deliver else codec.ESME_ROK
-                )
-            except Exception:
-                log.exception("%s deliver_sm handler failed", self.name)
-                status = codec.ESME_RX_T_APPN  # temporary: the SMSC will retry it
+        status = await self.deliveries.status(frame)  # a retransmission: ROK, not handled
         with contextlib.suppress(SessionClosed):
             self._write(codec.header_only(resp_id, frame.sequence, status))
 

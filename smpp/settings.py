@@ -47,6 +47,10 @@ class BindFields:
     reconnect_max: float = setting(low=0.01, high=3600)
     # How long to stop submitting after RTHROTTLED/RMSGQFUL (doubles while it repeats).
     throttle_pause: float = setting(low=0.01, high=30)
+    # A deliver_sm the SMSC sends again on the connection (same sequence number, same
+    # bytes: our answer was lost or late) within this many seconds is answered ROK and
+    # not handled again (smpp.deliveries); 0 = off.
+    retransmit_window: float = setting(high=DAY_SECONDS)
     # What the bind carries: "sms" (blasts, replies, ticket SMS go out on it) and/or
     # "ussd" (USSD hops arriving on it are answered on it).
     channels: tuple[str, ...] = setting(choices=sorted(CHANNELS))
