@@ -15,11 +15,10 @@ import logging
 import time
 import traceback
 
-from redis.exceptions import RedisError
-
 from core import metrics
 from core.config import Config
 from core.privacy import mask_phone, redact
+from core.redis_outage import FAILURES, OutageLog
 from dialogue import flow
 from dialogue.actions import ACTIONS
 from dialogue.context import DialogueContext
@@ -33,6 +32,15 @@ from dialogue.settings import EngineSettings, settings_from_config
 from registration.models import Ticket
 
 log = logging.getLogger(__name__)
+
+# A hop Redis failed, in the log: counted per second and channel (core.redis_outage),
+# not a traceback each: during an outage every hop fails the same way.
+_OUTAGE_WORDS = {channel.value: f"{channel.value} hops failed" for channel in Channel}
+_OUTAGE_OUTCOME = 'answered "busy"'
+
+
+def _count_redis_error(channel: str) -> None:
+    metrics.REDIS_ERRORS.labels("lean").inc()
 
 
 class Engine:
@@ -54,6 +62,7 @@ class Engine:
         self.context = DialogueContext(registry, outbox, menus, settings, store, clock, lookups)
         self._sms_layout = SmsLayout(menus)
         self._ussd_layouts: dict[int, UssdLayout] = {}
+        self._outage = OutageLog(_OUTAGE_WORDS, _OUTAGE_OUTCOME, _count_redis_error)
 
     @classmethod
     def from_config(
@@ -103,14 +112,18 @@ class Engine:
             if inbound.channel in MESSAGE_CHANNELS:
                 return await flow.sms_message(self.context, inbound, chosen)
             return await flow.ussd_hop(self.context, inbound, chosen)
-        except Exception as exc:
+        except FAILURES as exc:  # Redis: the same for every hop of an outage
+            self._outage.count(inbound.channel.value, exc)
+            return self._busy()
+        except Exception as exc:  # a bug: in full, once per hop
             # The traceback is redacted too: an exception message may carry a NIK or phone.
             trace = redact("".join(traceback.format_exception(exc)))
             log.error(
                 "hop failed for %s (%s): %s", mask_phone(inbound.msisdn), inbound.dialect, trace
             )
-            if isinstance(exc, RedisError | OSError):
-                metrics.REDIS_ERRORS.labels("lean").inc()
-            lang = self.context.settings.default_language
-            text = self.context.menus.text("busy", lang)
-            return Outbound(text, end=True, view=View(ViewKind.END, "", lang, text), busy=True)
+            return self._busy()
+
+    def _busy(self) -> Outbound:
+        lang = self.context.settings.default_language
+        text = self.context.menus.text("busy", lang)
+        return Outbound(text, end=True, view=View(ViewKind.END, "", lang, text), busy=True)

@@ -10,7 +10,7 @@ the USSD binds: nobody to answer. A deliver_sm whose esm_class names another mes
 type than a user's or a receipt (an intermediate notification, an SME acknowledgement)
 is taken (ROK) and never answered. An SMS or receipt that Redis cannot take now (down,
 READONLY after a failover...) gets ESME_RX_T_APPN, so the SMSC keeps it and sends it
-again, and is counted, not logged one traceback each (:mod:`smpp.redis_outage`).
+again, and is counted, not logged one traceback each (:mod:`core.redis_outage`).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from core.outbox import OutboundSms, Outbox
 from core.phone import normalise_phone
 from core.privacy import mask_phone
 from core.redis_lean import FastRedis
+from core.redis_outage import FAILURES, OutageLog
 from dialogue.flow import phone_notice
 from dialogue.model import Channel, Inbound, SessionEvent
 from smpp import codec, concat, encoding
@@ -36,7 +37,6 @@ from smpp.keys import SmsKeys
 from smpp.locks import KeyedLocks
 from smpp.receipt_book import ReceiptBook
 from smpp.receipts import ESM_INTERMEDIATE, ESM_MESSAGE_TYPE, is_receipt, is_user_message
-from smpp.redis_outage import FAILURES, OutageLog
 from smpp.settings import SmppSettings, SmsSettings
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,12 @@ log = logging.getLogger(__name__)
 OPT_OUT_WORDS = frozenset({"BERHENTI", "STOP", "UNREG"})
 OPT_IN_WORDS = frozenset({"MULAI", "START"})  # undo an opt-out
 _LETTERS = re.compile(r"[^A-Z]")
+# A deliver_sm Redis could not take, in the log: counted per second (core.redis_outage).
+OUTAGE_WORDS = {
+    "mo": "SMS could not be handled",
+    "receipt": "delivery receipts could not be recorded",
+}
+OUTAGE_OUTCOME = "answered ESME_RX_T_APPN: the SMSC sends them again"
 
 
 class InboundHandler:
@@ -72,7 +78,9 @@ class InboundHandler:
         self.receipts = ReceiptBook(lean, keys, smpp.receipt_id_base)
         # Each MO holds a Redis connection through the dialogue: bound the concurrency.
         self._mo_slots = asyncio.Semaphore(16)
-        self.outage = OutageLog()
+        self.outage = OutageLog(
+            OUTAGE_WORDS, OUTAGE_OUTCOME, lambda kind: metrics.SMS_DEFERRED.labels(kind).inc()
+        )
 
     async def __call__(self, sm: codec.ShortMessage) -> int:
         """The deliver_sm handler: returns the status for deliver_sm_resp."""

@@ -19,6 +19,7 @@ from core.config import Config
 from core.outbox import Outbox
 from core.redis_client import lean_for_waits, lean_like
 from core.redis_lean import FastRedis
+from core.redis_outage import FAILURES, cause
 from core.settings import redis_settings, service_settings
 from smpp import codec, outbox_trim
 from smpp.blaster import CampaignRunner
@@ -30,7 +31,6 @@ from smpp.mt import MtBuilder
 from smpp.outbox_sender import OutboxSender
 from smpp.pool import SmppPool
 from smpp.recipients import RecipientSource
-from smpp.redis_outage import FAILURES, cause
 from smpp.settings import (
     BindSettings,
     blast_settings,

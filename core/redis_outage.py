@@ -1,25 +1,23 @@
-"""Redis failing under the SMSC's deliver_sm: a temporary error back, a count in the log.
+"""Redis failing under traffic: each caller answers its own way, the log gets a count.
 
-The SMSC keeps a deliver_sm answered with a temporary error (ESME_RX_T_APPN) and sends
-it again later, so an incoming SMS or receipt that Redis could not take is not lost:
-the log needs how many, not each one. A traceback per message (1,000 MO/s during an
-outage: 1,000 tracebacks a second) buried everything else. Now the first failure of
-a kind is written at once, the following ones are counted and written together each
-second while they go on (the line says how many, never whose), and
-``vaksin_sms_deferred_total{kind}`` counts every one.
+During an outage every incoming SMS, receipt or USSD hop fails the same way. A
+traceback for each (1,000 a second) buried everything else in the log, and says
+nothing the first one did not. An :class:`OutageLog` writes the first failure of a kind
+at once, then counts the following ones and writes them together each second while
+they go on: the line says how many and why, never whose. A failure that is not Redis
+(a bug) is not for this class: callers still log it in full.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-
-from core import metrics
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +25,8 @@ log = logging.getLogger(__name__)
 # errors, the lean client's FastRedisError (a redis-py ConnectionError), or a socket
 # error or timeout that got past them.
 UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError)
-# What a deliver_sm handler answers with a temporary error instead of raising: those,
-# and an error reply (READONLY on a replica after a failover, OOM, LOADING...).
+# Those, and an error reply (READONLY on a replica after a failover, OOM, LOADING...).
 FAILURES = (RedisError, OSError, TimeoutError)
-# The line's words per kind (the metric's label).
-WHAT = {"mo": "SMS could not be handled", "receipt": "delivery receipts could not be recorded"}
 INTERVAL = 1.0
 
 
@@ -51,14 +46,26 @@ class _Kind:
 
 
 class OutageLog:
-    """At most one line per `interval` per (kind, cause), each with its count."""
+    """At most one line per `interval` per (kind, cause), each with its count.
 
-    def __init__(self, interval: float = INTERVAL) -> None:
+    `what` gives each kind's words ("SMS could not be handled"), `outcome` what became
+    of them ("answered ESME_RX_T_APPN: the SMSC sends them again"), `counted` is told
+    every failure's kind (a metric's label).
+    """
+
+    def __init__(
+        self,
+        what: Mapping[str, str],
+        outcome: str,
+        counted: Callable[[str], None],
+        interval: float = INTERVAL,
+    ) -> None:
+        self.what, self.outcome, self.counted = what, outcome, counted
         self.interval = interval
         self._kinds: dict[tuple[str, str], _Kind] = {}
 
     def count(self, kind: str, exc: BaseException) -> None:
-        metrics.SMS_DEFERRED.labels(kind).inc()
+        self.counted(kind)
         key = (kind, cause(exc))
         entry = self._kinds.get(key)
         if entry is not None:
@@ -80,17 +87,13 @@ class OutageLog:
         entry.timer = self._later(key)
 
     def flush(self) -> None:
-        """Write what is counted and not written yet (the channel stops)."""
+        """Write what is counted and not written yet (the caller stops)."""
         for key, entry in self._kinds.items():
             entry.timer.cancel()
             if entry.count:
                 self._write(key, entry.count)
         self._kinds.clear()
 
-    @staticmethod
-    def _write(key: tuple[str, str], count: int) -> None:
+    def _write(self, key: tuple[str, str], count: int) -> None:
         kind, why = key
-        log.warning(
-            "%d %s: %s (answered ESME_RX_T_APPN: the SMSC sends them again)",
-            count, WHAT[kind], why,
-        )  # fmt: skip
+        log.warning("%d %s: %s (%s)", count, self.what[kind], why, self.outcome)
