@@ -51,9 +51,11 @@ async def test_metrics_tickets_and_healthz_through_a_redis_restart(
     caplog.set_level(logging.WARNING)
     server = own_redis(tmp_path, appendonly=True)
     try:
-        config = await config_on_loaded_redis(server.url, key_prefix)
-        async with running_server(config) as base, aiohttp.ClientSession() as http:
+        config = await config_on_loaded_redis(server.url, key_prefix, **{"web.enabled": True})
+        jar = aiohttp.CookieJar(unsafe=True)  # keeps the site's cookie for 127.0.0.1
+        async with running_server(config) as base, aiohttp.ClientSession(cookie_jar=jar) as http:
             assert await _healthz_burst(http, base) == [200] * 12  # a pool of connections
+            assert (await _get(http, f"{base}/daftar"))[0] == 200  # the site's session cookie
             before = await _metrics(http, base)
             assert (DEPTH, ()) in before
             server.stop()
@@ -71,6 +73,13 @@ async def test_metrics_tickets_and_healthz_through_a_redis_restart(
             assert status == 503, body
             assert "unavailable" in body
             assert len(_lines(caplog, "ussd_server.public_routes")) == 1
+
+            # The website: a page that needs the session answers "busy" with 503, counted.
+            for _ in range(5):
+                status, body = await _get(http, f"{base}/daftar")
+                assert status == 503 and "sibuk" in body.lower(), (status, body[:200])
+            first = _lines(caplog, "core.redis_outage")[0].getMessage()
+            assert first.startswith("1 web requests failed: Redis unavailable")
             assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
 
             server.start()  # on the same port; start() returns once Redis answers PING

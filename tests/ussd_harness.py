@@ -74,10 +74,10 @@ async def load_registry(redis, keys: AllKeys, phones: dict[int, str] | None = No
     assert report.rows_bad == 0, report.errors
 
 
-async def config_on_loaded_redis(redis_url: str, prefix: str) -> Config:
+async def config_on_loaded_redis(redis_url: str, prefix: str, **overrides: object) -> Config:
     """The test config on the Redis at ``redis_url`` (a test's own server), the registry
     loaded into it."""
-    config = make_test_config(prefix, **{"redis.url": redis_url})
+    config = make_test_config(prefix, **{"redis.url": redis_url, **overrides})
     client = connect(redis_settings(config))
     await load_registry(client, AllKeys(prefix))
     await client.aclose()

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from core import metrics
 from core.config import Config
 from core.peers import client_address, client_left
 from core.privacy import redact
 from core.redis_lean import FastRedis
+from core.redis_outage import FAILURES, OutageLog
 from core.settings import http_settings, redis_settings
 from dialogue.model import Dialogue
 from dialogue.settings import DialogueSettings
@@ -92,6 +94,14 @@ def build_site(
     )
 
 
+# Pages Redis failed, in the log: one line per second with a count (core.redis_outage).
+_OUTAGE = OutageLog(
+    {"web": "web requests failed"},
+    'answered "busy"',
+    lambda _: metrics.REDIS_ERRORS.labels("web").inc(),
+)
+
+
 def guarded(handler: Handler) -> Handler:
     """Never a 500 or a traceback for the user: a failure is logged and answered "busy"."""
 
@@ -103,8 +113,11 @@ def guarded(handler: Handler) -> Handler:
         except Exception as exc:
             if client_left(request, exc):
                 raise  # nobody to answer: the app's middleware notes it
-            trace = redact("".join(traceback.format_exception(exc)))
-            log.error("web %s %s failed: %s", request.method, request.path, trace)
+            if isinstance(exc, FAILURES):  # an outage: counted, not a traceback per page
+                _OUTAGE.count("web", exc)
+            else:
+                trace = redact("".join(traceback.format_exception(exc)))
+                log.error("web %s %s failed: %s", request.method, request.path, trace)
             site = request.app[SITE]
             lang = site.default_lang
             sid = session_id(request)
