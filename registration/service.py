@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
 from core import metrics
 from core.config import Config
 from core.settings import redis_settings
-from registration import importer, overview, recipients, stats
+from registration import importer
 from registration.booking import Booker, repair_forever
 from registration.checkin import CheckIn
 from registration.eligibility import Eligibility
@@ -41,13 +41,11 @@ from registration.models import (
     Verification,
 )
 from registration.offer import SlotOffer
-from registration.overview import FacilityLoad
-from registration.recipients import Recipient
 from registration.redis_stores import redis_stores
 from registration.registrant_status import Statuses
 from registration.rules import Rules
 from registration.screening_record import Screener
-from registration.stats import RegistryStats
+from registration.service_views import OperatorViews
 from registration.stores import Stores
 from registration.tickets import qr_png, qr_svg
 from registration.verification import Verifier
@@ -60,8 +58,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class Registry:
-    """One per process; cheap to share between concurrent handlers."""
+class Registry(OperatorViews):
+    """One per process; cheap to share between concurrent handlers (the operator views, read
+    only, are in :mod:`registration.service_views`)."""
 
     def __init__(
         self,
@@ -271,25 +270,3 @@ class Registry:
 
     def ticket_svg(self, ticket: Ticket) -> bytes:
         return qr_svg(ticket.payload)
-
-    def recipients(
-        self, filters: dict[str, list[str]], only_unregistered: bool
-    ) -> AsyncIterator[list[Recipient]]:
-        """Listed workers matching ``filters`` (regency, profession, facility_id), in batches;
-        ``only_unregistered`` leaves out those holding or having used a booking."""
-        return recipients.select(
-            self._stores.registrants, self._directory, filters, only_unregistered
-        )
-
-    # --- operator views ----------------------------------------------------------
-    async def stats(self) -> RegistryStats:
-        """Counters by status and by regency (see registration.stats for their meaning)."""
-        return stats.view(await self._stores.stats.read())
-
-    async def facility_overview(self) -> list[FacilityLoad]:
-        """Each facility with its capacity and booked seats over the booking window."""
-        await self._directory.ensure(check=True)
-        facilities = self._directory.all()
-        return await overview.facility_overview(
-            self._stores.facilities, self._calendar, facilities, self._calendar.window()
-        )
