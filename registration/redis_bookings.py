@@ -128,7 +128,7 @@ class RedisBookings(RedisTickets):
         mode = "reschedule" if claim.request.reschedule else "book"
         args = (
             mode, seat.facility_id, claim.day, seat.session_id, claim.claim_id,
-            claim.now_ms, claim.deadline_ms, GRACE_MS,
+            claim.now_ms, claim.deadline_ms, GRACE_MS, claim.request.phone,
         )  # fmt: skip
         intent = ("ZADD", k.pending_releases(), claim.deadline_ms + GRACE_MS, claim.intent)
         rest: list[Step] = [
@@ -189,6 +189,8 @@ class RedisBookings(RedisTickets):
             return BookAttempt(REFUSALS[kind], current)
         if kind == "too_early":  # a dose-2 day before its due date
             return BookAttempt(BookingOutcome.TOO_EARLY)
+        if kind == "other_phone":  # re-listed with another phone than the one acting
+            return BookAttempt(BookingOutcome.OTHER_PHONE)
         if kind != "claimed":  # not listed, or no eligible screening for this dose
             return BookAttempt(BookingOutcome.NOT_ELIGIBLE)
         return BookAttempt(BookingOutcome.FULL)

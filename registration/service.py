@@ -198,35 +198,59 @@ class Registry(OperatorViews):
         return await self._offer.slots(facility_id, nik)
 
     async def book(
-        self, nik: str, facility_id: str, day: date, session_id: str, *, channel: str = ""
+        self,
+        nik: str,
+        facility_id: str,
+        day: date,
+        session_id: str,
+        *,
+        channel: str = "",
+        phone: str = "",
     ) -> BookingResult:
-        """Atomically take a seat and issue the ticket. Idempotent for the same slot."""
+        """Atomically take a seat and issue the ticket. Idempotent for the same slot. ``phone``:
+        the phone a channel acts for: OTHER_PHONE (nothing changes) while the registrant is
+        listed with another (re-imported since it verified the NIK); "" is not checked."""
         self._statuses.forget(nik)
-        result = await self._booker.book(nik, facility_id, day, session_id)
+        result = await self._booker.book(nik, facility_id, day, session_id, phone=phone)
         metrics.BOOKINGS.labels(result.outcome.value, channel or "other").inc()
         if result.outcome is BookingOutcome.FULL:
             self._offer.forget(facility_id)
         return result
 
     async def reschedule(
-        self, nik: str, facility_id: str, day: date, session_id: str, *, channel: str = ""
+        self,
+        nik: str,
+        facility_id: str,
+        day: date,
+        session_id: str,
+        *,
+        channel: str = "",
+        phone: str = "",
     ) -> BookingResult:
         """Give the current seat back and take the new one (new ticket, old cancelled).
 
         The new seat is taken before the old one is given back: if the new slot is
-        full the result is FULL and the current booking stays as it was.
+        full the result is FULL and the current booking stays as it was. ``phone``: as
+        for :meth:`book`.
         """
         self._statuses.forget(nik)
-        result = await self._booker.book(nik, facility_id, day, session_id, reschedule=True)
+        result = await self._booker.book(
+            nik, facility_id, day, session_id, reschedule=True, phone=phone
+        )
         metrics.BOOKINGS.labels(f"reschedule_{result.outcome.value}", channel or "other").inc()
         if result.outcome is BookingOutcome.FULL:
             self._offer.forget(facility_id)
         return result
 
-    async def cancel(self, nik: str) -> Ticket | None:
-        """Cancel the active booking, giving the seat back; returns the cancelled ticket."""
+    async def cancel(self, nik: str, *, code: str = "", phone: str = "") -> Ticket | None:
+        """Cancel the active booking, giving the seat back; returns the cancelled ticket.
+
+        ``code``: the ticket the caller was shown: a booking moved since is not cancelled.
+        ``phone``: as for :meth:`book`. None when nothing was cancelled (read the status to
+        show what holds now).
+        """
         self._statuses.forget(nik)
-        return await self._booker.cancel(nik)
+        return await self._booker.cancel(nik, code, phone)
 
     async def repair(self) -> int:
         """Give back seats held by crashed bookings/cancellations; run every minute or so."""
