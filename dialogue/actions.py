@@ -4,19 +4,22 @@ Each action takes the current :class:`Turn` and an argument (the user's input, a
 chosen list item's key, or the option's `arg`) and returns an outcome name that
 the menu routes with `on = {...}`; returning ``None`` means the action moved the
 session itself (resume). Every outcome an action can return is declared, so the
-menus are checked against it at start-up.
+menus are checked against it at start-up. The ticket's actions (re-send, cancel) are
+in :mod:`dialogue.actions_tickets`; importing this module registers them too, so the
+table (``ACTIONS``, kept in :mod:`dialogue.action_table`) is taken from here.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from core import metrics
 from core.outbox import OutboundSms
 from core.privacy import mask_phone
+from dialogue.action_table import ACTIONS as ACTIONS
+from dialogue.action_table import action
+from dialogue.actions_tickets import show_ticket
 from dialogue.context import Turn
 from dialogue.doses import MOVED_ON, after_dose
 from dialogue.gsm import to_gsm
@@ -26,31 +29,11 @@ from registration.models import (
     BookingOutcome,
     ScreeningOutcome,
     ScreeningResult,
-    Ticket,
     TicketState,
     VerifyOutcome,
 )
 
 log = logging.getLogger(__name__)
-
-ActionFn = Callable[[Turn, str], Awaitable[str | None]]
-
-
-@dataclass(frozen=True, slots=True)
-class Action:
-    fn: ActionFn
-    outcomes: frozenset[str]
-
-
-ACTIONS: dict[str, Action] = {}
-
-
-def action(*outcomes: str) -> Callable[[ActionFn], ActionFn]:
-    def register(fn: ActionFn) -> ActionFn:
-        ACTIONS[fn.__name__] = Action(fn, frozenset(outcomes))
-        return fn
-
-    return register
 
 
 def short_name(full_name: str) -> str:
@@ -59,13 +42,6 @@ def short_name(full_name: str) -> str:
     if not words:
         return "-"
     return " ".join([words[0][:20]] + [w[0].upper() + "." for w in words[1:3]])
-
-
-async def show_ticket(turn: Turn, ticket: Ticket) -> None:
-    """Put a ticket's code, place and time into the screen variables."""
-    lookups = turn.ctx.lookups
-    turn.vars.update(await lookups.ticket_vars(ticket))
-    turn.vars["day_text"] = lookups.day_text(ticket.day, turn.lang)
 
 
 # --- who --------------------------------------------------------------------------------
@@ -211,6 +187,7 @@ async def book_slot(turn: Turn, _: str) -> str:
         date.fromisoformat(v["day"]),
         v["session_id"],
         channel=turn.channel,
+        phone=turn.msisdn,  # refused once the registrant is listed with another phone
     )
     if result.ticket is not None and result.outcome in (
         BookingOutcome.BOOKED,
@@ -233,26 +210,7 @@ async def issue_ticket(turn: Turn, _: str) -> str:
     return "ok"
 
 
-@action("sent", "limited")
-async def resend_ticket(turn: Turn, _: str) -> str:
-    ctx, code = turn.ctx, turn.vars["code"]
-    interval = ctx.settings.resend_interval_seconds
-    if not await ctx.store.claim_resend(turn.msisdn, code, interval):
-        return "limited"
-    text = ctx.lookups.ticket_text(turn.vars, turn.lang)
-    bucket = int(ctx.clock() // interval)
-    sms = OutboundSms(turn.msisdn, text, "ticket_resend", f"ticket-resend:{code}:{bucket}")
-    await ctx.outbox.enqueue(sms)
-    return "sent"
-
-
-@action("cancelled", "none")
-async def cancel_booking(turn: Turn, _: str) -> str:
-    ticket = await turn.ctx.registry.cancel(turn.vars["nik"])
-    if ticket is None:
-        return "none"
-    turn.vars["code"] = ticket.code
-    return "cancelled"
+# Re-sending the ticket and cancelling the booking: dialogue.actions_tickets.
 
 
 # --- the session itself -----------------------------------------------------------------

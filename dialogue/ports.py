@@ -46,15 +46,31 @@ class Registry(Protocol):
         self, facility_id: str, *, nik: str = ""
     ) -> list[SlotAvailability]: ...
 
+    # ``phone``: the phone the dialogue acts for; the Registry refuses (OTHER_PHONE, None)
+    # once the registrant is listed with another. ``code``: the ticket the user was shown.
     async def book(
-        self, nik: str, facility_id: str, day: date, session_id: str, *, channel: str = ""
+        self,
+        nik: str,
+        facility_id: str,
+        day: date,
+        session_id: str,
+        *,
+        channel: str = "",
+        phone: str = "",
     ) -> BookingResult: ...
 
     async def reschedule(
-        self, nik: str, facility_id: str, day: date, session_id: str, *, channel: str = ""
+        self,
+        nik: str,
+        facility_id: str,
+        day: date,
+        session_id: str,
+        *,
+        channel: str = "",
+        phone: str = "",
     ) -> BookingResult: ...
 
-    async def cancel(self, nik: str) -> Ticket | None: ...
+    async def cancel(self, nik: str, *, code: str = "", phone: str = "") -> Ticket | None: ...
 
     async def status_by_nik(self, nik: str) -> RegistrantStatus | None: ...
 

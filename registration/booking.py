@@ -9,6 +9,12 @@ then the ticket, then a confirmation; a dose 2 before its due date is TOO_EARLY,
 decided there). A booking of the same person already in
 flight makes this one wait for it, at most the claim timeout (plus a grace
 period for clock skew between processes), then answer with the booking there is.
+
+A channel acts for a phone (``phone``): a session verified the NIK from that phone
+and may outlive the registrant's listing with it (an operator re-imports the row with
+a new phone while the old phone's SMS conversation lives on for a day). The stores
+book, move and cancel only while the registrant is still listed with that phone,
+checked inside the step that changes the booking (a field read in the Redis scripts).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import date
 
+from core.phone import normalise_phone
 from registration import stats
 from registration.eligibility import Eligibility
 from registration.facilities import FacilityDirectory
@@ -52,8 +59,18 @@ class Booker:
         self._claim_seconds = rules.claim_timeout_seconds
 
     async def book(
-        self, nik: str, facility_id: str, day: date, session_id: str, *, reschedule: bool = False
+        self,
+        nik: str,
+        facility_id: str,
+        day: date,
+        session_id: str,
+        *,
+        reschedule: bool = False,
+        phone: str = "",
     ) -> BookingResult:
+        acting = acting_phone(phone)
+        if acting is None:
+            return BookingResult(BookingOutcome.OTHER_PHONE)
         await self._dir.ensure_recent()
         facility = self._dir.get(facility_id)
         seat = self._calendar.seat(facility, day, session_id) if facility else None
@@ -61,7 +78,7 @@ class Booker:
             return BookingResult(BookingOutcome.INVALID_SLOT)
         if not self._eligibility.may_book(nik, day):  # too young or too old on that day
             return BookingResult(BookingOutcome.NOT_ELIGIBLE)
-        request = BookingRequest(nik, seat, reschedule, self._claim_seconds)
+        request = BookingRequest(nik, seat, reschedule, self._claim_seconds, acting)
         # Real time, not the injectable clock: this bounds how long we wait, not a date.
         give_up = time.monotonic() + self._claim_seconds + CLAIM_GRACE_SECONDS
         while True:
@@ -84,11 +101,23 @@ class Booker:
             regency = self._dir.regency_of(attempt.replaced_facility)
             await self._counters.count(regency, stats.REPLACED)
 
-    async def cancel(self, nik: str) -> Ticket | None:
-        ticket = await self._bookings.cancel(nik)
+    async def cancel(self, nik: str, code: str = "", phone: str = "") -> Ticket | None:
+        acting = acting_phone(phone)
+        if acting is None:
+            return None
+        ticket = await self._bookings.cancel(nik, code.strip().upper(), acting)
         if ticket is not None:
             await self._counters.count(self._dir.regency_of(ticket.facility_id), stats.CANCELLED)
         return ticket
+
+
+def acting_phone(phone: str) -> str | None:
+    """The phone a channel acts for, as the registry keeps it (62...); "" when none is given
+    (an operator acts: nothing to check); None when it is no phone (nobody is listed)."""
+    if not phone:
+        return ""
+    normalised = normalise_phone(phone)
+    return normalised.value if normalised.ok else None
 
 
 async def repair_forever(

@@ -51,6 +51,8 @@ class MemoryBookings:
         data, nik, seat = self._data, request.nik, request.seat
         if nik not in data.workers:
             return BookAttempt(BookingOutcome.NOT_ELIGIBLE), 0
+        if request.phone and data.workers[nik].phone != request.phone:
+            return BookAttempt(BookingOutcome.OTHER_PHONE), 0
         booking = data.bookings.get(nik)
         active = booking.ticket if booking and booking.ticket.state is TicketState.ACTIVE else None
         if active and (active.facility_id, active.day, active.session_id) == (
@@ -107,9 +109,13 @@ class MemoryBookings:
         self._set_state(old, TicketState.CANCELLED)
         return BookAttempt(BookingOutcome.BOOKED, ticket, True, old.ticket.facility_id)
 
-    async def cancel(self, nik: str) -> Ticket | None:
-        booking = self._data.bookings.get(nik)
+    async def cancel(self, nik: str, code: str = "", phone: str = "") -> Ticket | None:
+        booking, worker = self._data.bookings.get(nik), self._data.workers.get(nik)
         if booking is None or booking.ticket.state is not TicketState.ACTIVE:
+            return None
+        if code not in ("", booking.ticket.code):  # another ticket than the caller was shown
+            return None
+        if phone and (worker is None or worker.phone != phone):  # re-listed with another phone
             return None
         self._set_state(booking, TicketState.CANCELLED)
         self._add_history(nik, history.cancelled(self._clock(), booking.ticket.code))

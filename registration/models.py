@@ -99,6 +99,9 @@ class BookingOutcome(StrEnum):
     INVALID_SLOT = "invalid_slot"  # unknown facility/day/session, or outside the window
     TOO_EARLY = "too_early"  # a dose-2 day before the registrant's dose-2 due date
     COURSE_COMPLETE = "course_complete"  # every dose of the course given: nothing to book
+    # Asked on behalf of a phone the registrant is no longer listed with (re-imported with
+    # another phone since that phone's conversation verified the NIK).
+    OTHER_PHONE = "other_phone"
 
 
 @dataclass(frozen=True, slots=True)

@@ -127,7 +127,7 @@ class RedisBookings(RedisTickets):
         mode = "reschedule" if claim.request.reschedule else "book"
         args = (
             mode, seat.facility_id, claim.day, seat.session_id, claim.claim_id,
-            claim.now_ms, claim.deadline_ms, GRACE_MS,
+            claim.now_ms, claim.deadline_ms, GRACE_MS, claim.request.phone,
         )  # fmt: skip
         intent = ("ZADD", k.pending_releases(), claim.deadline_ms + GRACE_MS, claim.intent)
         rest: list[Step] = [
@@ -190,6 +190,8 @@ class RedisBookings(RedisTickets):
             return BookAttempt(BookingOutcome.TOO_EARLY)
         if kind == "done":  # every dose given: there is nothing to book
             return BookAttempt(BookingOutcome.COURSE_COMPLETE)
+        if kind == "other_phone":  # re-listed with another phone than the one acting
+            return BookAttempt(BookingOutcome.OTHER_PHONE)
         if kind != "claimed":  # not listed, or no eligible screening for this dose
             return BookAttempt(BookingOutcome.NOT_ELIGIBLE)
         return BookAttempt(BookingOutcome.FULL)

@@ -44,9 +44,9 @@ class SpreadBookings:
         with self._least_busy() as store:
             return await store.book(request, issuer)
 
-    async def cancel(self, nik: str) -> Ticket | None:
+    async def cancel(self, nik: str, code: str = "", phone: str = "") -> Ticket | None:
         with self._least_busy() as store:
-            return await store.cancel(nik)
+            return await store.cancel(nik, code, phone)
 
     async def current(self, nik: str) -> Ticket | None:
         with self._least_busy() as store:

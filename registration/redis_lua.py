@@ -93,13 +93,19 @@ return 1
 """
 
 # KEYS: booking, screening, status, worker
-# ARGV: mode(book|reschedule), fid, day, session, claim_id, now_ms, deadline_ms, grace_ms
+# ARGV: mode(book|reschedule), fid, day, session, claim_id, now_ms, deadline_ms, grace_ms,
+#       phone (acting for it: the worker's phone must be it; '' checks nothing)
 # -> {kind, dose_or_code, stale_fid, stale_day, stale_claim, old_fid, old_day, old_claim}
 #    (kind 'too_early': a dose-2 day before the status hash's dose2_due; 'done': every dose
-#    of the course given, nothing to book)
+#    of the course given, nothing to book; 'other_phone': the registrant was re-listed
+#    with another phone)
 #    (old_*: the active booking a reschedule is about to replace)
 CLAIM_BODY = """
 if redis.call('EXISTS', KEYS[4]) == 0 then return {'not_listed', ''} end
+local phone = ARGV[9] or ''
+if phone ~= '' and redis.call('HGET', KEYS[4], 'phone') ~= phone then
+  return {'other_phone', ''}
+end
 local b = redis.call('HMGET', KEYS[1], 'state', 'fid', 'day', 'session', 'code',
   'c_id', 'c_deadline', 'c_fid', 'c_day', 'dose', 'claim')
 local state, code = b[1], b[5] or ''
@@ -169,11 +175,14 @@ redis.call('HSET', KEYS[2], 'history', string.sub(h .. ARGV[5] .. '\\n', -2000))
 return {'ok', old[1], old[2], old[3], old[4]}
 """
 
-# KEYS: booking, status. ARGV: claim_id (expected), history_line
-# -> {fid, day, claim, code} of the booking just cancelled, or {} if none active.
+# KEYS: booking, status, worker. ARGV: claim_id (expected), history_line, phone (acting for
+# it: the worker's phone must be it; '' checks nothing)
+# -> {fid, day, claim, code} of the booking just cancelled, or {} if none active, or it
+#    is another booking than the one read (the claim names it), or the phone is not it.
 CANCEL_BODY = """
 local b = redis.call('HMGET', KEYS[1], 'state', 'fid', 'day', 'claim', 'code')
 if b[1] ~= 'active' or b[4] ~= ARGV[1] then return {} end
+if ARGV[3] ~= '' and redis.call('HGET', KEYS[3], 'phone') ~= ARGV[3] then return {} end
 redis.call('HSET', KEYS[1], 'state', 'cancelled')
 local h = redis.call('HGET', KEYS[2], 'history') or ''
 redis.call('HSET', KEYS[2], 'history', string.sub(h .. ARGV[2] .. '\\n', -2000))

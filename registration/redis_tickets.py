@@ -108,11 +108,11 @@ class RedisTickets:
         await self._fast.batch([used])
         return CheckInReply(CheckInMark.OK)
 
-    async def cancel(self, nik: str) -> Ticket | None:
+    async def cancel(self, nik: str, code: str = "", phone: str = "") -> Ticket | None:
         k = self._keys
         booking = as_dict(await self._fast.execute("HGETALL", k.booking(nik)))
-        if booking.get("state") != TicketState.ACTIVE:
-            return None
+        if booking.get("state") != TicketState.ACTIVE or code not in ("", booking.get("code")):
+            return None  # nothing active, or not the ticket the caller was shown (moved since)
         fid, dkey = booking["fid"], booking["day"]
         claim_id, code = booking["claim"], booking["code"]
         member = f"{fid}|{dkey}|{nik}|{claim_id}"
@@ -123,16 +123,16 @@ class RedisTickets:
         intent = ("ZADD", k.pending_releases(), due, member)
         cancel = Call(
             redis_lua.CANCEL,
-            (k.booking(nik), k.registrant_status(nik)),
-            (claim_id, history.cancelled(now, code)),
+            (k.booking(nik), k.registrant_status(nik), k.worker(nik)),
+            (claim_id, history.cancelled(now, code), phone),
         )
         if self._spans_nodes:  # another master: the intent must land first
             await self._durably(intent)
             (done,) = await self._fast.batch([cancel])
         else:
             _, done = await self._fast.batch([intent, cancel])
-        if not done:  # changed under us (checked in, cancelled): the sweeper sorts it out
-            return None
+        if not done:  # changed under us (moved, checked in, cancelled) or not this phone's: the
+            return None  # sweeper drops the intent (or gives back a seat freed meanwhile)
         await self._ordered(
             [
                 *self._give_back_cmds(fid, dkey, nik, claim_id),

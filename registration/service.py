@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
 from core import metrics
 from core.config import Config
 from core.settings import redis_settings
-from registration import importer, overview, recipients, stats
+from registration import importer
 from registration.booking import Booker, repair_forever
 from registration.checkin import CheckIn
 from registration.eligibility import Eligibility
@@ -41,14 +41,12 @@ from registration.models import (
     Verification,
 )
 from registration.offer import SlotOffer
-from registration.overview import FacilityLoad
-from registration.recipients import Recipient
 from registration.redis_stores import redis_stores
 from registration.registrant_status import Statuses
 from registration.rules import Rules
 from registration.screening_record import Screener
+from registration.service_views import OperatorViews
 from registration.settings import RegistrationSettings
-from registration.stats import RegistryStats
 from registration.stores import Stores
 from registration.tickets import qr_png, qr_svg
 from registration.verification import Verifier
@@ -61,8 +59,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class Registry:
-    """One per process; cheap to share between concurrent handlers."""
+class Registry(OperatorViews):
+    """One per process, shared by concurrent handlers (read-only views: service_views)."""
 
     def __init__(
         self,
@@ -203,35 +201,59 @@ class Registry:
         return await self._offer.slots(facility_id, nik)
 
     async def book(
-        self, nik: str, facility_id: str, day: date, session_id: str, *, channel: str = ""
+        self,
+        nik: str,
+        facility_id: str,
+        day: date,
+        session_id: str,
+        *,
+        channel: str = "",
+        phone: str = "",
     ) -> BookingResult:
-        """Atomically take a seat and issue the ticket. Idempotent for the same slot."""
+        """Atomically take a seat and issue the ticket. Idempotent for the same slot. ``phone``:
+        the phone a channel acts for: OTHER_PHONE (nothing changes) while the registrant is
+        listed with another (re-imported since it verified the NIK); "" is not checked."""
         self._statuses.forget(nik)
-        result = await self._booker.book(nik, facility_id, day, session_id)
+        result = await self._booker.book(nik, facility_id, day, session_id, phone=phone)
         metrics.BOOKINGS.labels(result.outcome.value, channel or "other").inc()
         if result.outcome is BookingOutcome.FULL:
             self._offer.forget(facility_id)
         return result
 
     async def reschedule(
-        self, nik: str, facility_id: str, day: date, session_id: str, *, channel: str = ""
+        self,
+        nik: str,
+        facility_id: str,
+        day: date,
+        session_id: str,
+        *,
+        channel: str = "",
+        phone: str = "",
     ) -> BookingResult:
         """Give the current seat back and take the new one (new ticket, old cancelled).
 
         The new seat is taken before the old one is given back: if the new slot is
-        full the result is FULL and the current booking stays as it was.
+        full the result is FULL and the current booking stays as it was. ``phone``: as
+        for :meth:`book`.
         """
         self._statuses.forget(nik)
-        result = await self._booker.book(nik, facility_id, day, session_id, reschedule=True)
+        result = await self._booker.book(
+            nik, facility_id, day, session_id, reschedule=True, phone=phone
+        )
         metrics.BOOKINGS.labels(f"reschedule_{result.outcome.value}", channel or "other").inc()
         if result.outcome is BookingOutcome.FULL:
             self._offer.forget(facility_id)
         return result
 
-    async def cancel(self, nik: str) -> Ticket | None:
-        """Cancel the active booking, giving the seat back; returns the cancelled ticket."""
+    async def cancel(self, nik: str, *, code: str = "", phone: str = "") -> Ticket | None:
+        """Cancel the active booking, giving the seat back; returns the cancelled ticket.
+
+        ``code``: the ticket the caller was shown: a booking moved since is not cancelled.
+        ``phone``: as for :meth:`book`. None when nothing was cancelled (read the status to
+        show what holds now).
+        """
         self._statuses.forget(nik)
-        return await self._booker.cancel(nik)
+        return await self._booker.cancel(nik, code, phone)
 
     async def repair(self) -> int:
         """Give back seats held by crashed bookings/cancellations; run every minute or so."""
@@ -275,25 +297,3 @@ class Registry:
 
     def ticket_svg(self, ticket: Ticket) -> bytes:
         return qr_svg(ticket.payload)
-
-    def recipients(
-        self, filters: dict[str, list[str]], only_unregistered: bool
-    ) -> AsyncIterator[list[Recipient]]:
-        """Listed workers matching ``filters`` (regency, profession, facility_id), in batches;
-        ``only_unregistered`` leaves out those holding or having used a booking."""
-        return recipients.select(
-            self._stores.registrants, self._directory, filters, only_unregistered
-        )
-
-    # --- operator views ----------------------------------------------------------
-    async def stats(self) -> RegistryStats:
-        """Counters by status and by regency (see registration.stats for their meaning)."""
-        return stats.view(await self._stores.stats.read())
-
-    async def facility_overview(self) -> list[FacilityLoad]:
-        """Each facility with its capacity and booked seats over the booking window."""
-        await self._directory.ensure(check=True)
-        facilities = self._directory.all()
-        return await overview.facility_overview(
-            self._stores.facilities, self._calendar, facilities, self._calendar.window()
-        )

@@ -1,19 +1,19 @@
 """What the registration domain needs of storage: one small interface per kind of data.
 
-The rules live in the domain modules (verification, slots, booking, checkin,
-screening, stats); these interfaces only keep and fetch data. The few state
-changes that must be atomic happen inside one call, with the same meaning in
-every implementation (the contract tests in tests/test_registration_contract_*.py
-run against both):
+The rules live in the domain modules (verification, slots, booking, checkin, screening,
+stats); these interfaces only keep and fetch data. The few state changes that must be
+atomic happen inside one call, with the same meaning in every implementation (the contract
+tests in tests/test_registration_contract_*.py run against both):
 
 - ``max_attempts`` wrong answers within ``seconds`` lock the phone, whatever matched
   in between (a household's right answer clears nothing); digits that are not six
   decimal digits never match and are not counted;
 - a screening replaces the previous one, except a deferral still running (kept); none
   is taken while a booking is active or after the last dose of the course;
-- a registrant holds at most one active booking; the dose booked is the number
-  of doses done + 1 (a reschedule keeps its dose) and needs an eligible screening
-  for that dose; a dose 2 is not booked before its due date; no third dose;
+- a registrant holds at most one active booking (its dose: doses done + 1, a reschedule
+  keeps its dose) with an eligible screening for that dose; a dose 2 not before its due
+  date; no third dose; changed for a phone only if still listed with it; a cancel of
+  ``code`` cancels that ticket only;
 - a seat is taken only while the session has capacity left, at most once per holder;
 - a ticket is checked in once; a dose 2 not before its due date.
 
@@ -174,7 +174,6 @@ class TicketIssuer(Protocol):
     """Codes and signed payloads (registration.tickets.TicketSigner)."""
 
     def new_code(self) -> str: ...
-
     def payload(
         self, code: str, facility_id: str, day: date, session_id: str, dose: int
     ) -> str: ...
@@ -191,13 +190,14 @@ class BookingRequest:
     seat: Seat
     reschedule: bool  # replace the active booking (else an active one is ALREADY_BOOKED)
     claim_seconds: int  # how long a booking may take before another may take over
+    phone: str = ""  # for this phone: OTHER_PHONE unless it is the registrant's ("": any)
 
 
 @dataclass(frozen=True, slots=True)
 class BookAttempt:
     """BOOKED (new, or the same slot again), FULL, ALREADY_BOOKED, NOT_ELIGIBLE, TOO_EARLY
-    (a dose-2 day before its due date); or ``outcome`` None: another booking of this
-    person is in flight, try again shortly."""
+    (a dose-2 day before its due date), OTHER_PHONE; or ``outcome`` None: another booking
+    of this person is in flight, try again shortly."""
 
     outcome: BookingOutcome | None
     ticket: Ticket | None = None  # BOOKED: the ticket; ALREADY_BOOKED: the existing one
@@ -222,7 +222,7 @@ class BookingStore(Protocol):
     async def book(self, request: BookingRequest, issuer: TicketIssuer) -> BookAttempt:
         """Take the seat and issue a ticket under a fresh unique code, all or nothing."""
 
-    async def cancel(self, nik: str) -> Ticket | None:
+    async def cancel(self, nik: str, code: str = "", phone: str = "") -> Ticket | None:
         """Cancel the active booking and give its seat back; the cancelled ticket, or None."""
 
     async def current(self, nik: str) -> Ticket | None:

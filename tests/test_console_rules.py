@@ -13,8 +13,17 @@ import aiohttp
 import pytest
 
 from registration import redis_import
-from tests.console_harness import AGENT, PASSWORD, Desk, console_config, first_ref
-from tests.ussd_harness import load_registry, running_server
+from registration.service import Registry
+from tests.conftest import make_test_config
+from tests.console_harness import (
+    AGENT,
+    PASSWORD,
+    Desk,
+    audit_entries,
+    console_config,
+    first_ref,
+)
+from tests.ussd_harness import PHONE, load_registry, nik, running_server
 
 TODAY = (datetime.now(UTC) + timedelta(hours=7)).date()  # the service's local date (WIB)
 OLD_PHONE, TURNING_PHONE = "6281277770001", "6281277770002"
@@ -101,3 +110,30 @@ async def test_the_help_desk_sees_a_screening_a_later_one_replaced(desk: Desk) -
     _, page = await desk.post("/helpdesk/search", query=TURNING_PHONE)
     _, page = await desk.post("/helpdesk/registrant", ref=first_ref(page))
     assert "Eligible, no booking" in page and "screened not_eligible covid_hamil dose 1" in page
+
+
+async def test_a_cancel_names_its_ticket_and_leaves_a_booking_moved_meanwhile(
+    desk: Desk, key_prefix: str, redis
+) -> None:
+    """The confirm page named nobody's ticket and "Yes" cancelled whatever was active: a
+    booking the caller had just moved by SMS went instead of the one discussed."""
+    other = Registry.from_config(make_test_config(key_prefix), redis)  # another channel
+    try:
+        no = {g.group_id: False for g in other.screening_groups()}
+        await other.record_screening(nik(1), no)
+        slots = await other.available_slots("F001", nik=nik(1))
+        shown = (await other.book(nik(1), "F001", slots[0].day, slots[0].session_id)).ticket
+        _, page = await desk.post("/helpdesk/search", query=PHONE)
+        ref = first_ref(page)
+        _, page = await desk.post("/helpdesk/cancel", ref=ref)
+        assert shown is not None and f"Ticket <strong>{shown.code}</strong>" in page
+        [code] = re.findall(r'name="code" value="([^"]+)"', page)
+        moved = (await other.reschedule(nik(1), "F001", slots[2].day, slots[2].session_id)).ticket
+        _, page = await desk.post("/helpdesk/cancel", ref=ref, confirm="yes", code=code)
+        assert f"Not cancelled: the booking is no longer ticket {shown.code}" in page
+        status = await other.status_by_nik(nik(1))
+        assert moved is not None and status is not None and status.ticket == moved
+        entries = await audit_entries(desk.base)
+        assert "not cancelled" in next(e for e in entries if e["action"] == "cancel")["detail"]
+    finally:
+        await other.aclose()

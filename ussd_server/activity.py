@@ -97,21 +97,37 @@ class CountingRegistry(Registry):
         return result
 
     async def book(
-        self, nik: str, facility_id: str, day: date, session_id: str, *, channel: str = ""
+        self,
+        nik: str,
+        facility_id: str,
+        day: date,
+        session_id: str,
+        *,
+        channel: str = "",
+        phone: str = "",
     ) -> BookingResult:
-        result = await super().book(nik, facility_id, day, session_id, channel=channel)
+        result = await super().book(nik, facility_id, day, session_id, channel=channel, phone=phone)
         await self._count_booking("booked", channel, result)
         return result
 
     async def reschedule(
-        self, nik: str, facility_id: str, day: date, session_id: str, *, channel: str = ""
+        self,
+        nik: str,
+        facility_id: str,
+        day: date,
+        session_id: str,
+        *,
+        channel: str = "",
+        phone: str = "",
     ) -> BookingResult:
-        result = await super().reschedule(nik, facility_id, day, session_id, channel=channel)
+        result = await super().reschedule(
+            nik, facility_id, day, session_id, channel=channel, phone=phone
+        )
         await self._count_booking("rescheduled", channel, result)
         return result
 
-    async def cancel(self, nik: str) -> Ticket | None:
-        ticket = await super().cancel(nik)
+    async def cancel(self, nik: str, *, code: str = "", phone: str = "") -> Ticket | None:
+        ticket = await super().cancel(nik, code=code, phone=phone)
         if self.activity is not None and ticket is not None:
             await self.activity.count("cancelled")
         return ticket

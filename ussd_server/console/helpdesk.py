@@ -16,7 +16,7 @@ from aiohttp import web
 from core.outbox import OutboundSms
 from core.phone import normalise_phone
 from core.privacy import mask_phone
-from registration.models import RegistrantStatus, TicketState
+from registration.models import RegistrantStatus, Ticket, TicketState
 from registration.nik import validate_nik
 from ussd_server.console.base import (
     Console,
@@ -148,30 +148,51 @@ async def reveal(
 
 @registrant_page
 async def cancel(console: Console, agent: Agent, form: Form, nik: str, item: Found) -> web.Response:
-    if field(form, "confirm") != "yes":
-        token = console.csrf.token(agent.session_id)
-        body = (
-            f"<h1>Cancel the booking of {kit.esc(item.status.worker.full_name)}?</h1>"
-            "<p>The seat is given back and the ticket stops being valid.</p>"
-            + kit.form(
-                "/helpdesk/cancel",
-                token,
-                hidden("ref", field(form, "ref")) + hidden("confirm", "yes"),
-                kit.button("Yes, cancel the booking"),
-            )
-            + kit.form(
-                "/helpdesk/registrant",
-                token,
-                hidden("ref", field(form, "ref")),
-                kit.button("No, keep it", secondary=True),
-            )
-        )
-        return respond(frame("Cancel booking", body, agent, console))
-    ticket = await console.ctx.registry.cancel(nik)
-    detail = f"ticket {ticket.code}" if ticket else "nothing to cancel"
+    """Asks first, naming the ticket; the Registry cancels that ticket only (a booking moved
+    since the page was shown, on any channel, stays: the agent sees it and asks again)."""
+    ticket, code = item.status.ticket, field(form, "code")
+    active = ticket if ticket is not None and ticket.state is TicketState.ACTIVE else None
+    if field(form, "confirm") != "yes" or not code:
+        if active is None:
+            return await show(console, agent, form, notice="There is no booking to cancel.")
+        page = cancel_confirm_page(console, agent, field(form, "ref"), item, active)
+        return respond(frame("Cancel booking", page, agent, console))
+    cancelled = await console.ctx.registry.cancel(nik, code=code)
+    if cancelled is not None:
+        detail = f"ticket {cancelled.code}"
+        notice = f"Booking cancelled ({detail})."
+    elif active is not None:
+        detail = f"not cancelled: ticket {code} changed meanwhile"
+        notice = f"Not cancelled: the booking is no longer ticket {code}. It is shown below."
+    else:
+        detail, notice = "nothing to cancel", "There was no booking to cancel."
     await console.audit.record(agent.name, "cancel", nik, detail)
-    notice = f"Booking cancelled ({detail})." if ticket else "There was no booking to cancel."
     return await show(console, agent, form, notice=notice)
+
+
+def cancel_confirm_page(
+    console: Console, agent: Agent, ref: str, item: Found, ticket: Ticket
+) -> str:
+    """The question, naming the ticket it cancels (its code goes back with the answer)."""
+    token = console.csrf.token(agent.session_id)
+    return (
+        f"<h1>Cancel the booking of {kit.esc(item.status.worker.full_name)}?</h1>"
+        f"<p>Ticket <strong>{kit.esc(ticket.code)}</strong>: {ticket.day:%a %d %b %Y}, session"
+        f" {kit.esc(ticket.session_id)}, at {kit.esc(item.ticket_place)}.</p>"
+        "<p>The seat is given back and the ticket stops being valid.</p>"
+        + kit.form(
+            "/helpdesk/cancel",
+            token,
+            hidden("ref", ref) + hidden("confirm", "yes") + hidden("code", ticket.code),
+            kit.button("Yes, cancel the booking"),
+        )
+        + kit.form(
+            "/helpdesk/registrant",
+            token,
+            hidden("ref", ref),
+            kit.button("No, keep it", secondary=True),
+        )
+    )
 
 
 @registrant_page
